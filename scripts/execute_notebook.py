@@ -94,6 +94,7 @@ def main():
         failing = next((i for i in reversed(list(started)) if nb.cells[i].cell_type == "code"), None)
         cell = nb.cells[failing] if failing is not None else None
         emit(event="error", index=failing, kind=type(error).__name__,
+             number=code_cells.index(failing) + 1 if failing is not None else None, of=len(code_cells),
              source=cell.source if cell is not None else "",
              stderr=cell_text(cell, "stderr") if cell is not None else "",
              message=str(error)[-4000:])

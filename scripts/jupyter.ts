@@ -119,18 +119,20 @@ export type NotebookEvent =
   | { event: "cell-start"; index: number; number: number; of: number; source: string }
   | { event: "cell-done"; index: number; status: string; seconds: number }
   | { event: "notebook-written" | "html-written"; path: string; bytes?: number }
-  | { event: "error"; index: number | null; kind: string; source: string; stderr: string; message: string };
+  | { event: "error"; index: number | null; number: number | null; of: number; kind: string; source: string; stderr: string; message: string };
 
 /** A notebook cell failed: carries the cell and the kernel's own error text (from the cell's stderr). */
 export class NotebookError extends Error {
   constructor(
     readonly notebook: string,
-    readonly cellIndex: number | null,
+    /** 1-based number among the notebook's code cells, as the progress lines count them. */
+    readonly codeCell: number | null,
+    readonly codeCells: number,
     readonly cellSource: string,
     readonly stderr: string,
   ) {
     super(
-      `${notebook}: cell ${cellIndex ?? "?"} failed\n--- cell source ---\n${cellSource.trim()}\n` +
+      `${notebook}: code cell ${codeCell ?? "?"} of ${codeCells} failed\n--- cell source ---\n${cellSource.trim()}\n` +
         `--- error ---\n${stderr.trim() || "(the kernel sent no error text)"}`,
     );
     this.name = "NotebookError";
@@ -198,7 +200,7 @@ export async function executeNotebook(notebook: string, options: ExecuteOptions)
   });
   const code = await new Promise<number | null>((done) => child.on("close", done));
   if (failure?.event === "error") {
-    throw new NotebookError(path, failure.index, failure.source, failure.stderr || failure.message);
+    throw new NotebookError(path, failure.number, failure.of, failure.source, failure.stderr || failure.message);
   }
   if (code !== 0) {
     throw new Error(`${path}: the notebook executor exited with ${code}\n${stderr.trim()}`);

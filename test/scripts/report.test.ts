@@ -1,0 +1,59 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "../../scripts/jupyter";
+
+function notebook(...cells: string[]): string {
+  return JSON.stringify({
+    cells: cells.map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
+    metadata: { kernelspec: { display_name: "TypeScript", language: "typescript", name: "tslab" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+}
+
+function runReport(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/report.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 180_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test("the report command writes HTML per notebook, and a failing cell keeps old reports and shows the real error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mie-report-"));
+  try {
+    const notebooks = join(dir, "notebooks");
+    const out = join(dir, "reports");
+    mkdirSync(notebooks);
+    writeFileSync(join(notebooks, "A.ipynb"), notebook('console.log("hello from A")', "const x: number = 6 * 7;\nconsole.log(`x=${x}`)"));
+
+    const ok = runReport(["--notebooks", notebooks, "--out", out]);
+    assert.equal(ok.status, 0, ok.stderr + ok.stdout);
+    assert.match(ok.stdout, /cell  1\/2  console\.log\("hello from A"\)/);
+    assert.match(ok.stdout, /cell  2\/2  const x: number = 6 \* 7;/);
+    const html = readFileSync(join(out, "A.html"), "utf8");
+    assert.match(html, /x=42/);
+    assert.doesNotMatch(html, /<script src="http/, "no CDN scripts in the offline report");
+
+    writeFileSync(join(notebooks, "B.ipynb"), notebook('console.log("B starts")', 'throw new Error("the real reason, 7301")'));
+    writeFileSync(join(notebooks, "A.ipynb"), notebook('console.log("A changed")'));
+    const failed = runReport(["--notebooks", notebooks, "--out", out]);
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /B\.ipynb: code cell 2 of 2 failed/);
+    assert.match(failed.stderr, /throw new Error\("the real reason, 7301"\)/);
+    assert.match(failed.stderr, /--- error ---\n.*the real reason, 7301/s);
+    assert.match(readFileSync(join(out, "A.html"), "utf8"), /x=42/, "the previous report is intact");
+    assert.deepEqual(readdirSync(out).sort(), ["A.html", "A.ipynb"], "no half-written or staging files left");
+
+    const unknown = runReport(["--notebooks", notebooks, "--out", out, "Nope"]);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /Nope: no such notebook in .*notebooks \(have: A\.ipynb, B\.ipynb\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
