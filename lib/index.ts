@@ -6,3 +6,4 @@ export * from "./backend";
 export * from "./idx";
 export * from "./data";
 export * from "./random";
+export * from "./reference";
