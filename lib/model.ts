@@ -1,0 +1,327 @@
+/**
+ * Multi-layer perceptrons: layer sizes, seeded initialisation, a readable summary, weights read back as plain
+ * arrays, and prediction in batches.
+ *
+ * Initial values are generated in JavaScript from `lib/random`, so a seed means the same weights on every
+ * backend, and they only become tensors when first used (after `train` has initialised the backend).
+ * Each layer is stored as ONE matrix, weights plus the bias as a last column or row, in the orientation the
+ * engine multiplies fastest (see `engine.ts`). `weights()` turns it into the [inputs][outputs] kernel and the
+ * bias vector the charts expect.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Split } from "./data";
+import { pixelBatch, splitBatch, type Batch } from "./batch";
+import { forward, type EngineLayer, type LayerLayout } from "./engine";
+import { argmaxRows } from "./metrics";
+import { seededRandom } from "./random";
+
+/**
+ * Initialisations `mlp` knows.
+ * @example for (const init of INITS) mlp([784, 10], { init });
+ */
+export const INITS = ["torch", "glorot", "zeros"] as const;
+/**
+ * `torch`: PyTorch's nn.Linear default, weights and biases uniform in ±1/√fan_in. `glorot`: Glorot-uniform
+ * weights (±√(6/(fan_in + fan_out))), zero biases. `zeros`: every weight and bias 0.
+ */
+export type Init = (typeof INITS)[number];
+
+/** Options of `mlp`. */
+export interface MlpOptions {
+  /** Default "torch" (what the original PyTorch notebooks used). */
+  init?: Init;
+  /** Seed of the initial values. Default 0. */
+  seed?: number;
+}
+
+/**
+ * One dense layer's parameters as plain arrays. `kernel` is row-major [inputs][outputs]: the weight from input
+ * i to unit j is at `i * outputs + j`.
+ */
+export interface LayerWeights {
+  shape: [inputs: number, outputs: number];
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+/** Output of `Model.predict`: logits row-major [count][outputs] and the predicted class of each input. */
+export interface Prediction {
+  count: number;
+  outputs: number;
+  logits: Float32Array;
+  classes: Int32Array;
+}
+
+/** Options of `Model.predict`. */
+export interface PredictOptions {
+  /** Images per forward pass. Default 1000 (large batches are fastest; memory stays small). */
+  batchSize?: number;
+}
+
+/** Where a model's numbers live; shared with `train` through `modelState`, hidden from notebook users. */
+export interface ModelState {
+  /** Initial values, [outputs][inputs + 1] per layer ("unitMajor"), until they become tensors. */
+  values: Float32Array[] | null;
+  /** Parameters as tensors once used, each in its own layout. */
+  layers: EngineLayer[] | null;
+  trainedSteps: number;
+  disposed: boolean;
+}
+
+const states = new WeakMap<Model, ModelState>();
+
+/**
+ * A ReLU multi-layer perceptron that outputs logits. Build one with `mlp` (or `modelFromWeights`).
+ * @example const model = mlp([784, 500, 10]); console.log(model.summary());
+ */
+export class Model {
+  /** Layer sizes, inputs first: [784, 500, 10]. */
+  readonly layers: readonly number[];
+  /** How the initial values were made ("custom" for `modelFromWeights`). */
+  readonly init: Init | "custom";
+  readonly seed: number;
+  /** Number of weights and biases. */
+  readonly parameterCount: number;
+
+  /** Use `mlp(...)` or `modelFromWeights(...)`; `values` are [outputs][inputs + 1] per layer. */
+  constructor(layers: readonly number[], init: Init | "custom", seed: number, values: Float32Array[]) {
+    this.layers = Object.freeze([...layers]);
+    this.init = init;
+    this.seed = seed;
+    this.parameterCount = layers.slice(1).reduce((total, units, k) => total + units * (layers[k]! + 1), 0);
+    states.set(this, { values, layers: null, trainedSteps: 0, disposed: false });
+  }
+
+  /** Optimizer steps this model has been trained for (0: fresh). */
+  get trainedSteps(): number {
+    return modelState(this).trainedSteps;
+  }
+
+  /**
+   * A readable description: each layer, its parameter count, the ReLUs, the total.
+   * @example mlp([784, 10]).summary(); // "MLP 784→10 (init torch, seed 0)\n  Dense 784→10 (7,850 params)\n  Total 7,850 params"
+   */
+  summary(): string {
+    const lines = [`MLP ${this.layers.join("→")} (init ${this.init}, seed ${this.seed}${this.trainedSteps ? `, trained ${count(this.trainedSteps)} steps` : ""})`];
+    for (let k = 1; k < this.layers.length; k++) {
+      const inputs = this.layers[k - 1]!;
+      const outputs = this.layers[k]!;
+      lines.push(`  Dense ${inputs}→${outputs} (${count(outputs * (inputs + 1))} params)`);
+      if (k < this.layers.length - 1) lines.push("  ReLU");
+    }
+    lines.push(`  Total ${count(this.parameterCount)} params`);
+    return lines.join("\n");
+  }
+
+  /**
+   * Layer `layer`'s weights and biases as plain arrays (layer 0 is the first dense layer).
+   * @example const { kernel, shape: [inputs, outputs] } = run.model.weights(0); // 784 × 10 for mlp([784, 10])
+   */
+  weights(layer: number): LayerWeights {
+    const layerCount = this.layers.length - 1;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= layerCount) {
+      throw new RangeError(
+        `weights(layer): expected a layer index from 0 to ${layerCount - 1} (this model has ${layerCount} dense ` +
+          `layer${layerCount === 1 ? "" : "s"}: ${this.layers.join("→")}), got ${String(layer)}`,
+      );
+    }
+    const state = liveState(this);
+    const inputs = this.layers[layer]!;
+    const outputs = this.layers[layer + 1]!;
+    const stored = state.layers ? state.layers[layer]! : null;
+    const values = stored ? (stored.params.dataSync() as Float32Array) : state.values![layer]!;
+    if (stored?.layout === "inputMajor") {
+      // [inputs + 1][outputs]: the kernel followed by the bias row.
+      return { shape: [inputs, outputs], kernel: values.slice(0, inputs * outputs), bias: values.slice(inputs * outputs) };
+    }
+    const kernel = new Float32Array(inputs * outputs);
+    const bias = new Float32Array(outputs);
+    for (let j = 0; j < outputs; j++) {
+      const row = j * (inputs + 1);
+      for (let i = 0; i < inputs; i++) kernel[i * outputs + j] = values[row + i]!;
+      bias[j] = values[row + inputs]!;
+    }
+    return { shape: [inputs, outputs], kernel, bias };
+  }
+
+  /**
+   * Logits and predicted classes for a split's images, or for float pixels row-major [count][inputs], on the
+   * backend `initBackend` chose (call it, or `describeBackend`, first; `train` does).
+   * @example const { classes } = run.model.predict(data.test); classes[0]; // 7
+   */
+  predict(input: Split | Float32Array, options: PredictOptions = {}): Prediction {
+    const batchSize = options.batchSize ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new RangeError(`predict batchSize: expected a positive integer, got ${String(batchSize)}`);
+    }
+    const inputs = this.layers[0]!;
+    const outputs = this.layers[this.layers.length - 1]!;
+    const total = inputCount(input, inputs);
+    const layers = modelLayers(this);
+    const byColumns = layers[0]!.layout === "unitMajor";
+    const logits = new Float32Array(total * outputs);
+    for (let from = 0; from < total; from += batchSize) {
+      const to = Math.min(from + batchSize, total);
+      const batch: Batch = input instanceof Float32Array
+        ? pixelBatch(input, inputs, from, to, byColumns)
+        : splitBatch(input, from, to, null, byColumns);
+      let byRow = true;
+      const result = tf.tidy(() => {
+        const pass = forward(layers, {
+          rows: byColumns ? null : tf.tensor2d(batch.x, [batch.size, inputs + 1]),
+          columns: byColumns ? tf.tensor2d(batch.xT!, [inputs + 1, batch.size]) : null,
+        }, false);
+        byRow = pass.logitsByRow;
+        return pass.logits;
+      });
+      const values = result.dataSync();
+      result.dispose();
+      if (byRow) logits.set(values, from * outputs);
+      else for (let c = 0; c < outputs; c++) for (let j = 0; j < batch.size; j++) logits[(from + j) * outputs + c] = values[c * batch.size + j]!;
+    }
+    return { count: total, outputs, logits, classes: argmaxRows(logits, outputs) };
+  }
+
+  /** Free the model's tensors; it cannot be used afterwards. */
+  dispose(): void {
+    const state = modelState(this);
+    state.layers?.forEach((layer) => layer.params.dispose());
+    state.layers = null;
+    state.values = null;
+    state.disposed = true;
+  }
+
+  /** What `console.log(model)` shows in a notebook. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.summary();
+  }
+}
+
+/**
+ * A ReLU MLP with layer sizes `layers` (inputs first, logits last), seeded initial values.
+ * @example const model = mlp([784, 500, 10], { init: "glorot", seed: 1 });
+ */
+export function mlp(layers: readonly number[], options: MlpOptions = {}): Model {
+  checkLayers(layers);
+  const init = options.init ?? "torch";
+  const seed = options.seed ?? 0;
+  if (!(INITS as readonly string[]).includes(init)) {
+    throw new RangeError(`init: expected one of ${INITS.join(", ")}; got "${String(init)}"`);
+  }
+  if (!Number.isInteger(seed)) throw new RangeError(`seed: expected an integer, got ${String(seed)}`);
+  const random = seededRandom(seed);
+  const values = layers.slice(1).map((outputs, k) => {
+    const inputs = layers[k]!;
+    const layer = new Float32Array(outputs * (inputs + 1));
+    if (init === "zeros") return layer;
+    // PyTorch order: the [out][in] weights row by row, then the biases.
+    const bound = init === "torch" ? 1 / Math.sqrt(inputs) : Math.sqrt(6 / (inputs + outputs));
+    for (let j = 0; j < outputs; j++) {
+      for (let i = 0; i < inputs; i++) layer[j * (inputs + 1) + i] = (2 * random() - 1) * bound;
+    }
+    if (init === "torch") for (let j = 0; j < outputs; j++) layer[j * (inputs + 1) + inputs] = (2 * random() - 1) * bound;
+    return layer;
+  });
+  return new Model(layers, init, seed, values);
+}
+
+/**
+ * A model with given weights, e.g. to reproduce a PyTorch run exactly or to continue from saved weights.
+ * @example const copy = modelFromWeights([run.model.weights(0)]);
+ */
+export function modelFromWeights(weights: readonly LayerWeights[]): Model {
+  if (weights.length === 0) throw new RangeError("modelFromWeights: expected at least one layer, got none");
+  const layers = [weights[0]!.shape[0], ...weights.map((w) => w.shape[1])];
+  checkLayers(layers);
+  const values = weights.map((w, k) => {
+    const [inputs, outputs] = w.shape;
+    if (inputs !== layers[k] || w.kernel.length !== inputs * outputs || w.bias.length !== outputs) {
+      throw new RangeError(
+        `modelFromWeights: layer ${k} expected a ${layers[k]}×${outputs} kernel (${layers[k]! * outputs} values) and ` +
+          `${outputs} biases; got shape ${inputs}×${outputs}, ${w.kernel.length} kernel values, ${w.bias.length} biases`,
+      );
+    }
+    const layer = new Float32Array(outputs * (inputs + 1));
+    for (let j = 0; j < outputs; j++) {
+      for (let i = 0; i < inputs; i++) layer[j * (inputs + 1) + i] = w.kernel[i * outputs + j]!;
+      layer[j * (inputs + 1) + inputs] = w.bias[j]!;
+    }
+    return layer;
+  });
+  return new Model(layers, "custom", 0, values);
+}
+
+/**
+ * The model's internal state (for `train`). Not part of the notebook API.
+ * @example modelState(model).trainedSteps; // 0 for a fresh model
+ */
+export function modelState(model: Model): ModelState {
+  const state = states.get(model);
+  if (!state) throw new TypeError("expected a Model built with mlp(...) or modelFromWeights(...)");
+  return state;
+}
+
+/**
+ * The model's layers as the engine uses them, made from the initial values ("unitMajor") on first use.
+ * @example modelLayers(mlp([784, 10]))[0].params.shape; // [10, 785]
+ */
+export function modelLayers(model: Model): EngineLayer[] {
+  const state = liveState(model);
+  if (!state.layers) {
+    state.layers = state.values!.map((values, k) => ({
+      params: tf.keep(tf.tensor2d(values, [model.layers[k + 1]!, model.layers[k]! + 1])),
+      layout: "unitMajor" as const,
+    }));
+    state.values = null;
+  }
+  return state.layers;
+}
+
+/**
+ * Store each layer in the given layout (transposing the ones that differ, once), e.g. before training.
+ * @example useLayouts(model, ["unitMajor", "inputMajor"]);
+ */
+export function useLayouts(model: Model, layouts: readonly LayerLayout[]): void {
+  const state = liveState(model);
+  state.layers = modelLayers(model).map((layer, k) => {
+    if (layer.layout === layouts[k]) return layer;
+    const params = tf.keep(tf.transpose(layer.params));
+    layer.params.dispose();
+    return { params, layout: layouts[k]! };
+  });
+}
+
+function liveState(model: Model): ModelState {
+  const state = modelState(model);
+  if (state.disposed) throw new Error(`model ${model.layers.join("→")} was disposed: build a new one with mlp(...)`);
+  return state;
+}
+
+function checkLayers(layers: readonly number[]): void {
+  if (!Array.isArray(layers) || layers.length < 2) {
+    throw new RangeError(`layers: expected at least two sizes (inputs, then outputs), e.g. [784, 10]; got ${JSON.stringify(layers)}`);
+  }
+  const bad = layers.findIndex((size) => !Number.isInteger(size) || size < 1);
+  if (bad >= 0) {
+    throw new RangeError(`layers[${bad}]: expected a positive integer number of units, got ${String(layers[bad])}`);
+  }
+}
+
+function inputCount(input: Split | Float32Array, inputs: number): number {
+  if (input instanceof Float32Array) {
+    if (input.length === 0 || input.length % inputs !== 0) {
+      throw new RangeError(`predict: expected pixels for whole images of ${inputs} values, got ${input.length} values`);
+    }
+    return input.length / inputs;
+  }
+  if (input.rows * input.cols !== inputs) {
+    throw new RangeError(
+      `predict: the model takes ${inputs} inputs but the images have ${input.rows}×${input.cols} = ${input.rows * input.cols} pixels`,
+    );
+  }
+  return input.count;
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
+}

@@ -1,0 +1,208 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend";
+import { mlp, modelFromWeights, type LayerWeights, type Model } from "../lib/model";
+import type { OptimizerName } from "../lib/optimizers";
+import { train, type Progress } from "../lib/train";
+import { smallMnist } from "./helpers/small-mnist";
+
+before(async () => {
+  await initBackend();
+});
+
+interface FixtureLayer {
+  kernelSum: number;
+  kernelAbsSum: number;
+  kernelRowIndex: number;
+  kernelRow: number[];
+  bias: number[];
+}
+interface FixtureRun {
+  case: string;
+  layers: number[];
+  init: "zeros" | "formula";
+  optimizer: OptimizerName;
+  lr: number;
+  batchSize: number;
+  losses: number[];
+  layersAfter: FixtureLayer[];
+}
+const fixture = JSON.parse(readFileSync(join(__dirname, "fixtures", "pytorch-steps.json"), "utf8")) as { runs: FixtureRun[] };
+
+/** The initial weights of scripts/pytorch-fixture.py's "formula" case: the same expression, evaluated here. */
+function formulaModel(layers: number[]): Model {
+  const weights = layers.slice(1).map((outputs, k): LayerWeights => {
+    const inputs = layers[k]!;
+    const kernel = new Float32Array(inputs * outputs);
+    for (let i = 0; i < inputs; i++) {
+      for (let j = 0; j < outputs; j++) kernel[i * outputs + j] = (((7 * j + 13 * i + 5 * k) % 17) - 8) / (8 * Math.sqrt(inputs));
+    }
+    const bias = Float32Array.from({ length: outputs }, (_, j) => (((3 * j + k) % 5) - 2) / 10);
+    return { shape: [inputs, outputs], kernel, bias };
+  });
+  return modelFromWeights(weights);
+}
+
+function assertClose(actual: number, expected: number, tolerance: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} vs PyTorch ${expected} (tolerance ${tolerance})`);
+}
+
+for (const expected of fixture.runs) {
+  test(`matches PyTorch step by step: ${expected.case}, ${expected.optimizer} lr ${expected.lr}`, async () => {
+    const data = await smallMnist(88);
+    const model = expected.init === "zeros" ? mlp(expected.layers, { init: "zeros" }) : formulaModel(expected.layers);
+    const run = await train(model, data, { optimizer: expected.optimizer, lr: expected.lr, batchSize: expected.batchSize, evaluate: false });
+    assert.equal(run.steps, expected.losses.length);
+    expected.losses.forEach((loss, step) => assertClose(run.losses[step]!, loss, 1e-5, `loss of step ${step}`));
+    expected.layersAfter.forEach((layer, k) => {
+      const { kernel, bias, shape } = run.model.weights(k);
+      const sum = kernel.reduce((a, b) => a + b, 0);
+      const absSum = kernel.reduce((a, b) => a + Math.abs(b), 0);
+      assertClose(sum, layer.kernelSum, 1e-5 * Math.max(1, layer.kernelAbsSum), `layer ${k} kernel sum`);
+      assertClose(absSum, layer.kernelAbsSum, 1e-5 * Math.max(1, layer.kernelAbsSum), `layer ${k} kernel |sum|`);
+      layer.kernelRow.forEach((w, j) => assertClose(kernel[layer.kernelRowIndex * shape[1] + j]!, w, 1e-5, `layer ${k} kernel[${layer.kernelRowIndex}][${j}]`));
+      layer.bias.forEach((b, j) => assertClose(bias[j]!, b, 1e-5, `layer ${k} bias[${j}]`));
+    });
+    run.model.dispose();
+  });
+}
+
+test("the same settings give bit-identical losses and accuracy, run after run", async () => {
+  const data = await smallMnist(800, 200);
+  const settings = { optimizer: "adam", lr: 0.003, batchSize: 32, epochs: 2, shuffle: true, seed: 5 } as const;
+  const first = await train(() => mlp([784, 24, 10], { seed: 9 }), data, settings);
+  const second = await train(() => mlp([784, 24, 10], { seed: 9 }), data, settings);
+  assert.deepEqual(second.losses, first.losses);
+  assert.equal(second.accuracy, first.accuracy);
+  assert.deepEqual(second.model.weights(0).kernel, first.model.weights(0).kernel);
+  const reshuffled = await train(() => mlp([784, 24, 10], { seed: 9 }), data, { ...settings, seed: 6 });
+  assert.notDeepEqual(reshuffled.losses, first.losses, "another shuffling seed, another order");
+  [first, second, reshuffled].forEach((run) => run.model.dispose());
+});
+
+test("a run records every step's loss, keeps the last short batch and reports its results", async () => {
+  const data = await smallMnist(1000, 300);
+  const run = await train(mlp([784, 10]), data, { optimizer: "sgd", lr: 0.05, batchSize: 64 });
+  assert.equal(run.steps, 16);
+  assert.equal(run.samplesSeen, 1000);
+  assert.equal(run.losses.length, 16);
+  assert.ok(run.losses.every(Number.isFinite));
+  assert.ok(run.losses[15]! < run.losses[0]!, "the loss goes down");
+  assert.equal(run.label, "784-10 sgd lr 0.05 batch 64");
+  assert.deepEqual(run.settings, {
+    optimizer: "sgd", lr: 0.05, batchSize: 64, epochs: 1, shuffle: false, seed: 0, momentum: null,
+    evaluate: true, resume: false, label: "784-10 sgd lr 0.05 batch 64",
+  });
+  assert.deepEqual(run.layers, [784, 10]);
+  assert.equal(run.init, "torch");
+  assert.equal(run.backend, "wasm");
+  assert.ok(run.seconds > 0 && Math.abs(run.samplesPerSecond - 1000 / run.seconds) < 1e-6);
+  const lastTen = Array.from(run.losses.subarray(6));
+  assert.ok(Math.abs(run.finalLoss - lastTen.reduce((a, b) => a + b, 0) / 10) < 1e-9);
+  assert.equal(run.confusion.length, 10);
+  assert.equal(run.confusion.flat().reduce((a, b) => a + b, 0), 300);
+  const correct = run.confusion.reduce((sum, row, label) => sum + row[label]!, 0);
+  assert.equal(run.accuracy, (100 * correct) / 300);
+  assert.ok(run.accuracy > 60, `accuracy ${run.accuracy}% after 1000 images`);
+  assert.equal(run.perClassAccuracy.length, 10);
+  assert.equal(run.diverged, null);
+  assert.equal(run.model.trainedSteps, 16);
+  run.model.dispose();
+});
+
+test("training leaks no tensors: only the model's own (one per layer) remain, and go with it", async () => {
+  const data = await smallMnist(200, 100);
+  for (const optimizer of ["sgd", "momentum", "adam", "adagrad", "rmsprop"] as const) {
+    const before = tf.memory().numTensors;
+    const run = await train(() => mlp([784, 16, 12, 10]), data, { optimizer, batchSize: 50 });
+    assert.equal(tf.memory().numTensors, before + 3, optimizer);
+    run.model.dispose();
+    assert.equal(tf.memory().numTensors, before, optimizer);
+  }
+});
+
+test("a NaN or infinite loss ends the run at the first bad step; a large finite loss does not", async () => {
+  const data = await smallMnist(640, 100);
+  const exploded = await train(mlp([784, 10]), data, { lr: 1e38, batchSize: 16 });
+  assert.ok(exploded.diverged, "lr 1e38 overflows float32");
+  const { step, loss } = exploded.diverged;
+  assert.ok(step > 1 && step <= 40);
+  assert.ok(!Number.isFinite(loss));
+  assert.equal(exploded.steps, step, "the run ends with the bad step");
+  assert.ok(!Number.isFinite(exploded.losses[step - 1]!));
+  assert.ok(exploded.losses.subarray(0, step - 1).every(Number.isFinite));
+  assert.equal(exploded.samplesSeen, 16 * step);
+  exploded.model.dispose();
+
+  const wild = await train(mlp([784, 10]), data, { lr: 50, batchSize: 16 });
+  assert.equal(wild.diverged, null);
+  assert.equal(wild.steps, 40);
+  assert.ok(Math.max(...wild.losses) > 20, `lr 50 reaches large losses (max ${Math.max(...wild.losses)})`);
+  wild.model.dispose();
+});
+
+test("invalid settings throw before training, naming the parameter, the value and what is allowed", async () => {
+  const data = await smallMnist(32, 10);
+  const model = mlp([784, 10]);
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ lr: 0 }, /lr: expected a finite number > 0, got 0/],
+    [{ lr: -1 }, /lr: .* got -1/],
+    [{ lr: NaN }, /lr: .* got NaN/],
+    [{ batchSize: 1.5 }, /batchSize: expected a positive integer, got 1.5/],
+    [{ batchSize: 0 }, /batchSize: expected a positive integer, got 0/],
+    [{ epochs: 0 }, /epochs: expected a positive integer, got 0/],
+    [{ optimizer: "adamw" }, /optimizer: expected one of sgd, momentum, adam, adagrad, rmsprop; got "adamw"/],
+    [{ momentum: 0.5 }, /momentum: only used by optimizer "momentum", but optimizer is "sgd"/],
+    [{ optimizer: "momentum", momentum: 1 }, /momentum: expected a number from 0 up to \(not including\) 1, got 1/],
+    [{ seed: 0.5 }, /seed: expected an integer, got 0.5/],
+    [{ learningRate: 0.1 }, /unknown option learningRate; expected optimizer, lr, batchSize/],
+    [{ shuffle: "yes" }, /shuffle: expected true or false, got "yes"/],
+  ];
+  for (const [options, message] of cases) {
+    await assert.rejects(train(model, data, options as never), message);
+  }
+  await assert.rejects(train(mlp([28, 10]), data), /layers\[0\]: the model takes 28 inputs, but MNIST images have 28×28 = 784 pixels/);
+  await assert.rejects(train(mlp([784, 9]), data), /layers\[1\]: the model has 9 outputs, but MNIST has 10 classes/);
+  await assert.rejects(train({} as never, data), /expected a Model .* got \[object Object\]/);
+  assert.equal(model.trainedSteps, 0, "nothing trained");
+});
+
+test("an already trained model is refused unless resume: true, which continues from its weights", async () => {
+  const data = await smallMnist(96, 50);
+  const run = await train(mlp([784, 10]), data, { lr: 0.1 });
+  await assert.rejects(
+    train(run.model, data),
+    /model already trained for 6 steps: build a new one with mlp\(\.\.\.\), or pass \{ resume: true \} to continue/,
+  );
+  const resumed = await train(run.model, data, { lr: 0.1, resume: true });
+  assert.equal(resumed.model, run.model);
+  assert.equal(resumed.model.trainedSteps, 12);
+  assert.ok(resumed.losses[0]! < run.losses[0]!, "the second pass starts where the first ended");
+  assert.match(resumed.label, /resumed$/);
+  const twoEpochs = await train(mlp([784, 10]), data, { lr: 0.1, epochs: 2 });
+  assert.deepEqual(twoEpochs.losses, Float32Array.from([...run.losses, ...resumed.losses]));
+  run.model.dispose();
+  twoEpochs.model.dispose();
+});
+
+test("progress ends with one done event carrying every loss; shuffle changes the order of the batches", async () => {
+  const data = await smallMnist(320, 20);
+  const events: Progress[] = [];
+  const run = await train(mlp([784, 10]), data, { lr: 0.1, batchSize: 32, label: "mine", onProgress: (p) => events.push({ ...p, losses: p.losses.slice() }) });
+  const last = events[events.length - 1]!;
+  assert.equal(events.filter((p) => p.done).length, 1);
+  assert.deepEqual(
+    { label: last.label, step: last.step, totalSteps: last.totalSteps, epoch: last.epoch, samplesSeen: last.samplesSeen, done: last.done },
+    { label: "mine", step: 10, totalSteps: 10, epoch: 1, samplesSeen: 320, done: true },
+  );
+  assert.deepEqual(last.losses, run.losses);
+  assert.equal(last.loss, run.finalLoss);
+  const shuffled = await train(mlp([784, 10]), data, { lr: 0.1, batchSize: 32, shuffle: true, evaluate: false });
+  assert.notDeepEqual(shuffled.losses, run.losses);
+  assert.ok(Number.isNaN(shuffled.accuracy) && shuffled.confusion.length === 0);
+  run.model.dispose();
+  shuffled.model.dispose();
+});
