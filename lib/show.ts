@@ -1,0 +1,304 @@
+/**
+ * Showing figures in a tslab notebook: the only module that knows tslab. Charts are Plotly, drawn by the
+ * browser from an inlined copy of the pinned bundle (no CDN, no network), so they render live, after reload of a
+ * trusted notebook, and in nbconvert's HTML export. The bundle (see `plotlyBundlePath`) goes out once per kernel
+ * session as its own output; each chart is then a `<div>` and a small script that waits for `window.Plotly`.
+ */
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import * as tslab from "tslab";
+import {
+  confusionFigure,
+  hiddenUnitsFigure,
+  lossFigure,
+  perClassFigure,
+  progressText,
+  referenceTable,
+  resultsTable,
+  samplesFigure,
+  weightGridFigure,
+  type ConfusionOptions,
+  type Figure,
+  type HiddenUnitsOptions,
+  type LabelledImages,
+  type LayerWeightsLike,
+  type LossFigureOptions,
+  type LossSeries,
+  type PerClassOptions,
+  type ReferenceTableOptions,
+  type ResultsTableOptions,
+  type RunResult,
+  type SamplesOptions,
+  type TrainingProgress,
+  type WeightGridOptions,
+} from "./figures";
+import type { ReferenceRow } from "./reference";
+
+/** Where HTML goes: tslab's display in a notebook, a recorder in tests. */
+export interface DisplaySink {
+  html(html: string): void;
+  markdown(text: string): void;
+  /** One output that later calls replace in place (tslab: display_data, then update_display_data). */
+  newDisplay(): { html(html: string): void };
+}
+
+/** Anything with layer weights to read back: a model from `mlp(...)`, or a run that carries its model. */
+export interface WeightsSource {
+  weights(layer: number): LayerWeightsLike;
+}
+
+/** Weights to draw: the numbers themselves, a model, or a run with a `model`. */
+export type WeightsLike = LayerWeightsLike | WeightsSource | { model: WeightsSource };
+
+/** A progress listener for training: call it with each progress report. */
+export type ProgressListener = (p: TrainingProgress) => void;
+
+/** Options for `show.live`: the loss chart's options (`x`, `logY`, `smooth`, ...) plus how often to redraw. */
+export interface LiveOptions extends Omit<LossFigureOptions, "xMax" | "title"> {
+  /** Minimum milliseconds between redraws (default 500); the final report (`done`) always redraws. */
+  interval?: number;
+}
+
+/** What notebook cells call. */
+export interface Show {
+  /** Display any Plotly figure, e.g. one built by `lossFigure` and then adjusted. */
+  figure(fig: Figure): void;
+  /** Loss curves of one run or several overlaid (10-step moving average). */
+  loss(runs: LossSeries | readonly LossSeries[], options?: LossFigureOptions): void;
+  /** The results table: accuracy, final loss, steps, seconds, divergence. */
+  table(runs: RunResult | readonly RunResult[], options?: ResultsTableOptions): void;
+  /** Class weight images of a 784→10 layer; a list of `{ label, weights }` stacks settings one above the other. */
+  weights(
+    source: WeightsLike | readonly { label: string; weights: WeightsLike }[],
+    options?: WeightGridOptions & { layer?: number },
+  ): void;
+  /** Input weights of chosen hidden units of a first layer. */
+  hiddenUnits(source: WeightsLike, options?: HiddenUnitsOptions & { layer?: number }): void;
+  /** A grid of images with labels (and predictions). */
+  samples(split: LabelledImages, options?: SamplesOptions): void;
+  samples(images: ArrayLike<number> | LabelledImages, labels?: ArrayLike<number>, options?: SamplesOptions): void;
+  /** Confusion matrix of a run (or of a matrix of counts). */
+  confusion(run: RunResult | ArrayLike<ArrayLike<number>>, options?: ConfusionOptions): void;
+  /** Per-class test accuracy of one run, several runs, or a list of percentages. */
+  perClass(runs: RunResult | readonly RunResult[] | ArrayLike<number>, options?: PerClassOptions): void;
+  /** Our accuracies beside the original's and the PyTorch re-run's (rows from `referenceRows`). */
+  referenceTable(rows: readonly ReferenceRow[], options?: ReferenceTableOptions): void;
+  /** Raw HTML (not escaped: for HTML you built). */
+  html(html: string): void;
+  markdown(text: string): void;
+  /** A live view for `train`'s progress: a status line and a growing loss chart, updated in place. */
+  live(title?: string, options?: LiveOptions): ProgressListener;
+}
+
+/** Options for `createShow`; defaults are the real notebook ones. */
+export interface ShowConfig {
+  sink?: DisplaySink;
+  /** The Plotly bundle's source (default: read the pinned `plotly.js-dist-min` from node_modules). */
+  loadBundle?: () => string;
+  /** Clock for throttling the live view (default `Date.now`). */
+  now?: () => number;
+}
+
+/**
+ * The pinned Plotly bundle as an HTML fragment that defines `window.Plotly`. The classic notebook has require.js,
+ * and a bundle that sees `window.define` may register as an anonymous AMD module (which require.js rejects)
+ * instead of setting the global, as Plotly's older bundles did. v4's wrapper only checks `module`, but hiding
+ * `define` while the bundle runs (restored after) keeps the charts independent of such details.
+ * @example tslab.display.html(plotlyBundleHtml());
+ */
+export function plotlyBundleHtml(source: string = readFileSync(plotlyBundlePath(), "utf8")): string {
+  // The bundle sits inside a <script>: a literal "</script" in it would end the element early.
+  if (/<\/script/i.test(source)) throw new Error(`${plotlyBundlePath()}: contains "</script", cannot be inlined`);
+  return (
+    "<script>window.__miePlotlyDefine = window.define; window.define = undefined;</script>\n" +
+    `<script>${source}</script>\n` +
+    "<script>window.define = window.__miePlotlyDefine; delete window.__miePlotlyDefine;</script>"
+  );
+}
+
+/**
+ * Path of the Plotly bundle to inline: the pinned `plotly.js-cartesian-dist-min` (1.5 MB against the full
+ * bundle's 4.8 MB), which has every trace type `figures` draws (scatter, bar, heatmap). `figures` takes its
+ * types from the full `plotly.js-dist-min` package, which is never sent to the browser.
+ * @example statSync(plotlyBundlePath()).size; // ~1.5 MB
+ */
+export function plotlyBundlePath(): string {
+  return require.resolve("plotly.js-cartesian-dist-min/plotly-cartesian.min.js");
+}
+
+/**
+ * A figure as HTML: a `<div>` plus a script that draws it once `window.Plotly` exists (it may load after this
+ * output, e.g. when an earlier cell is re-run). The spec is JSON with `<` escaped, so text such as `</script>`
+ * inside labels cannot end the script. Gives up after 30 s with a visible note (e.g. an untrusted notebook).
+ * @example show.html(figureHtml(lossFigure(run), "loss-1"));
+ */
+export function figureHtml(fig: Figure, id: string): string {
+  if (!/^[A-Za-z][\w-]*$/.test(id)) throw new RangeError(`figureHtml: id must be letters, digits, - or _, got ${JSON.stringify(id)}`);
+  if (!fig || !Array.isArray(fig.data) || typeof fig.layout !== "object") {
+    throw new TypeError("figureHtml: fig must be { data: [...traces], layout: {...}, config?: {...} }");
+  }
+  const spec = scriptSafeJson({ data: fig.data, layout: fig.layout, config: fig.config ?? {} });
+  const height = typeof fig.layout.height === "number" ? fig.layout.height : 450;
+  return (
+    `<div id="${id}" class="mie-plot" style="width:100%;min-height:${height}px"></div>\n` +
+    `<script>(function () {\n` +
+    `  var spec = ${spec};\n` +
+    `  var tries = 0;\n` +
+    `  function draw() {\n` +
+    `    var el = document.getElementById("${id}");\n` +
+    `    if (!el) return;\n` +
+    `    if (!window.Plotly) {\n` +
+    `      if (++tries > 600) { el.textContent = "Chart not drawn: Plotly did not load (re-run the first chart cell, or trust the notebook)."; return; }\n` +
+    `      return setTimeout(draw, 50);\n` +
+    `    }\n` +
+    `    window.Plotly.newPlot(el, spec.data, spec.layout, spec.config);\n` +
+    `  }\n` +
+    `  draw();\n` +
+    `})();</script>`
+  );
+}
+
+/** JSON that is safe inside a <script>: typed arrays as arrays, `<` and line separators escaped. */
+function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v,
+  )
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+const tslabSink: DisplaySink = {
+  html: (html) => tslab.display.html(html),
+  markdown: (text) => tslab.display.markdown(text),
+  newDisplay: () => tslab.newDisplay(),
+};
+
+/**
+ * Build a `show` namespace around a display sink. The notebook one is the exported `show`; tests pass a recorder.
+ * @example const testShow = createShow({ sink: recorder, loadBundle: () => "window.Plotly = fake;" });
+ */
+export function createShow(config: ShowConfig = {}): Show {
+  const sink = config.sink ?? tslabSink;
+  const loadBundle = config.loadBundle ?? (() => readFileSync(plotlyBundlePath(), "utf8"));
+  const now = config.now ?? Date.now;
+  // Random per process: ids stay unique across kernel restarts, whose old outputs are still on the page.
+  const session = randomBytes(4).toString("hex");
+  let counter = 0;
+  let bundleShown = false;
+
+  const send = (action: () => void): void => {
+    try {
+      action();
+    } catch (error) {
+      if (error instanceof Error && /not ready/i.test(error.message)) {
+        throw new Error(
+          "show: no Jupyter kernel here (tslab's display is not ready). show.* displays in a tslab notebook; " +
+            "elsewhere build the figure (lossFigure, resultsTable, …) and use it directly.",
+        );
+      }
+      throw error;
+    }
+  };
+  // The bundle is its own output, shown before the first chart: a live view's updates replace their output, so
+  // the bundle must never be part of one.
+  const ensurePlotly = (): void => {
+    if (bundleShown) return;
+    const html = plotlyBundleHtml(loadBundle());
+    send(() => sink.html(html));
+    bundleShown = true;
+  };
+  const nextId = (): string => `mie-plot-${session}-${++counter}`;
+  const figure = (fig: Figure): void => {
+    const html = figureHtml(fig, nextId());
+    ensurePlotly();
+    send(() => sink.html(html));
+  };
+
+  return {
+    figure,
+    loss: (runs, options) => figure(lossFigure(runs, options)),
+    table: (runs, options) => send(() => sink.html(resultsTable(runs, options))),
+    weights: (source, options = {}) => {
+      const { layer = 0, ...rest } = options;
+      const weights = Array.isArray(source)
+        ? (source as readonly { label: string; weights: WeightsLike }[]).map((set, i) => ({
+            label: set.label,
+            weights: resolveWeights(set?.weights, layer, `show.weights: source[${i}].weights`),
+          }))
+        : resolveWeights(source as WeightsLike, layer, "show.weights: source");
+      figure(weightGridFigure(weights, rest));
+    },
+    hiddenUnits: (source, options = {}) => {
+      const { layer = 0, ...rest } = options;
+      figure(hiddenUnitsFigure(resolveWeights(source, layer, "show.hiddenUnits: source"), rest));
+    },
+    // samplesFigure itself tells (split, options) from (images, labels, options).
+    samples: (images: ArrayLike<number> | LabelledImages, labels?: ArrayLike<number> | SamplesOptions, options?: SamplesOptions) =>
+      figure(samplesFigure(images, labels as ArrayLike<number> | undefined, options)),
+    confusion: (run, options = {}) => {
+      const matrix = isRun(run) ? run.confusion : run;
+      if (!matrix) {
+        throw new TypeError(`show.confusion: run ${JSON.stringify((run as RunResult).label)} has no confusion matrix`);
+      }
+      figure(confusionFigure(matrix, { title: `Confusion matrix: ${isRun(run) ? run.label : "test set"}`, ...options }));
+    },
+    perClass: (runs, options) => figure(perClassFigure(runs, options)),
+    referenceTable: (rows, options) => send(() => sink.html(referenceTable(rows, options))),
+    html: (html) => send(() => sink.html(html)),
+    markdown: (text) => send(() => sink.markdown(text)),
+    live: (title, options = {}) => {
+      const { interval = 500, ...chartOptions } = options;
+      ensurePlotly();
+      const display = sink.newDisplay();
+      // Runs that reported done stay in the chart, so a comparison ends as all its curves overlaid.
+      const finished: { series: LossSeries; length: number }[] = [];
+      let last = -Infinity;
+      return (p) => {
+        const time = now();
+        const batchSize = p.batchSize ?? Math.max(1, Math.ceil(p.samplesSeen / Math.max(1, p.step)));
+        if (p.done) {
+          finished.push({ series: { label: p.label, losses: Float32Array.from(p.losses), batchSize }, length: p.totalSteps * (chartOptions.x === "samples" ? batchSize : 1) });
+        } else if (time - last < interval) {
+          return;
+        }
+        last = time;
+        const current = p.done ? [] : [{ series: { label: p.label, losses: p.losses, batchSize }, length: p.totalSteps * (chartOptions.x === "samples" ? batchSize : 1) }];
+        const shown = [...finished, ...current];
+        const chart = lossFigure(
+          shown.map((entry) => entry.series),
+          { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...shown.map((entry) => entry.length)) },
+        );
+        const html = progressText(p) + figureHtml(chart, nextId());
+        send(() => display.html(html));
+      };
+    },
+  };
+}
+
+function isRun(value: unknown): value is RunResult {
+  return typeof value === "object" && value !== null && "label" in value && "losses" in value;
+}
+
+function resolveWeights(source: WeightsLike | undefined, layer: number, where: string): LayerWeightsLike {
+  if (source && typeof source === "object") {
+    if ("kernel" in source) return source;
+    const model = "model" in source ? source.model : source;
+    if (model && typeof (model as WeightsSource).weights === "function") {
+      const weights = (model as WeightsSource).weights(layer);
+      if (weights && typeof (weights as unknown as Promise<unknown>).then === "function") {
+        throw new TypeError(`${where}: weights(${layer}) returned a Promise; await it and pass the result`);
+      }
+      return weights;
+    }
+  }
+  throw new TypeError(
+    `${where}: expected layer weights { shape, kernel, bias }, a model with weights(layer), or a run with a model`,
+  );
+}
+
+/**
+ * Display helpers for notebook cells (Plotly bundle inlined once per kernel session).
+ * @example show.loss(run); show.table(runs); show.weights(run.model, { layer: 0 });
+ */
+export const show: Show = createShow();
