@@ -1,0 +1,80 @@
+/**
+ * The two notebooks end to end, on a reduced dataset (MIE_TRAIN_LIMIT / MIE_TEST_LIMIT): executed by a real
+ * Jupyter with the tslab kernel, exported to HTML and opened offline in Chromium; then "run all" in the classic
+ * notebook UI renders the same charts live.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { executeNotebook, ROOT } from "../../scripts/jupyter";
+import { openReport } from "../helpers/browser";
+import { runAllInClassicUi } from "../helpers/classic-ui";
+import { htmlOutputs, streamText, type NotebookJson } from "../helpers/notebook";
+
+const REDUCED = { MIE_TRAIN_LIMIT: "2000", MIE_TEST_LIMIT: "500" };
+const NOTEBOOKS = ["OneLayerNetwork", "MoreLayerNetwork"] as const;
+/** Charts each notebook must draw at least (loss curves, tables are HTML, weight grids, samples, ...). */
+const MIN_CHARTS: Record<(typeof NOTEBOOKS)[number], number> = { OneLayerNetwork: 10, MoreLayerNetwork: 8 };
+
+const plotPlaceholders = (notebook: NotebookJson) =>
+  htmlOutputs(notebook).reduce((sum, html) => sum + (html.match(/class="mie-plot"/g) ?? []).length, 0);
+
+describe("notebooks, executed headless and exported", () => {
+  const out = mkdtempSync(join(tmpdir(), "mie-notebooks-"));
+  const executed = new Map<string, NotebookJson>();
+
+  before(async () => {
+    for (const name of NOTEBOOKS) {
+      await executeNotebook(join(ROOT, "notebooks", `${name}.ipynb`), {
+        outNotebook: join(out, `${name}.ipynb`),
+        outHtml: join(out, `${name}.html`),
+        env: REDUCED,
+      });
+      executed.set(name, JSON.parse(readFileSync(join(out, `${name}.ipynb`), "utf8")) as NotebookJson);
+    }
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  for (const name of NOTEBOOKS) {
+    test(`${name}: every cell ran, on the reduced data, printing backend and accuracies`, () => {
+      const notebook = executed.get(name)!;
+      const stdout = streamText(notebook, "stdout");
+      assert.match(stdout, /^backend (tfjs-node|wasm|cpu)/m);
+      assert.match(stdout, /MNIST: 2,000 of 60,000 train \/ 500 of 10,000 test/);
+      assert.match(stdout, /Test accuracy: \d+\.\d\d%/);
+      assert.equal(streamText(notebook, "stderr"), "", "nothing printed to stderr");
+    });
+
+    test(`${name}: the HTML report draws every chart offline, with one Plotly bundle and no errors`, async () => {
+      const html = readFileSync(join(out, `${name}.html`), "utf8");
+      const expected = plotPlaceholders(executed.get(name)!);
+      assert.ok(expected >= MIN_CHARTS[name], `${name} has ${expected} charts, expected at least ${MIN_CHARTS[name]}`);
+      assert.equal(html.split("Copyright 2012-2026, Plotly, Inc.").length - 1, 1, "the bundle is inlined exactly once");
+      const report = await openReport(join(out, `${name}.html`));
+      try {
+        assert.deepEqual(report.errors, []);
+        assert.deepEqual(report.requests, [], "an offline report requests nothing");
+        assert.equal(report.plotCount, expected);
+        assert.equal(report.plotsWithSvg, expected);
+      } finally {
+        await report.close();
+      }
+    });
+  }
+
+  for (const name of NOTEBOOKS) {
+    test(`${name}: run all in the classic notebook UI renders the same charts live`, async () => {
+      const charts = plotPlaceholders(executed.get(name)!);
+      const run = await runAllInClassicUi(join(ROOT, "notebooks", `${name}.ipynb`), { charts, env: REDUCED });
+      try {
+        assert.deepEqual(run.failures, [], `${name}: cells failed in the notebook UI`);
+        assert.equal(run.drawn, charts, `${name}: charts drawn live`);
+        assert.deepEqual(run.errors, [], `${name}: page errors`);
+      } finally {
+        await run.close();
+      }
+    });
+  }
+});
