@@ -970,14 +970,17 @@ export function perClassFigure(
     textfont: { size: 10 },
     hovertemplate: `${s.label !== undefined ? "%{fullData.name}<br>" : ""}class %{x}: %{y:.2f}%<extra></extra>`,
   }));
+  // Start the axis just below the worst class, so differences of a few points between classes stay visible.
+  const finite = series.flatMap((s) => Array.from(s.values)).filter(Number.isFinite);
+  const low = finite.length ? Math.max(0, Math.floor((Math.min(...finite) - 5) / 10) * 10) : 0;
   return {
     data,
     layout: {
-      title: titleOf(options.title ?? "Test accuracy per class"),
+      title: titleOf(options.title ?? "Test accuracy per class", low > 0 ? `the axis starts at ${low}%` : undefined),
       ...legendBelow(series.length > 1 ? series.map((s) => s.label ?? "") : [], 380, { t: 60, r: 20, b: 60, l: 70 }),
       barmode: "group",
       xaxis: { title: { text: "class" }, type: "category" },
-      yaxis: { title: { text: "test accuracy (%)" }, range: [0, 100] },
+      yaxis: { title: { text: "test accuracy (%)" }, range: [low, 100] },
     },
     config: baseConfig(),
   };

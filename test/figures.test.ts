@@ -414,12 +414,16 @@ describe("confusionFigure and perClassFigure", () => {
     assert.throws(() => confusionFigure([[1, 2], [3]]), /confusion\[1\] has an array of 1; expected 2 counts/);
   });
 
-  test("per-class accuracy: bars from numbers or from runs, 0–100 %", () => {
+  test("per-class accuracy: bars from numbers or from runs; the axis starts just below the worst class, and says so", () => {
     const values = [99, 98, 90, 91, 92, 89, 95, 93, 88, 90];
     const single = perClassFigure(values);
     assert.equal(ofType(single, "bar").length, 1);
     assert.deepEqual(ofType(single, "bar")[0]!.y, values);
-    assert.deepEqual((single.layout.yaxis as Trace).range, [0, 100]);
+    assert.deepEqual((single.layout.yaxis as Trace).range, [80, 100]);
+    assert.match(JSON.stringify(single.layout.title), /the axis starts at 80%/);
+    const poor = perClassFigure([3, 50, 97]);
+    assert.deepEqual((poor.layout.yaxis as Trace).range, [0, 100]);
+    assert.doesNotMatch(JSON.stringify(poor.layout.title), /axis starts/);
     const two = perClassFigure([
       { ...run("a", 10, 16), perClassAccuracy: values },
       { ...run(EVIL, 10, 16), perClassAccuracy: values },
