@@ -101,7 +101,7 @@ describe("charts in a notebook executed by Jupyter, exported to HTML, opened off
     assert.equal(await page.locator(".js-plotly-plot .gtitle", { hasText: "Live training" }).count(), 1);
   });
 
-  test("run all in the classic notebook UI (require.js on the page) draws every chart live", async () => {
+  test("run all in the classic notebook UI (require.js on the page) draws every chart live, and again after save and reopen", async () => {
     const run = await runAllInClassicUi(join(ROOT, "test/e2e/charts.ipynb"), { charts: CHARTS, timeout: 180_000 });
     try {
       assert.deepEqual(run.failures, []);
@@ -112,6 +112,26 @@ describe("charts in a notebook executed by Jupyter, exported to HTML, opened off
         "require.js's define is back after the bundle loaded",
       );
       assert.match((await run.page.locator(".output_area", { hasText: "live run ·" }).textContent()) ?? "", /done: step 400 \/ 400/);
+      assert.deepEqual(run.errors, []);
+
+      // Saved and reopened: the notebook is signed (trusted) on save, so its outputs' scripts draw again.
+      await run.page.evaluate(() =>
+        (window as unknown as { Jupyter: { notebook: { save_notebook(): Promise<unknown> } } }).Jupyter.notebook.save_notebook());
+      await run.page.reload();
+      await run.page.waitForFunction(
+        (charts) => Array.from(document.querySelectorAll(".js-plotly-plot")).filter((n) => n.querySelector("svg.main-svg")).length >= charts,
+        CHARTS,
+        { timeout: 60_000, polling: 500 },
+      );
+      assert.equal(
+        await run.page.evaluate(() => (window as unknown as { Jupyter: { notebook: { trusted: boolean } } }).Jupyter.notebook.trusted),
+        true,
+      );
+      assert.equal(
+        await run.page.$$eval(".js-plotly-plot", (nodes) => nodes.filter((n) => n.querySelector("svg.main-svg")).length),
+        CHARTS,
+        "every chart drawn again after reopening",
+      );
       assert.deepEqual(run.errors, []);
     } finally {
       await run.close();
