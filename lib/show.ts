@@ -256,18 +256,18 @@ export function createShow(config: ShowConfig = {}): Show {
       let last = -Infinity;
       return (p) => {
         const time = now();
-        const batchSize = p.batchSize ?? Math.max(1, Math.ceil(p.samplesSeen / Math.max(1, p.step)));
-        if (p.done) {
-          finished.push({ series: { label: p.label, losses: Float32Array.from(p.losses), batchSize }, length: p.totalSteps * (chartOptions.x === "samples" ? batchSize : 1) });
-        } else if (time - last < interval) {
-          return;
-        }
+        if (!p.done && time - last < interval) return;
         last = time;
-        const current = p.done ? [] : [{ series: { label: p.label, losses: p.losses, batchSize }, length: p.totalSteps * (chartOptions.x === "samples" ? batchSize : 1) }];
-        const shown = [...finished, ...current];
+        const batchSize = p.batchSize ?? Math.max(1, Math.ceil(p.samplesSeen / Math.max(1, p.step)));
+        const entry = {
+          series: { label: p.label, losses: p.done ? Float32Array.from(p.losses) : p.losses, batchSize },
+          length: p.totalSteps * (chartOptions.x === "samples" ? batchSize : 1),
+        };
+        if (p.done) finished.push(entry);
+        const shown = p.done ? finished : [...finished, entry];
         const chart = lossFigure(
-          shown.map((entry) => entry.series),
-          { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...shown.map((entry) => entry.length)) },
+          shown.map((run) => run.series),
+          { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...shown.map((run) => run.length)) },
         );
         const html = progressText(p) + figureHtml(chart, nextId());
         send(() => display.html(html));
