@@ -13,7 +13,10 @@ export const ROOT = resolve(__dirname, "..");
 /** The kernelspec name notebooks declare; users expect `tslab`. */
 export const KERNEL_NAME = "tslab";
 
-/** Debian packages that provide a headless Jupyter able to execute and export notebooks. */
+/**
+ * Debian packages that provide a headless Jupyter able to execute and export notebooks: the reports' subset of
+ * scripts/system-deps.sh's list (which adds the notebook UI and Chromium for the tests).
+ */
 export const DEBIAN_JUPYTER = ["jupyter-nbconvert", "python3-nbclient", "jupyter-client"];
 
 /** PyPI packages that provide the same, for machines where pip reaches PyPI. */
@@ -59,10 +62,8 @@ export function findJupyterPython(): string | null {
  */
 export function ensureJupyter(options: { install: boolean; log?: (line: string) => void }): string {
   const found = findJupyterPython();
-  if (found || !options.install) {
-    if (found) return found;
-    throw new Error(missingJupyterMessage());
-  }
+  if (found) return found;
+  if (!options.install) throw new Error(missingJupyterMessage());
   const log = options.log ?? (() => undefined);
   const pip = spawnSync("python3", ["-m", "pip", "--version"], { stdio: "ignore" });
   if (pip.status === 0) {
