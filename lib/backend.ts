@@ -110,12 +110,37 @@ async function activate(name: BackendName): Promise<string> {
   } else if (name === "wasm") {
     requireOptional("@tensorflow/tfjs-backend-wasm");
   }
-  const ok = await tf.setBackend(TF_NAMES[name]);
-  if (!ok || tf.getBackend() !== TF_NAMES[name]) {
-    throw new Error(`tf.setBackend("${TF_NAMES[name]}") did not take effect`);
-  }
-  await tf.ready();
+  await withoutNewProcessHandlers(async () => {
+    const ok = await tf.setBackend(TF_NAMES[name]);
+    if (!ok || tf.getBackend() !== TF_NAMES[name]) {
+      throw new Error(`tf.setBackend("${TF_NAMES[name]}") did not take effect`);
+    }
+    await tf.ready();
+  });
   return describeDetail(name);
+}
+
+const PROCESS_EVENTS = ["uncaughtException", "unhandledRejection"] as const;
+
+/**
+ * Run `body`, then remove the process-wide error handlers it added. The wasm backend's Emscripten glue installs
+ * handlers that re-throw every uncaught error from inside its own minified file, so Node printed a 30 KB line of
+ * glue code before the user's message; without them Node reports errors as usual.
+ */
+async function withoutNewProcessHandlers(body: () => Promise<void>): Promise<void> {
+  // Node's typings overload listeners() per event name; the loop only compares and removes the functions.
+  const listeners = (event: string): ((...args: unknown[]) => void)[] =>
+    (process.listeners as (name: string) => ((...args: unknown[]) => void)[])(event);
+  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(listeners(event))]));
+  try {
+    await body();
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const listener of listeners(event)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+  }
 }
 
 function describeDetail(name: BackendName): string {

@@ -1,119 +1,97 @@
 /**
- * Several runs that differ in exactly one setting: the notebooks' "what does the learning rate do" cells.
- * Every run trains a fresh model from `makeModel`, one after another, and is labelled by its value.
+ * Several runs that differ in one setting, or in a whole configuration: the notebooks' "what does the learning
+ * rate do" cells in one line. `compare` turns a base run and what varies into a list of `RunSpec`s, each
+ * labelled by what varies, and trains them with `trainAll` (in parallel on all cores).
  */
 import type { Dataset } from "./data";
-import { INITS, type Init, type Model } from "./model";
-import { resolveSettings, train, type Progress, type Run, type TrainOptions } from "./train";
+import { checkSpec, resolveSpec, SPEC_KEYS, type RunSpec } from "./spec";
+import { trainAll, type SweepOptions } from "./sweep";
+import type { Run } from "./train";
 
-/** The settings `compare` can vary, each with the values to try. */
-export interface Variation {
-  lr?: number[];
-  optimizer?: TrainOptions["optimizer"][];
-  batchSize?: number[];
-  momentum?: number[];
-  /** Passed to `makeModel(init)`, which must build the model with it. */
-  init?: Init[];
-}
-
-/** Options of `compare`. */
-export interface CompareOptions {
-  /** Progress of the run in flight (its `label` says which). Overrides `base.onProgress`. */
-  onProgress?: (progress: Progress) => void;
-  /** Called after each run finishes, e.g. to update a table. */
-  onRun?: (run: Run, index: number) => void;
-}
-
-const VARIED = ["lr", "optimizer", "batchSize", "momentum", "init"] as const;
-type Varied = (typeof VARIED)[number];
+/** A setting `compare` can vary: any key of a run but its label. */
+export type VaryKey = Exclude<keyof RunSpec, "label">;
 
 /**
- * Train one run per value of the single varied setting, on fresh models. Runs are labelled by their value
- * ("lr 0.001", "adam", "batch 16", "momentum 0.5", "init zeros"), after `base.label` if there is one.
- * `makeModel` receives the init being tried when `init` varies (and `undefined` otherwise), so write
- * `(init) => mlp([784, 10], { init })` for that.
- * @example const byLr = await compare(() => mlp([784, 10]), data, { batchSize: 16 }, { lr: [0.001, 0.005, 0.5, 50] });
+ * What varies: exactly one setting with the values to try (`{ lr: [0.001, 0.5] }`, `{ seed: [0, 1, 2] }`,
+ * `{ layers: [[784, 10], [784, 500, 10]] }`), or whole configurations merged over the base
+ * (`{ config: [{ layers: [784, 500, 10], optimizer: "adam" }, ...] }`).
  */
-export async function compare(
-  makeModel: (init?: Init) => Model,
-  data: Dataset,
-  base: TrainOptions,
-  vary: Variation,
-  options: CompareOptions = {},
-): Promise<Run[]> {
-  if (typeof makeModel !== "function") {
-    throw new TypeError("compare: expected makeModel to be a function returning a fresh model, e.g. () => mlp([784, 10])");
+export type Vary = { [K in VaryKey]: { [P in K]: NonNullable<RunSpec[P]>[] } }[VaryKey] | { config: Partial<RunSpec>[] };
+
+const VARY_KEYS: readonly string[] = [...SPEC_KEYS.filter((key) => key !== "label"), "config"];
+
+/**
+ * Train one fresh run per value of what varies, on top of `base`, and return them in that order. Runs are
+ * labelled by their value ("lr 0.005", "adam", "batch 16", "seed 3", "init zeros", "784-500-10"; a configuration
+ * by every key that varies across them: "784-500-500-10, adam 0.001, batch 64"), after `base.label` if there is
+ * one. Varying `momentum` implies optimizer "momentum" unless the base names one. Every run is checked before
+ * the first one trains.
+ * @example const byLr = await compare({ layers: [784, 10], batchSize: 16 }, { lr: [0.001, 0.005, 0.5, 50] }, data);
+ */
+export async function compare(base: Partial<RunSpec>, vary: Vary, data: Dataset, options: SweepOptions = {}): Promise<Run[]> {
+  if (typeof base !== "object" || base === null || Array.isArray(base)) {
+    throw new TypeError(`compare: expected base to be a run such as { layers: [784, 10], batchSize: 16 }, got ${JSON.stringify(base)}`);
   }
   const [key, values] = singleVariation(vary);
-  if (key === "init") {
-    const bad = values.find((value) => !(INITS as readonly unknown[]).includes(value));
-    if (bad !== undefined) throw new RangeError(`vary.init: expected values among ${INITS.join(", ")}; got ${JSON.stringify(bad)}`);
-  }
-  const runOptions = values.map((value): TrainOptions => {
-    const settings: TrainOptions = key === "init" ? { ...base } : { ...base, [key]: value };
-    if (key === "momentum" && settings.optimizer === undefined) settings.optimizer = "momentum";
-    settings.label = base.label ? `${base.label} ${labelFor(key, value)}` : labelFor(key, value);
-    settings.onProgress = options.onProgress ?? base.onProgress;
-    return settings;
+  const variants: Partial<RunSpec>[] = key === "config" ? (values as Partial<RunSpec>[]) : values.map((value) => ({ [key]: value }));
+  const varied = key === "config" ? variedKeys(variants) : [key];
+  const specs = variants.map((variant, i): RunSpec => {
+    const where = `vary.${key}[${i}]`;
+    if (typeof variant !== "object" || variant === null || Array.isArray(variant)) {
+      throw new TypeError(`${where}: expected a configuration such as { layers: [784, 500, 10], lr: 0.1 }, got ${JSON.stringify(variant)}`);
+    }
+    const spec = { ...base, ...variant } as RunSpec;
+    if (varied.includes("momentum") && base.optimizer === undefined && variant.optimizer === undefined) spec.optimizer = "momentum";
+    if (spec.layers === undefined) throw new RangeError(`${where}: no layers: give them in base, e.g. { layers: [784, 10] }, or vary them`);
+    checkSpec(spec, data, where);
+    const label = variant.label ?? describeVariant(spec, varied);
+    return { ...spec, label: base.label ? `${base.label} ${label}` : label };
   });
-  // Check every run's settings before the first one trains, so a bad last value does not waste the others.
-  runOptions.forEach((settings) => resolveSettings(settings));
-
-  const runs: Run[] = [];
-  for (const [index, settings] of runOptions.entries()) {
-    const init = key === "init" ? (values[index] as Init) : undefined;
-    const run = await train(() => buildModel(makeModel, init), data, settings);
-    runs.push(run);
-    options.onRun?.(run, index);
-  }
-  return runs;
+  return trainAll(specs, data, options);
 }
 
-function singleVariation(vary: Variation): [Varied, unknown[]] {
-  if (typeof vary !== "object" || vary === null) {
-    throw new TypeError(`compare: expected vary to be an object such as { lr: [0.001, 0.01] }, got ${String(vary)}`);
+function singleVariation(vary: Vary): [VaryKey | "config", unknown[]] {
+  if (typeof vary !== "object" || vary === null || Array.isArray(vary)) {
+    throw new TypeError(`compare: expected vary to be an object such as { lr: [0.001, 0.01] }, got ${JSON.stringify(vary)}`);
   }
   const keys = Object.keys(vary);
-  const unknown = keys.filter((key) => !(VARIED as readonly string[]).includes(key));
+  const unknown = keys.filter((key) => !VARY_KEYS.includes(key));
   if (unknown.length > 0) {
-    throw new RangeError(`vary: cannot vary ${unknown.join(", ")}; expected one of ${VARIED.join(", ")}`);
+    throw new RangeError(`vary: cannot vary ${unknown.join(", ")}; expected one of ${VARY_KEYS.join(", ")}`);
   }
   if (keys.length !== 1) {
     throw new RangeError(
-      `vary: expected exactly one setting to vary (one of ${VARIED.join(", ")}), got ${keys.length === 0 ? "none" : keys.join(" and ")}`,
+      `vary: expected exactly one setting to vary (one of ${VARY_KEYS.join(", ")}), got ${keys.length === 0 ? "none" : keys.join(" and ")}` +
+        " (to vary several together, use { config: [{ ... }, ...] })",
     );
   }
-  const key = keys[0] as Varied;
-  const values = vary[key];
+  const key = keys[0] as VaryKey | "config";
+  const values = (vary as Record<string, unknown>)[key];
   if (!Array.isArray(values) || values.length === 0) {
     throw new RangeError(`vary.${key}: expected a non-empty array of values, got ${JSON.stringify(values)}`);
   }
   return [key, values];
 }
 
-function buildModel(makeModel: (init?: Init) => Model, init: Init | undefined): Model {
-  const model = makeModel(init);
-  if (init !== undefined && model.init !== init) {
-    model.dispose();
-    throw new Error(
-      `compare: vary.init asked for init "${init}" but makeModel built one with init "${model.init}": ` +
-        "pass the init through, e.g. (init) => mlp([784, 10], { init })",
-    );
-  }
-  return model;
+/** The keys any of the configurations sets, in the order a label names them. */
+function variedKeys(configs: readonly Partial<RunSpec>[]): VaryKey[] {
+  const set = new Set(configs.flatMap((config) => (config && typeof config === "object" ? Object.keys(config) : [])));
+  return SPEC_KEYS.filter((key): key is VaryKey => key !== "label" && set.has(key));
 }
 
-function labelFor(key: Varied, value: unknown): string {
-  switch (key) {
-    case "lr":
-      return `lr ${String(value)}`;
-    case "optimizer":
-      return String(value);
-    case "batchSize":
-      return `batch ${String(value)}`;
-    case "momentum":
-      return `momentum ${String(value)}`;
-    case "init":
-      return `init ${String(value)}`;
-  }
+function describeVariant(spec: RunSpec, varied: readonly VaryKey[]): string {
+  const { init, seed, settings } = resolveSpec(spec);
+  const has = (key: VaryKey): boolean => varied.includes(key);
+  const parts: string[] = [];
+  if (has("layers")) parts.push(spec.layers.join("-"));
+  if (has("optimizer")) parts.push(has("lr") ? `${settings.optimizer} ${settings.lr}` : settings.optimizer);
+  else if (has("lr")) parts.push(`lr ${settings.lr}`);
+  if (has("momentum")) parts.push(`momentum ${settings.momentum}`);
+  if (has("batchSize")) parts.push(`batch ${settings.batchSize}`);
+  if (has("epochs")) parts.push(`${settings.epochs} epoch${settings.epochs === 1 ? "" : "s"}`);
+  if (has("init")) parts.push(`init ${init}`);
+  if (has("seed")) parts.push(`seed ${seed}`);
+  if (has("shuffle")) parts.push(settings.shuffle ? "shuffled" : "in order");
+  if (has("shuffleSeed")) parts.push(`shuffle seed ${settings.shuffleSeed}`);
+  return parts.join(", ");
 }

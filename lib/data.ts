@@ -1,7 +1,8 @@
 /**
  * Datasets of 28×28-style images with class labels, read from IDX file pairs (raw or gzipped).
- * Images stay uint8 as on disk; `pixels` turns a range into float32 in [0, 1] only when a batch needs it,
- * so a batch is a small fresh array, never a slice of one huge tensor.
+ * Images stay uint8 as on disk (a quarter of float32's memory, and what workers share); each training batch
+ * converts its own images to float32 in [0, 1] (`batch.ts`), so a batch is a small fresh array, never a slice of
+ * one huge tensor.
  */
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -83,6 +84,12 @@ export async function loadIdx(dir: string, options: LoadOptions = {}): Promise<D
     readSplit(folder, "train", classes),
     readSplit(folder, "test", classes),
   ]);
+  if (train.rows !== test.rows || train.cols !== test.cols) {
+    throw new Error(
+      `${folder}: training images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}; ` +
+        "a model trained on one size cannot be evaluated on the other (expected both splits of one dataset)",
+    );
+  }
   const name = options.name ?? folder.split(/[\\/]/).pop() ?? folder;
   const trainPart = options.train ? subset(train, options.train) : train;
   const testPart = options.test ? subset(test, options.test) : test;
@@ -125,24 +132,20 @@ export function subset(split: Split, spec: SubsetSpec): Split {
 }
 
 /**
- * Images `from`..`to` (exclusive) of a split as float32 pixels scaled to [0, 1], row-major: the input of one batch.
- * @example pixels(data.train, 0, 16).length; // 16 * 784
- */
-export function pixels(split: Split, from: number, to: number): Float32Array {
-  const size = split.rows * split.cols;
-  const bytes = split.images.subarray(from * size, to * size);
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! / 255;
-  return out;
-}
-
-/**
- * How many images of each class a split holds.
- * @example labelCounts(data.test); // [980, 1135, 1032, ...] for MNIST
+ * How many images of each class a split holds. Pass the dataset's `classes` for datasets that are not 10-class.
+ * @example labelCounts(data.test, data.classes); // [980, 1135, 1032, ...] for MNIST
  */
 export function labelCounts(split: Split, classes = 10): number[] {
+  if (!Number.isInteger(classes) || classes < 1) {
+    throw new RangeError(`labelCounts: classes must be a positive integer, got ${String(classes)}`);
+  }
   const counts = new Array<number>(classes).fill(0);
-  for (const label of split.labels) counts[label] = (counts[label] ?? 0) + 1;
+  split.labels.forEach((label, index) => {
+    if (label >= classes) {
+      throw new RangeError(`labelCounts: label ${label} at index ${index} is outside 0–${classes - 1} (pass the dataset's classes, e.g. labelCounts(data.train, data.classes))`);
+    }
+    counts[label]!++;
+  });
   return counts;
 }
 

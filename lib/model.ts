@@ -202,13 +202,7 @@ export class Model {
  * @example const model = mlp([784, 500, 10], { init: "glorot", seed: 1 });
  */
 export function mlp(layers: readonly number[], options: MlpOptions = {}): Model {
-  checkLayers(layers);
-  const init = options.init ?? "torch";
-  const seed = options.seed ?? 0;
-  if (!(INITS as readonly string[]).includes(init)) {
-    throw new RangeError(`init: expected one of ${INITS.join(", ")}; got "${String(init)}"`);
-  }
-  if (!Number.isInteger(seed)) throw new RangeError(`seed: expected an integer, got ${String(seed)}`);
+  const { init, seed } = checkMlp(layers, options);
   const random = seededRandom(seed);
   const values = layers.slice(1).map((outputs, k) => {
     const inputs = layers[k]!;
@@ -223,6 +217,21 @@ export function mlp(layers: readonly number[], options: MlpOptions = {}): Model 
     return layer;
   });
   return new Model(layers, init, seed, values);
+}
+
+/**
+ * Check `mlp`'s arguments without building the model (e.g. a whole sweep before its first run), filling in defaults.
+ * @example checkMlp([784, 10], {}); // { init: "torch", seed: 0 }
+ */
+export function checkMlp(layers: readonly number[], options: MlpOptions): Required<MlpOptions> {
+  checkLayers(layers);
+  const init = options.init ?? "torch";
+  const seed = options.seed ?? 0;
+  if (!(INITS as readonly string[]).includes(init)) {
+    throw new RangeError(`init: expected one of ${INITS.join(", ")}; got "${String(init)}"`);
+  }
+  if (!Number.isInteger(seed)) throw new RangeError(`seed: expected an integer, got ${String(seed)}`);
+  return { init, seed };
 }
 
 /**

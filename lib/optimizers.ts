@@ -9,6 +9,7 @@
  * epsilon fixes a scale), so they take the plain gradient.
  */
 import * as tf from "@tensorflow/tfjs";
+import { adamKernel } from "./adam-simd";
 
 /**
  * The optimizers `train` accepts.
@@ -140,7 +141,8 @@ class Momentum extends Stateful {
  * The state is kept as M = m/(1−β1) and V = v/(1−β2), which update with one multiply fewer each
  * (M ← β1·M + g), and the constants move into two scalars per step:
  * p ← p − c·M / (√V + e) with c = lr·(1−β1)·√(1−β2ᵗ) / ((1−β1ᵗ)·√(1−β2)) and e = ε·√(1−β2ᵗ)/√(1−β2).
- * Algebraically identical; 10 elementwise ops per layer instead of 12 (they dominate Adam's cost).
+ * Algebraically identical; 10 elementwise ops per layer instead of 12. On wasm the whole update is one SIMD
+ * loop in place instead (`adam-simd.ts`): the same float32 operations in the same order, bit-identical results.
  */
 class Adam extends Stateful {
   readonly name = "adam";
@@ -155,8 +157,21 @@ class Adam extends Stateful {
     const { beta1, beta2, eps } = PYTORCH_DEFAULTS.adam;
     const t = ++this.steps;
     const correction2 = Math.sqrt(1 - beta2 ** t) / Math.sqrt(1 - beta2);
-    const stepSize = tf.scalar((this.lr * (1 - beta1) * correction2) / (1 - beta1 ** t));
-    const epsilon = tf.scalar(eps * correction2);
+    const c = (this.lr * (1 - beta1) * correction2) / (1 - beta1 ** t);
+    const e = eps * correction2;
+    const kernel = adamKernel();
+    if (kernel) {
+      // One SIMD pass per layer (adam-simd.ts): the moments in place, the parameters into a copy. The copy
+      // matters: XNNPACK caches a product's packed right operand by tensor id, so parameters changed in place
+      // under the same id would multiply stale weights.
+      return params.map((p, k) => {
+        const next = tf.clone(p);
+        kernel(next, this.state(0, k, p), this.state(1, k, p), grads[k]!, c, e, beta1, beta2);
+        return next;
+      });
+    }
+    const stepSize = tf.scalar(c);
+    const epsilon = tf.scalar(e);
     return params.map((p, k) => {
       const g = grads[k]!;
       const m = this.setState(0, k, tf.add(tf.mul(this.state(0, k, p), this.beta1), g));

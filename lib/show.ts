@@ -1,18 +1,17 @@
 /**
- * Showing figures in a tslab notebook: the only module that knows tslab. Charts are Plotly, drawn by the
- * browser from an inlined copy of the pinned bundle (no CDN, no network), so they render live, after reload of a
- * trusted notebook, and in nbconvert's HTML export. The bundle (see `plotlyBundlePath`) goes out once per kernel
- * session as its own output; each chart is then a `<div>` and a small script that waits for `window.Plotly`.
+ * Showing figures in a tslab notebook: the only module that knows tslab. Charts are Plotly (see chart-html.ts):
+ * the pinned bundle goes out once per kernel session as its own output, so exported reports are self-contained
+ * and offline; each chart draws with it, or loads it from the Jupyter server on a page that never received it.
  */
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import * as tslab from "tslab";
+import { figureHtml, plotlyBundleHtml, plotlyBundlePath } from "./chart-html";
 import {
   confusionFigure,
   hiddenUnitsFigure,
   lossFigure,
   perClassFigure,
-  progressText,
   referenceTable,
   resultsTable,
   samplesFigure,
@@ -32,7 +31,10 @@ import {
   type TrainingProgress,
   type WeightGridOptions,
 } from "./figures";
+import { progressText } from "./figures/progress";
 import type { ReferenceRow } from "./reference";
+
+export { bundleLocation, figureHtml, plotlyBundleHtml, plotlyBundlePath, scriptSafeJson, type BundleLocation } from "./chart-html";
 
 /** Where HTML goes: tslab's display in a notebook, a recorder in tests. */
 export interface DisplaySink {
@@ -74,9 +76,8 @@ export interface Show {
   ): void;
   /** Input weights of chosen hidden units of a first layer. */
   hiddenUnits(source: WeightsLike, options?: HiddenUnitsOptions & { layer?: number }): void;
-  /** A grid of images with labels (and predictions). */
+  /** Images of a dataset split (e.g. `data.train`) in a grid, with their labels (and predictions). */
   samples(split: LabelledImages, options?: SamplesOptions): void;
-  samples(images: ArrayLike<number> | LabelledImages, labels?: ArrayLike<number>, options?: SamplesOptions): void;
   /** Confusion matrix of a run (or of a matrix of counts). */
   confusion(run: RunResult | ArrayLike<ArrayLike<number>>, options?: ConfusionOptions): void;
   /** Per-class test accuracy of one run, several runs, or a list of percentages. */
@@ -86,7 +87,8 @@ export interface Show {
   /** Raw HTML (not escaped: for HTML you built). */
   html(html: string): void;
   markdown(text: string): void;
-  /** A live view for `train`'s progress: a status line and a growing loss chart, updated in place. */
+  /** A live view for `train`'s, `trainAll`'s or `compare`'s progress: a status line per run in flight and a
+   *  growing loss chart with a curve per run (runs of a sweep progress at once), updated in place. */
   live(title?: string, options?: LiveOptions): ProgressListener;
 }
 
@@ -97,75 +99,6 @@ export interface ShowConfig {
   loadBundle?: () => string;
   /** Clock for throttling the live view (default `Date.now`). */
   now?: () => number;
-}
-
-/**
- * The pinned Plotly bundle as an HTML fragment that defines `window.Plotly`. The classic notebook has require.js,
- * and a bundle that sees `window.define` may register as an anonymous AMD module (which require.js rejects)
- * instead of setting the global, as Plotly's older bundles did. v4's wrapper only checks `module`, but hiding
- * `define` while the bundle runs (restored after) keeps the charts independent of such details.
- * @example tslab.display.html(plotlyBundleHtml());
- */
-export function plotlyBundleHtml(source: string = readFileSync(plotlyBundlePath(), "utf8")): string {
-  // The bundle sits inside a <script>: a literal "</script" in it would end the element early.
-  if (/<\/script/i.test(source)) throw new Error(`${plotlyBundlePath()}: contains "</script", cannot be inlined`);
-  return (
-    "<script>window.__miePlotlyDefine = window.define; window.define = undefined;</script>\n" +
-    `<script>${source}</script>\n` +
-    "<script>window.define = window.__miePlotlyDefine; delete window.__miePlotlyDefine;</script>"
-  );
-}
-
-/**
- * Path of the Plotly bundle to inline: the pinned `plotly.js-cartesian-dist-min` (1.5 MB against the full
- * bundle's 4.8 MB), which has every trace type `figures` draws (scatter, bar, heatmap). `figures` takes its
- * types from the full `plotly.js-dist-min` package, which is never sent to the browser.
- * @example statSync(plotlyBundlePath()).size; // ~1.5 MB
- */
-export function plotlyBundlePath(): string {
-  return require.resolve("plotly.js-cartesian-dist-min/plotly-cartesian.min.js");
-}
-
-/**
- * A figure as HTML: a `<div>` plus a script that draws it once `window.Plotly` exists (it may load after this
- * output, e.g. when an earlier cell is re-run). The spec is JSON with `<` escaped, so text such as `</script>`
- * inside labels cannot end the script. Gives up after 30 s with a visible note (e.g. an untrusted notebook).
- * @example show.html(figureHtml(lossFigure(run), "loss-1"));
- */
-export function figureHtml(fig: Figure, id: string): string {
-  if (!/^[A-Za-z][\w-]*$/.test(id)) throw new RangeError(`figureHtml: id must be letters, digits, - or _, got ${JSON.stringify(id)}`);
-  if (!fig || !Array.isArray(fig.data) || typeof fig.layout !== "object") {
-    throw new TypeError("figureHtml: fig must be { data: [...traces], layout: {...}, config?: {...} }");
-  }
-  const spec = scriptSafeJson({ data: fig.data, layout: fig.layout, config: fig.config ?? {} });
-  const height = typeof fig.layout.height === "number" ? fig.layout.height : 450;
-  return (
-    `<div id="${id}" class="mie-plot" style="width:100%;min-height:${height}px"></div>\n` +
-    `<script>(function () {\n` +
-    `  var spec = ${spec};\n` +
-    `  var tries = 0;\n` +
-    `  function draw() {\n` +
-    `    var el = document.getElementById("${id}");\n` +
-    `    if (!el) return;\n` +
-    `    if (!window.Plotly) {\n` +
-    `      if (++tries > 600) { el.textContent = "Chart not drawn: Plotly did not load (re-run the first chart cell, or trust the notebook)."; return; }\n` +
-    `      return setTimeout(draw, 50);\n` +
-    `    }\n` +
-    `    window.Plotly.newPlot(el, spec.data, spec.layout, spec.config);\n` +
-    `  }\n` +
-    `  draw();\n` +
-    `})();</script>`
-  );
-}
-
-/** JSON that is safe inside a <script>: typed arrays as arrays, `<` and line separators escaped. */
-function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v,
-  )
-    .replace(/</g, "\\u003c")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
 }
 
 const tslabSink: DisplaySink = {
@@ -233,9 +166,7 @@ export function createShow(config: ShowConfig = {}): Show {
       const { layer = 0, ...rest } = options;
       figure(hiddenUnitsFigure(resolveWeights(source, layer, "show.hiddenUnits: source"), rest));
     },
-    // samplesFigure itself tells (split, options) from (images, labels, options).
-    samples: (images: ArrayLike<number> | LabelledImages, labels?: ArrayLike<number> | SamplesOptions, options?: SamplesOptions) =>
-      figure(samplesFigure(images, labels as ArrayLike<number> | undefined, options)),
+    samples: (split, options) => figure(samplesFigure(split, options)),
     confusion: (run, options = {}) => {
       const matrix = isRun(run) ? run.confusion : run;
       if (!matrix) {
@@ -251,25 +182,33 @@ export function createShow(config: ShowConfig = {}): Show {
       const { interval = 500, ...chartOptions } = options;
       ensurePlotly();
       const display = sink.newDisplay();
-      // Runs that reported done stay in the chart, so a comparison ends as all its curves overlaid.
-      const finished: { series: LossSeries; length: number }[] = [];
+      // Every run seen, in the order it first reported. A sweep trains several runs at once, so a report updates
+      // its run's entry by label; finished runs stay, so a comparison ends as all its curves overlaid.
+      type Entry = { progress: TrainingProgress; series: LossSeries; length: number };
+      const runs: Entry[] = [];
+      const inFlight = new Map<string, Entry>();
       let last = -Infinity;
       return (p) => {
-        const time = now();
-        if (!p.done && time - last < interval) return;
-        last = time;
         const batchSize = p.batchSize ?? Math.max(1, Math.ceil(p.samplesSeen / Math.max(1, p.step)));
-        const entry = {
+        const entry: Entry = {
+          progress: p,
           series: { label: p.label, losses: p.done ? Float32Array.from(p.losses) : p.losses, batchSize },
           length: p.totalSteps * (chartOptions.x === "samples" ? batchSize : 1),
         };
-        if (p.done) finished.push(entry);
-        const shown = p.done ? finished : [...finished, entry];
+        const running = inFlight.get(p.label);
+        if (running) Object.assign(running, entry);
+        else runs.push(entry);
+        if (p.done) inFlight.delete(p.label);
+        else if (!running) inFlight.set(p.label, entry);
+        const time = now();
+        if (!p.done && time - last < interval) return;
+        last = time;
         const chart = lossFigure(
-          shown.map((run) => run.series),
-          { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...shown.map((run) => run.length)) },
+          runs.map((run) => run.series),
+          { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...runs.map((run) => run.length)) },
         );
-        const html = progressText(p) + figureHtml(chart, nextId());
+        const status = inFlight.size > 0 ? [...inFlight.values()].map((run) => progressText(run.progress)) : [progressText(p)];
+        const html = status.join("") + figureHtml(chart, nextId());
         send(() => display.html(html));
       };
     },

@@ -3,12 +3,23 @@
  * peak memory is its own. Prints a table with the targets beside the measurements (or JSON with --json) and
  * exits non-zero when a target or a check fails.
  *
- *   npm run bench                 speed table, then the science checks
- *   npm run bench -- --speed      only the speed table          --checks   only the science checks
+ *   npm run bench                 speed table, sweep row and science checks
+ *   npm run bench -- --speed      only the speed table    --sweep  only the sweep row    --checks  only the checks
+ *   npm run bench -- --pytorch    also PyTorch CPU, 2 threads, on the speed configurations right after ours, and
+ *                                 the ratio per row. Python: the first that imports torch of MIE_TORCH_PYTHON,
+ *                                 .venv/bin/python, /usr/bin/python3, python3.
+ *                 --pytorch-threads 1,2   PyTorch with each thread count; the ratio is to the fastest (2 threads
+ *                                 collapse when another process uses a core; 1 thread does not)
+ *   npm run bench -- --reports [--reports-baseline REV]
+ *                                 seconds per notebook of `npm run reports` (minutes; opt-in), and of commit REV
+ *                                 first, in the same command, for the ratio. Sections named run alone: add
+ *                                 --speed, --sweep or --checks to run those too.
  *   npm run bench -- --json       machine-readable output       --repeat 3 best of 3 runs per configuration
  *   npm run bench -- --profile    also where the time goes: seconds per backend kernel in each configuration
  *
- * Speed targets live here only, never in unit tests: timings depend on the machine and on what else runs.
+ * Speed targets live here only, never in unit tests: timings depend on the machine and on what else runs, so
+ * the targets that matter are ratios measured in the same command (ours / PyTorch, pool / one at a time).
+ * The bench always uses the full data: it refuses to run with MIE_TRAIN_LIMIT or MIE_TEST_LIMIT set.
  */
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
@@ -16,7 +27,11 @@ import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../lib/backend";
 import { loadMnist } from "../lib/data";
 import { mlp, type Init } from "../lib/model";
+import type { RunSpec } from "../lib/spec";
+import { trainAll } from "../lib/sweep";
 import { train, type TrainOptions } from "../lib/train";
+import { findTorchPython, runPytorch, type TorchResult } from "./bench-pytorch";
+import { jupyterPython, prepareBaseline, timeReports, type ReportsTiming } from "./bench-reports";
 
 /** One benchmarked configuration: what to train, and what it must achieve. */
 interface Config {
@@ -25,10 +40,10 @@ interface Config {
   layers: number[];
   init?: Init;
   options: TrainOptions;
-  /** Speed target for one epoch of training, seconds. */
+  /** Coarse guard against gross slowdowns, seconds for one epoch (absolute, so generous: the machine is shared). */
   targetSeconds?: number;
-  /** PyTorch 1.13 on this kind of machine, 2 threads (notes/performance.md), for comparison. */
-  pytorchSeconds?: number;
+  /** Target for ours / PyTorch CPU (2 threads), measured in the same command with --pytorch. */
+  maxPytorchRatio?: number;
   /** A science check on the result, from ../shared/reference/pytorch-reference.md. */
   check?: { expect: string; pass: (result: ChildResult) => boolean };
 }
@@ -49,33 +64,101 @@ interface ChildResult {
   kernels?: { name: string; seconds: number; calls: number }[];
 }
 
+/** What the sweep child measures: the same four runs one at a time and on the pool. */
+interface SweepResult {
+  runs: number;
+  workers: number;
+  serialSeconds: number;
+  poolSeconds: number;
+  /** Every run's losses and accuracy equal between the two. */
+  identical: boolean;
+  accuracies: number[];
+  peakRssMb: number;
+}
+
 const RSS_TARGET_MB = 500;
+const SWEEP_TARGET_RATIO = 0.6;
+const SWEEP_RSS_TARGET_MB = 700;
+const REPORTS_TARGET_RATIO = 0.5;
 const RESULT_PREFIX = "BENCH_RESULT ";
 
+/**
+ * `pass` for an accuracy at least PyTorch's worst of ten seeds (pytorch-reference.md). Only the lower end is
+ * enforced: our seed draws other weights than PyTorch's, and a result above the range is not a bug.
+ */
+function inRange(min: number, max: number, note = ""): Config["check"] {
+  return { expect: `≥ ${min}% (PyTorch, ten seeds: ${min}–${max}%${note})`, pass: (r) => r.accuracy >= min };
+}
+
+/** `pass` for the MoreLayer notebook's goal, used only where every PyTorch seed clears it. */
+function over95(min: number, max: number, source: string): Config["check"] {
+  return { expect: `> 95% (PyTorch ${source}, ten seeds: ${min}–${max}%)`, pass: (r) => r.accuracy > 95 };
+}
+
 const SPEED: Config[] = [
-  { id: "784-10-b16", title: "784-10, SGD 0.001, batch 16", layers: [784, 10], options: { optimizer: "sgd", lr: 0.001, batchSize: 16 }, targetSeconds: 2.5, pytorchSeconds: 0.57 },
-  { id: "784-10-b1", title: "784-10, SGD 0.001, batch 1", layers: [784, 10], options: { optimizer: "sgd", lr: 0.001, batchSize: 1 }, targetSeconds: 25, pytorchSeconds: 4.04 },
-  { id: "784-500-10", title: "784-500-10, SGD 0.5, batch 16", layers: [784, 500, 10], options: { optimizer: "sgd", lr: 0.5, batchSize: 16 }, targetSeconds: 11, pytorchSeconds: 3.05 },
-  { id: "784-500-500-10-sgd", title: "784-500-500-10, SGD 0.1, batch 16", layers: [784, 500, 500, 10], options: { optimizer: "sgd", lr: 0.1, batchSize: 16 }, targetSeconds: 16, pytorchSeconds: 5.24 },
-  { id: "784-500-500-10-adam", title: "784-500-500-10, Adam 0.001, batch 64", layers: [784, 500, 500, 10], options: { optimizer: "adam", lr: 0.001, batchSize: 64 }, targetSeconds: 14, pytorchSeconds: 3.53 },
+  {
+    id: "784-10-b16", title: "784-10, SGD 0.001, batch 16", layers: [784, 10], options: { optimizer: "sgd", lr: 0.001, batchSize: 16 },
+    targetSeconds: 2.5, maxPytorchRatio: 1.5, check: inRange(83.38, 84.19),
+  },
+  {
+    id: "784-10-b1", title: "784-10, SGD 0.001, batch 1", layers: [784, 10], options: { optimizer: "sgd", lr: 0.001, batchSize: 1 },
+    targetSeconds: 25, maxPytorchRatio: 1.5, check: inRange(90.12, 90.33),
+  },
+  {
+    id: "784-500-10", title: "784-500-10, SGD 0.5, batch 16", layers: [784, 500, 10], options: { optimizer: "sgd", lr: 0.5, batchSize: 16 },
+    targetSeconds: 11, maxPytorchRatio: 1.5, check: inRange(93.32, 96.12, "; 2 of 10 under 95%: not a 95% setting"),
+  },
+  {
+    id: "784-500-500-10-sgd", title: "784-500-500-10, SGD 0.1, batch 16", layers: [784, 500, 500, 10], options: { optimizer: "sgd", lr: 0.1, batchSize: 16 },
+    targetSeconds: 16, maxPytorchRatio: 1.5, check: over95(95.76, 96.18, "1.13"),
+  },
+  {
+    id: "784-500-500-10-adam", title: "784-500-500-10, Adam 0.001, batch 64", layers: [784, 500, 500, 10], options: { optimizer: "adam", lr: 0.001, batchSize: 64 },
+    targetSeconds: 14, maxPytorchRatio: 2.0, check: inRange(94.82, 95.86, "; 3 of 10 under 95%"),
+  },
 ];
 
 const CHECKS: Config[] = [
   {
     id: "adam-784-10", title: "784-10, Adam 0.001, batch 16", layers: [784, 10], options: { optimizer: "adam", lr: 0.001, batchSize: 16 },
-    check: { expect: "accuracy ≥ 90% (PyTorch 91.24 ± 0.03)", pass: (r) => r.accuracy >= 90 },
+    check: inRange(91.06, 91.29),
   },
   {
     id: "zeros-784-10", title: "784-10, zero init, SGD 0.001, batch 16", layers: [784, 10], init: "zeros", options: { optimizer: "sgd", lr: 0.001, batchSize: 16 },
-    check: { expect: "accuracy ≥ 83% (PyTorch 84.07)", pass: (r) => r.accuracy >= 83 },
+    check: { expect: "≈ 84.07% (PyTorch, every seed)", pass: (r) => Math.abs(r.accuracy - 84.07) < 0.05 },
   },
   {
     id: "zeros-784-500-10", title: "784-500-10, zero init, SGD 0.5, batch 16", layers: [784, 500, 10], init: "zeros", options: { optimizer: "sgd", lr: 0.5, batchSize: 16 },
     check: { expect: "one predicted class, accuracy ≈ 9.58% (PyTorch: always \"6\")", pass: (r) => r.predictedClasses === 1 && Math.abs(r.accuracy - 9.58) < 0.01 },
   },
+  // The MoreLayer notebook's settings for its 95% goal (784-500-500-10 ones are speed rows, checked there too).
+  // Ten-seed ranges measured with torch 2.13 (scripts/pytorch-bench.py, seeds 0–9), not in pytorch-reference.md.
+  {
+    id: "95-784-500-10-sgd", title: "784-500-10, SGD 0.1, batch 16", layers: [784, 500, 10], options: { optimizer: "sgd", lr: 0.1, batchSize: 16 },
+    check: over95(95.63, 95.93, "2.13"),
+  },
+  {
+    id: "95-784-500-10-adam", title: "784-500-10, Adam 0.001, batch 64", layers: [784, 500, 10], options: { optimizer: "adam", lr: 0.001, batchSize: 64 },
+    check: over95(95.37, 95.86, "2.13"),
+  },
 ];
 
-async function child(id: string, profile: boolean): Promise<void> {
+/** The sweep row: four 784-500-10 runs that differ only in the model seed. */
+const SWEEP = { title: "sweep: 4 × 784-500-10, SGD 0.5, batch 16, seeds 0–3", layers: [784, 500, 10], seeds: [0, 1, 2, 3], options: { optimizer: "sgd", lr: 0.5, batchSize: 16 } as const };
+
+function refuseReducedData(): void {
+  const set = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key] !== undefined);
+  if (set.length > 0) {
+    throw new Error(
+      `bench: ${set.map((key) => `${key}=${process.env[key]}`).join(", ")} is set, but the bench always uses the full MNIST data ` +
+        "(its timings and accuracy checks are for 60,000 / 10,000 images). Unset it and run again.",
+    );
+  }
+}
+
+async function child(id: string, profile: boolean, repeat: number): Promise<void> {
+  refuseReducedData();
+  if (id === "sweep") return sweepChild(repeat);
   const config = [...SPEED, ...CHECKS].find((c) => c.id === id);
   if (!config) throw new Error(`bench --child: unknown configuration "${id}"`);
   const info = await initBackend();
@@ -90,6 +173,41 @@ async function child(id: string, profile: boolean): Promise<void> {
     accuracy: run.accuracy, finalLoss: run.finalLoss, predictedClasses: predicted.filter((n) => n > 0).length,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     ...(kernels ? { kernels: [...kernels].filter(([, k]) => k.calls > 0).map(([name, k]) => ({ name, ...k })).sort((a, b) => b.seconds - a.seconds) } : {}),
+  };
+  console.log(RESULT_PREFIX + JSON.stringify(result));
+}
+
+/** The sweep's runs as data: the same model and settings, model seeds 0–3. */
+function sweepSpecs(): RunSpec[] {
+  return SWEEP.seeds.map((seed) => ({ layers: SWEEP.layers, seed, ...SWEEP.options, label: `seed ${seed}` }));
+}
+
+/** One at a time, then the pool, `repeat` times interleaved; the fastest of each is kept. */
+async function sweepChild(repeat: number): Promise<void> {
+  await initBackend();
+  const data = await loadMnist();
+  const workers = cpus().length;
+  const timed = async (count: number) => {
+    const start = performance.now();
+    const runs = await trainAll(sweepSpecs(), data, { workers: count });
+    return { seconds: (performance.now() - start) / 1000, runs };
+  };
+  let serialSeconds = Infinity;
+  let poolSeconds = Infinity;
+  let identical = true;
+  let accuracies: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const serial = await timed(1);
+    const pool = await timed(workers);
+    serialSeconds = Math.min(serialSeconds, serial.seconds);
+    poolSeconds = Math.min(poolSeconds, pool.seconds);
+    identical &&= serial.runs.every((run, k) => run.accuracy === pool.runs[k]!.accuracy &&
+      run.losses.length === pool.runs[k]!.losses.length && run.losses.every((loss, s) => Object.is(loss, pool.runs[k]!.losses[s])));
+    accuracies = pool.runs.map((run) => run.accuracy);
+    [...serial.runs, ...pool.runs].forEach((run) => run.model.dispose());
+  }
+  const result: SweepResult = {
+    runs: SWEEP.seeds.length, workers, serialSeconds, poolSeconds, identical, accuracies, peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
   console.log(RESULT_PREFIX + JSON.stringify(result));
 }
@@ -119,29 +237,39 @@ function timeKernels(backend: string): Map<string, { seconds: number; calls: num
   return totals;
 }
 
-function runChild(config: Config, profile: boolean): ChildResult {
-  const args = ["--import", "tsx", __filename, "--child", config.id, ...(profile ? ["--profile"] : [])];
-  const out = spawnSync(process.execPath, args, {
-    cwd: `${__dirname}/..`,
-    encoding: "utf8",
-    maxBuffer: 16 * 1024 * 1024,
-  });
+function runChild<T>(id: string, title: string, profile: boolean, repeat = 1): T {
+  const args = ["--import", "tsx", __filename, "--child", id, "--repeat", String(repeat), ...(profile ? ["--profile"] : [])];
+  const out = spawnSync(process.execPath, args, { cwd: `${__dirname}/..`, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
   const line = out.stdout.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
-  if (out.status !== 0 || !line) {
-    throw new Error(`bench: ${config.title} failed (exit ${out.status}):\n${out.stderr.slice(-2000)}`);
-  }
-  return JSON.parse(line.slice(RESULT_PREFIX.length)) as ChildResult;
+  if (out.status !== 0 || !line) throw new Error(`bench: ${title} failed (exit ${out.status}):\n${out.stderr.slice(-2000)}`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as T;
 }
 
 /** Run each configuration `repeat` times, keep the fastest (least disturbed by other processes). */
 function measure(configs: Config[], repeat: number, profile: boolean, log: (line: string) => void): { config: Config; result: ChildResult }[] {
   return configs.map((config) => {
-    const results = Array.from({ length: repeat }, () => runChild(config, profile));
+    const results = Array.from({ length: repeat }, () => runChild<ChildResult>(config.id, config.title, profile));
     const best = results.reduce((a, b) => (b.trainSeconds < a.trainSeconds ? b : a));
     best.peakRssMb = Math.max(...results.map((r) => r.peakRssMb));
     log(`  done: ${config.title} (${best.trainSeconds.toFixed(2)} s)`);
     return { config, result: best };
   });
+}
+
+/** PyTorch on the same configurations, `repeat` times each, fastest kept. */
+function measurePytorch(configs: Config[], repeat: number, threads: number[], log: (line: string) => void): { results: Map<string, TorchResult>; python: string; version: string; threads: number[] } {
+  const { python, version } = findTorchPython();
+  log(`PyTorch ${version} CPU, ${threads.join(" and ")} thread(s), with ${python}`);
+  const torchConfigs = configs.map((c) => ({ id: c.id, layers: c.layers, optimizer: c.options.optimizer ?? "sgd", lr: c.options.lr ?? 0.001, batchSize: c.options.batchSize ?? 16, seed: 0 }));
+  const results = new Map<string, TorchResult>();
+  for (let r = 0; r < repeat; r++) {
+    for (const result of threads.flatMap((count) => runPytorch(python, count, torchConfigs))) {
+      const best = results.get(result.id);
+      if (!best || result.trainSeconds < best.trainSeconds) results.set(result.id, result);
+    }
+  }
+  for (const c of configs) log(`  done (PyTorch): ${c.title} (${results.get(c.id)!.trainSeconds.toFixed(2)} s, ${results.get(c.id)!.threads} thread(s))`);
+  return { results, python, version, threads };
 }
 
 /** A plain-text table; the first `textColumns` columns are left-aligned, numbers right-aligned. */
@@ -152,78 +280,182 @@ function table(header: string[], rows: string[][], textColumns: number): string 
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
+interface Args {
+  profile: boolean;
+  json: boolean;
+  repeat: number;
+  speed: boolean;
+  sweep: boolean;
+  checks: boolean;
+  pytorch: boolean;
+  reports: boolean;
+  reportsBaseline: string | null;
+  /** PyTorch thread counts to measure; each row's ratio is against the fastest of them. */
+  pytorchThreads: number[];
+}
+
+function parseArgs(args: string[]): Args {
+  const known = ["--profile", "--json", "--repeat", "--speed", "--sweep", "--checks", "--pytorch", "--pytorch-threads", "--reports", "--reports-baseline"];
+  const withValue = ["--repeat", "--reports-baseline", "--pytorch-threads"];
+  const valueOf = (flag: string) => {
+    const at = args.indexOf(flag);
+    if (at < 0) return null;
+    const value = args[at + 1];
+    if (value === undefined || value.startsWith("--")) throw new Error(`${flag}: expected a value after it`);
+    return value;
+  };
+  const repeatValue = valueOf("--repeat");
+  const reportsBaseline = valueOf("--reports-baseline");
+  const unknown = args.filter((a, i) => a.startsWith("--") ? !known.includes(a) : !withValue.includes(args[i - 1]!));
+  if (unknown.length > 0) throw new Error(`bench: unknown argument ${unknown.join(" ")}; expected ${known.join(", ")}`);
+  const repeat = repeatValue === null ? 1 : Number(repeatValue);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: expected a positive integer, got ${repeatValue}`);
+  const threadsValue = valueOf("--pytorch-threads");
+  const pytorchThreads = threadsValue === null ? [2] : threadsValue.split(",").map(Number);
+  if (!pytorchThreads.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new Error(`--pytorch-threads: expected positive integers separated by commas (e.g. 2 or 1,2), got ${threadsValue}`);
+  }
+  // Naming sections picks them; none named means speed, sweep and checks (reports are opt-in: minutes).
+  const some = ["--speed", "--sweep", "--checks", "--reports", "--reports-baseline"].some((flag) => args.includes(flag));
+  return {
+    profile: args.includes("--profile"), json: args.includes("--json"), repeat,
+    speed: !some || args.includes("--speed"), sweep: !some || args.includes("--sweep"), checks: !some || args.includes("--checks"),
+    pytorch: args.includes("--pytorch") || threadsValue !== null, pytorchThreads, reports: args.includes("--reports") || reportsBaseline !== null, reportsBaseline,
+  };
+}
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const profile = args.includes("--profile");
-  if (args[0] === "--child") return child(args[1] ?? "", profile);
-  const json = args.includes("--json");
-  const onlySpeed = args.includes("--speed");
-  const onlyChecks = args.includes("--checks");
-  const repeatAt = args.indexOf("--repeat");
-  const repeat = repeatAt >= 0 ? Number(args[repeatAt + 1]) : 1;
-  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: expected a positive integer, got ${args[repeatAt + 1]}`);
-  const log = json ? () => {} : (line: string) => console.log(line);
+  const argv = process.argv.slice(2);
+  if (argv[0] === "--child") return child(argv[1] ?? "", argv.includes("--profile"), Number(argv[argv.indexOf("--repeat") + 1] ?? 1));
+  refuseReducedData();
+  const args = parseArgs(argv);
+  const log = args.json ? () => {} : (line: string) => console.log(line);
 
   log(`${await describeBackend()} · ${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}`);
-  log(`One epoch of 60,000 MNIST images per configuration, each in a fresh process${repeat > 1 ? `, best of ${repeat}` : ""}.`);
-  const speed = onlyChecks ? [] : measure(SPEED, repeat, profile, log);
-  const checks = onlySpeed ? [] : measure(CHECKS, 1, false, log);
+  if (args.speed || args.checks) log(`One epoch of 60,000 MNIST images per configuration, each in a fresh process${args.repeat > 1 ? `, best of ${args.repeat}` : ""}.`);
+  if (args.pytorch) findTorchPython(); // fail before the long part when there is no torch
+  const speed = args.speed ? measure(SPEED, args.repeat, args.profile, log) : [];
+  const torch = args.pytorch && speed.length > 0 ? measurePytorch(SPEED, args.repeat, args.pytorchThreads, log) : null;
+  const sweep = args.sweep ? runChild<SweepResult>("sweep", SWEEP.title, false, args.repeat) : null;
+  if (sweep) log(`  done: ${SWEEP.title} (${sweep.serialSeconds.toFixed(1)} s one at a time, ${sweep.poolSeconds.toFixed(1)} s on ${sweep.workers} workers)`);
+  const checkConfigs = args.checks ? [...CHECKS, ...(args.speed ? [] : SPEED.filter((c) => c.check))] : [];
+  const checks = measure(checkConfigs, 1, false, log);
+  const reports = args.reports ? measureReports(args.reportsBaseline, log) : null;
 
   const speedRows = speed.map(({ config, result }) => {
-    const fast = result.trainSeconds <= config.targetSeconds!;
-    const lean = result.peakRssMb < RSS_TARGET_MB;
-    return { config, result, pass: fast && lean };
+    const pytorch = torch?.results.get(config.id) ?? null;
+    const ratio = pytorch ? result.trainSeconds / pytorch.trainSeconds : null;
+    const fast = result.trainSeconds <= config.targetSeconds! && (ratio === null || ratio <= config.maxPytorchRatio!);
+    return { config, result, pytorch, ratio, pass: fast && result.peakRssMb < RSS_TARGET_MB };
   });
-  const checkRows = checks.map(({ config, result }) => ({ config, result, pass: config.check!.pass(result) }));
-  const passed = [...speedRows, ...checkRows].every((row) => row.pass);
+  const checkRows = [...(args.checks ? speed : []), ...checks].map(({ config, result }) => ({ config, result, pass: config.check!.pass(result) }));
+  const sweepRatio = sweep ? sweep.poolSeconds / sweep.serialSeconds : null;
+  const sweepPass = sweep ? sweep.identical && sweepRatio! <= SWEEP_TARGET_RATIO && sweep.peakRssMb < SWEEP_RSS_TARGET_MB : true;
+  const reportsRatio = reports?.baseline ? reports.current.totalSeconds / reports.baseline.totalSeconds : null;
+  const reportsPass = reportsRatio === null || reportsRatio <= REPORTS_TARGET_RATIO;
+  const passed = [...speedRows, ...checkRows].every((row) => row.pass) && sweepPass && reportsPass;
 
-  if (json) {
+  if (args.json) {
     console.log(JSON.stringify({
-      backend: await describeBackend(),
-      cpu: `${cpus().length} × ${cpus()[0]?.model ?? "unknown"}`,
-      repeat,
-      rssTargetMb: RSS_TARGET_MB,
-      speed: speedRows.map(({ config, result, pass }) => ({ title: config.title, targetSeconds: config.targetSeconds, pytorchSeconds: config.pytorchSeconds, pass, ...result })),
+      backend: await describeBackend(), cpu: `${cpus().length} × ${cpus()[0]?.model ?? "unknown"}`, repeat: args.repeat, rssTargetMb: RSS_TARGET_MB,
+      pytorch: torch ? { python: torch.python, version: torch.version, threads: torch.threads } : null,
+      speed: speedRows.map(({ config, result, pytorch, ratio, pass }) => ({
+        title: config.title, targetSeconds: config.targetSeconds, maxPytorchRatio: config.maxPytorchRatio, pytorchSeconds: pytorch?.trainSeconds ?? null,
+        pytorchAccuracy: pytorch?.accuracy ?? null, ratio, pass, ...result,
+      })),
+      sweep: sweep ? { title: SWEEP.title, ...sweep, ratio: sweepRatio, targetRatio: SWEEP_TARGET_RATIO, pass: sweepPass } : null,
       checks: checkRows.map(({ config, result, pass }) => ({ title: config.title, expect: config.check!.expect, pass, ...result })),
+      reports: reports ? { ...reports, ratio: reportsRatio, targetRatio: REPORTS_TARGET_RATIO, pass: reportsPass } : null,
       passed,
     }, null, 1));
   } else {
-    if (speedRows.length > 0) {
-      console.log(`\nSpeed (targets: train seconds as listed, peak RSS < ${RSS_TARGET_MB} MB)`);
-      console.log(table(
-        ["configuration", "backend", "train s", "target s", "PyTorch s", "samples/s", "test acc %", "peak RSS MB", "load s", ""],
-        speedRows.map(({ config, result: r, pass }) => [
-          config.title, r.backend, r.trainSeconds.toFixed(2), `≤ ${config.targetSeconds}`, String(config.pytorchSeconds),
-          Math.round(r.samplesPerSecond).toLocaleString("en-US"), r.accuracy.toFixed(2), r.peakRssMb.toFixed(0), r.loadSeconds.toFixed(2),
-          pass ? "pass" : "FAIL",
-        ]),
-        2,
-      ));
-    }
-    if (checkRows.length > 0) {
-      console.log("\nScience checks (full data, one epoch, seed 0)");
-      console.log(table(
-        ["configuration", "expected", "test acc %", "classes predicted", "final loss", "train s", ""],
-        checkRows.map(({ config, result: r, pass }) => [
-          config.title, config.check!.expect, r.accuracy.toFixed(2), String(r.predictedClasses), r.finalLoss.toFixed(3),
-          r.trainSeconds.toFixed(2), pass ? "pass" : "FAIL",
-        ]),
-        2,
-      ));
-    }
-    for (const { config, result } of speedRows) {
-      if (!result.kernels) continue;
-      const total = result.kernels.reduce((sum, k) => sum + k.seconds, 0);
-      console.log(`\nWhere the time goes: ${config.title} (train ${result.trainSeconds.toFixed(2)} s; kernels ${total.toFixed(2)} s incl. evaluation, the rest is JavaScript)`);
-      console.log(table(
-        ["kernel", "seconds", "calls", "µs/call"],
-        result.kernels.slice(0, 10).map((k) => [k.name, k.seconds.toFixed(2), String(k.calls), ((1e6 * k.seconds) / k.calls).toFixed(1)]),
-        1,
-      ));
-    }
+    printTables(speedRows, sweep, sweepRatio, sweepPass, checkRows, reports, reportsRatio, reportsPass, torch);
     console.log(passed ? "\nAll targets and checks pass." : "\nSome targets or checks FAILED.");
   }
   process.exitCode = passed ? 0 : 1;
+}
+
+function measureReports(baselineRev: string | null, log: (line: string) => void): { baseline: ReportsTiming | null; current: ReportsTiming } {
+  const python = jupyterPython();
+  log(`Jupyter Python for both: ${python}`);
+  let baseline: ReportsTiming | null = null;
+  if (baselineRev) {
+    log(`npm run reports of ${baselineRev} (first), then of this tree`);
+    const tree = prepareBaseline(baselineRev, log);
+    try {
+      baseline = timeReports(tree.root, baselineRev, python);
+    } finally {
+      tree.dispose();
+    }
+    log(`  done: reports of ${baselineRev} (${baseline.totalSeconds.toFixed(1)} s)`);
+  }
+  const current = timeReports(`${__dirname}/..`, "this tree", python);
+  log(`  done: reports of this tree (${current.totalSeconds.toFixed(1)} s)`);
+  return { baseline, current };
+}
+
+type SpeedRow = { config: Config; result: ChildResult; pytorch: TorchResult | null; ratio: number | null; pass: boolean };
+type CheckRow = { config: Config; result: ChildResult; pass: boolean };
+
+function printTables(
+  speedRows: SpeedRow[], sweep: SweepResult | null, sweepRatio: number | null, sweepPass: boolean, checkRows: CheckRow[],
+  reports: { baseline: ReportsTiming | null; current: ReportsTiming } | null, reportsRatio: number | null, reportsPass: boolean,
+  torch: { python: string; version: string; threads: number[] } | null,
+): void {
+  if (speedRows.length > 0) {
+    const versus = torch ? `; ratio = ours / PyTorch ${torch.version} CPU, ${torch.threads.length > 1 ? `the faster of ${torch.threads.join(" and ")} threads` : `${torch.threads[0]} thread(s)`}, same command` : "; --pytorch adds the PyTorch ratio";
+    console.log(`\nSpeed (targets: ratio as listed, train seconds ≤ a coarse guard, peak RSS < ${RSS_TARGET_MB} MB${versus})`);
+    console.log(table(
+      ["configuration", "backend", "train s", "PyTorch s", "threads", "ratio", "target", "guard s", "samples/s", "test acc %", "PyTorch acc %", "peak RSS MB", "load s", ""],
+      speedRows.map(({ config, result: r, pytorch, ratio, pass }) => [
+        config.title, r.backend, r.trainSeconds.toFixed(2), pytorch ? pytorch.trainSeconds.toFixed(2) : "–", pytorch ? String(pytorch.threads) : "–", ratio === null ? "–" : ratio.toFixed(2),
+        `≤ ${config.maxPytorchRatio!.toFixed(1)}`, `≤ ${config.targetSeconds}`, Math.round(r.samplesPerSecond).toLocaleString("en-US"),
+        r.accuracy.toFixed(2), pytorch ? pytorch.accuracy.toFixed(2) : "–", r.peakRssMb.toFixed(0), r.loadSeconds.toFixed(2), pass ? "pass" : "FAIL",
+      ]),
+      2,
+    ));
+  }
+  if (sweep) {
+    console.log(`\nSweep (targets: pool / one at a time ≤ ${SWEEP_TARGET_RATIO}, results identical, peak RSS < ${SWEEP_RSS_TARGET_MB} MB)`);
+    console.log(table(
+      ["configuration", "one at a time s", `${sweep.workers} workers s`, "ratio", "identical", "test acc %", "peak RSS MB", ""],
+      [[SWEEP.title, sweep.serialSeconds.toFixed(1), sweep.poolSeconds.toFixed(1), sweepRatio!.toFixed(2), sweep.identical ? "yes" : "NO",
+        sweep.accuracies.map((a) => a.toFixed(2)).join(" "), sweep.peakRssMb.toFixed(0), sweepPass ? "pass" : "FAIL"]],
+      1,
+    ));
+  }
+  if (checkRows.length > 0) {
+    console.log("\nScience checks (full data, one epoch, seed 0)");
+    console.log(table(
+      ["configuration", "expected", "test acc %", "classes predicted", "final loss", "train s", ""],
+      checkRows.map(({ config, result: r, pass }) => [
+        config.title, config.check!.expect, r.accuracy.toFixed(2), String(r.predictedClasses), r.finalLoss.toFixed(3), r.trainSeconds.toFixed(2), pass ? "pass" : "FAIL",
+      ]),
+      2,
+    ));
+  }
+  if (reports) {
+    const target = reports.baseline ? `this tree / ${reports.baseline.source} ≤ ${REPORTS_TARGET_RATIO}, same command` : "--reports-baseline REV adds the ratio";
+    console.log(`\nReports: npm run reports, seconds (target: ${target})`);
+    const names = reports.current.notebooks.map((n) => n.name);
+    const cell = (timing: ReportsTiming | null, name: string) => timing?.notebooks.find((n) => n.name === name)?.seconds.toFixed(1) ?? "–";
+    console.log(table(
+      ["notebook", reports.baseline?.source ?? "baseline", "this tree", "ratio"],
+      [...names.map((name) => [name, cell(reports.baseline, name), cell(reports.current, name), reports.baseline ? (Number(cell(reports.current, name)) / Number(cell(reports.baseline, name))).toFixed(2) : "–"]),
+        ["total", reports.baseline?.totalSeconds.toFixed(1) ?? "–", reports.current.totalSeconds.toFixed(1), reportsRatio === null ? "–" : `${reportsRatio.toFixed(2)} ${reportsPass ? "pass" : "FAIL"}`]],
+      1,
+    ));
+  }
+  for (const { config, result } of speedRows) {
+    if (!result.kernels) continue;
+    const total = result.kernels.reduce((sum, k) => sum + k.seconds, 0);
+    console.log(`\nWhere the time goes: ${config.title} (train ${result.trainSeconds.toFixed(2)} s; kernels ${total.toFixed(2)} s incl. evaluation, the rest is JavaScript)`);
+    console.log(table(
+      ["kernel", "seconds", "calls", "µs/call"],
+      result.kernels.slice(0, 10).map((k) => [k.name, k.seconds.toFixed(2), String(k.calls), ((1e6 * k.seconds) / k.calls).toFixed(1)]),
+      1,
+    ));
+  }
 }
 
 main().catch((error: unknown) => {

@@ -74,3 +74,13 @@ test("MIE_BACKEND chooses the backend for the whole process; a bad value is name
   assert.equal(bad.status, 3);
   assert.match(bad.stderr, /MIE_BACKEND: expected one of auto, tfjs-node, wasm, cpu; got "gpu"/);
 });
+
+test("an uncaught error after the wasm backend started prints the error, not the backend's minified glue code", () => {
+  const code = 'require("./lib/backend").initBackend("wasm").then(() => { throw new Error("the user\'s own error"); })';
+  const child = inChild(code, {});
+  assert.notEqual(child.status, 0);
+  assert.match(child.stderr, /Error: the user's own error/);
+  const longest = Math.max(...child.stderr.split("\n").map((line) => line.length));
+  assert.ok(longest < 500, `stderr has a ${longest}-character line (the Emscripten glue re-throwing):\n${child.stderr.slice(0, 300)}`);
+  assert.doesNotMatch(child.stderr, /tfjs-backend-wasm\.js/);
+});

@@ -2,8 +2,9 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { compare } from "../lib/compare";
+import { compare, type Vary } from "../lib/compare";
 import { mlp } from "../lib/model";
+import type { RunSpec } from "../lib/spec";
 import { train, type Progress, type Run } from "../lib/train";
 import { smallMnist } from "./helpers/small-mnist";
 
@@ -11,12 +12,15 @@ before(async () => {
   await initBackend();
 });
 
+const oneLayer = { layers: [784, 10] };
+
 test("compare trains one fresh model per value, labelled by it, identical to separate train calls", async () => {
   const data = await smallMnist(160, 50);
   const before = tf.memory().numTensors;
   const labels: string[] = [];
   const finished: number[] = [];
-  const runs = await compare(() => mlp([784, 10]), data, { batchSize: 16 }, { lr: [0.001, 0.5] }, {
+  const runs = await compare({ ...oneLayer, batchSize: 16 }, { lr: [0.001, 0.5] }, data, {
+    workers: 1,
     onProgress: (p) => labels.push(p.label),
     onRun: (_, index) => finished.push(index),
   });
@@ -32,46 +36,70 @@ test("compare trains one fresh model per value, labelled by it, identical to sep
   assert.equal(tf.memory().numTensors, before);
 });
 
-test("compare labels optimizers, batch sizes and momentum by value; base.label becomes a prefix", async () => {
+test("compare labels each run by what varies; base.label becomes a prefix", async () => {
   const data = await smallMnist(64, 20);
-  const cases: [Parameters<typeof compare>[3], Parameters<typeof compare>[2], string[]][] = [
-    [{ optimizer: ["sgd", "adam"] }, {}, ["sgd", "adam"]],
-    [{ batchSize: [16, 32] }, { label: "784-10" }, ["784-10 batch 16", "784-10 batch 32"]],
-    [{ momentum: [0.5] }, {}, ["momentum 0.5"]],
+  const cases: [Partial<RunSpec>, Vary, string[]][] = [
+    [oneLayer, { optimizer: ["sgd", "adam"] }, ["sgd", "adam"]],
+    [{ ...oneLayer, label: "784-10" }, { batchSize: [16, 32] }, ["784-10 batch 16", "784-10 batch 32"]],
+    [oneLayer, { momentum: [0.5] }, ["momentum 0.5"]],
+    [oneLayer, { init: ["zeros", "glorot"] }, ["init zeros", "init glorot"]],
+    [oneLayer, { seed: [0, 3] }, ["seed 0", "seed 3"]],
+    [{}, { layers: [[784, 10], [784, 8, 10]] }, ["784-10", "784-8-10"]],
+    [oneLayer, { epochs: [1, 2] }, ["1 epoch", "2 epochs"]],
+    [{ ...oneLayer, shuffle: true }, { shuffleSeed: [1, 2] }, ["shuffle seed 1", "shuffle seed 2"]],
   ];
-  for (const [vary, base, expected] of cases) {
-    const runs = await compare(() => mlp([784, 10]), data, { ...base, evaluate: false }, vary);
+  for (const [base, vary, expected] of cases) {
+    const runs = await compare(base, vary, data, { workers: 1 });
     assert.deepEqual(runs.map((r) => r.label), expected);
     runs.forEach((run) => run.model.dispose());
   }
 });
 
-test("compare over init passes each init to makeModel and refuses a makeModel that ignores it", async () => {
-  const data = await smallMnist(32, 20);
-  const runs = await compare((init) => mlp([784, 10], { init }), data, { evaluate: false }, { init: ["zeros", "glorot"] });
-  assert.deepEqual(runs.map((r) => [r.label, r.init]), [["init zeros", "zeros"], ["init glorot", "glorot"]]);
+test("varying the seed varies the initial weights (the model's seed), not the order of the batches", async () => {
+  const data = await smallMnist(64, 20);
+  const runs = await compare({ ...oneLayer, lr: 0.1 }, { seed: [0, 1] }, data, { workers: 1 });
+  assert.deepEqual(runs.map((run) => run.model.seed), [0, 1]);
+  assert.deepEqual(runs.map((run) => run.settings.shuffle), [false, false]);
+  const byHand = await train(mlp([784, 10], { seed: 1 }), data, { lr: 0.1 });
+  assert.deepEqual(runs[1]!.losses, byHand.losses);
+  assert.notDeepEqual(runs[0]!.losses, runs[1]!.losses);
+  [...runs, byHand].forEach((run) => run.model.dispose());
+});
+
+test("compare varies whole configurations, labelled by every key that differs, or by their own labels", async () => {
+  const data = await smallMnist(64, 20);
+  const runs = await compare({ batchSize: 32 }, {
+    config: [
+      { layers: [784, 10], optimizer: "adam", lr: 0.001, batchSize: 64 },
+      { layers: [784, 8, 10], optimizer: "sgd", lr: 0.1 },
+      { layers: [784, 10], optimizer: "momentum", lr: 0.01, label: "mine" },
+    ],
+  }, data, { workers: 1 });
+  assert.deepEqual(runs.map((run) => run.label), ["784-10, adam 0.001, batch 64", "784-8-10, sgd 0.1, batch 32", "mine"]);
+  assert.deepEqual(runs.map((run) => [run.layers, run.settings.optimizer, run.settings.batchSize]), [
+    [[784, 10], "adam", 64], [[784, 8, 10], "sgd", 32], [[784, 10], "momentum", 32],
+  ]);
   runs.forEach((run) => run.model.dispose());
-  await assert.rejects(
-    compare(() => mlp([784, 10]), data, {}, { init: ["zeros"] }),
-    /vary.init asked for init "zeros" but makeModel built one with init "torch": pass the init through, e.g. \(init\) => mlp\(\[784, 10\], \{ init \}\)/,
-  );
-  await assert.rejects(compare((init) => mlp([784, 10], { init }), data, {}, { init: ["he" as never] }), /vary.init: expected values among torch, glorot, zeros; got "he"/);
 });
 
 test("compare needs exactly one varied setting and checks every value before training any", async () => {
   const data = await smallMnist(32, 20);
-  const make = () => mlp([784, 10]);
-  await assert.rejects(compare(make, data, {}, {}), /vary: expected exactly one setting to vary .* got none/);
-  await assert.rejects(compare(make, data, {}, { lr: [0.1], batchSize: [16] }), /got lr and batchSize/);
-  await assert.rejects(compare(make, data, {}, { epochs: [1, 2] } as never), /vary: cannot vary epochs; expected one of lr, optimizer, batchSize, momentum, init/);
-  await assert.rejects(compare(make, data, {}, { lr: [] }), /vary.lr: expected a non-empty array of values, got \[\]/);
+  await assert.rejects(compare(oneLayer, {} as Vary, data), /vary: expected exactly one setting to vary .* got none/);
+  await assert.rejects(compare(oneLayer, { lr: [0.1], batchSize: [16] } as Vary, data), /got lr and batchSize \(to vary several together, use \{ config/);
+  await assert.rejects(compare(oneLayer, { label: ["a"] } as never, data), /vary: cannot vary label; expected one of layers, init, seed/);
+  await assert.rejects(compare(oneLayer, { lr: [] }, data), /vary.lr: expected a non-empty array of values, got \[\]/);
+  await assert.rejects(compare({}, { lr: [0.1] }, data), /vary.lr\[0\]: no layers: give them in base/);
+  await assert.rejects(compare(oneLayer, { init: ["he" as never] }, data), /vary.init\[0\]: init: expected one of torch, glorot, zeros; got "he"/);
+  await assert.rejects(compare(oneLayer, { config: [{ lr: 0.1, learningRate: 2 } as never] }, data), /vary.config\[0\]: unknown key learningRate/);
+  await assert.rejects(compare(oneLayer, { lr: [0.1, 0.1] }, data), /specs\[0\] and specs\[1\] are both labelled "lr 0.1"/);
   const trained: Run[] = [];
   await assert.rejects(
-    compare(make, data, {}, { lr: [0.1, -1] }, { onRun: (run) => trained.push(run) }),
-    /lr: expected a finite number > 0, got -1/,
+    compare(oneLayer, { lr: [0.1, -1] }, data, { onRun: (run) => trained.push(run) }),
+    /vary.lr\[1\]: lr: expected a finite number > 0, got -1/,
   );
   assert.equal(trained.length, 0, "the bad last value stopped everything before the first run");
   const progress: Progress[] = [];
-  await assert.rejects(compare(make, data, { onProgress: (p) => progress.push(p) }, { batchSize: [8, 0] }), /batchSize: expected a positive integer, got 0/);
+  await assert.rejects(compare(oneLayer, { batchSize: [8, 0] }, data, { onProgress: (p) => progress.push(p) }), /batchSize: expected a positive integer, got 0/);
   assert.equal(progress.length, 0);
+  await assert.rejects(compare(oneLayer, { layers: [[28, 10]] }, data), /vary.layers\[0\]: layers\[0\]: the model takes 28 inputs, but MNIST images have 28×28/);
 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { encodeIdx } from "../lib/idx";
-import { labelCounts, loadIdx, loadMnist, pixels, subset, type Split } from "../lib/data";
+import { labelCounts, loadIdx, loadMnist, subset, type Split } from "../lib/data";
 
 const MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
 const MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009];
@@ -147,10 +147,20 @@ test("subsets: first N is a view, a seeded sample is reproducible and keeps imag
   assert.throws(() => subset(train, { sample: 0 }), { message: "subset.sample: expected a positive integer, got 0" });
 }));
 
-test("pixels scales a range of images to float32 in [0, 1]", () => {
-  const split: Split = { images: Uint8Array.of(0, 255, 51, 102, 7, 7), labels: Uint8Array.of(1, 2, 3), count: 3, rows: 1, cols: 2 };
-  const batch = pixels(split, 1, 2);
-  assert.ok(batch instanceof Float32Array);
-  assert.deepEqual([...batch], [Math.fround(0.2), Math.fround(0.4)]);
-  assert.equal(pixels(split, 0, 3).length, 6);
+test("labelCounts counts each class and refuses labels outside the classes it was told", () => {
+  const split: Split = { images: new Uint8Array(4), labels: Uint8Array.of(0, 2, 2, 1), count: 4, rows: 1, cols: 1 };
+  assert.deepEqual(labelCounts(split, 3), [1, 1, 2]);
+  assert.deepEqual(labelCounts(split), [1, 1, 2, 0, 0, 0, 0, 0, 0, 0], "10 classes by default");
+  assert.throws(() => labelCounts(split, 2), {
+    message: "labelCounts: label 2 at index 1 is outside 0–1 (pass the dataset's classes, e.g. labelCounts(data.train, data.classes))",
+  });
+  assert.throws(() => labelCounts(split, 0), /labelCounts: classes must be a positive integer, got 0/);
 });
+
+test("loadIdx refuses a dataset whose train and test images differ in size, before any training", withDir(async (dir) => {
+  writeDataset(dir);
+  writeFileSync(join(dir, "t10k-images-idx3-ubyte"), encodeIdx([12, 3, 2], new Uint8Array(72)));
+  await assert.rejects(loadIdx(dir), {
+    message: `${dir}: training images are 2×3 but test images are 3×2; a model trained on one size cannot be evaluated on the other (expected both splits of one dataset)`,
+  });
+}));

@@ -1,6 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
+import { createContext, runInContext } from "node:vm";
+import { UNTRUSTED_NOTE, type BundleLocation } from "../lib/chart-html";
 import { lossFigure, type LayerWeightsLike, type TrainingProgress } from "../lib/figures";
 import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink } from "../lib/show";
 
@@ -102,6 +104,32 @@ describe("show", () => {
     assert.deepEqual(last.layout.xaxis.range, [0, 60000], "x axis spans the longest run in images seen");
   });
 
+  test("live view of a sweep: runs in flight at once each keep one curve and one status line, in the order they started", () => {
+    const { sink, displays } = recorder();
+    const s = createShow({ sink, loadBundle: () => BUNDLE, now: () => 0 });
+    const listener = s.live("Seeds", { interval: 0 });
+    const report = (label: string, step: number, done = false) => listener({ ...progress(step, done), label });
+    report("seed 0", 0);
+    report("seed 1", 0);
+    report("seed 1", 10);
+    report("seed 0", 5);
+    report("seed 1", 20);
+    type Trace = { name: string; legendrank: number };
+    // Legend order (the chart draws longer curves first, underneath).
+    const named = (html: string) => (JSON.parse(/var spec = (.*);\n/.exec(html)![1]!) as { data: Trace[] }).data
+      .sort((a, b) => a.legendrank - b.legendrank).map((trace) => trace.name);
+    const during = displays[0]!.at(-1)!;
+    assert.deepEqual(named(during), ["seed 0", "seed 1"], "one curve per run, in start order");
+    assert.deepEqual([...during.matchAll(/(seed \d) · step (\d+)/g)].map((m) => `${m[1]} ${m[2]}`), ["seed 0 5", "seed 1 20"]);
+    report("seed 1", 100, true);
+    report("seed 2", 0);
+    report("seed 0", 100, true);
+    report("seed 2", 100, true);
+    const end = displays[0]!.at(-1)!;
+    assert.deepEqual(named(end), ["seed 0", "seed 1", "seed 2"]);
+    assert.match(end, /seed 2 · done: step 100/);
+  });
+
   test("weights come from LayerWeights, a model's weights(layer) or a run's model; a Promise is refused", () => {
     const { sink, outputs } = recorder();
     const s = createShow({ sink, loadBundle: () => BUNDLE });
@@ -127,17 +155,18 @@ describe("show", () => {
     assert.throws(() => s.weights({} as never), /show\.weights: source: expected layer weights/);
   });
 
-  test("samples take a split with options, or images, labels and options", () => {
+  test("samples take a split with options; bare pixels are refused", () => {
     const { sink, outputs } = recorder();
     const s = createShow({ sink, loadBundle: () => BUNDLE });
     const images = new Uint8Array(3 * 784);
     const labels = Uint8Array.of(4, 5, 6);
     s.samples({ images, labels }, { count: 2, title: "split form" });
-    s.samples(images, labels, { count: 3, title: "array form" });
+    s.samples({ images, labels, rows: 28, cols: 28 }, { count: 3, title: "sized split" });
     assert.match(outputs[1]!, /split form/);
     assert.equal(outputs[1]!.match(/"type":"heatmap"/g)!.length, 2);
-    assert.match(outputs[2]!, /array form/);
+    assert.match(outputs[2]!, /sized split/);
     assert.equal(outputs[2]!.match(/"type":"heatmap"/g)!.length, 3);
+    assert.throws(() => s.samples(images as never), /samplesFigure: split must be \{ images, labels \}/);
   });
 
   test("confusion needs a run that has a matrix", () => {
@@ -187,5 +216,148 @@ describe("plotlyBundleHtml", () => {
     assert.match(plotlyBundlePath(), /plotly\.js-(cartesian-)?dist-min[\\/]plotly(-cartesian)?\.min\.js$/);
     assert.ok(statSync(plotlyBundlePath()).size > 1_000_000);
     assert.match(plotlyBundleHtml(), /plotly\.js \(cartesian - minified\) v4\.1\.1/);
+  });
+});
+
+/** A fake page to run a chart's script in: just the DOM, location and fetch the script touches. */
+function chartPage(options: {
+  plotly?: boolean;
+  config?: Record<string, unknown>;
+  href?: string;
+  body?: Record<string, string>;
+  loading?: boolean;
+  respond?: (url: string) => { status: number; text: string };
+}) {
+  const boxes = new Map<string, { textContent: string; style: Record<string, string>; drawn?: string }>();
+  const fetched: string[] = [];
+  const listeners: (() => void)[] = [];
+  const defineDuringLoad: unknown[] = [];
+  const define = () => undefined;
+  const window: Record<string, unknown> = {};
+  Object.assign(window, {
+    window,
+    define,
+    URL,
+    location: new URL(options.href ?? "http://127.0.0.1:8888/lab/tree/nb.ipynb"),
+    document: {
+      readyState: options.loading ? "loading" : "complete",
+      body: { getAttribute: (name: string) => options.body?.[name] ?? null },
+      getElementById: (id: string) =>
+        id === "jupyter-config-data" ? (options.config ? { textContent: JSON.stringify(options.config) } : null) : boxes.get(id) ?? null,
+    },
+    addEventListener: (event: string, listener: () => void) => event === "load" && listeners.push(listener),
+    fetch: async (url: string) => {
+      fetched.push(url);
+      const { status, text } = options.respond?.(url) ?? { status: 200, text: "window.__loaded()" };
+      return { ok: status === 200, status, text: async () => text };
+    },
+    // What the fetched bundle runs: record whether require.js's define was hidden, then define Plotly.
+    __loaded: () => {
+      defineDuringLoad.push(window.define);
+      window.Plotly = fakePlotly("loaded");
+    },
+  });
+  const fakePlotly = (by: string) => ({ newPlot: (el: { drawn?: string }) => (el.drawn = by) });
+  if (options.plotly) window.Plotly = fakePlotly("page");
+  const context = createContext(window);
+  const settle = () => new Promise((done) => setTimeout(done, 10));
+  return {
+    window,
+    fetched,
+    defineDuringLoad,
+    boxes,
+    /** Render a chart output: its box, then its script. */
+    render(html: string) {
+      const id = /<div id="([^"]+)"/.exec(html)![1]!;
+      const note = />([^<]*)<\/div>/.exec(html)![1]!;
+      boxes.set(id, { textContent: note, style: {} });
+      runInContext(/<script>([\s\S]*)<\/script>/.exec(html)![1]!, context);
+      return boxes.get(id)!;
+    },
+    settle,
+    async load() {
+      (window.document as { readyState: string }).readyState = "complete";
+      listeners.splice(0).forEach((listener) => listener());
+      await settle();
+    },
+  };
+}
+
+describe("figureHtml in the page: loads Plotly itself where the page never received the bundle", () => {
+  const bundle: BundleLocation = { path: "/srv/my project/node_modules/plotly/plotly.min.js", fromCwd: "../node_modules/plotly/plotly.min.js" };
+  const chart = (id: string) => figureHtml(lossFigure(run), id, bundle);
+  const lab = { baseUrl: "/base/", serverRoot: "/srv/my project" };
+
+  test("with Plotly on the page it draws at once and requests nothing", () => {
+    const page = chartPage({ plotly: true, config: lab });
+    const box = page.render(chart("c1"));
+    assert.equal(box.drawn, "page");
+    assert.equal(box.textContent, "");
+    assert.deepEqual(page.fetched, []);
+  });
+
+  test("JupyterLab without Plotly: says it is loading, fetches the bundle once from files/ under the server root, draws every chart", async () => {
+    const page = chartPage({ config: lab, href: "http://127.0.0.1:8888/base/lab/tree/nb.ipynb" });
+    const first = page.render(chart("c1"));
+    const second = page.render(chart("c2"));
+    assert.equal(first.textContent, "Loading the chart…");
+    await page.settle();
+    assert.deepEqual(page.fetched, ["http://127.0.0.1:8888/base/files/node_modules/plotly/plotly.min.js"]);
+    assert.deepEqual([first.drawn, second.drawn], ["loaded", "loaded"]);
+    assert.deepEqual(page.defineDuringLoad, [undefined], "require.js's define is hidden while the bundle runs");
+    assert.equal(typeof page.window.define, "function", "and restored after");
+  });
+
+  test("Notebook 7 (no serverRoot): the bundle is found from the notebook's folder, the kernel's working folder", async () => {
+    const page = chartPage({ config: { baseUrl: "/" }, href: "http://h:1/notebooks/notebooks/My%20Net.ipynb" });
+    page.render(chart("c1"));
+    await page.settle();
+    assert.deepEqual(page.fetched, ["http://h:1/files/node_modules/plotly/plotly.min.js"]);
+  });
+
+  test("the classic notebook: from its body's base URL and notebook path", async () => {
+    const page = chartPage({ body: { "data-base-url": "/nb/", "data-notebook-path": "notebooks/a.ipynb" }, href: "http://h:1/nb/notebooks/notebooks/a.ipynb" });
+    page.render(chart("c1"));
+    await page.settle();
+    assert.deepEqual(page.fetched, ["http://h:1/nb/files/node_modules/plotly/plotly.min.js"]);
+  });
+
+  test("a server that cannot serve it: the box says why and what to do", async () => {
+    const page = chartPage({ config: lab, respond: () => ({ status: 404, text: "" }) });
+    const box = page.render(chart("c1"));
+    await page.settle();
+    assert.equal(box.drawn, undefined);
+    assert.match(box.textContent, /^Chart not drawn: loading Plotly from .* gave HTTP 404: restart the kernel and run all cells/);
+  });
+
+  test("a bundle outside the server's root is not requested; the box says so", async () => {
+    const page = chartPage({ config: { baseUrl: "/", serverRoot: "/home/me/elsewhere" } });
+    const box = page.render(chart("c1"));
+    await page.settle();
+    assert.deepEqual(page.fetched, []);
+    assert.match(box.textContent, /lies outside this Jupyter server's root \(\/home\/me\/elsewhere\): restart the kernel/);
+  });
+
+  test("an exported page waits for its inlined bundle until the page has loaded, and never requests anything", async () => {
+    const page = chartPage({ loading: true, href: "file:///tmp/report.html" });
+    const box = page.render(chart("c1"));
+    assert.equal(box.textContent, "Loading the chart…");
+    page.window.Plotly = { newPlot: (el: { drawn?: string }) => (el.drawn = "inlined later") };
+    await page.load();
+    assert.equal(box.drawn, "inlined later");
+    assert.deepEqual(page.fetched, []);
+  });
+
+  test("an exported page without the bundle says so instead of a blank box", async () => {
+    const page = chartPage({ loading: true, href: "file:///tmp/report.html" });
+    const box = page.render(chart("c1"));
+    await page.load();
+    assert.deepEqual(page.fetched, []);
+    assert.match(box.textContent, /^Chart not drawn: this page has no Plotly .*restart the kernel and run all cells/);
+  });
+
+  test("where scripts do not run (an untrusted notebook) the box itself says what to do", () => {
+    assert.match(chart("c1"), new RegExp(`^<div id="c1" class="mie-plot" style="[^"]*">${UNTRUSTED_NOTE.replace(/[().]/g, "\\$&")}</div>`));
+    assert.match(UNTRUSTED_NOTE, /Trust the notebook/);
   });
 });

@@ -72,13 +72,13 @@ for (const expected of fixture.runs) {
 
 test("the same settings give bit-identical losses and accuracy, run after run", async () => {
   const data = await smallMnist(800, 200);
-  const settings = { optimizer: "adam", lr: 0.003, batchSize: 32, epochs: 2, shuffle: true, seed: 5 } as const;
+  const settings = { optimizer: "adam", lr: 0.003, batchSize: 32, epochs: 2, shuffle: true, shuffleSeed: 5 } as const;
   const first = await train(() => mlp([784, 24, 10], { seed: 9 }), data, settings);
   const second = await train(() => mlp([784, 24, 10], { seed: 9 }), data, settings);
   assert.deepEqual(second.losses, first.losses);
   assert.equal(second.accuracy, first.accuracy);
   assert.deepEqual(second.model.weights(0).kernel, first.model.weights(0).kernel);
-  const reshuffled = await train(() => mlp([784, 24, 10], { seed: 9 }), data, { ...settings, seed: 6 });
+  const reshuffled = await train(() => mlp([784, 24, 10], { seed: 9 }), data, { ...settings, shuffleSeed: 6 });
   assert.notDeepEqual(reshuffled.losses, first.losses, "another shuffling seed, another order");
   [first, second, reshuffled].forEach((run) => run.model.dispose());
 });
@@ -93,7 +93,7 @@ test("a run records every step's loss, keeps the last short batch and reports it
   assert.ok(run.losses[15]! < run.losses[0]!, "the loss goes down");
   assert.equal(run.label, "784-10 sgd lr 0.05 batch 64");
   assert.deepEqual(run.settings, {
-    optimizer: "sgd", lr: 0.05, batchSize: 64, epochs: 1, shuffle: false, seed: 0, momentum: null,
+    optimizer: "sgd", lr: 0.05, batchSize: 64, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null,
     evaluate: true, resume: false, label: "784-10 sgd lr 0.05 batch 64",
   });
   assert.deepEqual(run.layers, [784, 10]);
@@ -157,7 +157,10 @@ test("invalid settings throw before training, naming the parameter, the value an
     [{ optimizer: "adamw" }, /optimizer: expected one of sgd, momentum, adam, adagrad, rmsprop; got "adamw"/],
     [{ momentum: 0.5 }, /momentum: only used by optimizer "momentum", but optimizer is "sgd"/],
     [{ optimizer: "momentum", momentum: 1 }, /momentum: expected a number from 0 up to \(not including\) 1, got 1/],
-    [{ seed: 0.5 }, /seed: expected an integer, got 0.5/],
+    [{ shuffle: true, shuffleSeed: 0.5 }, /shuffleSeed: expected an integer, got 0.5/],
+    [{ shuffleSeed: 3 }, /shuffleSeed: only used with shuffle: true, but shuffle is false/],
+    [{ seed: 1 }, /unknown option seed \(the weights' seed is the model's, mlp\(layers, \{ seed \}\); shuffling's is shuffleSeed\)/],
+    [{ signal: "stop" }, /signal: expected an AbortSignal, got "stop"/],
     [{ learningRate: 0.1 }, /unknown option learningRate; expected optimizer, lr, batchSize/],
     [{ shuffle: "yes" }, /shuffle: expected true or false, got "yes"/],
   ];
@@ -205,4 +208,34 @@ test("progress ends with one done event carrying every loss; shuffle changes the
   assert.ok(Number.isNaN(shuffled.accuracy) && shuffled.confusion.length === 0);
   run.model.dispose();
   shuffled.model.dispose();
+});
+
+test("a default label names the model's seed and the shuffle seed when they are not the defaults", async () => {
+  const data = await smallMnist(64, 20);
+  const run = await train(mlp([784, 10], { seed: 3 }), data, { lr: 0.1, shuffle: true, shuffleSeed: 2, evaluate: false });
+  assert.equal(run.label, "784-10 sgd lr 0.1 batch 16 seed 3 shuffled (shuffle seed 2)");
+  assert.equal(run.settings.shuffleSeed, 2);
+  run.model.dispose();
+});
+
+test("an aborted signal stops a run at its next check and rejects with the signal's reason, leaking no tensors", async () => {
+  const data = await smallMnist(20000, 20);
+  const before = tf.memory().numTensors;
+  const model = mlp([784, 64, 10]);
+  const stop = new AbortController();
+  let reports = 0;
+  await assert.rejects(
+    train(model, data, {
+      signal: stop.signal,
+      onProgress: () => {
+        if (++reports === 1) stop.abort(new Error("stop here"));
+      },
+    }),
+    /stop here/,
+  );
+  assert.ok(model.trainedSteps > 0 && model.trainedSteps < 1250, `stopped after ${model.trainedSteps} of 1250 steps`);
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  const aborted = AbortSignal.abort(new Error("already stopped"));
+  await assert.rejects(train(mlp([784, 10]), data, { signal: aborted }), /already stopped/);
 });

@@ -1,0 +1,132 @@
+/** The training-loss chart: one smoothed line per run, thinned for display, divergence marked. */
+import type { Data } from "plotly.js-dist-min";
+import { movingAverage } from "../metrics";
+import { asList } from "./check";
+import { RUN_COLOURS } from "./colours";
+import { downsample } from "./downsample";
+import { baseConfig, legendBelow, titleOf, type Figure } from "./kit";
+import { assertSeries, divergedStep, type LossSeries } from "./runs";
+import { fmtInt, plotlyText, round } from "./text";
+
+/** Options for `lossFigure`. */
+export interface LossFigureOptions {
+  /** "steps" (default): one point per optimizer step. "samples": step × batchSize, so batch sizes compare. */
+  x?: "steps" | "samples";
+  /** Moving-average window in steps; 10 (default) as the original; 1 plots raw losses. */
+  smooth?: number;
+  title?: string;
+  /** Log y axis: keeps curves apart when one run's loss is orders of magnitude larger. */
+  logY?: boolean;
+  /** Display budget per run (default 2000); longer curves are thinned by `downsample`. */
+  maxPoints?: number;
+  /** Fix the x axis to [0, xMax] (a live chart that grows towards its total). */
+  xMax?: number;
+  /** Chart height in pixels (default 420). */
+  height?: number;
+}
+
+/**
+ * Loss per step as the original plots it: the 10-step trailing moving average, one line per run with a legend.
+ * The first 9 points average the losses seen so far (1, 2, … 9) rather than being dropped, so the curve starts at
+ * step 1 and short runs (batch 1000: 60 steps) keep every step; from step 10 on it is the original's curve. Runs
+ * longer than `maxPoints` are thinned for display only (min/max per bucket; the subtitle and hover say so).
+ * A NaN/Infinity makes the windows containing it a gap; a diverged run ends with an × at its last finite value.
+ * @example show.figure(lossFigure([runA, runB], { x: "samples", title: "Batch size" }));
+ */
+export function lossFigure(runs: LossSeries | readonly LossSeries[], options: LossFigureOptions = {}): Figure {
+  const list = asList(runs, "lossFigure: runs");
+  const xMode = options.x ?? "steps";
+  if (xMode !== "steps" && xMode !== "samples") {
+    throw new RangeError(`lossFigure: options.x must be "steps" or "samples", got ${JSON.stringify(options.x)}`);
+  }
+  const smooth = options.smooth ?? 10;
+  if (!Number.isInteger(smooth) || smooth < 1) {
+    throw new RangeError(`lossFigure: options.smooth must be an integer >= 1 (steps), got ${options.smooth}`);
+  }
+  const maxPoints = options.maxPoints ?? 2000;
+  const data: Data[] = [];
+  const legend: string[] = [];
+  let thinned = false;
+  list.forEach((run, index) => {
+    const where = `lossFigure: runs[${index}] (${JSON.stringify(run?.label)})`;
+    assertSeries(run, where);
+    let scale = 1;
+    if (xMode === "samples") {
+      const batchSize = run.batchSize ?? run.settings?.batchSize;
+      if (!(typeof batchSize === "number" && batchSize > 0)) {
+        throw new RangeError(`${where}: x: "samples" needs a positive batchSize, got ${batchSize}`);
+      }
+      scale = batchSize;
+    }
+    const colour = RUN_COLOURS[index % RUN_COLOURS.length]!;
+    const smoothed = movingAverage(run.losses, smooth);
+    const xs = Float64Array.from({ length: smoothed.length }, (_, i) => (i + 1) * scale);
+    const shown = downsample(xs, smoothed, maxPoints);
+    thinned ||= shown.bucket > 1;
+    const divergedAt = divergedStep(run);
+    const diverged = divergedAt !== null ? ` (diverged at step ${fmtInt(divergedAt)})` : "";
+    const name = plotlyText(run.label) + diverged;
+    legend.push(run.label + diverged);
+    const detail = shown.bucket > 1 ? `<br>min/max of ${shown.bucket} steps (display only)` : "";
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name,
+      legendgroup: `run${index}`,
+      legendrank: index + 1,
+      x: shown.x,
+      y: shown.y.map((v) => (v === null ? null : round(v, 5))),
+      line: { color: colour, width: 1.5 },
+      hovertemplate:
+        `%{fullData.name}<br>${xMode === "steps" ? "step %{x:,}" : "%{x:,} samples"}<br>` +
+        `loss %{y:.4f}${detail}<extra></extra>`,
+    });
+    if (divergedAt !== null) {
+      const step = divergedAt;
+      const last = lastFinite(smoothed, Math.min(smoothed.length, step));
+      data.push({
+        type: "scatter",
+        mode: "markers",
+        name: `${plotlyText(run.label)} diverged`,
+        legendgroup: `run${index}`,
+        showlegend: false,
+        x: [step * scale],
+        y: [last ?? null],
+        marker: { symbol: "x", size: 11, color: colour, line: { width: 2, color: colour } },
+        text: [`${plotlyText(run.label)}: diverged at step ${fmtInt(step)}`],
+        hovertemplate: "%{text}<extra></extra>",
+      });
+    }
+  });
+  const what = smooth === 1 ? "loss of every step" : `${smooth}-step moving average of the loss`;
+  const subtitle = thinned
+    ? `${what} · long runs drawn as the min/max of each bucket of steps (at most ${fmtInt(maxPoints)} points; hover says how many)`
+    : what;
+  // Draw the longest (noisiest) runs first, underneath; the legend keeps the caller's order through legendrank.
+  const order = data.map((trace, i) => ({ trace, i, n: ((trace as { x?: unknown[] }).x ?? []).length }));
+  order.sort((a, b) => b.n - a.n || a.i - b.i);
+  return {
+    data: order.map((entry) => entry.trace),
+    layout: {
+      title: titleOf(options.title ?? (list.length === 1 ? `Training loss: ${list[0]!.label}` : "Training loss"), subtitle),
+      ...legendBelow(list.length > 1 ? legend : [], options.height ?? 420, { t: 80, r: 20, b: 60, l: 70 }),
+      xaxis: {
+        title: { text: xMode === "steps" ? "step (one batch each)" : "training images seen" },
+        ...(options.xMax !== undefined ? { range: [0, options.xMax] } : { rangemode: "tozero" as const }),
+        tickformat: ",",
+      },
+      yaxis: {
+        title: { text: "loss (cross-entropy)" },
+        ...(options.logY ? { type: "log" as const, exponentformat: "power" as const } : {}),
+      },
+      hovermode: "closest",
+    },
+    config: baseConfig(),
+  };
+}
+
+/** The last finite value before index `end`: where a diverged run's × goes. */
+function lastFinite(values: ArrayLike<number>, end: number): number | undefined {
+  for (let i = end - 1; i >= 0; i--) if (Number.isFinite(values[i])) return values[i];
+  return undefined;
+}

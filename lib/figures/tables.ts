@@ -1,0 +1,120 @@
+/** HTML tables: our results per run, and our accuracies beside the original's and the PyTorch re-run's. */
+import type { ReferenceRow } from "../reference";
+import { finalAverage } from "../metrics";
+import { asList, kindOf } from "./check";
+import { WRONG } from "./colours";
+import { assertSeries, divergedStep, type RunResult } from "./runs";
+import { escapeHtml, fmtFixed, fmtInt, fmtLoss } from "./text";
+
+type Align = "left" | "right";
+
+/** Options for `resultsTable`. */
+export interface ResultsTableOptions {
+  title?: string;
+  /** Window of the "final loss" moving average (default 10, as the loss charts). */
+  smooth?: number;
+}
+
+/**
+ * One row per run: setting, test accuracy (%), final smoothed loss, steps, seconds and a divergence note, as an
+ * HTML table (text escaped). The best accuracy is bold.
+ * @example show.html(resultsTable(byLr, { title: "Learning rate" }));
+ */
+export function resultsTable(runs: RunResult | readonly RunResult[], options: ResultsTableOptions = {}): string {
+  const list = asList(runs, "resultsTable: runs");
+  const smooth = options.smooth ?? 10;
+  list.forEach((run, index) => {
+    const where = `resultsTable: runs[${index}] (${JSON.stringify(run?.label)})`;
+    assertSeries(run, where);
+    for (const key of ["accuracy", "steps", "seconds"] as const) {
+      if (typeof run[key] !== "number") throw new TypeError(`${where}: ${key} must be a number, got ${run[key]}`);
+    }
+  });
+  const best = Math.max(...list.map((run) => (Number.isFinite(run.accuracy) ? run.accuracy : -Infinity)));
+  const cell = (text: string, align: Align = "right", extra = ""): string =>
+    `<td style="text-align:${align};padding:4px 10px;${extra}">${text}</td>`;
+  const rows = list.map((run) => {
+    const loss = finalAverage(run.losses, smooth);
+    const divergedAt = divergedStep(run);
+    const note = divergedAt !== null
+      ? `diverged at step ${fmtInt(divergedAt)}`
+      : Number.isFinite(loss)
+        ? ""
+        : "loss not finite";
+    return (
+      "<tr>" +
+      cell(escapeHtml(run.label), "left") +
+      cell(fmtFixed(run.accuracy, 2), "right", run.accuracy === best ? "font-weight:bold" : "") +
+      cell(fmtLoss(loss)) +
+      cell(fmtInt(run.steps)) +
+      cell(fmtFixed(run.seconds, 1)) +
+      cell(note, "left", note ? `color:${WRONG}` : "") +
+      "</tr>"
+    );
+  });
+  return (
+    `<table class="mie-results" style="border-collapse:collapse">${caption(options.title)}<thead><tr>` +
+    head("setting", "left") +
+    head("test accuracy (%)") +
+    head(`final loss (${smooth}-step mean)`) +
+    head("steps") +
+    head("seconds") +
+    head("note", "left") +
+    `</tr></thead><tbody>${rows.join("")}</tbody></table>`
+  );
+}
+
+/** Options for `referenceTable`. */
+export interface ReferenceTableOptions {
+  title?: string;
+}
+
+/**
+ * HTML table of our accuracies beside the original's reported numbers and the PyTorch re-run (rows from
+ * `referenceRows`): each number marked as agreeing with the re-run or not, with the reason where the original differs.
+ * @example show.html(referenceTable(referenceRows([["adam", run.accuracy]])));
+ */
+export function referenceTable(rows: readonly ReferenceRow[], options: ReferenceTableOptions = {}): string {
+  if (!Array.isArray(rows) || rows.length === 0) {
+    throw new TypeError(`referenceTable: rows must be a non-empty array from referenceRows(...), got ${kindOf(rows)}`);
+  }
+  const mark = (agrees: boolean | null): string =>
+    agrees === null ? "" : agrees ? ' <span style="color:#2ca02c">✓</span>' : ` <span style="color:${WRONG}">✗</span>`;
+  // Top-aligned: the "why" column wraps to several lines.
+  const cell = (text: string, align: Align = "right"): string =>
+    `<td style="text-align:${align};padding:4px 10px;vertical-align:top">${text}</td>`;
+  const pytorch = (row: ReferenceRow): string =>
+    row.pytorch.std === 0 ? fmtFixed(row.pytorch.mean, 2)
+      : `${fmtFixed(row.pytorch.mean, 2)} ± ${fmtFixed(row.pytorch.std, 2)} [${fmtFixed(row.pytorch.min, 2)}–${fmtFixed(row.pytorch.max, 2)}]`;
+  const body = rows.map((row) =>
+    "<tr>" +
+    cell(escapeHtml(row.setting), "left") +
+    cell(row.original === null ? "—" : fmtFixed(row.original, 2) + mark(row.originalAgrees)) +
+    cell(pytorch(row)) +
+    cell(Number.isFinite(row.ours) ? fmtFixed(row.ours, 2) + mark(row.oursAgrees) : `no result${mark(false)}`) +
+    cell(escapeHtml(row.why), "left") +
+    "</tr>");
+  const seeds = new Set(rows.map((row) => row.pytorch.accuracies.length));
+  const seedCount = seeds.size === 1 ? `${[...seeds][0]} seeds` : "seeds";
+  const tolerances = [...new Set(rows.map((row) => row.tolerance))];
+  const widened = tolerances.map((t) => `${t} point${t === 1 ? "" : "s"}`).join(" or ");
+  return (
+    `<table class="mie-reference" style="border-collapse:collapse">${caption(options.title)}<thead><tr>` +
+    head("setting", "left") + head("original reported (%)") + head(`PyTorch re-run, ${seedCount}: mean ± std [min–max] (%)`) +
+    head("ours (%)") + head("why they differ", "left") +
+    `</tr></thead><tbody>${body.join("")}</tbody></table>` +
+    `<p style="font-size:smaller">✓ inside the measured min–max of the PyTorch ${seedCount} widened by ${widened} on each side, ` +
+    "✗ outside it. Every PyTorch value is measured (docs/pytorch-reference.md).</p>"
+  );
+}
+
+function head(text: string, align: Align = "right"): string {
+  return `<th style="text-align:${align};padding:4px 10px">${text}</th>`;
+}
+
+/** The table's title above it, escaped; nothing without a title. */
+function caption(title: string | undefined): string {
+  return title
+    ? `<caption style="caption-side:top;text-align:left;font-weight:bold;padding:4px 0">${escapeHtml(title)}</caption>`
+    : "";
+}

@@ -1,0 +1,177 @@
+/**
+ * What `train` is told: its options, their checks and defaults, and the label a run gets when it has none.
+ * Kept apart from the loop so a sweep can check every run's settings before the first one trains.
+ */
+import { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./optimizers";
+import type { Init } from "./model";
+
+/** Options of `train`; every one has a default. */
+export interface TrainOptions {
+  /** Default "sgd". */
+  optimizer?: OptimizerName;
+  /** Learning rate, > 0. Default 0.001. */
+  lr?: number;
+  /** Images per step, a positive integer. Default 16. */
+  batchSize?: number;
+  /** Passes over the training split. Default 1. */
+  epochs?: number;
+  /** Visit the training images in a seeded random order each epoch. Default false (the original's order). */
+  shuffle?: boolean;
+  /** Seed of the shuffled order; needs `shuffle: true`. Default 0. (The initial weights' seed is the model's:
+   *  `mlp(layers, { seed })`.) */
+  shuffleSeed?: number;
+  /** Momentum coefficient of optimizer "momentum", in [0, 1). Default 0.9. */
+  momentum?: number;
+  /** Name of the run in charts and tables. Default: describes the setting, e.g. "784-10 sgd lr 0.001 batch 16". */
+  label?: string;
+  /** Called at most every ~250 ms while training, and once with `done: true` at the end. */
+  onProgress?: (progress: Progress) => void;
+  /** Measure test accuracy after training. Default true; when false, `accuracy` is NaN and the per-class results are empty. */
+  evaluate?: boolean;
+  /** Continue training an already trained model (with a fresh optimizer state). Default false. */
+  resume?: boolean;
+  /** Stops the run (rejecting with the signal's reason) when aborted; checked every ~250 ms. */
+  signal?: AbortSignal;
+}
+
+/** The resolved options a run used (everything but the callbacks and the signal). */
+export interface TrainSettings {
+  optimizer: OptimizerName;
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  shuffle: boolean;
+  /** Seed of the shuffled order, or null when not shuffling. */
+  shuffleSeed: number | null;
+  /** The momentum coefficient for optimizer "momentum", else null. */
+  momentum: number | null;
+  label: string;
+  evaluate: boolean;
+  resume: boolean;
+}
+
+/** A snapshot of a run in progress, for live charts. */
+export interface Progress {
+  label: string;
+  /** Steps done so far. */
+  step: number;
+  totalSteps: number;
+  /** Images per step (the run's setting; the last batch of an epoch may be shorter). */
+  batchSize: number;
+  /** Current epoch, from 1. */
+  epoch: number;
+  samplesSeen: number;
+  seconds: number;
+  samplesPerSecond: number;
+  /** Mean loss of the latest 10 steps. */
+  loss: number;
+  /** Loss of every step so far (a view: copy it to keep it). */
+  losses: Float32Array;
+  done: boolean;
+}
+
+/** What a default label says about the model. */
+export interface ModelDescription {
+  layers: readonly number[];
+  init: Init | "custom";
+  seed: number;
+}
+
+const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
+  "optimizer", "lr", "batchSize", "epochs", "shuffle", "shuffleSeed", "momentum", "label", "onProgress", "evaluate",
+  "resume", "signal",
+];
+
+/**
+ * Check options and fill in defaults, throwing before any training on a bad value. The label is resolved
+ * by `train` (the default one describes the model too).
+ * @example resolveSettings({ lr: 0.5 }).batchSize; // 16
+ */
+export function resolveSettings(options: TrainOptions): Omit<TrainSettings, "label"> {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`train options: expected an object such as { lr: 0.001 }, got ${describeValue(options)}`);
+  }
+  const unknown = Object.keys(options).filter((key) => !(OPTION_NAMES as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    const hint = unknown.includes("seed") ? " (the weights' seed is the model's, mlp(layers, { seed }); shuffling's is shuffleSeed)" : "";
+    throw new RangeError(
+      `train options: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}${hint}; expected ${OPTION_NAMES.join(", ")}`,
+    );
+  }
+  const optimizer = options.optimizer ?? "sgd";
+  if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) {
+    throw new RangeError(`optimizer: expected one of ${OPTIMIZERS.join(", ")}; got ${describeValue(optimizer)}`);
+  }
+  const lr = options.lr ?? 0.001;
+  if (typeof lr !== "number" || !Number.isFinite(lr) || lr <= 0) {
+    throw new RangeError(`lr: expected a finite number > 0, got ${describeValue(lr)}`);
+  }
+  const batchSize = positiveInteger("batchSize", options.batchSize ?? 16);
+  const epochs = positiveInteger("epochs", options.epochs ?? 1);
+  if (options.momentum !== undefined && optimizer !== "momentum") {
+    throw new RangeError(`momentum: only used by optimizer "momentum", but optimizer is "${optimizer}" (set optimizer: "momentum")`);
+  }
+  const momentum = options.momentum ?? PYTORCH_DEFAULTS.momentum;
+  if (typeof momentum !== "number" || !(momentum >= 0 && momentum < 1)) {
+    throw new RangeError(`momentum: expected a number from 0 up to (not including) 1, got ${describeValue(momentum)}`);
+  }
+  for (const flag of ["shuffle", "evaluate", "resume"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") {
+      throw new TypeError(`${flag}: expected true or false, got ${describeValue(options[flag])}`);
+    }
+  }
+  const shuffle = options.shuffle ?? false;
+  if (options.shuffleSeed !== undefined && !shuffle) {
+    throw new RangeError(`shuffleSeed: only used with shuffle: true, but shuffle is ${String(shuffle)} (the weights' seed is the model's, mlp(layers, { seed }))`);
+  }
+  const shuffleSeed = options.shuffleSeed ?? 0;
+  if (!Number.isInteger(shuffleSeed)) throw new RangeError(`shuffleSeed: expected an integer, got ${describeValue(shuffleSeed)}`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new TypeError(`onProgress: expected a function, got ${describeValue(options.onProgress)}`);
+  }
+  if (options.label !== undefined && typeof options.label !== "string") {
+    throw new TypeError(`label: expected a string, got ${describeValue(options.label)}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(`signal: expected an AbortSignal, got ${describeValue(options.signal)}`);
+  }
+  return {
+    optimizer, lr, batchSize, epochs, shuffle, shuffleSeed: shuffle ? shuffleSeed : null,
+    momentum: optimizer === "momentum" ? momentum : null, evaluate: options.evaluate ?? true, resume: options.resume ?? false,
+  };
+}
+
+/**
+ * The label of a run that was given none: the layers, then every setting that differs from the defaults'
+ * story (the optimizer, lr and batch size always).
+ * @example defaultLabel(mlp([784, 10], { seed: 2 }), resolveSettings({ lr: 0.5 })); // "784-10 sgd lr 0.5 batch 16 seed 2"
+ */
+export function defaultLabel(model: ModelDescription, settings: Omit<TrainSettings, "label">): string {
+  const parts = [model.layers.join("-"), settings.optimizer];
+  if (settings.momentum !== null && settings.momentum !== PYTORCH_DEFAULTS.momentum) parts.push(`momentum ${settings.momentum}`);
+  parts.push(`lr ${settings.lr}`, `batch ${settings.batchSize}`);
+  if (model.init !== "torch") parts.push(`init ${model.init}`);
+  if (model.seed !== 0) parts.push(`seed ${model.seed}`);
+  if (settings.epochs !== 1) parts.push(`${settings.epochs} epochs`);
+  if (settings.shuffleSeed !== null) parts.push(`shuffled (shuffle seed ${settings.shuffleSeed})`);
+  if (settings.resume) parts.push("resumed");
+  return parts.join(" ");
+}
+
+/**
+ * A value as error messages quote it: strings in quotes, arrays as JSON, functions as "a function".
+ * @example describeValue("adamw"); // "\"adamw\""
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return `"${value}"`;
+  if (typeof value === "function") return "a function";
+  if (Array.isArray(value)) return `an array ${JSON.stringify(value)}`;
+  return String(value);
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name}: expected a positive integer, got ${describeValue(value)}`);
+  }
+  return value;
+}

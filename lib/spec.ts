@@ -1,0 +1,106 @@
+/**
+ * Runs described as data. A `RunSpec` names the model (layers, init, seed) and its training settings as plain,
+ * JSON-serialisable values, so a sweep is a list of them: checked before the first run trains, labelled, and
+ * trained in this thread or in a worker with the same result.
+ */
+import type { Dataset } from "./data";
+import { checkMlp, mlp, type Init, type Model } from "./model";
+import type { OptimizerName } from "./optimizers";
+import { defaultLabel, describeValue, resolveSettings, type TrainOptions, type TrainSettings } from "./settings";
+import { checkLayersFit, train, type Run } from "./train";
+
+/** One training run as plain data: `JSON.stringify` keeps all of it. */
+export interface RunSpec {
+  /** Layer sizes, inputs first: [784, 500, 10]. */
+  layers: number[];
+  /** Initial weights: "torch" (default), "glorot" or "zeros". */
+  init?: Init;
+  /** The model's seed: draws the initial weights (default 0), as `mlp(layers, { seed })`. */
+  seed?: number;
+  /** Default "sgd". */
+  optimizer?: OptimizerName;
+  /** Default 0.001. */
+  lr?: number;
+  /** Default 16. */
+  batchSize?: number;
+  /** Default 1. */
+  epochs?: number;
+  /** Momentum coefficient of optimizer "momentum". Default 0.9. */
+  momentum?: number;
+  /** Visit the training images in a seeded random order. Default false (the original's order). */
+  shuffle?: boolean;
+  /** Seed of the shuffled order; giving it without `shuffle: true` is an error. */
+  shuffleSeed?: number;
+  /** Name in charts and tables. Default: describes the run, e.g. "784-10 sgd lr 0.001 batch 16 seed 3". */
+  label?: string;
+}
+
+/**
+ * Every key a `RunSpec` may have.
+ * @example SPEC_KEYS.includes("seed"); // true
+ */
+export const SPEC_KEYS = [
+  "layers", "init", "seed", "optimizer", "lr", "batchSize", "epochs", "momentum", "shuffle", "shuffleSeed", "label",
+] as const satisfies readonly (keyof RunSpec)[];
+
+/**
+ * Check a spec completely (model, settings, and that its layers fit `data`), throwing an error that starts with
+ * `where` and names the bad value. Returns the spec with its label filled in.
+ * @example const checked = checkSpec({ layers: [784, 10], lr: 0.5 }, data, "specs[0]"); checked.label; // "784-10 sgd lr 0.5 batch 16"
+ */
+export function checkSpec(spec: RunSpec, data: Dataset, where: string): RunSpec & { label: string } {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    throw new TypeError(`${where}: expected a run such as { layers: [784, 10], lr: 0.001 }, got ${describeValue(spec)}`);
+  }
+  const unknown = Object.keys(spec).filter((key) => !(SPEC_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new RangeError(`${where}: unknown key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; a run has ${SPEC_KEYS.join(", ")}`);
+  }
+  const named = typeof spec.label === "string" ? `${where} ("${spec.label}")` : where;
+  try {
+    const { init, seed, settings } = resolveSpec(spec);
+    checkLayersFit(spec.layers, data, true);
+    return { ...spec, label: spec.label ?? defaultLabel({ layers: spec.layers, init, seed }, settings) };
+  } catch (error) {
+    const Type = error instanceof TypeError ? TypeError : RangeError;
+    throw new Type(`${named}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * A spec's model options and training settings with every default filled in; throws on a bad value.
+ * @example resolveSpec({ layers: [784, 10] }).settings.lr; // 0.001
+ */
+export function resolveSpec(spec: RunSpec): { init: Init; seed: number; settings: Omit<TrainSettings, "label"> } {
+  const { init, seed } = checkMlp(spec.layers, { init: spec.init, seed: spec.seed });
+  return { init, seed, settings: resolveSettings(specTrainOptions(spec)) };
+}
+
+/**
+ * Train one spec in this thread: a fresh model from its layers, init and seed, then `train` with its settings.
+ * If training fails or is aborted, the model (which no one else holds) is disposed.
+ * @example const run = await trainSpec({ layers: [784, 10], seed: 3 }, data);
+ */
+export async function trainSpec(spec: RunSpec, data: Dataset, extra: Pick<TrainOptions, "onProgress" | "signal"> = {}): Promise<Run> {
+  const model = specModel(spec);
+  try {
+    return await train(model, data, { ...specTrainOptions(spec), ...extra });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+/**
+ * The fresh, untrained model a spec describes.
+ * @example specModel({ layers: [784, 500, 10], seed: 1 }).summary();
+ */
+export function specModel(spec: RunSpec): Model {
+  return mlp(spec.layers, { init: spec.init, seed: spec.seed });
+}
+
+/** `train`'s options for a spec: everything but the model's own keys, leaving out unset ones (so defaults apply). */
+function specTrainOptions(spec: RunSpec): TrainOptions {
+  const { layers: _layers, init: _init, seed: _seed, ...settings } = spec;
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as TrainOptions;
+}

@@ -1,0 +1,134 @@
+/**
+ * A sweep: several independent runs, described as data, trained on every core. Every spec is checked before
+ * the first run starts; then the runs train in a worker pool (`pool.ts`), or one after another in this thread
+ * with `workers: 1`. Both give the same numbers, bit for bit. Ctrl-C (SIGINT, which is also how Jupyter
+ * interrupts a kernel) stops the sweep and its workers.
+ */
+import { availableParallelism } from "node:os";
+import type { Dataset } from "./data";
+import { trainInWorkers, type Job, type PoolOptions } from "./pool";
+import { resolveSettings, type Progress } from "./settings";
+import { checkSpec, trainSpec, type RunSpec } from "./spec";
+import type { Run } from "./train";
+
+/** Options of `trainAll` and `compare`. */
+export interface SweepOptions {
+  /** Runs trained at once, each in its own worker thread. Default: the environment variable `MIE_WORKERS`, else
+   *  the number of cores (`os.availableParallelism()`), never more than the number of runs. 1 trains one after
+   *  another in this thread. */
+  workers?: number;
+  /** Progress of every run in flight (its `label` says which), starting with a step-0 report as each run starts. */
+  onProgress?: (progress: Progress) => void;
+  /** Called as each run finishes (in the order they finish), e.g. to update a table. */
+  onRun?: (run: Run, index: number) => void;
+  /** Stops the sweep when aborted: workers are terminated and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Train every spec on `data`, in parallel on all cores, and return the runs in the order of `specs`. Each run
+ * gets a fresh model from its layers, init and seed; the returned models are trained (usable with `predict`,
+ * `show.weights`, ...). If a run fails, the error names its label, the other runs are stopped and the models
+ * of the runs that finished are disposed.
+ * @example const runs = await trainAll([0, 1, 2].map((seed) => ({ layers: [784, 10], batchSize: 1000, seed })), data);
+ */
+export async function trainAll(specs: readonly RunSpec[], data: Dataset, options: SweepOptions = {}): Promise<Run[]> {
+  if (!Array.isArray(specs) || specs.length === 0) {
+    throw new RangeError(`trainAll: expected a non-empty array of runs such as [{ layers: [784, 10] }], got ${JSON.stringify(specs)}`);
+  }
+  const checked = specs.map((spec, i) => checkSpec(spec, data, `specs[${i}]`));
+  checkUniqueLabels(checked);
+  const workers = Math.min(workerCount(options.workers), checked.length);
+  const { onProgress, onRun } = options;
+  const onStart = (index: number): void => onProgress?.(startProgress(checked[index]!, data));
+  return interruptible(options.signal, (signal) =>
+    workers > 1
+      ? trainInWorkers(checked, data, { workers, signal, onProgress, onStart, onRun })
+      : trainInThisThread(checked, data, { signal, onProgress, onStart, onRun }));
+}
+
+/**
+ * How many workers a sweep uses when `requested` is not given: `MIE_WORKERS`, else the number of cores.
+ * @example workerCount(1); // 1
+ */
+export function workerCount(requested?: number): number {
+  if (requested !== undefined) return positiveWorkers("workers", requested);
+  const raw = process.env.MIE_WORKERS;
+  if (raw !== undefined && raw !== "") return positiveWorkers("MIE_WORKERS", Number(raw), raw);
+  return availableParallelism();
+}
+
+function positiveWorkers(name: string, value: number, raw: unknown = value): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name}: expected a positive integer number of workers, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** The pool's contract, one run after another in this thread: the same results, failures and clean-up. */
+async function trainInThisThread(specs: readonly Job["spec"][], data: Dataset, options: Omit<PoolOptions, "workers">): Promise<Run[]> {
+  const { signal, onProgress } = options;
+  const runs: Run[] = [];
+  try {
+    for (const [index, spec] of specs.entries()) {
+      options.onStart?.(index);
+      const run = await trainSpec(spec, data, { onProgress, signal }).catch((error: unknown) => {
+        throw signal?.aborted ? error : new Error(`run "${spec.label}": ${(error as Error).message}`, { cause: error });
+      });
+      runs.push(run);
+      options.onRun?.(run, index);
+    }
+    return runs;
+  } catch (error) {
+    runs.forEach((run) => run.model.dispose());
+    throw error;
+  }
+}
+
+function checkUniqueLabels(specs: readonly { label: string }[]): void {
+  const first = new Map<string, number>();
+  specs.forEach(({ label }, i) => {
+    const earlier = first.get(label);
+    if (earlier !== undefined) {
+      throw new RangeError(`trainAll: specs[${earlier}] and specs[${i}] are both labelled "${label}"; give each run its own label`);
+    }
+    first.set(label, i);
+  });
+}
+
+/** The report of a run about to take its first step: it puts the run on the live chart in spec order. */
+function startProgress(spec: RunSpec & { label: string }, data: Dataset): Progress {
+  const { batchSize, epochs } = resolveSettings({ batchSize: spec.batchSize, epochs: spec.epochs });
+  return {
+    label: spec.label, step: 0, totalSteps: Math.ceil(data.train.count / batchSize) * epochs, batchSize, epoch: 1,
+    samplesSeen: 0, seconds: 0, samplesPerSecond: 0, loss: NaN, losses: new Float32Array(0), done: false,
+  };
+}
+
+/** Run `work` with a signal that aborts with `outer` or on SIGINT (Ctrl-C, and how Jupyter interrupts a kernel). */
+async function interruptible<T>(outer: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  outer?.throwIfAborted();
+  // tslab runs a cell's synchronous code with vm's breakOnSigint, which detaches SIGINT listeners meanwhile and then
+  // restores Node's exit-on-SIGINT handler: a listener added during that code would leave the kernel to die on an
+  // interrupt. Attach once that code has returned.
+  await new Promise((resolve) => setImmediate(resolve));
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(outer!.reason);
+  const onSigint = (): void => {
+    stop.abort(new Error("trainAll: interrupted (SIGINT)"));
+    // Alone, this listener would keep Ctrl-C from ending a script: pass the signal on to Node's default handling.
+    if (process.listenerCount("SIGINT") === 1) {
+      process.removeListener("SIGINT", onSigint);
+      process.kill(process.pid, "SIGINT");
+    }
+  };
+  outer?.addEventListener("abort", onAbort, { once: true });
+  process.on("SIGINT", onSigint);
+  try {
+    outer?.throwIfAborted();
+    return await work(stop.signal);
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+    outer?.removeEventListener("abort", onAbort);
+  }
+}

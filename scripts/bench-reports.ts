@@ -1,0 +1,123 @@
+/**
+ * The reports row of `npm run bench -- --reports [--reports-baseline REV]`: seconds per notebook of
+ * `npm run reports`, for this tree and (optionally, measured first) for an earlier commit in the same command.
+ *
+ * The baseline is exported with `git archive` into a temporary folder (read-only for the repository: no
+ * worktree, no checkout), gets its own node_modules (links to ours when package-lock.json is the same, with
+ * `@mie/lib` pointing at the baseline's own lib; `npm ci` otherwise), is built, and runs its own
+ * scripts/report.ts into a temporary out folder. Both runs use the same Jupyter Python.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(__dirname, "..");
+
+/** Seconds of one `npm run reports`: per notebook and in total, as its "Time:" line prints them. */
+export interface ReportsTiming {
+  source: string;
+  notebooks: { name: string; seconds: number }[];
+  totalSeconds: number;
+}
+
+/**
+ * The Jupyter Python both runs use: `MIE_PYTHON`, else the project's .venv, if it imports nbclient, nbconvert and
+ * jupyter_client. Passed to both as MIE_PYTHON, because an older tree without one may fall back to installing
+ * Jupyter with `pip install --user` (into the home folder) — never wanted from a benchmark.
+ * @example jupyterPython(); // "/work/main/.venv/bin/python"
+ */
+export function jupyterPython(): string {
+  const candidates = [process.env.MIE_PYTHON, join(ROOT, ".venv", "bin", "python")].filter((p): p is string => Boolean(p));
+  for (const python of candidates) {
+    if (spawnSync(python, ["-c", "import nbclient, nbconvert, jupyter_client"], { stdio: "ignore" }).status === 0) return python;
+  }
+  throw new Error(
+    `bench --reports: no Jupyter Python (tried ${candidates.join(", ")}): run \`npm run reports\` once to create .venv, ` +
+      "or set MIE_PYTHON to a Python that can import nbclient, nbconvert and jupyter_client.",
+  );
+}
+
+/**
+ * Run scripts/report.ts of the tree at `root` into a temporary folder, with Jupyter Python `python`, and read
+ * its timing line.
+ * @example timeReports(ROOT, "this tree", jupyterPython()).totalSeconds;
+ */
+export function timeReports(root: string, source: string, python: string): ReportsTiming {
+  const out = mkdtempSync(join(tmpdir(), "mie-bench-reports-"));
+  try {
+    const env = { ...process.env, MIE_PYTHON: python };
+    const run = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/report.ts", "--out", out], {
+      cwd: root, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
+    });
+    const line = run.stdout.split("\n").find((l) => l.startsWith("Time: "));
+    if (run.status !== 0 || !line) {
+      throw new Error(`bench --reports: npm run reports failed in ${source} (exit ${run.status}):\n${(run.stdout + run.stderr).slice(-3000)}`);
+    }
+    return { source, ...parseTimeLine(line) };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * "Time: OneLayerNetwork: 50.1 s, MoreLayerNetwork: 175.0 s; total 226.0 s" → numbers.
+ * @example parseTimeLine("Time: A: 1.0 s; total 1.5 s").totalSeconds; // 1.5
+ */
+export function parseTimeLine(line: string): Omit<ReportsTiming, "source"> {
+  const match = /^Time: (.*); total ([\d.]+) s/.exec(line);
+  if (!match) throw new Error(`bench --reports: cannot read the timing line "${line}"`);
+  const notebooks = match[1]!.split(", ").map((part) => {
+    const item = /^(.*): ([\d.]+) s$/.exec(part);
+    if (!item) throw new Error(`bench --reports: cannot read "${part}" in "${line}"`);
+    return { name: item[1]!, seconds: Number(item[2]) };
+  });
+  return { notebooks, totalSeconds: Number(match[2]) };
+}
+
+/**
+ * Export commit `rev` into a temporary folder, give it node_modules and build it; `dispose` removes it.
+ * @example const baseline = prepareBaseline("7fb7d07"); try { timeReports(baseline.root, ...) } finally { baseline.dispose() }
+ */
+export function prepareBaseline(rev: string, log: (line: string) => void): { root: string; dispose: () => void } {
+  const root = mkdtempSync(join(tmpdir(), `mie-baseline-${rev.replace(/[^\w.-]/g, "_")}-`));
+  const dispose = () => rmSync(root, { recursive: true, force: true });
+  try {
+    const archive = spawnSync("bash", ["-c", `git -C "$1" archive --format=tar "$2" | tar -x -C "$3"`, "_", ROOT, rev, root], { encoding: "utf8" });
+    if (archive.status !== 0 || !existsSync(join(root, "package.json"))) {
+      throw new Error(`bench --reports-baseline: cannot export "${rev}" with git archive: ${archive.stderr.trim()}`);
+    }
+    if (sameFile(join(root, "package-lock.json"), join(ROOT, "package-lock.json"))) {
+      log(`  baseline ${rev}: same package-lock.json, linking our node_modules (its @mie/lib is its own lib)`);
+      linkNodeModules(root);
+    } else {
+      log(`  baseline ${rev}: different package-lock.json, running npm ci`);
+      run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], root, "npm ci");
+    }
+    run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "lib"], root, "build");
+    return { root, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  return existsSync(a) && existsSync(b) && readFileSync(a).equals(readFileSync(b));
+}
+
+/** Every top-level package of ours by link, except the workspace package, which must be the baseline's. */
+function linkNodeModules(root: string): void {
+  const ours = join(ROOT, "node_modules");
+  const theirs = join(root, "node_modules");
+  mkdirSync(join(theirs, "@mie"), { recursive: true });
+  for (const entry of readdirSync(ours)) {
+    if (entry !== "@mie") symlinkSync(join(ours, entry), join(theirs, entry));
+  }
+  symlinkSync("../../lib", join(theirs, "@mie", "lib"));
+}
+
+function run(command: string, args: string[], cwd: string, what: string): void {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`bench --reports-baseline: ${what} failed in ${cwd}:\n${(result.stdout + result.stderr).slice(-2000)}`);
+}

@@ -1,0 +1,18 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as figures from "../../lib/figures";
+
+test("the figures package exports the figures and scales, not its helpers", () => {
+  assert.deepEqual(Object.keys(figures).sort(), [
+    "CLASS_COLORSCALES",
+    "UNIT_COLORSCALE",
+    "confusionFigure",
+    "hiddenUnitsFigure",
+    "lossFigure",
+    "perClassFigure",
+    "referenceTable",
+    "resultsTable",
+    "samplesFigure",
+    "weightGridFigure",
+  ]);
+});

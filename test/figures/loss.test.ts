@@ -1,0 +1,127 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { lossFigure } from "../../lib/figures/loss";
+import { EVIL, EVIL_PLOTLY, noise, ofType, run, subtitleText, titleText, traces, type Trace } from "../helpers/figures";
+
+describe("the loss curve's moving average", () => {
+  const curve = (losses: number[], smooth = 10): (number | null)[] =>
+    ofType(lossFigure({ label: "a", losses }, { smooth }), "scatter")[0]!.y;
+
+  test("is the trailing mean of the last `smooth` losses; the first points average what exists so far", () => {
+    assert.deepEqual(curve([1, 2, 3, 4, 5, 6], 3), [1, 1.5, 2, 3, 4, 5]);
+    assert.deepEqual(curve([1, 2, 3], 1), [1, 2, 3]);
+  });
+
+  test("from step 10 on it equals a naive 10-step mean (the original's curve)", () => {
+    const r = noise(7);
+    const values = Array.from({ length: 200 }, () => r() * 3);
+    const smoothed = curve(values);
+    for (let i = 9; i < values.length; i++) {
+      const naive = values.slice(i - 9, i + 1).reduce((a, b) => a + b, 0) / 10;
+      assert.ok(Math.abs(smoothed[i]! - naive) < 1e-4 * naive, `step ${i + 1}: ${smoothed[i]} vs ${naive}`);
+    }
+  });
+
+  test("a NaN makes exactly the windows that contain it gaps; a huge loss leaves no residue", () => {
+    const smoothed = curve([1, 1, 1, NaN, 1, 1, 1, 1e30, 1, 1, 1, 1], 3);
+    assert.deepEqual(
+      smoothed.map((v) => v === null),
+      [false, false, false, true, true, true, false, false, false, false, false, false],
+    );
+    assert.equal(smoothed[11], 1, "once 1e30 has left the window the mean is exactly 1 again");
+  });
+});
+
+describe("lossFigure", () => {
+  test("one line per run, x in steps 1..n, y the 10-step moving average", () => {
+    const a = run("a", 100, 16);
+    const b = run("b", 50, 32);
+    const fig = lossFigure([a, b]);
+    const lines = ofType(fig, "scatter");
+    assert.equal(lines.length, 2);
+    const lineA = lines.find((t) => t.name === "a")!;
+    assert.deepEqual(lineA.x.slice(0, 3), [1, 2, 3]);
+    assert.equal(lineA.x.length, 100);
+    const expected = Array.from(a.losses).slice(0, 10).reduce((s, v) => s + v, 0) / 10;
+    assert.ok(Math.abs(lineA.y[9] - expected) < 1e-4, `${lineA.y[9]} vs ${expected}`);
+    assert.match(subtitleText(fig), /10-step moving average/);
+    assert.equal(fig.layout.showlegend, true);
+    assert.match(String((fig.layout.xaxis as Trace).title.text), /step/);
+    assert.match(String((fig.layout.yaxis as Trace).title.text), /loss/);
+  });
+
+  test("a train() run keeps its batch size in settings", () => {
+    const { batchSize: _, ...rest } = run("settings", 10, 100);
+    const fig = lossFigure({ ...rest, settings: { batchSize: 100 } }, { x: "samples" });
+    assert.equal(ofType(fig, "scatter")[0]!.x[9], 1000);
+  });
+
+  test('x: "samples" multiplies by batch size, so different batch sizes end at the same x', () => {
+    const fig = lossFigure([run("b16", 3750, 16), run("b1000", 60, 1000)], { x: "samples" });
+    const ends = ofType(fig, "scatter").map((t) => t.x[t.x.length - 1]);
+    assert.deepEqual(ends.sort(), [60_000, 60_000]);
+    assert.equal(ofType(fig, "scatter").find((t) => t.name === "b1000")!.x[0], 1000);
+    assert.match(String((fig.layout.xaxis as Trace).title.text), /images seen/);
+  });
+
+  test("x: samples without a batch size is an error naming the run", () => {
+    assert.throws(() => lossFigure({ label: "live", losses: [1, 2] }, { x: "samples" }), /"live".*batchSize/);
+  });
+
+  test("five batch-1 runs (60,000 steps each) stay small: at most 2,000 points per line, and it says so", () => {
+    const runs = Array.from({ length: 5 }, (_, i) => run(`run ${i}`, 60_000, 1));
+    const fig = lossFigure(runs, { x: "samples" });
+    for (const line of ofType(fig, "scatter")) assert.ok(line.x.length <= 2000, `${line.name}: ${line.x.length}`);
+    const bytes = JSON.stringify(fig).length;
+    assert.ok(bytes < 500_000, `figure JSON is ${bytes} bytes`);
+    assert.match(subtitleText(fig), /min\/max of each bucket/);
+    assert.match(ofType(fig, "scatter")[0]!.hovertemplate, /min\/max of \d+ steps/);
+  });
+
+  test("a diverged run: NaN become nulls (never NaN in JSON), an × marks the step, the legend says so", () => {
+    const losses = Array.from({ length: 100 }, (_, i) => (i < 60 ? 1 : i < 70 ? Infinity : NaN));
+    // `diverged.step` is the 1-based step of the first non-finite loss (as `train` reports it): losses[60].
+    const fig = lossFigure(
+      [run("ok", 100, 16), { label: "lr 50", losses, batchSize: 16, diverged: { step: 61 } }],
+      { logY: true },
+    );
+    const line = ofType(fig, "scatter").find((t) => t.mode === "lines" && /lr 50/.test(t.name))!;
+    assert.match(line.name, /diverged at step 61/);
+    assert.equal(line.y[59], 1);
+    assert.ok(line.y.slice(60).every((v: unknown) => v === null));
+    const marker = ofType(fig, "scatter").find((t) => t.mode === "markers")!;
+    assert.deepEqual(marker.x, [61]);
+    assert.deepEqual(marker.y, [1]);
+    assert.doesNotMatch(JSON.stringify(fig), /NaN|Infinity/);
+    assert.equal((fig.layout.yaxis as Trace).type, "log");
+  });
+
+  test("labels and titles are escaped in legend names, hover text and title", () => {
+    const fig = lossFigure(
+      [run(EVIL, 20, 16), { ...run("x", 20, 16), label: EVIL + "2", diverged: { step: 5 } }],
+      { title: EVIL },
+    );
+    const json = JSON.stringify(fig);
+    assert.doesNotMatch(json, /<script|<img/);
+    assert.equal(titleText(fig), EVIL_PLOTLY);
+    assert.ok(traces(fig).some((t) => t.name === EVIL_PLOTLY));
+    // Caller text never goes into a hovertemplate, where "%{...}" would be interpreted.
+    for (const t of traces(fig)) assert.doesNotMatch(String(t.hovertemplate), /alert/);
+  });
+
+  test("the longest run is drawn first (underneath) but the legend keeps the caller's order", () => {
+    const fig = lossFigure([run("short", 50, 100), run("long", 5000, 1)]);
+    assert.deepEqual(traces(fig).map((t) => t.name), ["long", "short"]);
+    assert.deepEqual(traces(fig).map((t) => t.legendrank), [2, 1]);
+  });
+
+  test("a single run needs no legend and is named in the title; bad options are errors", () => {
+    const fig = lossFigure(run("baseline", 30, 16));
+    assert.equal(fig.layout.showlegend, false);
+    assert.match(titleText(fig), /baseline/);
+    assert.throws(() => lossFigure(run("a", 3, 1), { smooth: 0 }), /options.smooth must be an integer >= 1/);
+    assert.throws(() => lossFigure(run("a", 3, 1), { x: "epochs" as never }), /options.x must be "steps" or "samples"/);
+    assert.throws(() => lossFigure([]), /empty list/);
+    assert.throws(() => lossFigure({ label: "a", losses: undefined as never }), /"a".*losses must be an array/);
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { escapeHtml, fmtFixed, fmtInt, fmtLoss, plotlyText } from "../../lib/figures/text";
+import { EVIL, EVIL_HTML, EVIL_PLOTLY } from "../helpers/figures";
+
+describe("escaping", () => {
+  test("escapeHtml turns markup into HTML text; plotlyText escapes only what Plotly decodes", () => {
+    assert.equal(escapeHtml(EVIL), EVIL_HTML);
+    assert.equal(escapeHtml(5), "5");
+    assert.equal(plotlyText(EVIL), EVIL_PLOTLY);
+  });
+});
+
+describe("number formats", () => {
+  test("thousands separators, a dash for missing values, small losses keep two significant digits", () => {
+    assert.equal(fmtInt(3750), "3,750");
+    assert.equal(fmtFixed(84.236, 2), "84.24");
+    assert.equal(fmtFixed(NaN, 2), "—");
+    assert.equal(fmtLoss(0.41234), "0.412");
+    assert.equal(fmtLoss(0.0042), "0.0042");
+    assert.equal(fmtLoss(Infinity), "—");
+  });
+});

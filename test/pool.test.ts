@@ -1,0 +1,138 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend";
+import { sharedDataset, trainInWorkers } from "../lib/pool";
+import type { Progress } from "../lib/settings";
+import { checkSpec, type RunSpec } from "../lib/spec";
+import { evaluate, train, type Run } from "../lib/train";
+import { trainAll } from "../lib/sweep";
+import { smallMnist } from "./helpers/small-mnist";
+
+before(async () => {
+  await initBackend();
+});
+
+/** Threads of this process, worker threads included. */
+const threads = (): number => readdirSync("/proc/self/task").length;
+
+const specs: RunSpec[] = [
+  { layers: [784, 32, 10], lr: 0.1, seed: 0 },
+  { layers: [784, 32, 10], lr: 0.1, seed: 1 },
+  { layers: [784, 10], optimizer: "adam", batchSize: 64, shuffle: true, shuffleSeed: 4, epochs: 2 },
+];
+
+const bits = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
+test("runs trained in workers are bit-identical to the same runs one after another in this thread", async () => {
+  const data = await smallMnist(2000, 500);
+  const before = tf.memory().numTensors;
+  const pooled = await trainAll(specs, data, { workers: 2 });
+  const inProcess = await trainAll(specs, data, { workers: 1 });
+  assert.deepEqual(pooled.map((run) => run.label), inProcess.map((run) => run.label));
+  pooled.forEach((run, i) => {
+    const other = inProcess[i]!;
+    assert.ok(bits(run.losses).equals(bits(other.losses)), `${run.label}: losses bit for bit`);
+    assert.equal(run.accuracy, other.accuracy, run.label);
+    assert.deepEqual(run.confusion, other.confusion, run.label);
+    assert.deepEqual(run.settings, other.settings, run.label);
+    for (let layer = 0; layer < run.layers.length - 1; layer++) {
+      assert.ok(bits(run.model.weights(layer).kernel).equals(bits(other.model.weights(layer).kernel)), `${run.label}: layer ${layer}`);
+    }
+  });
+  const tensorsPerRun = (run: Run) => run.layers.length - 1;
+  assert.equal(tf.memory().numTensors, before + 2 * pooled.reduce((sum, run) => sum + tensorsPerRun(run), 0));
+  [...pooled, ...inProcess].forEach((run) => run.model.dispose());
+  assert.equal(tf.memory().numTensors, before, "no tensor leaked by the pool or by rebuilding its models");
+});
+
+test("models from workers come back trained and usable: predict, evaluate, weights; training again needs resume", async () => {
+  const data = await smallMnist(600, 300);
+  const [run] = await trainInWorkers([checkSpec({ layers: [784, 16, 10], lr: 0.1 }, data, "spec")], data, { workers: 1 });
+  const model = run!.model;
+  assert.equal(model.trainedSteps, run!.steps);
+  assert.equal(evaluate(model, data).accuracy, run!.accuracy, "the rebuilt model predicts what the worker's did");
+  assert.deepEqual(model.weights(1).shape, [16, 10]);
+  await assert.rejects(train(model, data), /model already trained for 38 steps/);
+  const resumed = await train(model, data, { lr: 0.1, resume: true, evaluate: false });
+  assert.equal(resumed.model.trainedSteps, 76);
+  model.dispose();
+});
+
+test("the dataset is copied into shared memory once per dataset; a dataset already in shared memory is used as it is", async () => {
+  const data = await smallMnist(64, 20);
+  const shared = sharedDataset(data);
+  assert.equal(sharedDataset(data), shared, "made once per dataset");
+  for (const split of [shared.train, shared.test]) {
+    assert.ok(split.images.buffer instanceof SharedArrayBuffer && split.labels.buffer instanceof SharedArrayBuffer);
+  }
+  assert.ok(Buffer.from(shared.train.images).equals(Buffer.from(data.train.images)));
+  assert.ok(Buffer.from(shared.test.labels).equals(Buffer.from(data.test.labels)));
+  assert.equal(sharedDataset(shared), shared, "an already shared dataset is used as it is");
+});
+
+test("every run in flight reports progress, each starting with a step-0 report, and ends with one done report", async () => {
+  const data = await smallMnist(20000, 20);
+  const reports: Progress[] = [];
+  const runs = await trainAll(specs.slice(0, 2), data, { workers: 2, onProgress: (p) => reports.push({ ...p, losses: p.losses.slice() }) });
+  const labels = runs.map((run) => run.label);
+  assert.deepEqual(reports.slice(0, 2).map((p) => [p.label, p.step]), [[labels[0], 0], [labels[1], 0]], "started in spec order");
+  for (const run of runs) {
+    const own = reports.filter((p) => p.label === run.label);
+    assert.ok(own.length >= 3, `${run.label}: ${own.length} reports`);
+    assert.deepEqual(own.filter((p) => p.done).length, 1);
+    assert.deepEqual(own[own.length - 1]!.losses, run.losses, "the done report carries every loss");
+  }
+  const firstDone = reports.findIndex((p) => p.done);
+  const inFlightBeforeDone = new Set(reports.slice(0, firstDone).filter((p) => p.step > 0).map((p) => p.label));
+  assert.equal(inFlightBeforeDone.size, 2, "both runs progressed before either finished");
+  runs.forEach((run) => run.model.dispose());
+});
+
+test("a failing run rejects with its label, stops the other workers and leaves no thread behind", async () => {
+  const data = await smallMnist(3000, 20);
+  await trainAll(specs.slice(0, 2), data, { workers: 2 }).then((runs) => runs.forEach((run) => run.model.dispose()));
+  const baseline = threads();
+  const before = tf.memory().numTensors;
+  // 1e38 overflows float32: that run diverges (not an error); a throwing onRun callback is one.
+  await assert.rejects(
+    trainAll(specs.slice(0, 2), data, { workers: 2, onRun: (run) => { throw new Error(`refused ${run.label}`); } }),
+    /refused 784-32-10 sgd lr 0.1 batch 16/,
+  );
+  assert.equal(tf.memory().numTensors, before, "the finished run's model was disposed with the failed sweep");
+  assert.equal(threads(), baseline);
+  const bad = checkSpec({ layers: [784, 10] }, data, "spec");
+  await assert.rejects(
+    trainInWorkers([checkSpec(specs[0]!, data, "spec"), { ...bad, label: "bad one", lr: -1 }], data, { workers: 2 }),
+    /run "bad one": lr: expected a finite number > 0, got -1/,
+  );
+  assert.equal(threads(), baseline);
+});
+
+test("aborting a sweep terminates its workers before it rejects: no thread outlives it", async () => {
+  const data = await smallMnist(20000, 20);
+  const big: RunSpec[] = [0, 1, 2].map((seed) => ({ layers: [784, 64, 10], seed }));
+  await trainAll(big.slice(0, 2), await smallMnist(64, 20), { workers: 2 }).then((runs) => runs.forEach((run) => run.model.dispose()));
+  const baseline = threads();
+  const before = tf.memory().numTensors;
+  const stop = new AbortController();
+  const started = performance.now();
+  let during = 0;
+  await assert.rejects(
+    trainAll(big, data, {
+      workers: 2,
+      signal: stop.signal,
+      onProgress: (p) => {
+        during = Math.max(during, threads());
+        if (p.step > 0) stop.abort(new Error("enough"));
+      },
+    }),
+    /enough/,
+  );
+  assert.ok(performance.now() - started < 10000, "stopped long before three runs of 1,250 steps could finish");
+  assert.ok(during >= baseline + 2, `two workers ran (${during} threads during, ${baseline} before)`);
+  assert.equal(threads(), baseline);
+  assert.equal(tf.memory().numTensors, before);
+  await assert.rejects(trainAll(big, data, { signal: AbortSignal.abort(new Error("never started")) }), /never started/);
+});
