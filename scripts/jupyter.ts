@@ -3,24 +3,16 @@
  * command and the end-to-end tests. Everything Jupyter writes goes under `.jupyter-local/` in the project,
  * never into the user's home.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { projectPython } from "./python-env";
 
 /** The project's root folder (this file lives in `scripts/`). */
 export const ROOT = resolve(__dirname, "..");
 
 /** The kernelspec name notebooks declare; users expect `tslab`. */
 export const KERNEL_NAME = "tslab";
-
-/**
- * Debian packages that provide a headless Jupyter able to execute and export notebooks: the reports' subset of
- * scripts/system-deps.sh's list (which adds the notebook UI and Chromium for the tests).
- */
-export const DEBIAN_JUPYTER = ["jupyter-nbconvert", "python3-nbclient", "jupyter-client"];
-
-/** PyPI packages that provide the same, for machines where pip reaches PyPI. */
-const PYPI_JUPYTER = ["nbclient", "nbconvert", "jupyter_client"];
 
 /**
  * Environment for every Jupyter process: project-local config, data and runtime folders (kernelspec included).
@@ -36,62 +28,9 @@ export function jupyterEnv(root = ROOT, base: NodeJS.ProcessEnv = process.env): 
     JUPYTER_PATH: join(local, "data"),
     IPYTHONDIR: join(local, "ipython"),
     JUPYTER_PLATFORM_DIRS: "1",
+    // Never import packages from ~/.local: a `pip install --user` there must not change what runs here.
+    PYTHONNOUSERSITE: "1",
   };
-}
-
-/**
- * A Python that can import nbclient and nbconvert, or null. `MIE_PYTHON` wins, then `python3` on PATH, then
- * Debian's `/usr/bin/python3` (on machines where PATH's python3 is a pyenv one without Jupyter).
- * @example findJupyterPython(); // "/usr/bin/python3"
- */
-export function findJupyterPython(): string | null {
-  const candidates = [process.env.MIE_PYTHON, "python3", "/usr/bin/python3", "python"].filter(
-    (candidate): candidate is string => Boolean(candidate),
-  );
-  for (const python of candidates) {
-    const probe = spawnSync(python, ["-c", "import nbclient, nbconvert, jupyter_client"], { stdio: "ignore" });
-    if (probe.status === 0) return python;
-  }
-  return null;
-}
-
-/**
- * Find a Jupyter that can execute notebooks, installing one if allowed and missing: pip where PyPI is
- * reachable, else Debian packages when running as root. Throws with what to install by hand otherwise.
- * @example const python = ensureJupyter({ install: true, log: console.log });
- */
-export function ensureJupyter(options: { install: boolean; log?: (line: string) => void }): string {
-  const found = findJupyterPython();
-  if (found) return found;
-  if (!options.install) throw new Error(missingJupyterMessage());
-  const log = options.log ?? (() => undefined);
-  const pip = spawnSync("python3", ["-m", "pip", "--version"], { stdio: "ignore" });
-  if (pip.status === 0) {
-    log(`Jupyter not found: trying pip install --user ${PYPI_JUPYTER.join(" ")}`);
-    spawnSync("python3", ["-m", "pip", "install", "--user", "--quiet", ...PYPI_JUPYTER], {
-      stdio: "inherit",
-      timeout: 300_000,
-    });
-    const afterPip = findJupyterPython();
-    if (afterPip) return afterPip;
-  }
-  if (process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
-    log(`Jupyter not found: installing Debian packages ${DEBIAN_JUPYTER.join(" ")}`);
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-    spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...DEBIAN_JUPYTER], { stdio: "inherit", env });
-    const afterApt = findJupyterPython();
-    if (afterApt) return afterApt;
-  }
-  throw new Error(missingJupyterMessage());
-}
-
-function missingJupyterMessage(): string {
-  return (
-    "Jupyter not found: no python3 here can import nbclient and nbconvert. Install them with " +
-    `\`sudo apt-get install ${DEBIAN_JUPYTER.join(" ")}\` (Debian/Ubuntu) or \`pip install ${PYPI_JUPYTER.join(" ")}\`, ` +
-    "or point MIE_PYTHON at a Python that has them."
-  );
 }
 
 /**
@@ -152,7 +91,7 @@ export interface ExecuteOptions {
   cellTimeout?: number;
   /** Called for each progress event. */
   onEvent?: (event: NotebookEvent) => void;
-  /** Python with nbclient; default: `findJupyterPython()`. */
+  /** Python with nbclient; default: the project's (`projectPython()`, which sets up `.venv` if needed). */
   python?: string;
 }
 
@@ -164,8 +103,7 @@ export interface ExecuteOptions {
 export async function executeNotebook(notebook: string, options: ExecuteOptions): Promise<void> {
   const path = resolve(notebook);
   if (!existsSync(path)) throw new Error(`${path}: notebook not found`);
-  const python = options.python ?? findJupyterPython();
-  if (!python) throw new Error(missingJupyterMessage());
+  const python = options.python ?? projectPython().python;
   const env = { ...jupyterEnv(), ...options.env };
   installKernel(env.JUPYTER_DATA_DIR);
   const args = [

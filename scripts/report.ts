@@ -9,7 +9,8 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { ensureJupyter, executeNotebook, NotebookError, ROOT } from "./jupyter";
+import { executeNotebook, NotebookError, ROOT } from "./jupyter";
+import { projectPython } from "./python-env";
 
 interface Args {
   notebooks: string;
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const notebooks = pickNotebooks(args.notebooks, args.names);
   const reports = args.out;
-  const python = ensureJupyter({ install: true, log: (line) => console.log(line) });
+  const { python, description } = projectPython({ log: (line) => console.log(line) });
+  console.log(description);
   const limits = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key]);
   console.log(`Executing ${notebooks.length} notebook(s) with ${python}` +
     (limits.length ? ` on reduced data (${limits.map((key) => `${key}=${process.env[key]}`).join(", ")})` : " on the full data"));

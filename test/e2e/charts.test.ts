@@ -4,12 +4,11 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { executeNotebook, ROOT } from "../../scripts/jupyter";
 import { openReport, type OpenedReport } from "../helpers/browser";
-import { runAllInClassicUi } from "../helpers/classic-ui";
 import { htmlOutputs, type NotebookJson } from "../helpers/notebook";
 
 /** Charts the notebook draws: loss, weights (two sets), hidden units, 2 × samples, confusion, per class, live, loss again. */
@@ -28,9 +27,12 @@ describe("charts in a notebook executed by Jupyter, exported to HTML, opened off
 
   before(async () => {
     // The notebook imports the compiled library: testing stale JS would prove nothing about the sources.
-    for (const name of ["figures", "show", "index"]) {
-      const built = join(ROOT, "lib", "dist", `${name}.js`);
-      const source = join(ROOT, "lib", `${name}.ts`);
+    const sources = readdirSync(join(ROOT, "lib"), { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts") && !file.startsWith("dist"));
+    for (const file of sources) {
+      const built = join(ROOT, "lib", "dist", file.replace(/\.ts$/, ".js"));
+      const source = join(ROOT, "lib", file);
       let stale: boolean;
       try {
         stale = statSync(built).mtimeMs < statSync(source).mtimeMs;
@@ -99,42 +101,5 @@ describe("charts in a notebook executed by Jupyter, exported to HTML, opened off
     const page = report!.page;
     assert.equal(await page.getByText("live run · done: step 400 / 400", { exact: false }).count(), 1);
     assert.equal(await page.locator(".js-plotly-plot .gtitle", { hasText: "Live training" }).count(), 1);
-  });
-
-  test("run all in the classic notebook UI (require.js on the page) draws every chart live, and again after save and reopen", async () => {
-    const run = await runAllInClassicUi(join(ROOT, "test/e2e/charts.ipynb"), { charts: CHARTS, timeout: 180_000 });
-    try {
-      assert.deepEqual(run.failures, []);
-      assert.equal(run.drawn, CHARTS);
-      assert.equal(
-        await run.page.evaluate(() => typeof (window as unknown as { define?: unknown }).define),
-        "function",
-        "require.js's define is back after the bundle loaded",
-      );
-      assert.match((await run.page.locator(".output_area", { hasText: "live run ·" }).textContent()) ?? "", /done: step 400 \/ 400/);
-      assert.deepEqual(run.errors, []);
-
-      // Saved and reopened: the notebook is signed (trusted) on save, so its outputs' scripts draw again.
-      await run.page.evaluate(() =>
-        (window as unknown as { Jupyter: { notebook: { save_notebook(): Promise<unknown> } } }).Jupyter.notebook.save_notebook());
-      await run.page.reload();
-      await run.page.waitForFunction(
-        (charts) => Array.from(document.querySelectorAll(".js-plotly-plot")).filter((n) => n.querySelector("svg.main-svg")).length >= charts,
-        CHARTS,
-        { timeout: 60_000, polling: 500 },
-      );
-      assert.equal(
-        await run.page.evaluate(() => (window as unknown as { Jupyter: { notebook: { trusted: boolean } } }).Jupyter.notebook.trusted),
-        true,
-      );
-      assert.equal(
-        await run.page.$$eval(".js-plotly-plot", (nodes) => nodes.filter((n) => n.querySelector("svg.main-svg")).length),
-        CHARTS,
-        "every chart drawn again after reopening",
-      );
-      assert.deepEqual(run.errors, []);
-    } finally {
-      await run.close();
-    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The two notebooks end to end, on a reduced dataset (MIE_TRAIN_LIMIT / MIE_TEST_LIMIT): executed by a real
- * Jupyter with the tslab kernel, exported to HTML and opened offline in Chromium; then "run all" in the classic
- * notebook UI renders the same charts live.
+ * Jupyter with the tslab kernel, exported to HTML and opened offline in Chromium. (lab.test.ts runs them live in
+ * JupyterLab.)
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executeNotebook, ROOT } from "../../scripts/jupyter";
 import { openReport } from "../helpers/browser";
-import { runAllInClassicUi } from "../helpers/classic-ui";
 import { htmlOutputs, streamText, type NotebookJson } from "../helpers/notebook";
 
 const REDUCED = { MIE_TRAIN_LIMIT: "2000", MIE_TEST_LIMIT: "500" };
@@ -64,20 +63,6 @@ describe("notebooks, executed headless and exported", () => {
         assert.equal(report.plotsWithSvg, expected);
       } finally {
         await report.close();
-      }
-    });
-  }
-
-  for (const name of NOTEBOOKS) {
-    test(`${name}: run all in the classic notebook UI renders the same charts live`, async () => {
-      const charts = plotPlaceholders(executed.get(name)!);
-      const run = await runAllInClassicUi(join(ROOT, "notebooks", `${name}.ipynb`), { charts, env: REDUCED });
-      try {
-        assert.deepEqual(run.failures, [], `${name}: cells failed in the notebook UI`);
-        assert.equal(run.drawn, charts, `${name}: charts drawn live`);
-        assert.deepEqual(run.errors, [], `${name}: page errors`);
-      } finally {
-        await run.close();
       }
     });
   }

@@ -2,7 +2,7 @@
  * Opening an exported report (or any local HTML file) in headless Chromium, offline, to check that its Plotly
  * charts were drawn. Uses the system Chromium through playwright-core; never downloads a browser.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -49,26 +49,57 @@ export interface OpenOptions {
   viewport?: { width: number; height: number };
 }
 
+/** A headless Chromium with a fresh profile (deleted on `close()`); its pages share cookies, like tabs. */
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
 /**
- * Open a URL (a file:// report, or the notebook server) in headless system Chromium with a fresh profile,
- * recording page errors, console errors and requests. Always `close()` it, e.g. in a `finally`.
- * @example const opened = await openPage("http://127.0.0.1:8888/notebooks/x.ipynb"); try { ... } finally { await opened.close(); }
+ * Start the system Chromium headless with a throw-away profile. Fails with how to install Chromium when it is
+ * missing: the browser tests never download one, and never pass without one.
+ * @example const browser = await launchBrowser(); try { const page = await browser.context.newPage(); } finally { await browser.close(); }
  */
-export async function openPage(url: string, options: OpenOptions = {}): Promise<OpenedPage> {
+export async function launchBrowser(options: OpenOptions = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the browser tests need it. Install it (Debian/Ubuntu: \`sudo apt-get install chromium\`, ` +
+        "or `sudo bash scripts/system-deps.sh`) or set MIE_CHROMIUM to a Chromium binary.",
+    );
+  }
   const profile = mkdtempSync(join(tmpdir(), "mie-chromium-"));
-  let context: BrowserContext | undefined;
-  const close = async (): Promise<void> => {
-    await context?.close().catch(() => undefined);
-    rmSync(profile, { recursive: true, force: true });
-  };
   try {
-    context = await chromium.launchPersistentContext(profile, {
+    const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,
+      // Chromium writes crash-report and dconf folders under HOME (~/.config/chromium, ~/.cache/dconf) whatever its
+      // profile: give it the throw-away profile as HOME so the tests leave the user's home as it was.
+      env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: join(profile, ".config"), XDG_CACHE_HOME: join(profile, ".cache") },
       viewport: options.viewport ?? { width: 1200, height: 900 },
     });
-    const page = context.pages()[0] ?? (await context.newPage());
+    return {
+      context,
+      close: async () => {
+        await context.close().catch(() => undefined);
+        rmSync(profile, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Open a URL (a file:// report, or the notebook server) in headless system Chromium with a fresh profile,
+ * recording page errors, console errors and requests. Always `close()` it, e.g. in a `finally`.
+ * @example const opened = await openPage("http://127.0.0.1:8888/lab/tree/x.ipynb"); try { ... } finally { await opened.close(); }
+ */
+export async function openPage(url: string, options: OpenOptions = {}): Promise<OpenedPage> {
+  const browser = await launchBrowser(options);
+  try {
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     const errors: string[] = [];
     const consoleErrors: string[] = [];
     const requests: string[] = [];
@@ -80,9 +111,9 @@ export async function openPage(url: string, options: OpenOptions = {}): Promise<
       if (request.url() !== url) requests.push(request.url());
     });
     await page.goto(url, { waitUntil: "load", timeout: options.timeout ?? 60_000 });
-    return { page, errors, consoleErrors, requests, close };
+    return { page, errors, consoleErrors, requests, close: browser.close };
   } catch (error) {
-    await close();
+    await browser.close();
     throw error;
   }
 }

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/jupyter";
+import { userDirsWritten } from "../helpers/home";
 
 function notebook(...cells: string[]): string {
   return JSON.stringify({
@@ -15,9 +16,10 @@ function notebook(...cells: string[]): string {
   });
 }
 
-function runReport(args: string[]): { status: number | null; stdout: string; stderr: string } {
+function runReport(args: string[], home: string): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/report.ts"), ...args], {
     cwd: ROOT,
+    env: { ...process.env, HOME: home },
     encoding: "utf8",
     timeout: 180_000,
   });
@@ -26,14 +28,17 @@ function runReport(args: string[]): { status: number | null; stdout: string; std
 
 test("the report command writes HTML per notebook, and a failing cell keeps old reports and shows the real error", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mie-report-"));
+  const home = join(dir, "home");
   try {
+    mkdirSync(home);
     const notebooks = join(dir, "notebooks");
     const out = join(dir, "reports");
     mkdirSync(notebooks);
     writeFileSync(join(notebooks, "A.ipynb"), notebook('console.log("hello from A")', "const x: number = 6 * 7;\nconsole.log(`x=${x}`)"));
 
-    const ok = runReport(["--notebooks", notebooks, "--out", out]);
+    const ok = runReport(["--notebooks", notebooks, "--out", out], home);
     assert.equal(ok.status, 0, ok.stderr + ok.stdout);
+    assert.match(ok.stdout, /^Python: .*\.venv\/bin\/python \(project venv\)$/m, "one line says which Python is used");
     assert.match(ok.stdout, /cell  1\/2  console\.log\("hello from A"\)/);
     assert.match(ok.stdout, /cell  2\/2  const x: number = 6 \* 7;/);
     const html = readFileSync(join(out, "A.html"), "utf8");
@@ -42,7 +47,7 @@ test("the report command writes HTML per notebook, and a failing cell keeps old 
 
     writeFileSync(join(notebooks, "B.ipynb"), notebook('console.log("B starts")', 'throw new Error("the real reason, 7301")'));
     writeFileSync(join(notebooks, "A.ipynb"), notebook('console.log("A changed")'));
-    const failed = runReport(["--notebooks", notebooks, "--out", out]);
+    const failed = runReport(["--notebooks", notebooks, "--out", out], home);
     assert.equal(failed.status, 1);
     assert.match(failed.stderr, /B\.ipynb: code cell 2 of 2 failed/);
     assert.match(failed.stderr, /throw new Error\("the real reason, 7301"\)/);
@@ -50,9 +55,10 @@ test("the report command writes HTML per notebook, and a failing cell keeps old 
     assert.match(readFileSync(join(out, "A.html"), "utf8"), /x=42/, "the previous report is intact");
     assert.deepEqual(readdirSync(out).sort(), ["A.html", "A.ipynb"], "no half-written or staging files left");
 
-    const unknown = runReport(["--notebooks", notebooks, "--out", out, "Nope"]);
+    const unknown = runReport(["--notebooks", notebooks, "--out", out, "Nope"], home);
     assert.equal(unknown.status, 1);
     assert.match(unknown.stderr, /Nope: no such notebook in .*notebooks \(have: A\.ipynb, B\.ipynb\)/);
+    assert.deepEqual(userDirsWritten(home), [], "the report command wrote into HOME");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
