@@ -2,6 +2,10 @@
  * The one place that decides which TensorFlow.js backend runs: native `tfjs-node` when it is installed and
  * loads, else WebAssembly, else the pure-JS `cpu` backend. The rest of lib imports only `@tensorflow/tfjs`.
  *
+ * With both tfjs-node and wasm started ("auto"), each training run takes the one that is faster for its size
+ * (`backendForRun`): TF eager pays tens of µs per op, so small steps (784-10 at batch 16) run faster on wasm,
+ * and big ones (784-500-10 and up) on libtensorflow's AVX-512 products. Measured in docs/performance.md.
+ *
  * Override with `initBackend("wasm")` or the environment variable `MIE_BACKEND=tfjs-node|wasm|cpu`.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -9,6 +13,10 @@ import * as util from "node:util";
 
 /** Our names for the backends, in order of preference. */
 export const BACKENDS = ["tfjs-node", "wasm", "cpu"] as const;
+/**
+ * One of `BACKENDS`.
+ * @example const backend: BackendName = "wasm"; await initBackend(backend);
+ */
 export type BackendName = (typeof BACKENDS)[number];
 
 /** What runs: the backend, why it was chosen, what was tried before it, and versions. */
@@ -23,7 +31,20 @@ export interface BackendInfo {
   nodeVersion: string;
   /** e.g. "SIMD, 1 thread" for wasm. */
   detail: string;
+  /**
+   * Set when "auto" started both tfjs-node and wasm: training runs of at least this many multiply-adds per step
+   * use tfjs-node, smaller ones wasm (`name`, also what runs outside training). See `backendForRun`.
+   */
+  nativeFrom?: { minMultiplyAdds: number; detail: string };
 }
+
+/**
+ * Under "auto", training steps of at least this many multiply-adds (batch × Σ (inputs + 1) × outputs) run on
+ * tfjs-node, smaller ones on wasm. From one epoch on each backend, same machine (docs/performance.md): wasm is
+ * faster up to 784-100-10 at batch 16 (1.3M), tfjs-node from 784-500-10 at batch 16 (6.4M) up; in between
+ * they are within a few percent.
+ */
+export const NATIVE_MIN_MULTIPLY_ADDS = 4_000_000;
 
 const TF_NAMES: Record<BackendName, string> = { "tfjs-node": "tensorflow", wasm: "wasm", cpu: "cpu" };
 
@@ -60,13 +81,43 @@ export async function describeBackend(requested?: BackendName | "auto"): Promise
  * @example formatBackend(info); // "backend cpu · tfjs 4.22.0 · Node v20.20.2"
  */
 export function formatBackend(info: BackendInfo): string {
+  const named = (name: string, detail: string) => `${name}${detail ? ` (${detail})` : ""}`;
   const parts = [
-    `backend ${info.name}${info.detail ? ` (${info.detail})` : ""}`,
+    info.nativeFrom
+      ? `backend ${named(info.name, info.detail)} for training steps under ${info.nativeFrom.minMultiplyAdds.toLocaleString("en-US")} multiply-adds, ` +
+        named("tfjs-node", info.nativeFrom.detail) + " from there"
+      : `backend ${named(info.name, info.detail)}`,
     `tfjs ${info.tfjsVersion}`,
     `Node ${info.nodeVersion}`,
   ];
   for (const skip of info.skipped) parts.push(`${skip.name} skipped: ${skip.reason}`);
   return parts.join(" · ");
+}
+
+/**
+ * Multiply-adds of one training step's forward products for a net of these layer sizes (the backward pass does
+ * about twice as many more, in the same proportion), the measure `NATIVE_MIN_MULTIPLY_ADDS` is in.
+ * @example stepMultiplyAdds([784, 10], 16); // 125600
+ */
+export function stepMultiplyAdds(layers: readonly number[], batchSize: number): number {
+  let total = 0;
+  for (let k = 1; k < layers.length; k++) total += (layers[k - 1]! + 1) * layers[k]!;
+  return total * batchSize;
+}
+
+/**
+ * The backend a training run of this size uses, made current: under "auto" with both tfjs-node and wasm
+ * started, tfjs-node from `NATIVE_MIN_MULTIPLY_ADDS` per step and wasm below; otherwise the one backend chosen.
+ * Tensors made on the other backend (a model trained before) move over on first use, by tfjs itself.
+ * @example const info = await backendForRun([784, 500, 10], 16); info.name; // "tfjs-node" where it is installed, else "wasm"
+ */
+export async function backendForRun(layers: readonly number[], batchSize: number): Promise<BackendInfo> {
+  const info = await initBackend();
+  const { nativeFrom, ...single } = info;
+  const name: BackendName = nativeFrom && stepMultiplyAdds(layers, batchSize) >= nativeFrom.minMultiplyAdds ? "tfjs-node" : info.name;
+  if (tf.getBackend() !== TF_NAMES[name]) await tf.setBackend(TF_NAMES[name]);
+  if (name === info.name) return single;
+  return { ...single, name, tfName: TF_NAMES[name], detail: nativeFrom!.detail };
 }
 
 function backendFromEnv(): BackendName | "auto" {
@@ -82,15 +133,8 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
   for (const name of order) {
     try {
       const detail = await activate(name);
-      return {
-        name,
-        tfName: TF_NAMES[name],
-        requested,
-        skipped,
-        tfjsVersion: tf.version.tfjs,
-        nodeVersion: process.version,
-        detail,
-      };
+      const info: BackendInfo = { name, tfName: TF_NAMES[name], requested, skipped, tfjsVersion: tf.version.tfjs, nodeVersion: process.version, detail };
+      return name === "tfjs-node" && requested === "auto" ? await withWasmForSmallSteps(info) : info;
     } catch (error) {
       const reason = (error as Error).message.split("\n")[0] ?? "failed";
       if (requested !== "auto") {
@@ -102,10 +146,26 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
   throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}`);
 }
 
+/**
+ * "auto" found tfjs-node: start wasm too and make it the default, tfjs-node taking the big training runs
+ * (`backendForRun`). Where wasm cannot start, tfjs-node runs everything.
+ */
+async function withWasmForSmallSteps(native: BackendInfo): Promise<BackendInfo> {
+  try {
+    const detail = await activate("wasm");
+    return { ...native, name: "wasm", tfName: TF_NAMES.wasm, detail, nativeFrom: { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: native.detail } };
+  } catch (error) {
+    await tf.setBackend(TF_NAMES["tfjs-node"]);
+    const reason = (error as Error).message.split("\n")[0] ?? "failed";
+    return { ...native, skipped: [...native.skipped, { name: "wasm", reason: `for small steps: ${reason}` }] };
+  }
+}
+
 /** Register (if needed) and switch to a backend; returns a short detail string or throws why it cannot. */
 async function activate(name: BackendName): Promise<string> {
   if (name === "tfjs-node") {
     shimNodeUtil();
+    oneTensorFlowThread();
     requireOptional("@tensorflow/tfjs-node");
   } else if (name === "wasm") {
     requireOptional("@tensorflow/tfjs-backend-wasm");
@@ -150,10 +210,21 @@ function describeDetail(name: BackendName): string {
     return `${simd}, ${threads}`;
   }
   if (name === "tfjs-node") {
-    const threads = process.env.TF_NUM_INTRAOP_THREADS;
-    return threads ? `libtensorflow, ${threads} intra-op threads` : "libtensorflow";
+    const threads = Number(process.env.TF_NUM_INTRAOP_THREADS);
+    return `libtensorflow, ${threads} intra-op thread${threads === 1 ? "" : "s"}`;
   }
   return "pure JavaScript, 1 thread";
+}
+
+/**
+ * One TensorFlow thread unless the user set TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS (read once, when
+ * libtensorflow starts). Measured on our 2-core machines: one thread trained every benchmark configuration
+ * faster than TensorFlow's default (a thread per core), 1.3–2× on the small ones, where handing each small op to
+ * a thread pool costs more than it saves; and the worker pool already runs one training run per core.
+ */
+function oneTensorFlowThread(): void {
+  process.env.TF_NUM_INTRAOP_THREADS ||= "1";
+  process.env.TF_NUM_INTEROP_THREADS ||= "1";
 }
 
 /**

@@ -49,7 +49,7 @@ export function splitBatch(split: Split, from: number, to: number, order: Uint32
 
 /**
  * Rows `from`..`to` of row-major float pixels ([count][inputs]) as a forward-only batch (no labels).
- * @example pixelBatch(pixels(data.test, 0, 100), 784, 0, 100, false).size; // 100
+ * @example pixelBatch(new Float32Array(100 * 784), 784, 0, 100, false).size; // 100
  */
 export function pixelBatch(values: Float32Array, inputs: number, from: number, to: number, withColumns: boolean): Batch {
   const size = to - from;

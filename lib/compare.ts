@@ -6,7 +6,7 @@
 import type { Dataset } from "./data";
 import { checkSpec, resolveSpec, SPEC_KEYS, type RunSpec } from "./spec";
 import { trainAll, type SweepOptions } from "./sweep";
-import type { Run } from "./train";
+import { checkDataset, type Run } from "./train";
 
 /** A setting `compare` can vary: any key of a run but its label. */
 export type VaryKey = Exclude<keyof RunSpec, "label">;
@@ -32,6 +32,7 @@ export async function compare(base: Partial<RunSpec>, vary: Vary, data: Dataset,
   if (typeof base !== "object" || base === null || Array.isArray(base)) {
     throw new TypeError(`compare: expected base to be a run such as { layers: [784, 10], batchSize: 16 }, got ${JSON.stringify(base)}`);
   }
+  checkDataset(data);
   const [key, values] = singleVariation(vary);
   const variants: Partial<RunSpec>[] = key === "config" ? (values as Partial<RunSpec>[]) : values.map((value) => ({ [key]: value }));
   const varied = key === "config" ? variedKeys(variants) : [key];
@@ -48,6 +49,21 @@ export async function compare(base: Partial<RunSpec>, vary: Vary, data: Dataset,
     return { ...spec, label: base.label ? `${base.label} ${label}` : label };
   });
   return trainAll(specs, data, options);
+}
+
+/**
+ * Every combination of the given values, as configurations for `compare`'s `{ config }`; the first key varies
+ * slowest, so runs of one value of it stay together in tables.
+ * @example combinations({ lr: [0.5, 0.1], seed: [0, 1] }); // [{ lr: 0.5, seed: 0 }, { lr: 0.5, seed: 1 }, { lr: 0.1, seed: 0 }, { lr: 0.1, seed: 1 }]
+ */
+export function combinations(values: { [K in VaryKey]?: NonNullable<RunSpec[K]>[] }): Partial<RunSpec>[] {
+  return Object.entries(values).reduce<Partial<RunSpec>[]>((configs, [key, options]) => {
+    if (!VARY_KEYS.includes(key) || key === "config") throw new RangeError(`combinations: cannot vary ${key}; expected one of ${VARY_KEYS.slice(0, -1).join(", ")}`);
+    if (!Array.isArray(options) || options.length === 0) {
+      throw new RangeError(`combinations: ${key} needs a non-empty array of values, got ${JSON.stringify(options)}`);
+    }
+    return configs.flatMap((config) => options.map((value: unknown) => ({ ...config, [key]: value })));
+  }, [{}]);
 }
 
 function singleVariation(vary: Vary): [VaryKey | "config", unknown[]] {

@@ -11,7 +11,10 @@ import { gunzipSync } from "node:zlib";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx } from "./idx";
 import { permutation, seededRandom } from "./random";
 
-/** One part of a dataset (train or test): `count` images of `rows`×`cols` bytes, one label each. */
+/**
+ * One part of a dataset (train or test): `count` images of `rows`×`cols` bytes, one label each.
+ * @example const split: Split = data.test; split.labels[0]; // 7, the first test image's class
+ */
 export interface Split {
   images: Uint8Array;
   labels: Uint8Array;
@@ -20,7 +23,10 @@ export interface Split {
   cols: number;
 }
 
-/** A train/test pair as the notebooks use it. `description` says where it came from and whether it is a subset. */
+/**
+ * A train/test pair as the notebooks use it. `description` says where it came from and whether it is a subset.
+ * @example const mnist: Dataset = await loadMnist(); mnist.description; // "MNIST: 60,000 train / 10,000 test …"
+ */
 export interface Dataset {
   name: string;
   description: string;

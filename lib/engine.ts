@@ -1,7 +1,7 @@
 /**
  * The tensor math of one training step of a ReLU MLP, arranged for the speed of the wasm backend.
  *
- * Why it looks like this (measured; see notes/performance.md and scripts/bench.ts):
+ * Why it looks like this (measured; see docs/performance.md and scripts/bench.ts):
  * - wasm multiplies fast (XNNPACK, 11–16 G multiply-adds/s) only when neither operand is transposed; a
  *   transposed product runs a naive loop ~10× slower. Every product here is untransposed; where math needs a
  *   transpose, a `tf.transpose` of the smaller side makes it explicit.
@@ -93,6 +93,33 @@ export function forward(layers: readonly EngineLayer[], input: LayerInput, keepB
   }
 }
 
+/**
+ * Whether a forward-only batch should carry the transposed pixels (`xT`): what the first layer multiplies with.
+ * @example const batch = splitBatch(data.test, 0, 1000, null, wantsColumns(layers));
+ */
+export function wantsColumns(layers: readonly EngineLayer[]): boolean {
+  return layers[0]!.layout === "unitMajor";
+}
+
+/**
+ * The logits of a forward-only batch, row-major [batch][outputs] whatever the layers' layouts: the one place
+ * outside training that knows how the engine stores things. Uses `xT` when the batch has it, else `x`.
+ * @example const logits = forwardLogits(layers, splitBatch(data.test, 0, 100, null, wantsColumns(layers)));
+ */
+export function forwardLogits(layers: readonly EngineLayer[], batch: Batch): Float32Array {
+  const { size, inputs } = batch;
+  const logits = tf.tidy(() => {
+    const input = batch.xT
+      ? { rows: null, columns: tf.tensor2d(batch.xT, [inputs + 1, size]) }
+      : { rows: tf.tensor2d(batch.x, [size, inputs + 1]), columns: null };
+    const pass = forward(layers, input, false);
+    return pass.logitsByRow ? pass.logits : tf.transpose(pass.logits);
+  });
+  const values = logits.dataSync() as Float32Array;
+  logits.dispose();
+  return values;
+}
+
 /** The logits' gradient in both orientations: [batch][outputs] and [outputs][batch]. */
 export interface LogitsGradient {
   rows: tf.Tensor2D;
@@ -180,7 +207,7 @@ export interface StepResult {
  * @example const { loss, grads } = lossAndGradients(layers, batch, 1);
  */
 export function lossAndGradients(layers: readonly EngineLayer[], batch: Batch, gradientScale: number): StepResult {
-  if (!batch.x || !batch.xT) throw new Error("lossAndGradients: the batch needs both orientations (splitBatch(..., \"both\"))");
+  if (!batch.xT) throw new Error("lossAndGradients: the batch needs both orientations (splitBatch(..., withColumns: true))");
   const { size, inputs } = batch;
   const last = layers[layers.length - 1]!;
   const outputs = last.layout === "unitMajor" ? last.params.shape[0] : last.params.shape[1];

@@ -21,7 +21,7 @@ const UNSIGNED_BYTE = 0x08;
 /**
  * Parse IDX bytes, checking the header and that the file holds exactly the values it announces.
  * `name` is used in error messages, so pass the file's path.
- * @example parseIdx(readFileSync("train-labels-idx1-ubyte"), "train-labels-idx1-ubyte", IDX_LABELS_MAGIC).dims; // [60000]
+ * @example parseIdx(bytes, "train-labels-idx1-ubyte", 2049).dims; // [60000] for the MNIST training labels
  */
 export function parseIdx(bytes: Uint8Array, name: string, expectedMagic?: number): IdxArray {
   if (bytes.length < 4) {

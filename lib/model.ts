@@ -8,10 +8,10 @@
  * engine multiplies fastest (see `engine.ts`). `weights()` turns it into the [inputs][outputs] kernel and the
  * bias vector the charts expect.
  */
-import * as tf from "@tensorflow/tfjs";
 import type { Split } from "./data";
-import { pixelBatch, splitBatch, type Batch } from "./batch";
-import { forward, type EngineLayer, type LayerLayout } from "./engine";
+import { pixelBatch, splitBatch } from "./batch";
+import { forwardLogits, wantsColumns } from "./engine";
+import { attachState, engineLayers, liveState, modelState } from "./model-state";
 import { argmaxRows } from "./metrics";
 import { seededRandom } from "./random";
 
@@ -23,6 +23,7 @@ export const INITS = ["torch", "glorot", "zeros"] as const;
 /**
  * `torch`: PyTorch's nn.Linear default, weights and biases uniform in ±1/√fan_in. `glorot`: Glorot-uniform
  * weights (±√(6/(fan_in + fan_out))), zero biases. `zeros`: every weight and bias 0.
+ * @example const init: Init = "zeros"; mlp([784, 10], { init });
  */
 export type Init = (typeof INITS)[number];
 
@@ -37,6 +38,7 @@ export interface MlpOptions {
 /**
  * One dense layer's parameters as plain arrays. `kernel` is row-major [inputs][outputs]: the weight from input
  * i to unit j is at `i * outputs + j`.
+ * @example const { shape: [inputs, outputs], kernel }: LayerWeights = model.weights(0); kernel[3 * outputs + 2]; // pixel 3 → unit 2
  */
 export interface LayerWeights {
   shape: [inputs: number, outputs: number];
@@ -58,18 +60,6 @@ export interface PredictOptions {
   batchSize?: number;
 }
 
-/** Where a model's numbers live; shared with `train` through `modelState`, hidden from notebook users. */
-export interface ModelState {
-  /** Initial values, [outputs][inputs + 1] per layer ("unitMajor"), until they become tensors. */
-  values: Float32Array[] | null;
-  /** Parameters as tensors once used, each in its own layout. */
-  layers: EngineLayer[] | null;
-  trainedSteps: number;
-  disposed: boolean;
-}
-
-const states = new WeakMap<Model, ModelState>();
-
 /**
  * A ReLU multi-layer perceptron that outputs logits. Build one with `mlp` (or `modelFromWeights`).
  * @example const model = mlp([784, 500, 10]); console.log(model.summary());
@@ -89,7 +79,7 @@ export class Model {
     this.init = init;
     this.seed = seed;
     this.parameterCount = layers.slice(1).reduce((total, units, k) => total + units * (layers[k]! + 1), 0);
-    states.set(this, { values, layers: null, trainedSteps: 0, disposed: false });
+    attachState(this, values);
   }
 
   /** Optimizer steps this model has been trained for (0: fresh). */
@@ -120,15 +110,17 @@ export class Model {
   weights(layer: number): LayerWeights {
     const layerCount = this.layers.length - 1;
     if (!Number.isInteger(layer) || layer < 0 || layer >= layerCount) {
+      const allowed = layerCount === 1 ? "0" : `from 0 to ${layerCount - 1}`;
+      const given = typeof layer === "string" ? `the string "${layer}" (pass a number)` : String(layer);
       throw new RangeError(
-        `weights(layer): expected a layer index from 0 to ${layerCount - 1} (this model has ${layerCount} dense ` +
-          `layer${layerCount === 1 ? "" : "s"}: ${this.layers.join("→")}), got ${String(layer)}`,
+        `weights(layer): expected a layer index ${allowed} (this model has ${layerCount} dense ` +
+          `layer${layerCount === 1 ? "" : "s"}: ${this.layers.join("→")}), got ${given}`,
       );
     }
     const state = liveState(this);
     const inputs = this.layers[layer]!;
     const outputs = this.layers[layer + 1]!;
-    const stored = state.layers ? state.layers[layer]! : null;
+    const stored = state.tensors ? state.tensors[layer]! : null;
     const values = stored ? (stored.params.dataSync() as Float32Array) : state.values![layer]!;
     if (stored?.layout === "inputMajor") {
       // [inputs + 1][outputs]: the kernel followed by the bias row.
@@ -157,27 +149,15 @@ export class Model {
     const inputs = this.layers[0]!;
     const outputs = this.layers[this.layers.length - 1]!;
     const total = inputCount(input, inputs);
-    const layers = modelLayers(this);
-    const byColumns = layers[0]!.layout === "unitMajor";
+    const layers = engineLayers(this);
+    const withColumns = wantsColumns(layers);
     const logits = new Float32Array(total * outputs);
     for (let from = 0; from < total; from += batchSize) {
       const to = Math.min(from + batchSize, total);
-      const batch: Batch = input instanceof Float32Array
-        ? pixelBatch(input, inputs, from, to, byColumns)
-        : splitBatch(input, from, to, null, byColumns);
-      let byRow = true;
-      const result = tf.tidy(() => {
-        const pass = forward(layers, {
-          rows: byColumns ? null : tf.tensor2d(batch.x, [batch.size, inputs + 1]),
-          columns: byColumns ? tf.tensor2d(batch.xT!, [inputs + 1, batch.size]) : null,
-        }, false);
-        byRow = pass.logitsByRow;
-        return pass.logits;
-      });
-      const values = result.dataSync();
-      result.dispose();
-      if (byRow) logits.set(values, from * outputs);
-      else for (let c = 0; c < outputs; c++) for (let j = 0; j < batch.size; j++) logits[(from + j) * outputs + c] = values[c * batch.size + j]!;
+      const batch = input instanceof Float32Array
+        ? pixelBatch(input, inputs, from, to, withColumns)
+        : splitBatch(input, from, to, null, withColumns);
+      logits.set(forwardLogits(layers, batch), from * outputs);
     }
     return { count: total, outputs, logits, classes: argmaxRows(logits, outputs) };
   }
@@ -185,8 +165,8 @@ export class Model {
   /** Free the model's tensors; it cannot be used afterwards. */
   dispose(): void {
     const state = modelState(this);
-    state.layers?.forEach((layer) => layer.params.dispose());
-    state.layers = null;
+    state.tensors?.forEach((layer) => layer.params.dispose());
+    state.tensors = null;
     state.values = null;
     state.disposed = true;
   }
@@ -261,50 +241,11 @@ export function modelFromWeights(weights: readonly LayerWeights[]): Model {
 }
 
 /**
- * The model's internal state (for `train`). Not part of the notebook API.
- * @example modelState(model).trainedSteps; // 0 for a fresh model
+ * Most weights and biases one model may have (500 MB as float32). Training holds several copies of them at once
+ * (gradients, the updated values, Adam's two moments) in the wasm backend's memory, which cannot grow past 4 GB.
+ * @example mlp([784, 100_000, 10]); // 79 million: fine
  */
-export function modelState(model: Model): ModelState {
-  const state = states.get(model);
-  if (!state) throw new TypeError("expected a Model built with mlp(...) or modelFromWeights(...)");
-  return state;
-}
-
-/**
- * The model's layers as the engine uses them, made from the initial values ("unitMajor") on first use.
- * @example modelLayers(mlp([784, 10]))[0].params.shape; // [10, 785]
- */
-export function modelLayers(model: Model): EngineLayer[] {
-  const state = liveState(model);
-  if (!state.layers) {
-    state.layers = state.values!.map((values, k) => ({
-      params: tf.keep(tf.tensor2d(values, [model.layers[k + 1]!, model.layers[k]! + 1])),
-      layout: "unitMajor" as const,
-    }));
-    state.values = null;
-  }
-  return state.layers;
-}
-
-/**
- * Store each layer in the given layout (transposing the ones that differ, once), e.g. before training.
- * @example useLayouts(model, ["unitMajor", "inputMajor"]);
- */
-export function useLayouts(model: Model, layouts: readonly LayerLayout[]): void {
-  const state = liveState(model);
-  state.layers = modelLayers(model).map((layer, k) => {
-    if (layer.layout === layouts[k]) return layer;
-    const params = tf.keep(tf.transpose(layer.params));
-    layer.params.dispose();
-    return { params, layout: layouts[k]! };
-  });
-}
-
-function liveState(model: Model): ModelState {
-  const state = modelState(model);
-  if (state.disposed) throw new Error(`model ${model.layers.join("→")} was disposed: build a new one with mlp(...)`);
-  return state;
-}
+export const MAX_PARAMETERS = 125_000_000;
 
 function checkLayers(layers: readonly number[]): void {
   if (!Array.isArray(layers) || layers.length < 2) {
@@ -314,6 +255,24 @@ function checkLayers(layers: readonly number[]): void {
   if (bad >= 0) {
     throw new RangeError(`layers[${bad}]: expected a positive integer number of units, got ${String(layers[bad])}`);
   }
+  const sizes = layers.slice(1).map((units, k) => units * (layers[k]! + 1));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total > MAX_PARAMETERS) {
+    const k = sizes.indexOf(Math.max(...sizes));
+    const [what, size] = sizes[k]! > MAX_PARAMETERS
+      ? [`layers[${k + 1}]: a layer of ${count(layers[k + 1]!)} units on ${count(layers[k]!)} inputs has`, sizes[k]!]
+      : [`layers: the model ${layers.join("→")} has`, total];
+    throw new RangeError(
+      `${what} ${count(size)} weights and biases, which need ${bytes(4 * size)} as float32; the limit is ${count(MAX_PARAMETERS)} ` +
+        `per model (${bytes(4 * MAX_PARAMETERS)}), so that training's copies of them fit in the wasm backend's 4 GB of memory`,
+    );
+  }
+}
+
+function bytes(n: number): string {
+  const units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
+  const power = Math.min(units.length - 1, Math.floor(Math.log10(Math.max(1, n)) / 3));
+  return `${(n / 1000 ** power).toFixed(power === 0 ? 0 : 1).replace(/\.0$/, "")} ${units[power]}`;
 }
 
 function inputCount(input: Split | Float32Array, inputs: number): number {

@@ -16,6 +16,10 @@ import { adamKernel } from "./adam-simd";
  * @example OPTIMIZERS.includes("adam"); // true
  */
 export const OPTIMIZERS = ["sgd", "momentum", "adam", "adagrad", "rmsprop"] as const;
+/**
+ * One of `OPTIMIZERS`.
+ * @example const optimizer: OptimizerName = "adam"; await train(mlp([784, 10]), data, { optimizer, lr: 0.001 });
+ */
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /**

@@ -14,10 +14,13 @@ import { restoreModel, type ModelSnapshot } from "./snapshot";
 import type { RunSpec } from "./spec";
 import type { Run } from "./train";
 
-/** What every worker gets at start: the shared dataset and the backend this thread chose. */
+/**
+ * What every worker gets at start: the shared dataset and the backend request this thread made ("auto" lets each
+ * run pick by its size, as in this thread, so a run gives the same result here and in a worker).
+ */
 export interface WorkerSetup {
   data: Dataset;
-  backend: BackendName;
+  backend: BackendName | "auto";
 }
 
 /** One run for a worker. */
@@ -69,7 +72,7 @@ export function sharedDataset(data: Dataset): Dataset {
 export async function trainInWorkers(specs: readonly Job["spec"][], data: Dataset, options: PoolOptions): Promise<Run[]> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const setup: WorkerSetup = { data: sharedDataset(data), backend: (await initBackend()).name };
+  const setup: WorkerSetup = { data: sharedDataset(data), backend: (await initBackend()).requested };
   const runs: Run[] = [];
   const losses = new Map<number, Float32Array>();
   const running = new Map<Worker, number>();

@@ -101,7 +101,7 @@ export interface ReferenceRow {
  * min–max of the ten PyTorch seeds widened by `tolerance` percentage points on each side (seeds draw different
  * weights in each framework, so only a range can be compared; one point covers a single run of a low-variance
  * configuration landing just outside ten samples).
- * @example referenceRows([["adam", run.accuracy]])[0].originalAgrees; // false: the original reported 84.00
+ * @example referenceRows([["adam", run.accuracy]])[0]!.originalAgrees; // false: the original reported 84.00
  */
 export function referenceRows(results: [ReferenceKey, number][], tolerance = 1): ReferenceRow[] {
   if (!(tolerance >= 0)) throw new RangeError(`tolerance: expected percentage points ≥ 0, got ${String(tolerance)}`);

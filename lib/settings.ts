@@ -5,7 +5,10 @@
 import { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./optimizers";
 import type { Init } from "./model";
 
-/** Options of `train`; every one has a default. */
+/**
+ * Options of `train`; every one has a default.
+ * @example const options: TrainOptions = { optimizer: "sgd", lr: 0.5, batchSize: 16 }; await train(mlp([784, 10]), data, options);
+ */
 export interface TrainOptions {
   /** Default "sgd". */
   optimizer?: OptimizerName;
@@ -50,7 +53,18 @@ export interface TrainSettings {
   resume: boolean;
 }
 
-/** A snapshot of a run in progress, for live charts. */
+/** Where a run stopped because its loss stopped being a finite number. */
+export interface Divergence {
+  /** The step (1-based, as on the charts' x axis) whose loss was NaN or infinite: `losses[step - 1]`, the last
+   *  entry of `losses`. That step's update was not applied. */
+  step: number;
+  loss: number;
+}
+
+/**
+ * A snapshot of a run in progress, for live charts.
+ * @example await train(mlp([784, 10]), data, { onProgress: (p: Progress) => console.log(`${p.step} / ${p.totalSteps}`) });
+ */
 export interface Progress {
   label: string;
   /** Steps done so far. */
@@ -67,6 +81,8 @@ export interface Progress {
   loss: number;
   /** Loss of every step so far (a view: copy it to keep it). */
   losses: Float32Array;
+  /** Set once the run has stopped on a non-finite loss (its last report, `done: true`); null or absent otherwise. */
+  diverged?: Divergence | null;
   done: boolean;
 }
 
@@ -159,13 +175,20 @@ export function defaultLabel(model: ModelDescription, settings: Omit<TrainSettin
 }
 
 /**
- * A value as error messages quote it: strings in quotes, arrays as JSON, functions as "a function".
+ * A value as error messages quote it: strings in quotes, arrays as JSON, functions as "a function", objects by
+ * their class or their keys (never "[object Object]").
  * @example describeValue("adamw"); // "\"adamw\""
  */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") return `"${value}"`;
   if (typeof value === "function") return "a function";
   if (Array.isArray(value)) return `an array ${JSON.stringify(value)}`;
+  if (typeof value === "object" && value !== null) {
+    const name = Object.getPrototypeOf(value)?.constructor?.name;
+    if (name && name !== "Object") return `a ${name}`;
+    const keys = Object.keys(value);
+    return keys.length === 0 ? "an empty object {}" : `an object with keys ${keys.slice(0, 6).join(", ")}${keys.length > 6 ? ", …" : ""}`;
+  }
   return String(value);
 }
 

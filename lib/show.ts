@@ -20,19 +20,19 @@ import {
   type Figure,
   type HiddenUnitsOptions,
   type LabelledImages,
-  type LayerWeightsLike,
   type LossFigureOptions,
   type LossSeries,
   type PerClassOptions,
   type ReferenceTableOptions,
   type ResultsTableOptions,
-  type RunResult,
   type SamplesOptions,
-  type TrainingProgress,
   type WeightGridOptions,
 } from "./figures";
 import { progressText } from "./figures/progress";
+import type { RunNumbers } from "./figures/runs";
+import type { LayerWeights } from "./model";
 import type { ReferenceRow } from "./reference";
+import type { Progress } from "./settings";
 
 export { bundleLocation, figureHtml, plotlyBundleHtml, plotlyBundlePath, scriptSafeJson, type BundleLocation } from "./chart-html";
 
@@ -46,14 +46,14 @@ export interface DisplaySink {
 
 /** Anything with layer weights to read back: a model from `mlp(...)`, or a run that carries its model. */
 export interface WeightsSource {
-  weights(layer: number): LayerWeightsLike;
+  weights(layer: number): LayerWeights;
 }
 
 /** Weights to draw: the numbers themselves, a model, or a run with a `model`. */
-export type WeightsLike = LayerWeightsLike | WeightsSource | { model: WeightsSource };
+export type WeightsLike = LayerWeights | WeightsSource | { model: WeightsSource };
 
 /** A progress listener for training: call it with each progress report. */
-export type ProgressListener = (p: TrainingProgress) => void;
+export type ProgressListener = (p: Progress) => void;
 
 /** Options for `show.live`: the loss chart's options (`x`, `logY`, `smooth`, ...) plus how often to redraw. */
 export interface LiveOptions extends Omit<LossFigureOptions, "xMax" | "title"> {
@@ -68,7 +68,7 @@ export interface Show {
   /** Loss curves of one run or several overlaid (10-step moving average). */
   loss(runs: LossSeries | readonly LossSeries[], options?: LossFigureOptions): void;
   /** The results table: accuracy, final loss, steps, seconds, divergence. */
-  table(runs: RunResult | readonly RunResult[], options?: ResultsTableOptions): void;
+  table(runs: RunNumbers | readonly RunNumbers[], options?: ResultsTableOptions): void;
   /** Class weight images of a 784→10 layer; a list of `{ label, weights }` stacks settings one above the other. */
   weights(
     source: WeightsLike | readonly { label: string; weights: WeightsLike }[],
@@ -79,9 +79,9 @@ export interface Show {
   /** Images of a dataset split (e.g. `data.train`) in a grid, with their labels (and predictions). */
   samples(split: LabelledImages, options?: SamplesOptions): void;
   /** Confusion matrix of a run (or of a matrix of counts). */
-  confusion(run: RunResult | ArrayLike<ArrayLike<number>>, options?: ConfusionOptions): void;
+  confusion(run: RunNumbers | ArrayLike<ArrayLike<number>>, options?: ConfusionOptions): void;
   /** Per-class test accuracy of one run, several runs, or a list of percentages. */
-  perClass(runs: RunResult | readonly RunResult[] | ArrayLike<number>, options?: PerClassOptions): void;
+  perClass(runs: RunNumbers | readonly RunNumbers[] | ArrayLike<number>, options?: PerClassOptions): void;
   /** Our accuracies beside the original's and the PyTorch re-run's (rows from `referenceRows`). */
   referenceTable(rows: readonly ReferenceRow[], options?: ReferenceTableOptions): void;
   /** Raw HTML (not escaped: for HTML you built). */
@@ -170,7 +170,7 @@ export function createShow(config: ShowConfig = {}): Show {
     confusion: (run, options = {}) => {
       const matrix = isRun(run) ? run.confusion : run;
       if (!matrix) {
-        throw new TypeError(`show.confusion: run ${JSON.stringify((run as RunResult).label)} has no confusion matrix`);
+        throw new TypeError(`show.confusion: run ${JSON.stringify((run as RunNumbers).label)} has no confusion matrix`);
       }
       figure(confusionFigure(matrix, { title: `Confusion matrix: ${isRun(run) ? run.label : "test set"}`, ...options }));
     },
@@ -184,7 +184,7 @@ export function createShow(config: ShowConfig = {}): Show {
       const display = sink.newDisplay();
       // Every run seen, in the order it first reported. A sweep trains several runs at once, so a report updates
       // its run's entry by label; finished runs stay, so a comparison ends as all its curves overlaid.
-      type Entry = { progress: TrainingProgress; series: LossSeries; length: number };
+      type Entry = { progress: Progress; series: LossSeries; length: number };
       const runs: Entry[] = [];
       const inFlight = new Map<string, Entry>();
       let last = -Infinity;
@@ -192,7 +192,7 @@ export function createShow(config: ShowConfig = {}): Show {
         const batchSize = p.batchSize ?? Math.max(1, Math.ceil(p.samplesSeen / Math.max(1, p.step)));
         const entry: Entry = {
           progress: p,
-          series: { label: p.label, losses: p.done ? Float32Array.from(p.losses) : p.losses, batchSize },
+          series: { label: p.label, losses: p.done ? Float32Array.from(p.losses) : p.losses, batchSize, diverged: p.diverged ?? null },
           length: p.totalSteps * (chartOptions.x === "samples" ? batchSize : 1),
         };
         const running = inFlight.get(p.label);
@@ -207,7 +207,10 @@ export function createShow(config: ShowConfig = {}): Show {
           runs.map((run) => run.series),
           { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...runs.map((run) => run.length)) },
         );
-        const status = inFlight.size > 0 ? [...inFlight.values()].map((run) => progressText(run.progress)) : [progressText(p)];
+        // Runs in flight, the run just reported, and every diverged run: a divergence stays in sight to the end.
+        const current = running ?? entry;
+        const shown = runs.filter((run) => run === current || inFlight.get(run.progress.label) === run || run.progress.diverged);
+        const status = shown.map((run) => progressText(run.progress));
         const html = status.join("") + figureHtml(chart, nextId());
         send(() => display.html(html));
       };
@@ -215,11 +218,11 @@ export function createShow(config: ShowConfig = {}): Show {
   };
 }
 
-function isRun(value: unknown): value is RunResult {
+function isRun(value: unknown): value is RunNumbers {
   return typeof value === "object" && value !== null && "label" in value && "losses" in value;
 }
 
-function resolveWeights(source: WeightsLike | undefined, layer: number, where: string): LayerWeightsLike {
+function resolveWeights(source: WeightsLike | undefined, layer: number, where: string): LayerWeights {
   if (source && typeof source === "object") {
     if ("kernel" in source) return source;
     const model = "model" in source ? source.model : source;

@@ -4,7 +4,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LayerLayout } from "./engine";
-import { checkMlp, Model, modelLayers, modelState, type Init } from "./model";
+import { checkMlp, Model, type Init } from "./model";
+import { engineLayers, modelState } from "./model-state";
 
 /** A model's parameters and training count as plain data, in the engine's layouts: what a worker sends back. */
 export interface ModelSnapshot {
@@ -21,7 +22,7 @@ export interface ModelSnapshot {
  * @example const copy = restoreModel(snapshotModel(run.model));
  */
 export function snapshotModel(model: Model): ModelSnapshot {
-  const params = modelLayers(model).map((layer) => ({ values: Float32Array.from(layer.params.dataSync()), layout: layer.layout }));
+  const params = engineLayers(model).map((layer) => ({ values: Float32Array.from(layer.params.dataSync()), layout: layer.layout }));
   return { layers: [...model.layers], init: model.init, seed: model.seed, params, trainedSteps: model.trainedSteps };
 }
 
@@ -39,7 +40,7 @@ export function restoreModel(snapshot: ModelSnapshot): Model {
   const model = new Model(layers, snapshot.init, snapshot.seed, []);
   const state = modelState(model);
   state.values = null;
-  state.layers = params.map(({ values, layout }, k) => {
+  state.tensors = params.map(({ values, layout }, k) => {
     const shape: [number, number] = layout === "unitMajor" ? [layers[k + 1]!, layers[k]! + 1] : [layers[k]! + 1, layers[k + 1]!];
     return { params: tf.keep(tf.tensor2d(values, shape)), layout };
   });

@@ -7,9 +7,12 @@ import type { Dataset } from "./data";
 import { checkMlp, mlp, type Init, type Model } from "./model";
 import type { OptimizerName } from "./optimizers";
 import { defaultLabel, describeValue, resolveSettings, type TrainOptions, type TrainSettings } from "./settings";
-import { checkLayersFit, train, type Run } from "./train";
+import { checkRunFits, train, type Run } from "./train";
 
-/** One training run as plain data: `JSON.stringify` keeps all of it. */
+/**
+ * One training run as plain data: `JSON.stringify` keeps all of it.
+ * @example const spec: RunSpec = { layers: [784, 500, 10], seed: 1, optimizer: "sgd", lr: 0.1 }; await trainAll([spec], data);
+ */
 export interface RunSpec {
   /** Layer sizes, inputs first: [784, 500, 10]. */
   layers: number[];
@@ -44,8 +47,8 @@ export const SPEC_KEYS = [
 ] as const satisfies readonly (keyof RunSpec)[];
 
 /**
- * Check a spec completely (model, settings, and that its layers fit `data`), throwing an error that starts with
- * `where` and names the bad value. Returns the spec with its label filled in.
+ * Check a spec completely (model, settings, and that its layers, batch size and steps fit `data`), throwing an
+ * error that starts with `where` and names the bad value. Returns the spec with its label filled in.
  * @example const checked = checkSpec({ layers: [784, 10], lr: 0.5 }, data, "specs[0]"); checked.label; // "784-10 sgd lr 0.5 batch 16"
  */
 export function checkSpec(spec: RunSpec, data: Dataset, where: string): RunSpec & { label: string } {
@@ -59,7 +62,7 @@ export function checkSpec(spec: RunSpec, data: Dataset, where: string): RunSpec 
   const named = typeof spec.label === "string" ? `${where} ("${spec.label}")` : where;
   try {
     const { init, seed, settings } = resolveSpec(spec);
-    checkLayersFit(spec.layers, data, true);
+    checkRunFits(spec.layers, settings, data);
     return { ...spec, label: spec.label ?? defaultLabel({ layers: spec.layers, init, seed }, settings) };
   } catch (error) {
     const Type = error instanceof TypeError ? TypeError : RangeError;

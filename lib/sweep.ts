@@ -9,7 +9,7 @@ import type { Dataset } from "./data";
 import { trainInWorkers, type Job, type PoolOptions } from "./pool";
 import { resolveSettings, type Progress } from "./settings";
 import { checkSpec, trainSpec, type RunSpec } from "./spec";
-import type { Run } from "./train";
+import { checkDataset, type Run } from "./train";
 
 /** Options of `trainAll` and `compare`. */
 export interface SweepOptions {
@@ -36,6 +36,7 @@ export async function trainAll(specs: readonly RunSpec[], data: Dataset, options
   if (!Array.isArray(specs) || specs.length === 0) {
     throw new RangeError(`trainAll: expected a non-empty array of runs such as [{ layers: [784, 10] }], got ${JSON.stringify(specs)}`);
   }
+  checkDataset(data); // before the specs, so a bad dataset is not blamed on the first run
   const checked = specs.map((spec, i) => checkSpec(spec, data, `specs[${i}]`));
   checkUniqueLabels(checked);
   const workers = Math.min(workerCount(options.workers), checked.length);

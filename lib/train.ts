@@ -5,27 +5,25 @@
  * stops on divergence, reports progress, and evaluates on the test split.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "./backend";
+import { backendForRun } from "./backend";
 import { splitBatch } from "./batch";
-import type { Dataset } from "./data";
+import type { Dataset, Split } from "./data";
 import { lossAndGradients, preferredLayout } from "./engine";
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "./metrics";
-import { Model, modelLayers, modelState, useLayouts, type Init } from "./model";
+import { Model, type Init } from "./model";
+import { engineLayers, modelState, useLayouts } from "./model-state";
 import { createOptimizer } from "./optimizers";
 import { permutation, seededRandom } from "./random";
-import { defaultLabel, describeValue, resolveSettings, type Progress, type TrainOptions, type TrainSettings } from "./settings";
+import {
+  defaultLabel, describeValue, resolveSettings, type Divergence, type Progress, type TrainOptions, type TrainSettings,
+} from "./settings";
 
-export type { Progress, TrainOptions, TrainSettings } from "./settings";
+export type { Divergence, Progress, TrainOptions, TrainSettings } from "./settings";
 
-/** Where a run stopped because its loss stopped being a finite number. */
-export interface Divergence {
-  /** The step (1-based, as on the charts' x axis) whose loss was NaN or infinite: `losses[step - 1]`, the last
-   *  entry of `losses`. That step's update was not applied. */
-  step: number;
-  loss: number;
-}
-
-/** Everything a finished run produced: plain numbers and arrays, plus the trained model. */
+/**
+ * Everything a finished run produced: plain numbers and arrays, plus the trained model.
+ * @example const run: Run = await train(mlp([784, 10]), data); run.accuracy; // 84.2 (percent)
+ */
 export interface Run {
   label: string;
   settings: TrainSettings;
@@ -38,14 +36,16 @@ export interface Run {
   /** Wall time of the training loop (not data loading or evaluation). */
   seconds: number;
   samplesPerSecond: number;
-  /** Percent of the test images classified correctly. */
+  /** Percent of the test images classified correctly. NaN when the run diverged (its weights are not evaluated as
+   *  if training had worked) or with `evaluate: false`. */
   accuracy: number;
-  /** Percent correct for each true class. */
+  /** Percent correct for each true class; empty when `accuracy` is NaN. */
   perClassAccuracy: number[];
-  /** Counts `confusion[trueClass][predictedClass]` on the test split. */
+  /** Counts `confusion[trueClass][predictedClass]` on the test split; empty when `accuracy` is NaN. */
   confusion: number[][];
   /** Mean loss of the last 10 steps. */
   finalLoss: number;
+  /** Set when a loss was NaN or infinite: the run stopped there and was not evaluated. */
   diverged: Divergence | null;
   model: Model;
   /** Backend that ran it: "wasm", "tfjs-node" or "cpu". */
@@ -56,18 +56,28 @@ export interface Run {
 const PROGRESS_INTERVAL_MS = 250;
 
 /**
+ * Most optimizer steps one run may take: the loss of every step is kept (4 bytes each, 400 MB at the limit), and
+ * at thousands of steps a second a run this long would already take days.
+ * @example MAX_STEPS; // 100000000
+ */
+export const MAX_STEPS = 100_000_000;
+
+/**
  * Train a model on `data.train` and evaluate it on `data.test`. Pass a factory (or a fresh `mlp(...)`) so every
  * call trains a new model; passing an already trained model throws unless `resume: true`.
  * @example const run = await train(mlp([784, 10]), data, { optimizer: "sgd", lr: 0.001, batchSize: 16 });
  */
 export async function train(model: Model | (() => Model), data: Dataset, options: TrainOptions = {}): Promise<Run> {
   const resolved = resolveSettings(options);
-  const backend = await initBackend();
   const net = typeof model === "function" ? model() : model;
   if (!(net instanceof Model)) {
-    throw new TypeError(`train: expected a Model (e.g. mlp([784, 10])) or a function returning one, got ${describeValue(net)}`);
+    const hint = isDatasetLike(net)
+      ? " (the model comes first: train(model, data, options))"
+      : describeValue(net) === "a Model" ? " from another copy of the library (import mlp and train from the same module)" : "";
+    throw new TypeError(`train: expected a Model (e.g. mlp([784, 10])) or a function returning one, got ${describeValue(net)}${hint}`);
   }
-  checkModelFits(net, data, resolved.resume, resolved.evaluate);
+  checkModelFits(net, data, resolved);
+  const backend = await backendForRun(net.layers, resolved.batchSize);
   const settings: TrainSettings = { ...resolved, label: options.label ?? defaultLabel(net, resolved) };
   const { onProgress, signal } = options;
   signal?.throwIfAborted();
@@ -91,7 +101,7 @@ export async function train(model: Model | (() => Model), data: Dataset, options
     const seen = losses.subarray(0, steps);
     return {
       label: settings.label, step: steps, totalSteps, batchSize: settings.batchSize, epoch, samplesSeen, seconds,
-      samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0, loss: finalAverage(seen), losses: seen, done,
+      samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0, loss: finalAverage(seen), losses: seen, diverged, done,
     };
   };
 
@@ -101,7 +111,7 @@ export async function train(model: Model | (() => Model), data: Dataset, options
       const order = settings.shuffle ? permutation(split.count, random) : null;
       for (let from = 0; from < split.count; from += settings.batchSize) {
         const batch = splitBatch(split, from, Math.min(from + settings.batchSize, split.count), order, true);
-        const layers = modelLayers(net);
+        const layers = engineLayers(net);
         let loss = NaN;
         const next = tf.tidy(() => {
           const result = lossAndGradients(layers, batch, optimizer.gradientScale);
@@ -115,7 +125,7 @@ export async function train(model: Model | (() => Model), data: Dataset, options
           break;
         }
         layers.forEach((layer) => layer.params.dispose());
-        state.layers = layers.map((layer, k) => ({ params: next[k]!, layout: layer.layout }));
+        state.tensors = layers.map((layer, k) => ({ params: next[k]!, layout: layer.layout }));
         state.trainedSteps++;
         if ((onProgress || signal) && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
           onProgress?.(progress(false));
@@ -133,7 +143,9 @@ export async function train(model: Model | (() => Model), data: Dataset, options
   const seconds = (performance.now() - start) / 1000;
   onProgress?.(progress(true));
 
-  const evaluation = settings.evaluate ? evaluate(net, data) : { accuracy: NaN, perClassAccuracy: [], confusion: [] };
+  // A diverged run's weights are those before its bad step: evaluating them would report a normal-looking number
+  // (e.g. 26%) for a run that failed.
+  const evaluation = settings.evaluate && !diverged ? evaluate(net, data) : { accuracy: NaN, perClassAccuracy: [], confusion: [] };
   const recorded = steps === totalSteps ? losses : losses.slice(0, steps);
   return {
     label: settings.label,
@@ -164,10 +176,17 @@ export function evaluate(model: Model, data: Dataset): Pick<Run, "accuracy" | "p
 }
 
 /**
- * Check that a network of these layer sizes can train on `data` (and be evaluated on it), before it is built.
- * @example checkLayersFit([784, 10], data, true); // throws for [28, 10] on MNIST
+ * Check that a network of these layer sizes can train on `data` with these settings (and be evaluated on it),
+ * before it is built: a real dataset, inputs and outputs that match it, a batch no larger than the training
+ * split, and at most `MAX_STEPS` steps.
+ * @example checkRunFits([784, 10], { batchSize: 16, epochs: 1, evaluate: true }, data); // throws for [28, 10] on MNIST
  */
-export function checkLayersFit(layers: readonly number[], data: Dataset, evaluate: boolean): void {
+export function checkRunFits(
+  layers: readonly number[],
+  settings: Pick<TrainSettings, "batchSize" | "epochs" | "evaluate">,
+  data: Dataset,
+): void {
+  checkDataset(data);
   const { rows, cols } = data.train;
   const inputs = layers[0]!;
   if (inputs !== rows * cols) {
@@ -178,18 +197,78 @@ export function checkLayersFit(layers: readonly number[], data: Dataset, evaluat
     throw new RangeError(`layers[${layers.length - 1}]: the model has ${outputs} outputs, but ${data.name} has ${data.classes} classes (need at least ${data.classes})`);
   }
   if (data.train.count < 1) throw new RangeError(`data.train: expected at least one training image, got ${data.train.count}`);
-  if (evaluate && data.test.count < 1) {
+  if (settings.evaluate && data.test.count < 1) {
     throw new RangeError(`data.test: expected at least one test image to evaluate on, got ${data.test.count} (or pass evaluate: false)`);
+  }
+  const { batchSize, epochs } = settings;
+  const images = data.train.count;
+  if (batchSize > images) {
+    // Refused rather than clipped: the run would be labelled "batch N" while each step saw fewer images.
+    throw new RangeError(
+      `batchSize: ${count(batchSize)} is more than the ${count(images)} training images of ${data.name}: every step would ` +
+        `be the whole split, not a batch of ${count(batchSize)}; use a batchSize of at most ${count(images)}`,
+    );
+  }
+  const steps = Math.ceil(images / batchSize) * epochs;
+  if (steps > MAX_STEPS) {
+    throw new RangeError(
+      `epochs: ${count(epochs)} epoch${epochs === 1 ? "" : "s"} of ${count(Math.ceil(images / batchSize))} steps is ` +
+        `${count(steps)} steps; the limit is ${count(MAX_STEPS)} steps per run (every step's loss is kept: 4 bytes each)`,
+    );
   }
 }
 
-function checkModelFits(model: Model, data: Dataset, resume: boolean, evaluate: boolean): void {
+/**
+ * Throw unless `data` is a dataset as `loadMnist`/`loadIdx` make it: two splits whose images and labels are
+ * as long as their counts say, images of one size, and a class count.
+ * @example checkDataset(await loadMnist()); // passes
+ */
+export function checkDataset(data: Dataset): void {
+  const expected = "a dataset from loadMnist() or loadIdx(folder)";
+  if (typeof data !== "object" || data === null) throw new TypeError(`data: expected ${expected}, got ${describeValue(data)}`);
+  for (const name of ["train", "test"] as const) {
+    const split: unknown = data[name];
+    if (typeof split !== "object" || split === null) {
+      throw new TypeError(`data.${name}: expected a split { images, labels, count, rows, cols } (${expected}), got ${describeValue(split)}`);
+    }
+    const { images, labels, count: n, rows, cols } = split as Partial<Split>;
+    if (![n, rows, cols].every((value) => Number.isInteger(value) && value! >= 0)) {
+      const got = [n, rows, cols].map(describeValue).join(", ");
+      throw new TypeError(`data.${name}: count, rows and cols must be whole numbers, got ${got}`);
+    }
+    const pixels = n! * rows! * cols!;
+    const size = (array: unknown): string => (array instanceof Uint8Array ? count(array.length) : describeValue(array));
+    if (!(images instanceof Uint8Array) || images.length < pixels) {
+      throw new TypeError(`data.${name}.images: expected a Uint8Array of ${count(pixels)} pixels (${n} images of ${rows}×${cols}), got ${size(images)}`);
+    }
+    if (!(labels instanceof Uint8Array) || labels.length < n!) {
+      throw new TypeError(`data.${name}.labels: expected a Uint8Array of ${count(n!)} labels, got ${size(labels)}`);
+    }
+  }
+  const { train: { rows, cols }, test } = data;
+  if (test.rows !== rows || test.cols !== cols) {
+    throw new RangeError(`data: training images are ${rows}×${cols} but test images are ${test.rows}×${test.cols}; both splits need one size`);
+  }
+  if (!Number.isInteger(data.classes) || data.classes < 1) {
+    throw new TypeError(`data.classes: expected a positive integer number of classes, got ${describeValue(data.classes)}`);
+  }
+}
+
+function checkModelFits(model: Model, data: Dataset, settings: Omit<TrainSettings, "label">): void {
   const state = modelState(model);
   if (state.disposed) throw new Error(`train: the model ${model.layers.join("→")} was disposed: build a new one with mlp(...)`);
-  if (state.trainedSteps > 0 && !resume) {
+  if (state.trainedSteps > 0 && !settings.resume) {
     throw new Error(
       `train: model already trained for ${state.trainedSteps} steps: build a new one with mlp(...), or pass { resume: true } to continue`,
     );
   }
-  checkLayersFit(model.layers, data, evaluate);
+  checkRunFits(model.layers, settings, data);
+}
+
+function isDatasetLike(value: unknown): boolean {
+  return typeof value === "object" && value !== null && "train" in value && "test" in value;
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
 }

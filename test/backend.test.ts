@@ -3,15 +3,16 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as util from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { describeBackend, formatBackend, initBackend } from "../lib/backend";
+import { backendForRun, describeBackend, formatBackend, initBackend, NATIVE_MIN_MULTIPLY_ADDS, stepMultiplyAdds } from "../lib/backend";
 
+/** Whether tfjs-node loads here (`npm run native` builds it on machines whose `npm ci` could not). */
 const tfjsNodeInstalled = (() => {
   try {
     require.resolve("@tensorflow/tfjs-node");
-    return true;
   } catch {
     return false;
   }
+  return inChild('require("./lib/backend").initBackend("tfjs-node").catch(() => process.exit(3))', {}).status === 0;
 })();
 
 /** Run a snippet in a fresh process (the backend is chosen once per process) and return its stdout/stderr. */
@@ -24,14 +25,44 @@ function inChild(code: string, env: NodeJS.ProcessEnv): { stdout: string; stderr
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
 }
 
-test("auto picks the first backend that starts, and says what it skipped", async () => {
+test("auto starts wasm, and tfjs-node too where it loads; the line says which runs what", async () => {
   const info = await initBackend("auto");
-  assert.equal(info.name, tfjsNodeInstalled ? "tfjs-node" : "wasm");
-  assert.equal(tf.getBackend(), info.tfName);
-  if (!tfjsNodeInstalled) assert.deepEqual(info.skipped, [{ name: "tfjs-node", reason: "not installed" }]);
+  assert.equal(info.name, "wasm");
+  assert.equal(tf.getBackend(), "wasm");
   const line = await describeBackend("auto");
-  assert.match(line, new RegExp(`^backend ${info.name} .*· tfjs 4\\.22\\.0 · Node ${process.version}`));
-  if (info.name === "wasm") assert.match(line, /\(SIMD, 1 thread\)/);
+  if (tfjsNodeInstalled) {
+    assert.deepEqual(info.skipped, []);
+    assert.deepEqual(info.nativeFrom, { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: "libtensorflow, 1 intra-op thread" });
+    assert.match(line, /^backend wasm \(SIMD, 1 thread\) for training steps under 4,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
+  } else {
+    assert.deepEqual(info.skipped, [{ name: "tfjs-node", reason: "not installed" }]);
+    assert.equal(info.nativeFrom, undefined);
+    assert.match(line, /^backend wasm \(SIMD, 1 thread\) · tfjs 4\.22\.0 · /);
+  }
+  assert.match(line, new RegExp(`· Node ${process.version}`));
+});
+
+test("stepMultiplyAdds counts a step's forward products, bias included", () => {
+  assert.equal(stepMultiplyAdds([784, 10], 16), 16 * 785 * 10);
+  assert.equal(stepMultiplyAdds([784, 500, 500, 10], 64), 64 * (785 * 500 + 501 * 500 + 501 * 10));
+});
+
+test("backendForRun: under auto, big runs go to tfjs-node where it loads, small ones stay on wasm; tensors follow", async () => {
+  await initBackend("auto");
+  const small = await backendForRun([784, 10], 16);
+  assert.equal(small.name, "wasm");
+  assert.equal(tf.getBackend(), "wasm");
+  const made = tf.tensor1d([1, 2, 3]);
+  const big = await backendForRun([784, 500, 500, 10], 64);
+  assert.equal(big.name, tfjsNodeInstalled ? "tfjs-node" : "wasm");
+  assert.equal(tf.getBackend(), big.tfName);
+  assert.match(formatBackend(big), tfjsNodeInstalled ? /^backend tfjs-node \(libtensorflow, 1 intra-op thread\) · / : /^backend wasm /);
+  assert.deepEqual(tf.add(made, made).dataSync(), Float32Array.of(2, 4, 6), "a tensor made on wasm is usable on the run's backend");
+  made.dispose();
+  assert.equal((await backendForRun([784, 10], 16)).name, "wasm", "and the next small run is back on wasm");
+  await initBackend("wasm");
+  assert.equal((await backendForRun([784, 500, 500, 10], 64)).name, "wasm", "an explicit request holds for every size");
+  assert.equal(tf.getBackend(), "wasm");
 });
 
 test("a function argument overrides the choice, and the backend really runs", async () => {
@@ -63,6 +94,14 @@ test("tfjs-node's missing util.isNullOrUndefined (Node 23+) is shimmed before tf
   } finally {
     nodeUtil.isNullOrUndefined = original;
   }
+});
+
+test("tfjs-node runs one TensorFlow thread unless TF_NUM_INTRAOP_THREADS says otherwise", { skip: !tfjsNodeInstalled && "tfjs-node does not load here (npm run native builds it)" }, () => {
+  const code = 'require("./lib/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
+  const one = inChild(code, { MIE_BACKEND: "tfjs-node", TF_NUM_INTRAOP_THREADS: "", TF_NUM_INTEROP_THREADS: "" });
+  assert.match(one.stdout, /^backend tfjs-node \(libtensorflow, 1 intra-op thread\) · tfjs 4\.22\.0/, one.stderr);
+  const two = inChild(code, { MIE_BACKEND: "tfjs-node", TF_NUM_INTRAOP_THREADS: "2" });
+  assert.match(two.stdout, /^backend tfjs-node \(libtensorflow, 2 intra-op threads\) · /, two.stderr);
 });
 
 test("MIE_BACKEND chooses the backend for the whole process; a bad value is named", () => {

@@ -2,7 +2,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { compare, type Vary } from "../lib/compare";
+import { combinations, compare, type Vary } from "../lib/compare";
 import { mlp } from "../lib/model";
 import type { RunSpec } from "../lib/spec";
 import { train, type Progress, type Run } from "../lib/train";
@@ -102,4 +102,13 @@ test("compare needs exactly one varied setting and checks every value before tra
   await assert.rejects(compare(oneLayer, { batchSize: [8, 0] }, data, { onProgress: (p) => progress.push(p) }), /batchSize: expected a positive integer, got 0/);
   assert.equal(progress.length, 0);
   await assert.rejects(compare(oneLayer, { layers: [[28, 10]] }, data), /vary.layers\[0\]: layers\[0\]: the model takes 28 inputs, but MNIST images have 28×28/);
+});
+
+test("combinations lists every combination of the values, the first key slowest, and refuses what compare cannot vary", () => {
+  assert.deepEqual(combinations({ lr: [0.5, 0.1], seed: [0, 1] }), [
+    { lr: 0.5, seed: 0 }, { lr: 0.5, seed: 1 }, { lr: 0.1, seed: 0 }, { lr: 0.1, seed: 1 },
+  ]);
+  assert.deepEqual(combinations({ layers: [[784, 10]] }), [{ layers: [784, 10] }]);
+  assert.throws(() => combinations({ lr: [] }), /combinations: lr needs a non-empty array of values, got \[\]/);
+  assert.throws(() => combinations({ label: ["x"] } as never), /combinations: cannot vary label/);
 });

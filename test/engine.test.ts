@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import { splitBatch } from "../lib/batch";
-import { lossAndGradients, preferredLayout, softmaxCrossEntropy, type EngineLayer, type LayerLayout } from "../lib/engine";
+import { forwardLogits, lossAndGradients, preferredLayout, softmaxCrossEntropy, type EngineLayer, type LayerLayout } from "../lib/engine";
+import { mlp } from "../lib/model";
+import { engineLayers, useLayouts } from "../lib/model-state";
 import { seededRandom } from "../lib/random";
 import { smallMnist } from "./helpers/small-mnist";
 
@@ -115,4 +117,20 @@ test("softmaxCrossEntropy: exact for huge finite logits, gradient (softmax − o
     columns.forEach((g, n) => assert.ok(Math.abs(g - expectedColumns[n]!) < 1e-7, `column-major gradient ${n}: ${g}`));
   }
   assert.ok(Number.isNaN(softmaxCrossEntropy(Float32Array.of(Infinity, 0), true, [0], 2, 1, 1, new Float32Array(2), new Float32Array(2))));
+});
+
+test("forwardLogits gives row-major logits whatever the layout, from either orientation of the batch", async () => {
+  const data = await smallMnist(16, 20);
+  const model = mlp([784, 30, 10], { seed: 3 });
+  const layers = engineLayers(model);
+  const byRows = forwardLogits(layers, splitBatch(data.test, 0, 20, null, false));
+  const byColumns = forwardLogits(layers, splitBatch(data.test, 0, 20, null, true));
+  assert.deepEqual(byColumns, byRows);
+  assert.equal(byRows.length, 20 * 10);
+  useLayouts(model, ["inputMajor", "inputMajor"]);
+  const tensors = tf.memory().numTensors;
+  const transposed = forwardLogits(engineLayers(model), splitBatch(data.test, 0, 20, null, false));
+  assert.equal(tf.memory().numTensors, tensors, "no tensors leaked");
+  transposed.forEach((value, i) => assert.ok(Math.abs(value - byRows[i]!) < 1e-4, `logit ${i}: ${value} vs ${byRows[i]}`));
+  model.dispose();
 });

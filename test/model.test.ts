@@ -2,7 +2,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { mlp, modelFromWeights, type LayerWeights } from "../lib/model";
+import { checkMlp, MAX_PARAMETERS, mlp, modelFromWeights, type LayerWeights } from "../lib/model";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {
@@ -97,6 +97,25 @@ test("weights(layer) returns a row-major [inputs][outputs] kernel and names the 
   assert.throws(() => model.weights(2), /weights\(layer\): expected a layer index from 0 to 1 \(this model has 2 dense layers: 6→4→3\), got 2/);
   assert.throws(() => model.weights(-1), /from 0 to 1 .* got -1/);
   model.dispose();
+});
+
+test("bad input: weights(\"0\") says a string was given, and a one-layer model's only index is 0", () => {
+  assert.throws(
+    () => mlp([784, 10]).weights("0" as never),
+    /^RangeError: weights\(layer\): expected a layer index 0 \(this model has 1 dense layer: 784→10\), got the string "0" \(pass a number\)$/,
+  );
+});
+
+test("bad input: a model too big for memory names the layer, its size in bytes and the limit, before allocating", () => {
+  assert.throws(
+    () => mlp([784, 1e9, 10]),
+    /^RangeError: layers\[1\]: a layer of 1,000,000,000 units on 784 inputs has 785,000,000,000 weights and biases, which need 3\.1 TB as float32; the limit is 125,000,000 per model \(500 MB\), so that training's copies of them fit in the wasm backend's 4 GB of memory$/,
+  );
+  // No single layer over the limit, but the whole model is.
+  assert.throws(() => mlp([784, 10_000, 10_000, 10_000, 10]), /^RangeError: layers: the model 784→10000→10000→10000→10 has 207,970,010 weights and biases, which need 831\.9 MB as float32; the limit is 125,000,000/);
+  assert.throws(() => modelFromWeights([{ shape: [784, 1e9], kernel: new Float32Array(0), bias: new Float32Array(0) }]), /layers\[1\]: a layer of 1,000,000,000 units/);
+  assert.equal(MAX_PARAMETERS, 125_000_000);
+  assert.deepEqual(checkMlp([784, 100_000, 10], {}), { init: "torch", seed: 0 }, "79.6 million parameters: under the limit");
 });
 
 test("modelFromWeights checks that the layers chain", () => {

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { createContext, runInContext } from "node:vm";
 import { UNTRUSTED_NOTE, type BundleLocation } from "../lib/chart-html";
-import { lossFigure, type LayerWeightsLike, type TrainingProgress } from "../lib/figures";
+import { lossFigure } from "../lib/figures";
+import type { LayerWeights } from "../lib/model";
+import type { Progress } from "../lib/settings";
 import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink } from "../lib/show";
 
 const BUNDLE = "/*FAKE-PLOTLY-BUNDLE*/ window.Plotly = {};";
@@ -26,7 +28,7 @@ function recorder() {
 
 const run = { label: "r", losses: [2, 1.5, 1.2, 1.1], batchSize: 16, steps: 4, seconds: 1, accuracy: 80 };
 
-function progress(step: number, done = false): TrainingProgress {
+function progress(step: number, done = false): Progress {
   return {
     label: "lr 0.5",
     step,
@@ -35,7 +37,10 @@ function progress(step: number, done = false): TrainingProgress {
     seconds: step / 100,
     samplesPerSecond: 1600,
     loss: 1 / step,
-    losses: Array.from({ length: step }, (_, i) => 1 / (i + 1)),
+    losses: Float32Array.from({ length: step }, (_, i) => 1 / (i + 1)),
+    batchSize: 16,
+    epoch: 1,
+    diverged: null,
     done,
   };
 }
@@ -130,10 +135,26 @@ describe("show", () => {
     assert.match(end, /seed 2 · done: step 100/);
   });
 
+  test("live view of a diverged run: its status line says where and stays in sight, the chart marks the step", () => {
+    const { sink, displays } = recorder();
+    const s = createShow({ sink, loadBundle: () => BUNDLE, now: () => 0 });
+    const listener = s.live("Learning rates", { interval: 0 });
+    listener({ ...progress(10), label: "lr 0.1" });
+    const losses = Float32Array.from([2.3, 40, 900, 1e5, 1e9, NaN]);
+    listener({ ...progress(6, true), label: "lr 1e6", losses, loss: NaN, diverged: { step: 6, loss: NaN } });
+    listener({ ...progress(50), label: "lr 0.1" });
+    const html = displays[0]!.at(-1)!;
+    assert.match(html, /lr 1e6 · diverged at step 6 \(loss NaN\)/, "the finished diverged run keeps its status line");
+    assert.match(html, /lr 0\.1 · step 50 \/ 100/);
+    const data = (JSON.parse(/var spec = (.*);\n/.exec(html)![1]!) as { data: { name?: string; mode?: string; x?: number[] }[] }).data;
+    assert.ok(data.some((trace) => trace.name === "lr 1e6 · diverged at step 6 (loss NaN)"), "the legend says it diverged");
+    assert.deepEqual(data.find((trace) => trace.mode === "markers")?.x, [6], "an × at the step it diverged");
+  });
+
   test("weights come from LayerWeights, a model's weights(layer) or a run's model; a Promise is refused", () => {
     const { sink, outputs } = recorder();
     const s = createShow({ sink, loadBundle: () => BUNDLE });
-    const layer: LayerWeightsLike = { shape: [784, 10], kernel: new Float32Array(7840), bias: new Float32Array(10) };
+    const layer: LayerWeights = { shape: [784, 10], kernel: new Float32Array(7840), bias: new Float32Array(10) };
     const asked: number[] = [];
     const model = {
       weights(index: number) {

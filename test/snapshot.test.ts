@@ -2,7 +2,8 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { mlp, modelLayers } from "../lib/model";
+import { mlp } from "../lib/model";
+import { engineLayers } from "../lib/model-state";
 import { restoreModel, snapshotModel } from "../lib/snapshot";
 import { train } from "../lib/train";
 import { smallMnist } from "./helpers/small-mnist";
@@ -19,7 +20,7 @@ test("a snapshot rebuilds the same model: layouts, weights and predictions bit f
   assert.deepEqual(JSON.parse(JSON.stringify({ ...snapshot, params: [] })), { ...snapshot, params: [] }, "plain data around the arrays");
   const copy = restoreModel(snapshot);
   assert.equal(tf.memory().numTensors, before + 2, "one tensor per layer");
-  assert.deepEqual(modelLayers(copy).map((layer) => layer.layout), modelLayers(run.model).map((layer) => layer.layout));
+  assert.deepEqual(engineLayers(copy).map((layer) => layer.layout), engineLayers(run.model).map((layer) => layer.layout));
   assert.deepEqual([copy.layers, copy.init, copy.seed, copy.trainedSteps], [run.model.layers, "glorot", 4, 10]);
   assert.deepEqual(copy.weights(0), run.model.weights(0));
   assert.deepEqual(copy.predict(data.test).logits, run.model.predict(data.test).logits);

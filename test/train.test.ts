@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import { mlp, modelFromWeights, type LayerWeights, type Model } from "../lib/model";
 import type { OptimizerName } from "../lib/optimizers";
-import { train, type Progress } from "../lib/train";
+import { MAX_STEPS, train, type Progress } from "../lib/train";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {
@@ -98,7 +98,10 @@ test("a run records every step's loss, keeps the last short batch and reports it
   });
   assert.deepEqual(run.layers, [784, 10]);
   assert.equal(run.init, "torch");
-  assert.equal(run.backend, "wasm");
+  // The backend is MIE_BACKEND's when set (CI runs this file on wasm and on tfjs-node); under auto a run this
+  // small (64 × 785 × 10 multiply-adds per step) trains on wasm even where tfjs-node is installed.
+  const requested = process.env.MIE_BACKEND;
+  assert.equal(run.backend, requested && requested !== "auto" ? requested : "wasm");
   assert.ok(run.seconds > 0 && Math.abs(run.samplesPerSecond - 1000 / run.seconds) < 1e-6);
   const lastTen = Array.from(run.losses.subarray(6));
   assert.ok(Math.abs(run.finalLoss - lastTen.reduce((a, b) => a + b, 0) / 10) < 1e-9);
@@ -169,8 +172,63 @@ test("invalid settings throw before training, naming the parameter, the value an
   }
   await assert.rejects(train(mlp([28, 10]), data), /layers\[0\]: the model takes 28 inputs, but MNIST images have 28×28 = 784 pixels/);
   await assert.rejects(train(mlp([784, 9]), data), /layers\[1\]: the model has 9 outputs, but MNIST has 10 classes/);
-  await assert.rejects(train({} as never, data), /expected a Model .* got \[object Object\]/);
   assert.equal(model.trainedSteps, 0, "nothing trained");
+});
+
+test("bad input: train(model, null), train(model, {}) and train({}) say what was expected, before training", async () => {
+  const model = mlp([784, 10]);
+  await assert.rejects(train(model, null as never), /^TypeError: data: expected a dataset from loadMnist\(\) or loadIdx\(folder\), got null$/);
+  await assert.rejects(
+    train(model, {} as never),
+    /^TypeError: data\.train: expected a split \{ images, labels, count, rows, cols \} \(a dataset from loadMnist\(\) or loadIdx\(folder\)\), got undefined$/,
+  );
+  await assert.rejects((train as (model: unknown) => Promise<unknown>)({}), /^TypeError: train: expected a Model \(e\.g\. mlp\(\[784, 10\]\)\) or a function returning one, got an empty object \{\}$/);
+  const data = await smallMnist(32, 10);
+  await assert.rejects(train(data as never, model as never), /got an object with keys .*train, test.* \(the model comes first: train\(model, data, options\)\)/);
+  const halfSplit = { ...data, train: { ...data.train, images: data.train.images.subarray(0, 100) } };
+  await assert.rejects(train(model, halfSplit), /^TypeError: data\.train\.images: expected a Uint8Array of 25,088 pixels \(32 images of 28×28\), got 100$/);
+  const smallTest = { ...data, test: { ...data.test, rows: 14, cols: 14 } };
+  await assert.rejects(train(model, smallTest), /^RangeError: data: training images are 28×28 but test images are 14×14; both splits need one size$/);
+  assert.equal(model.trainedSteps, 0, "nothing trained");
+});
+
+test("bad input: epochs: 1e12 names the step limit and why it exists, before allocating anything", async () => {
+  const data = await smallMnist(64, 10);
+  await assert.rejects(
+    train(mlp([784, 10]), data, { epochs: 1e12 }),
+    /^RangeError: epochs: 1,000,000,000,000 epochs of 4 steps is 4,000,000,000,000 steps; the limit is 100,000,000 steps per run \(every step's loss is kept: 4 bytes each\)$/,
+  );
+  assert.equal(MAX_STEPS, 100_000_000);
+});
+
+test("bad input: a batch larger than the training split is refused, naming both sizes; a batch of all of it trains one step", async () => {
+  const data = await smallMnist(100, 10);
+  await assert.rejects(
+    train(mlp([784, 10]), data, { batchSize: 101 }),
+    /^RangeError: batchSize: 101 is more than the 100 training images of MNIST: every step would be the whole split, not a batch of 101; use a batchSize of at most 100$/,
+  );
+  const whole = await train(mlp([784, 10]), data, { batchSize: 100, evaluate: false });
+  assert.equal(whole.steps, 1);
+  whole.model.dispose();
+});
+
+test("a diverged run stops at its bad step and is not evaluated: accuracy NaN, no per-class results, and its last progress says so", async () => {
+  const data = await smallMnist(640, 100);
+  // A ReLU hidden layer at lr 1e6 overflows float32 within a few steps (784-10 at lr 50 does not: see below).
+  const events: Progress[] = [];
+  const before = tf.memory().numTensors;
+  const run = await train(mlp([784, 100, 10]), data, { lr: 1e6, onProgress: (p) => events.push({ ...p, losses: p.losses.slice() }) });
+  assert.ok(run.diverged, "784-100-10 at lr 1e6 diverges");
+  assert.ok(run.steps === run.diverged.step && run.steps < 40, `stopped at step ${run.steps} of 40`);
+  assert.ok(Number.isNaN(run.accuracy), `accuracy ${run.accuracy}: a diverged run has no accuracy`);
+  assert.deepEqual([run.perClassAccuracy, run.confusion], [[], []]);
+  assert.ok(Number.isNaN(run.finalLoss));
+  const last = events[events.length - 1]!;
+  assert.equal(last.done, true);
+  assert.deepEqual(last.diverged, run.diverged);
+  assert.ok(events.slice(0, -1).every((p) => !p.diverged), "only the last report carries the divergence");
+  run.model.dispose();
+  assert.equal(tf.memory().numTensors, before, "no tensors leak from a diverged run");
 });
 
 test("an already trained model is refused unless resume: true, which continues from its weights", async () => {

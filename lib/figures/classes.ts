@@ -3,7 +3,7 @@ import type { Annotation, Data } from "plotly.js-dist-min";
 import { asList, classNames, kindOf, isArrayLike } from "./check";
 import { positiveOr1, RUN_COLOURS, TEXT_COLOUR } from "./colours";
 import { baseConfig, legendBelow, titleOf, type Figure } from "./kit";
-import type { RunResult } from "./runs";
+import type { RunNumbers } from "./runs";
 import { fmtInt, plotlyText, round } from "./text";
 
 /** Options for `confusionFigure`. */
@@ -116,17 +116,17 @@ export interface PerClassOptions {
 
 /**
  * Test accuracy of each class as bars (0–100 %), one colour per run when several runs are given.
- * @example show.figure(perClassFigure([runA, runB]));
+ * @example show.figure(perClassFigure(runs));
  */
 export function perClassFigure(
-  perClass: ArrayLike<number> | RunResult | readonly RunResult[],
+  perClass: ArrayLike<number> | RunNumbers | readonly RunNumbers[],
   options: PerClassOptions = {},
 ): Figure {
   let series: { label?: string; values: ArrayLike<number> }[];
   if (isArrayLike(perClass) && (perClass.length === 0 || typeof perClass[0] === "number")) {
     series = [{ values: perClass as ArrayLike<number> }];
   } else {
-    series = asList(perClass as RunResult | readonly RunResult[], "perClassFigure: perClass").map((run, i) => {
+    series = asList(perClass as RunNumbers | readonly RunNumbers[], "perClassFigure: perClass").map((run, i) => {
       if (!run || !isArrayLike(run.perClassAccuracy)) {
         throw new TypeError(
           `perClassFigure: run ${i} (${JSON.stringify(run?.label)}) has no perClassAccuracy; pass numbers or runs that have it`,

@@ -1,6 +1,12 @@
 /** Thinning a long curve for display without losing its spikes. */
 import { assertArrayLike } from "./check";
 
+/**
+ * The smallest display budget that still has room for one bucket (its min, max and gap) and the curve's ends.
+ * @example downsample(xs, ys, MIN_POINTS).bucket; // xs.length, for a curve longer than 5
+ */
+export const MIN_POINTS = 5;
+
 /** Points chosen for display, with how many original points each bucket of them stands for. */
 export interface Downsampled {
   x: number[];
@@ -19,8 +25,10 @@ export function downsample(x: ArrayLike<number>, y: ArrayLike<number>, maxPoints
   assertArrayLike(x, "x");
   assertArrayLike(y, "y");
   if (x.length !== y.length) throw new RangeError(`downsample: x has ${x.length} values but y has ${y.length}`);
-  if (!Number.isInteger(maxPoints) || maxPoints < 3) {
-    throw new RangeError(`downsample: maxPoints must be an integer >= 3, got ${maxPoints}`);
+  if (!Number.isInteger(maxPoints) || maxPoints < MIN_POINTS) {
+    throw new RangeError(
+      `downsample: maxPoints must be an integer >= ${MIN_POINTS} (a bucket's min, max and gap, plus the first and last points), got ${maxPoints}`,
+    );
   }
   const n = y.length;
   if (n <= maxPoints) {

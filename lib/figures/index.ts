@@ -1,18 +1,17 @@
 /**
  * Charts and tables from training results: plain data in, a Plotly figure (or an HTML string) out.
  * Pure on purpose: no tslab, no tfjs, so every chart can be built and tested in plain Node; `show` displays them.
- * This index is the package's public face; helpers (escaping, thinning, checks, grid layout) stay in their modules.
+ * This index is what the rest of lib uses (lib/index.ts picks the public names); helpers (escaping, thinning,
+ * checks, grid layout) stay in their modules.
  */
 export type { Figure } from "./kit";
-export type { LossSeries, RunResult } from "./runs";
-export type { TrainingProgress } from "./progress";
+export type { LossSeries } from "./runs";
 export { lossFigure, type LossFigureOptions } from "./loss";
 export { resultsTable, referenceTable, type ResultsTableOptions, type ReferenceTableOptions } from "./tables";
 export { CLASS_COLORSCALES, UNIT_COLORSCALE } from "./colours";
 export {
   weightGridFigure,
   hiddenUnitsFigure,
-  type LayerWeightsLike,
   type WeightGridOptions,
   type HiddenUnitsOptions,
 } from "./weights";

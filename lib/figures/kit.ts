@@ -5,7 +5,10 @@
 import type { Config, Data, Layout } from "plotly.js-dist-min";
 import { plotlyText } from "./text";
 
-/** A Plotly figure, ready for `Plotly.newPlot(div, data, layout, config)` (or `show.figure`). */
+/**
+ * A Plotly figure, ready for `Plotly.newPlot(div, data, layout, config)` (or `show.figure`).
+ * @example const figure: Figure = lossFigure(run); figure.layout.height = 300; show.figure(figure);
+ */
 export interface Figure {
   data: Data[];
   layout: Partial<Layout>;

@@ -3,8 +3,9 @@ import type { Data } from "plotly.js-dist-min";
 import { movingAverage } from "../metrics";
 import { asList } from "./check";
 import { RUN_COLOURS } from "./colours";
-import { downsample } from "./downsample";
+import { downsample, MIN_POINTS } from "./downsample";
 import { baseConfig, legendBelow, titleOf, type Figure } from "./kit";
+import { divergenceText } from "./progress";
 import { assertSeries, divergedStep, type LossSeries } from "./runs";
 import { fmtInt, plotlyText, round } from "./text";
 
@@ -31,7 +32,7 @@ export interface LossFigureOptions {
  * step 1 and short runs (batch 1000: 60 steps) keep every step; from step 10 on it is the original's curve. Runs
  * longer than `maxPoints` are thinned for display only (min/max per bucket; the subtitle and hover say so).
  * A NaN/Infinity makes the windows containing it a gap; a diverged run ends with an × at its last finite value.
- * @example show.figure(lossFigure([runA, runB], { x: "samples", title: "Batch size" }));
+ * @example show.figure(lossFigure(runs, { x: "samples", title: "Batch size" }));
  */
 export function lossFigure(runs: LossSeries | readonly LossSeries[], options: LossFigureOptions = {}): Figure {
   const list = asList(runs, "lossFigure: runs");
@@ -44,6 +45,9 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
     throw new RangeError(`lossFigure: options.smooth must be an integer >= 1 (steps), got ${options.smooth}`);
   }
   const maxPoints = options.maxPoints ?? 2000;
+  if (!Number.isInteger(maxPoints) || maxPoints < MIN_POINTS) {
+    throw new RangeError(`lossFigure: options.maxPoints must be an integer >= ${MIN_POINTS} (points per run), got ${options.maxPoints}`);
+  }
   const data: Data[] = [];
   const legend: string[] = [];
   let thinned = false;
@@ -64,7 +68,7 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
     const shown = downsample(xs, smoothed, maxPoints);
     thinned ||= shown.bucket > 1;
     const divergedAt = divergedStep(run);
-    const diverged = divergedAt !== null ? ` (diverged at step ${fmtInt(divergedAt)})` : "";
+    const diverged = divergedAt !== null ? ` · ${divergenceText(run.diverged!)}` : "";
     const name = plotlyText(run.label) + diverged;
     legend.push(run.label + diverged);
     const detail = shown.bucket > 1 ? `<br>min/max of ${shown.bucket} steps (display only)` : "";
@@ -93,7 +97,7 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
         x: [step * scale],
         y: [last ?? null],
         marker: { symbol: "x", size: 11, color: colour, line: { width: 2, color: colour } },
-        text: [`${plotlyText(run.label)}: diverged at step ${fmtInt(step)}`],
+        text: [`${plotlyText(run.label)}: ${plotlyText(divergenceText(run.diverged!))}`],
         hovertemplate: "%{text}<extra></extra>",
       });
     }

@@ -1,33 +1,38 @@
 /** The status line of a live training view: what a progress report says in one line. */
+import { WRONG } from "./colours";
+import type { Progress } from "../settings";
 import { escapeHtml, fmtInt } from "./text";
 
-/** One progress report from a running training (what `show.live` receives). */
-export interface TrainingProgress {
-  label: string;
-  step: number;
-  totalSteps: number;
-  /** Images per step (the last batch of an epoch may be shorter). */
-  batchSize?: number;
-  samplesSeen: number;
-  seconds: number;
-  samplesPerSecond: number;
-  /** Latest smoothed loss. */
-  loss: number;
-  losses: ArrayLike<number>;
-  done: boolean;
+/**
+ * The one-line status of a live training view (HTML): step of total, speed, running loss, time; a diverged run
+ * says where it stopped and on which loss, in red.
+ * @example show.html(progressText(progress)); // "lr 0.5 · step 100 / 3,750 (2%) · 6,400 samples/s · loss 0.8123 · 0.3 s"
+ */
+export function progressText(p: Progress): string {
+  const percent = p.totalSteps > 0 ? ` (${Math.floor((100 * p.step) / p.totalSteps)}%)` : "";
+  const style = "font-family:monospace;padding:2px 0";
+  if (p.diverged) {
+    return (
+      `<div style="${style};color:${WRONG}">${escapeHtml(p.label)} · ${divergenceText(p.diverged)}, of ` +
+      `${fmtInt(p.totalSteps)} steps · ${p.seconds.toFixed(1)} s · not evaluated</div>`
+    );
+  }
+  const state = p.done ? "done: " : "";
+  return (
+    `<div style="${style}">${escapeHtml(p.label)} · ${state}step ${fmtInt(p.step)} / ` +
+    `${fmtInt(p.totalSteps)}${percent} · ${fmtInt(Math.round(p.samplesPerSecond))} samples/s · loss ${lossText(p.loss)} · ` +
+    `${p.seconds.toFixed(1)} s</div>`
+  );
 }
 
 /**
- * The one-line status of a live training view (HTML): step of total, speed, running loss, time.
- * @example show.html(progressText(progress)); // "lr 0.5 · step 100 / 3,750 (2%) · 6,400 samples/s · loss 0.8123 · 0.3 s"
+ * How every view names a divergence: "diverged at step 61 (loss NaN)".
+ * @example divergenceText({ step: 61, loss: Infinity }); // "diverged at step 61 (loss Infinity)"
  */
-export function progressText(p: TrainingProgress): string {
-  const percent = p.totalSteps > 0 ? ` (${Math.floor((100 * p.step) / p.totalSteps)}%)` : "";
-  const loss = Number.isFinite(p.loss) ? p.loss.toFixed(4) : String(p.loss);
-  const state = p.done ? "done: " : "";
-  return (
-    `<div style="font-family:monospace;padding:2px 0">${escapeHtml(p.label)} · ${state}step ${fmtInt(p.step)} / ` +
-    `${fmtInt(p.totalSteps)}${percent} · ${fmtInt(Math.round(p.samplesPerSecond))} samples/s · loss ${loss} · ` +
-    `${p.seconds.toFixed(1)} s</div>`
-  );
+export function divergenceText(diverged: { step: number; loss?: number }): string {
+  return `diverged at step ${fmtInt(diverged.step)}${diverged.loss === undefined ? "" : ` (loss ${lossText(diverged.loss)})`}`;
+}
+
+function lossText(loss: number): string {
+  return Number.isFinite(loss) ? loss.toFixed(4) : String(loss);
 }

@@ -2,6 +2,7 @@
  * What the figures read of a training run: plain numbers and arrays, so a finished run from `train`, a live one
  * or a hand-made object all draw alike, and no figure depends on tfjs.
  */
+import type { Run } from "../train";
 import { kindOf, isArrayLike } from "./check";
 
 /**
@@ -15,21 +16,13 @@ export interface LossSeries {
   /** Images per step, for an x axis in samples; `settings.batchSize` (a `train` run) is used when absent. */
   batchSize?: number;
   settings?: { batchSize?: number };
-  /** Set when the loss became non-finite: `step` (1-based) is the step whose loss was the first NaN/Infinity. */
-  diverged?: { step: number } | null;
+  /** Set when the loss became non-finite: `step` (1-based) is the step whose loss was the first NaN/Infinity,
+   *  `loss` that loss. */
+  diverged?: { step: number; loss?: number } | null;
 }
 
-/** A finished run as `train` reports it (only the plain numbers and arrays are read). */
-export interface RunResult extends LossSeries {
-  steps: number;
-  seconds: number;
-  /** Test accuracy in percent. */
-  accuracy: number;
-  /** Test accuracy of each class in percent. */
-  perClassAccuracy?: ArrayLike<number>;
-  /** Test images counted by true class (rows) and predicted class (columns). */
-  confusion?: ArrayLike<ArrayLike<number>>;
-}
+/** The plain numbers of a `Run` that tables and class charts read: a run from `train`, or a hand-made object. */
+export type RunNumbers = LossSeries & Pick<Run, "steps" | "seconds" | "accuracy"> & Partial<Pick<Run, "perClassAccuracy" | "confusion">>;
 
 /**
  * Throw unless `run` has a string label and an array of losses; `where` names the run in the message.

@@ -3,7 +3,8 @@ import type { ReferenceRow } from "../reference";
 import { finalAverage } from "../metrics";
 import { asList, kindOf } from "./check";
 import { WRONG } from "./colours";
-import { assertSeries, divergedStep, type RunResult } from "./runs";
+import { assertSeries, divergedStep, type RunNumbers } from "./runs";
+import { divergenceText } from "./progress";
 import { escapeHtml, fmtFixed, fmtInt, fmtLoss } from "./text";
 
 type Align = "left" | "right";
@@ -20,7 +21,7 @@ export interface ResultsTableOptions {
  * HTML table (text escaped). The best accuracy is bold.
  * @example show.html(resultsTable(byLr, { title: "Learning rate" }));
  */
-export function resultsTable(runs: RunResult | readonly RunResult[], options: ResultsTableOptions = {}): string {
+export function resultsTable(runs: RunNumbers | readonly RunNumbers[], options: ResultsTableOptions = {}): string {
   const list = asList(runs, "resultsTable: runs");
   const smooth = options.smooth ?? 10;
   list.forEach((run, index) => {
@@ -30,21 +31,20 @@ export function resultsTable(runs: RunResult | readonly RunResult[], options: Re
       if (typeof run[key] !== "number") throw new TypeError(`${where}: ${key} must be a number, got ${run[key]}`);
     }
   });
-  const best = Math.max(...list.map((run) => (Number.isFinite(run.accuracy) ? run.accuracy : -Infinity)));
+  const best = Math.max(...list.map((run) => (Number.isFinite(run.accuracy) && divergedStep(run) === null ? run.accuracy : -Infinity)));
   const cell = (text: string, align: Align = "right", extra = ""): string =>
     `<td style="text-align:${align};padding:4px 10px;${extra}">${text}</td>`;
   const rows = list.map((run) => {
     const loss = finalAverage(run.losses, smooth);
-    const divergedAt = divergedStep(run);
-    const note = divergedAt !== null
-      ? `diverged at step ${fmtInt(divergedAt)}`
-      : Number.isFinite(loss)
-        ? ""
-        : "loss not finite";
+    const diverged = divergedStep(run) !== null;
+    const note = diverged ? divergenceText(run.diverged!) : Number.isFinite(loss) ? "" : "loss not finite";
+    // A diverged run's accuracy is a flag, never a number: its weights were not trained to the end.
+    const accuracy = diverged ? "diverged" : Number.isFinite(run.accuracy) ? fmtFixed(run.accuracy, 2) : "not evaluated";
+    const accuracyStyle = diverged ? `color:${WRONG}` : run.accuracy === best ? "font-weight:bold" : "";
     return (
       "<tr>" +
       cell(escapeHtml(run.label), "left") +
-      cell(fmtFixed(run.accuracy, 2), "right", run.accuracy === best ? "font-weight:bold" : "") +
+      cell(accuracy, "right", accuracyStyle) +
       cell(fmtLoss(loss)) +
       cell(fmtInt(run.steps)) +
       cell(fmtFixed(run.seconds, 1)) +

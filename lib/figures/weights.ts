@@ -3,28 +3,17 @@
  * 784→10 layer (`weightGridFigure`) or chosen hidden units of a 784→N layer (`hiddenUnitsFigure`).
  */
 import type { ColorScale } from "plotly.js-dist-min";
+import type { LayerWeights } from "../model";
 import { assertPositiveInt, classNames, kindOf, isArrayLike } from "./check";
 import { pickScale, positiveOr1, UNIT_COLORSCALE, type NamedOrStops } from "./colours";
 import { gridFigure, toRows, type Panel } from "./grid";
 import type { Figure } from "./kit";
 import { plotlyText } from "./text";
 
-/**
- * A dense layer's parameters, tfjs layout: the kernel is row-major `[inputs][outputs]`. `model.weights(layer)`
- * returns one; plain objects with number arrays work too.
- */
-export interface LayerWeightsLike {
-  /** `[inputs, outputs]`. */
-  shape: readonly number[];
-  /** Value for input i and unit j at `i * outputs + j`. */
-  kernel: ArrayLike<number>;
-  bias: ArrayLike<number>;
-}
-
 /** One labelled set of weights, for comparing settings one above the other. */
 export interface WeightSet {
   label: string;
-  weights: LayerWeightsLike;
+  weights: LayerWeights;
 }
 
 /** Options for `weightGridFigure`. */
@@ -50,15 +39,15 @@ export interface WeightGridOptions {
  * other with their label as a header (e.g. lr 0.001 over lr 0.5, as the original's figure).
  * @example show.figure(weightGridFigure([{ label: "lr 0.001", weights: a }, { label: "lr 0.5", weights: b }]));
  */
-export function weightGridFigure(weights: LayerWeightsLike | readonly WeightSet[], options: WeightGridOptions = {}): Figure {
-  const sets: { label?: string; weights: LayerWeightsLike }[] = Array.isArray(weights)
+export function weightGridFigure(weights: LayerWeights | readonly WeightSet[], options: WeightGridOptions = {}): Figure {
+  const sets: { label?: string; weights: LayerWeights }[] = Array.isArray(weights)
     ? (weights as readonly WeightSet[]).map((set, i) => {
         if (!set || typeof set !== "object" || !("weights" in set)) {
           throw new TypeError(`weightGridFigure: weights[${i}] must be { label, weights }, got ${kindOf(set)}`);
         }
         return { label: String(set.label), weights: set.weights };
       })
-    : [{ weights: weights as LayerWeightsLike }];
+    : [{ weights: weights as LayerWeights }];
   if (sets.length === 0) throw new RangeError("weightGridFigure: weights is an empty list; pass at least one set");
   const perRow = options.perRow ?? 5;
   assertPositiveInt(perRow, "weightGridFigure: options.perRow");
@@ -115,7 +104,7 @@ export interface HiddenUnitsOptions {
  * symmetric range (white = 0, blue positive, red negative): what each unit "looks for" in the image.
  * @example show.figure(hiddenUnitsFigure(model.weights(0), { units: [0, 1, 2, 3] }));
  */
-export function hiddenUnitsFigure(weights: LayerWeightsLike, options: HiddenUnitsOptions = {}): Figure {
+export function hiddenUnitsFigure(weights: LayerWeights, options: HiddenUnitsOptions = {}): Figure {
   const { inputs, outputs, side } = checkWeights(weights, "hiddenUnitsFigure: weights");
   const units = options.units ?? Array.from({ length: Math.min(16, outputs) }, (_, i) => i);
   if (!Array.isArray(units) || units.length === 0) {
@@ -158,7 +147,7 @@ function weightPanel(
 }
 
 /** The layer's sizes, after checking it is a first layer whose inputs form a square image. */
-function checkWeights(weights: LayerWeightsLike, where: string): { inputs: number; outputs: number; side: number } {
+function checkWeights(weights: LayerWeights, where: string): { inputs: number; outputs: number; side: number } {
   if (!weights || typeof weights !== "object" || !Array.isArray(weights.shape) || !isArrayLike(weights.kernel)) {
     throw new TypeError(`${where}: expected { shape: [inputs, outputs], kernel, bias }, got ${kindOf(weights)}`);
   }

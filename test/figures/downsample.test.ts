@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { downsample } from "../../lib/figures/downsample";
+import { downsample, MIN_POINTS } from "../../lib/figures/downsample";
 
 describe("downsample", () => {
   test("short series pass through, non-finite values become null (gaps)", () => {
@@ -28,6 +28,15 @@ describe("downsample", () => {
     assert.ok(out.y.length <= 30);
     assert.equal(out.y[out.y.length - 1], null);
     assert.ok(out.y.some((v) => v === 1));
+  });
+
+  test("bad input: maxPoints 3 or 4 has no room for one bucket and the ends: an error naming the minimum, 5", () => {
+    const y = Array.from({ length: 50 }, (_, i) => i);
+    for (const maxPoints of [3, 4, 2.5]) {
+      assert.throws(() => downsample(y, y, maxPoints), new RegExp(`^RangeError: downsample: maxPoints must be an integer >= 5 \\(a bucket's min, max and gap, plus the first and last points\\), got ${maxPoints}$`));
+    }
+    const out = downsample(y, y, MIN_POINTS);
+    assert.deepEqual(out, { x: [0, 49], y: [0, 49], bucket: 50 }, "one bucket of the whole curve: a finite bucket size");
   });
 
   test("mismatched lengths are an error naming both", () => {

@@ -82,18 +82,23 @@ describe("lossFigure", () => {
     const losses = Array.from({ length: 100 }, (_, i) => (i < 60 ? 1 : i < 70 ? Infinity : NaN));
     // `diverged.step` is the 1-based step of the first non-finite loss (as `train` reports it): losses[60].
     const fig = lossFigure(
-      [run("ok", 100, 16), { label: "lr 50", losses, batchSize: 16, diverged: { step: 61 } }],
+      [run("ok", 100, 16), { label: "lr 50", losses, batchSize: 16, diverged: { step: 61, loss: Infinity } }],
       { logY: true },
     );
     const line = ofType(fig, "scatter").find((t) => t.mode === "lines" && /lr 50/.test(t.name))!;
-    assert.match(line.name, /diverged at step 61/);
+    assert.equal(line.name, "lr 50 · diverged at step 61 (loss Infinity)");
     assert.equal(line.y[59], 1);
     assert.ok(line.y.slice(60).every((v: unknown) => v === null));
     const marker = ofType(fig, "scatter").find((t) => t.mode === "markers")!;
     assert.deepEqual(marker.x, [61]);
     assert.deepEqual(marker.y, [1]);
-    assert.doesNotMatch(JSON.stringify(fig), /NaN|Infinity/);
+    assert.equal(marker.text[0], "lr 50: diverged at step 61 (loss Infinity)");
+    assert.doesNotMatch(JSON.stringify(ofType(fig, "scatter").map((t) => [t.x, t.y])), /NaN|Infinity/, "no non-finite number in the data");
     assert.equal((fig.layout.yaxis as Trace).type, "log");
+  });
+
+  test("bad input: maxPoints below 5 is an error naming the option, before any curve is thinned", () => {
+    assert.throws(() => lossFigure(run("a", 100, 16), { maxPoints: 4 }), /^RangeError: lossFigure: options\.maxPoints must be an integer >= 5 \(points per run\), got 4$/);
   });
 
   test("labels and titles are escaped in legend names, hover text and title", () => {

@@ -13,10 +13,23 @@ describe("progressText", () => {
       seconds: 2.5,
       samplesPerSecond: 6400.4,
       loss: 0.43214,
-      losses: [],
+      losses: new Float32Array(0),
+      batchSize: 16,
+      epoch: 1,
+      diverged: null,
       done: false,
     });
     assert.ok(text.includes(EVIL_HTML));
     assert.match(text, /step 1,000 \/ 3,750 \(26%\) · 6,400 samples\/s · loss 0\.4321 · 2\.5 s/);
+  });
+
+  test("a diverged run says where and on which loss, in red, instead of a speed and a running loss", () => {
+    const text = progressText({
+      label: "lr 1e6", step: 6, totalSteps: 40, samplesSeen: 96, seconds: 0.04, samplesPerSecond: 2400, loss: NaN,
+      losses: Float32Array.from([2.3, 40, 900, 1e5, 1e9, NaN]), diverged: { step: 6, loss: NaN }, done: true,
+      batchSize: 16, epoch: 1,
+    });
+    assert.match(text, /color:#d62728">lr 1e6 · diverged at step 6 \(loss NaN\), of 40 steps · 0\.0 s · not evaluated</);
+    assert.doesNotMatch(text, /done:|samples\/s/);
   });
 });

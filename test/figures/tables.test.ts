@@ -9,7 +9,7 @@ describe("resultsTable", () => {
   test("one escaped row per run with accuracy, final smoothed loss, steps, seconds and divergence", () => {
     const runs = [
       { ...run("lr 0.001", 3750, 16), accuracy: 84.24, seconds: 2.25 },
-      { ...run(EVIL, 60, 1000), accuracy: 19.1, diverged: { step: 42 } },
+      { ...run(EVIL, 60, 1000), accuracy: 19.1, diverged: { step: 42, loss: NaN } },
     ];
     const html = resultsTable(runs, { title: EVIL });
     assert.doesNotMatch(html, /<script|<img/);
@@ -18,7 +18,9 @@ describe("resultsTable", () => {
     assert.match(html, /font-weight:bold">84\.24</);
     assert.match(html, />3,750</);
     assert.match(html, />2\.3</);
-    assert.match(html, /diverged at step 42/);
+    assert.match(html, /diverged at step 42 \(loss NaN\)/);
+    assert.doesNotMatch(html, /19\.1/, "a diverged run's accuracy is never shown as a number");
+    assert.match(html, /color:#d62728">diverged</, "its accuracy cell is a red flag instead");
     assert.ok(html.includes(`>${finalAverage(runs[0]!.losses, 10).toFixed(3)}<`));
   });
 
@@ -28,6 +30,17 @@ describe("resultsTable", () => {
     const html = resultsTable({ ...run("nan", 20, 16), losses: [1, NaN] });
     assert.match(html, />—</);
     assert.match(html, /loss not finite/);
+  });
+
+  test("a NaN accuracy without a divergence (evaluate: false) says 'not evaluated'; the best is bold among evaluated runs", () => {
+    const html = resultsTable([
+      { ...run("trained", 10, 16), accuracy: 70 },
+      { ...run("skipped", 10, 16), accuracy: NaN },
+      { ...run("broken", 10, 16), accuracy: 99, diverged: { step: 3, loss: NaN } },
+    ]);
+    assert.match(html, />not evaluated</);
+    assert.match(html, /font-weight:bold">70\.00</, "a diverged run is never the best");
+    assert.doesNotMatch(html, /99\.00/);
   });
 
   test("a run without accuracy is an error naming it", () => {

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CLASS_COLORSCALES } from "../../lib/figures/colours";
+import type { LayerWeights } from "../../lib/model";
 import { hiddenUnitsFigure, weightGridFigure } from "../../lib/figures/weights";
 import { annotationTexts, EVIL, EVIL_PLOTLY, layer, ofType, type Trace } from "../helpers/figures";
 
@@ -48,7 +49,7 @@ describe("weightGridFigure", () => {
   });
 
   test("all-zero weights (zero init) get a valid range and show white", () => {
-    const zero = { shape: [784, 10], kernel: new Float32Array(7840), bias: new Float32Array(10) };
+    const zero: LayerWeights = { shape: [784, 10], kernel: new Float32Array(7840), bias: new Float32Array(10) };
     for (const map of ofType(weightGridFigure(zero), "heatmap")) assert.deepEqual([map.zmin, map.zmax], [-1, 1]);
   });
 

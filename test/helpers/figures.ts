@@ -1,5 +1,7 @@
 /** What the figure tests share: readers for figure fields, hostile text, and deterministic runs and layers. */
-import type { Figure, LayerWeightsLike, RunResult } from "../../lib/figures";
+import type { Figure } from "../../lib/figures";
+import type { RunNumbers } from "../../lib/figures/runs";
+import type { LayerWeights } from "../../lib/model";
 
 /** Traces as loose records: the tests read fields of several trace types. */
 export type Trace = Record<string, any>;
@@ -26,14 +28,14 @@ export function noise(seed: number): () => number {
 }
 
 /** A finished run with a noisy falling loss; its accuracy grows with the batch size so runs differ. */
-export function run(label: string, steps: number, batchSize: number, extra: Partial<RunResult> = {}): RunResult {
+export function run(label: string, steps: number, batchSize: number, extra: Partial<RunNumbers> = {}): RunNumbers {
   const r = noise(steps + batchSize);
   const losses = Float32Array.from({ length: steps }, (_, i) => 2.3 * Math.exp(-i / steps) + 0.3 * r());
   return { label, losses, batchSize, steps, seconds: steps / 1000, accuracy: 80 + batchSize / 100, ...extra };
 }
 
 /** A 784→outputs layer whose value at (pixel p, unit j) encodes both, so misplaced values are caught. */
-export function layer(outputs: number, inputs = 784): LayerWeightsLike {
+export function layer(outputs: number, inputs = 784): LayerWeights {
   const kernel = new Float32Array(inputs * outputs);
   for (let p = 0; p < inputs; p++) {
     for (let j = 0; j < outputs; j++) kernel[p * outputs + j] = (j + 1) * (p % 2 === 0 ? 1 : -0.5) * (1 + p / 1000);

@@ -1,0 +1,176 @@
+/**
+ * Questions a notebook asks of finished runs, answered with plain numbers: which images a model gets wrong, which
+ * classes it predicts at all, how far training moved each unit's weights, which run is best, how much the seed
+ * moves a result. Kept here so a notebook cell is a call and a printout, not a loop.
+ */
+import type { Split } from "./data";
+import { mlp, Model, type LayerWeights } from "./model";
+import { seedStats } from "./reference";
+import type { RunSpec } from "./spec";
+import type { Run } from "./train";
+
+/** The misclassified images of a split, in the shape `show.samples` takes (`{ ...wrong, title }`). */
+export interface Misclassified {
+  /** Indices into the split of the first wrong predictions, in order. */
+  indices: number[];
+  /** The predicted class of every image of the split (titles show label and prediction). */
+  predictions: Int32Array;
+}
+
+/**
+ * The first `count` images of `split` that a run's model (or a model) classifies wrongly.
+ * @example const wrong = misclassified(run, data.test, 20); show.samples(data.test, { ...wrong, title: "Mistakes" });
+ */
+export function misclassified(source: Run | Model, split: Split, count: number): Misclassified {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`misclassified: count must be a positive integer, got ${String(count)}`);
+  const model = source instanceof Model ? source : source.model;
+  const predictions = model.predict(split).classes;
+  const indices: number[] = [];
+  for (let i = 0; i < split.count && indices.length < count; i++) if (predictions[i] !== split.labels[i]) indices.push(i);
+  return { indices, predictions };
+}
+
+/**
+ * How many test images a run predicted as each class: the column sums of its confusion matrix.
+ * @example predictionCounts({ confusion: [[3, 1], [0, 2]] }); // [3, 3]
+ */
+export function predictionCounts(run: Pick<Run, "confusion">): number[] {
+  const rows = run.confusion;
+  if (!Array.isArray(rows) || rows.length === 0) throw new RangeError("predictionCounts: the run has no confusion matrix (was it evaluated?)");
+  return rows[0]!.map((_, predicted) => rows.reduce((sum, row) => sum + row[predicted]!, 0));
+}
+
+/**
+ * The classes a run predicted for at least one test image, in order.
+ * @example predictedClasses({ confusion: [[0, 3], [0, 2]] }); // [1]: it says "1" for every image
+ */
+export function predictedClasses(run: Pick<Run, "confusion">): number[] {
+  return predictionCounts(run).flatMap((count, c) => (count > 0 ? [c] : []));
+}
+
+/**
+ * The largest |weight| of a layer (its kernel, not the biases).
+ * @example largestWeight(run.model.weights(0)); // 0.254
+ */
+export function largestWeight(weights: LayerWeights): number {
+  let largest = 0;
+  for (const value of weights.kernel) largest = Math.max(largest, Math.abs(value));
+  return largest;
+}
+
+/**
+ * The weights a model started from: a fresh model with the same layers, init and seed (so a model trained in a
+ * worker, whose seed and init travel with it, rebuilds the same start).
+ * @example const start = initialWeights(run.model, 0); start.shape; // [784, 500]
+ */
+export function initialWeights(model: Model, layer: number): LayerWeights {
+  if (model.init === "custom") {
+    throw new RangeError("initialWeights: the model was built with modelFromWeights, so its start cannot be rebuilt from a seed");
+  }
+  const start = mlp(model.layers, { init: model.init, seed: model.seed });
+  try {
+    return start.weights(layer);
+  } finally {
+    start.dispose();
+  }
+}
+
+/** How far each unit's incoming weights moved, relative to their starting size. */
+export interface WeightChange {
+  /** For unit j: ‖after − before‖ / ‖before‖ over its incoming weights (Infinity if it started at zero and moved). */
+  perUnit: number[];
+  median: number;
+  /** Units that moved less than the threshold (default 1%). */
+  unmoved: number;
+}
+
+/**
+ * Per unit of a layer, the size of the change of its incoming weights relative to their initial size, with the
+ * median and the number of units that barely moved (a ReLU unit that never fires keeps its start).
+ * @example const moved = weightChange(initialWeights(run.model, 0), run.model.weights(0)); moved.median; // 0.8
+ */
+export function weightChange(before: LayerWeights, after: LayerWeights, threshold = 0.01): WeightChange {
+  const [inputs, units] = after.shape;
+  if (before.shape[0] !== inputs || before.shape[1] !== units) {
+    throw new RangeError(`weightChange: before is ${before.shape.join("×")} but after is ${after.shape.join("×")}; compare the same layer`);
+  }
+  const perUnit = Array.from({ length: units }, (_, j) => {
+    let change = 0;
+    let size = 0;
+    for (let i = 0; i < inputs; i++) {
+      const start = before.kernel[i * units + j]!;
+      change += (after.kernel[i * units + j]! - start) ** 2;
+      size += start ** 2;
+    }
+    return change === 0 ? 0 : Math.sqrt(change / size);
+  });
+  return { perUnit, median: median(perUnit), unmoved: perUnit.filter((moved) => moved < threshold).length };
+}
+
+/** Which runs `bestRun` considers: a test, or settings a run must have (`{ layers: [784, 500, 10] }`). */
+export type RunFilter = ((run: Run) => boolean) | Partial<Omit<RunSpec, "label">>;
+
+/**
+ * The run with the highest test accuracy among those that pass `filter` (all runs without one).
+ * @example const best = bestRun(runs, { layers: [784, 500, 10] }); best.accuracy; // 97.1
+ */
+export function bestRun(runs: readonly Run[], filter: RunFilter = () => true): Run {
+  const test = typeof filter === "function" ? filter : (run: Run) => matches(run, filter);
+  const candidates = runs.filter(test);
+  if (candidates.length === 0) {
+    throw new RangeError(`bestRun: no run matches ${typeof filter === "function" ? "the filter" : JSON.stringify(filter)} among ${runs.length} runs`);
+  }
+  return candidates.reduce((best, run) => (run.accuracy > best.accuracy ? run : best));
+}
+
+/** The accuracies of one group of runs that differ only in their seeds. */
+export interface SeedSpread {
+  /** The value of the grouping setting these runs share, e.g. the learning rate 0.5. */
+  value: unknown;
+  runs: number;
+  min: number;
+  max: number;
+  /** max − min, in percentage points. */
+  spread: number;
+  mean: number;
+}
+
+/**
+ * Group runs by one setting (`"lr"`, `"optimizer"`, `"layers"`, ...) and give each group's lowest and highest test
+ * accuracy and their spread: how much of a single run's number is its seed. Groups keep the runs' order.
+ * @example for (const g of seedSpread(runs, "lr")) console.log(`lr ${g.value}: spread ${g.spread.toFixed(2)} points`);
+ */
+export function seedSpread(runs: readonly Run[], by: Exclude<keyof RunSpec, "label" | "seed">): SeedSpread[] {
+  if (runs.length === 0) throw new RangeError("seedSpread: expected at least one run");
+  const groups = new Map<string, { value: unknown; accuracies: number[] }>();
+  for (const run of runs) {
+    const value = settingOf(run, by);
+    const key = JSON.stringify(value);
+    const group = groups.get(key) ?? { value, accuracies: [] };
+    group.accuracies.push(run.accuracy);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ value, accuracies }) => {
+    const { min, max, mean } = seedStats(accuracies);
+    return { value, runs: accuracies.length, min, max, spread: max - min, mean };
+  });
+}
+
+/** A run's value of a `RunSpec` key: its model's layers, init and seed, or its training settings. */
+function settingOf(run: Run, key: Exclude<keyof RunSpec, "label">): unknown {
+  if (key === "layers") return run.layers;
+  if (key === "init") return run.init;
+  if (key === "seed") return run.model.seed;
+  return run.settings[key];
+}
+
+function matches(run: Run, wanted: Partial<Omit<RunSpec, "label">>): boolean {
+  return (Object.keys(wanted) as Exclude<keyof RunSpec, "label">[])
+    .every((key) => JSON.stringify(settingOf(run, key)) === JSON.stringify(wanted[key]));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}

@@ -1,0 +1,78 @@
+/**
+ * Where a model's numbers live, hidden from notebook users: its initial values until first used, then one tensor
+ * per layer in the layout the engine chose (see `engine.ts`). `Model` reads its numbers through here; `train` and
+ * `snapshot` store them here.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { EngineLayer, LayerLayout } from "./engine";
+import type { Model } from "./model";
+
+/** A model's numbers and training count. */
+export interface ModelState {
+  /** Initial values, [outputs][inputs + 1] per layer ("unitMajor"), until they become tensors. */
+  values: Float32Array[] | null;
+  /** Parameters as tensors once used, one engine layer each, in its own layout. */
+  tensors: EngineLayer[] | null;
+  trainedSteps: number;
+  disposed: boolean;
+}
+
+const states = new WeakMap<Model, ModelState>();
+
+/**
+ * Give a new model its state: its initial values, [outputs][inputs + 1] per layer (the `Model` constructor does).
+ * @example attachState(model, [new Float32Array(10 * 785)]); // a 784→10 layer, all zeros
+ */
+export function attachState(model: Model, values: Float32Array[]): void {
+  states.set(model, { values, tensors: null, trainedSteps: 0, disposed: false });
+}
+
+/**
+ * The model's internal state (for `train`). Not part of the notebook API.
+ * @example modelState(model).trainedSteps; // 0 for a fresh model
+ */
+export function modelState(model: Model): ModelState {
+  const state = states.get(model);
+  if (!state) throw new TypeError("expected a Model built with mlp(...) or modelFromWeights(...)");
+  return state;
+}
+
+/**
+ * The model's layers as the engine uses them, made from the initial values ("unitMajor") on first use.
+ * @example engineLayers(mlp([784, 10]))[0].params.shape; // [10, 785]
+ */
+export function engineLayers(model: Model): EngineLayer[] {
+  const state = liveState(model);
+  if (!state.tensors) {
+    state.tensors = state.values!.map((values, k) => ({
+      params: tf.keep(tf.tensor2d(values, [model.layers[k + 1]!, model.layers[k]! + 1])),
+      layout: "unitMajor" as const,
+    }));
+    state.values = null;
+  }
+  return state.tensors;
+}
+
+/**
+ * Store each layer in the given layout (transposing the ones that differ, once), e.g. before training.
+ * @example useLayouts(model, ["unitMajor", "inputMajor"]);
+ */
+export function useLayouts(model: Model, layouts: readonly LayerLayout[]): void {
+  const state = liveState(model);
+  state.tensors = engineLayers(model).map((layer, k) => {
+    if (layer.layout === layouts[k]) return layer;
+    const params = tf.keep(tf.transpose(layer.params));
+    layer.params.dispose();
+    return { params, layout: layouts[k]! };
+  });
+}
+
+/**
+ * The state of a model that has not been disposed; throws for a disposed one.
+ * @example liveState(model).values; // the initial values until first used
+ */
+export function liveState(model: Model): ModelState {
+  const state = modelState(model);
+  if (state.disposed) throw new Error(`model ${model.layers.join("→")} was disposed: build a new one with mlp(...)`);
+  return state;
+}
