@@ -29,7 +29,7 @@ import {
   type WeightGridOptions,
 } from "./figures";
 import { progressText } from "./figures/progress";
-import type { RunNumbers } from "./figures/runs";
+import { divergedStep, type RunNumbers } from "./figures/runs";
 import type { LayerWeights } from "./model";
 import type { ReferenceRow } from "./reference";
 import type { Progress } from "./settings";
@@ -95,7 +95,7 @@ export interface Show {
 /** Options for `createShow`; defaults are the real notebook ones. */
 export interface ShowConfig {
   sink?: DisplaySink;
-  /** The Plotly bundle's source (default: read the pinned `plotly.js-dist-min` from node_modules). */
+  /** The Plotly bundle's source (default: the pinned `plotly.js-cartesian-dist-min` bundle, `plotlyBundlePath()`). */
   loadBundle?: () => string;
   /** Clock for throttling the live view (default `Date.now`). */
   now?: () => number;
@@ -168,6 +168,10 @@ export function createShow(config: ShowConfig = {}): Show {
     },
     samples: (split, options) => figure(samplesFigure(split, options)),
     confusion: (run, options = {}) => {
+      const step = isRun(run) ? divergedStep(run) : null;
+      if (step !== null) {
+        throw new RangeError(`show.confusion: run ${JSON.stringify((run as RunNumbers).label)} diverged at step ${step} and was not evaluated: there is no confusion matrix`);
+      }
       const matrix = isRun(run) ? run.confusion : run;
       if (!matrix) {
         throw new TypeError(`show.confusion: run ${JSON.stringify((run as RunNumbers).label)} has no confusion matrix`);

@@ -194,6 +194,9 @@ describe("show", () => {
     const { sink } = recorder();
     const s = createShow({ sink, loadBundle: () => BUNDLE });
     assert.throws(() => s.confusion(run), /run "r" has no confusion matrix/);
+    const diverged = { ...run, accuracy: NaN, confusion: [], perClassAccuracy: [], diverged: { step: 6, loss: NaN } };
+    assert.throws(() => s.confusion(diverged), /show\.confusion: run "r" diverged at step 6 and was not evaluated: there is no confusion matrix/);
+    assert.throws(() => s.perClass(diverged), /perClassFigure: run 0 \("r"\) diverged at step 6 and was not evaluated/);
   });
 
   test("outside a kernel, the real show explains instead of tslab's bare 'Not ready'", () => {

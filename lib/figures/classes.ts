@@ -3,7 +3,7 @@ import type { Annotation, Data } from "plotly.js-dist-min";
 import { asList, classNames, kindOf, isArrayLike } from "./check";
 import { positiveOr1, RUN_COLOURS, TEXT_COLOUR } from "./colours";
 import { baseConfig, legendBelow, titleOf, type Figure } from "./kit";
-import type { RunNumbers } from "./runs";
+import { divergedStep, type RunNumbers } from "./runs";
 import { fmtInt, plotlyText, round } from "./text";
 
 /** Options for `confusionFigure`. */
@@ -127,6 +127,10 @@ export function perClassFigure(
     series = [{ values: perClass as ArrayLike<number> }];
   } else {
     series = asList(perClass as RunNumbers | readonly RunNumbers[], "perClassFigure: perClass").map((run, i) => {
+      const step = run ? divergedStep(run) : null;
+      if (step !== null) {
+        throw new RangeError(`perClassFigure: run ${i} (${JSON.stringify(run.label)}) diverged at step ${step} and was not evaluated: it has no per-class accuracy`);
+      }
       if (!run || !isArrayLike(run.perClassAccuracy)) {
         throw new TypeError(
           `perClassFigure: run ${i} (${JSON.stringify(run?.label)}) has no perClassAccuracy; pass numbers or runs that have it`,
