@@ -123,6 +123,9 @@ export function bestRun(runs: readonly Run[], filter: RunFilter = () => true): R
   return candidates.reduce((best, run) => (run.accuracy > best.accuracy ? run : best));
 }
 
+/** What grouping and filtering read of a run: a run from `train`, or one from `loadRuns` (which has no model). */
+type RunSettings = Pick<Run, "layers" | "init" | "seed" | "settings" | "accuracy">;
+
 /** The accuracies of one group of runs that differ only in their seeds. */
 export interface SeedSpread {
   /** The value of the grouping setting these runs share, e.g. the learning rate 0.5. */
@@ -140,7 +143,7 @@ export interface SeedSpread {
  * accuracy and their spread: how much of a single run's number is its seed. Groups keep the runs' order.
  * @example for (const g of seedSpread(runs, "lr")) console.log(`lr ${g.value}: spread ${g.spread.toFixed(2)} points`);
  */
-export function seedSpread(runs: readonly Run[], by: Exclude<keyof RunSpec, "label" | "seed">): SeedSpread[] {
+export function seedSpread(runs: readonly RunSettings[], by: Exclude<keyof RunSpec, "label" | "seed">): SeedSpread[] {
   if (runs.length === 0) throw new RangeError("seedSpread: expected at least one run");
   const groups = new Map<string, { value: unknown; accuracies: number[] }>();
   for (const run of runs) {
@@ -157,10 +160,10 @@ export function seedSpread(runs: readonly Run[], by: Exclude<keyof RunSpec, "lab
 }
 
 /** A run's value of a `RunSpec` key: its model's layers, init and seed, or its training settings. */
-function settingOf(run: Run, key: Exclude<keyof RunSpec, "label">): unknown {
+function settingOf(run: RunSettings, key: Exclude<keyof RunSpec, "label">): unknown {
   if (key === "layers") return run.layers;
   if (key === "init") return run.init;
-  if (key === "seed") return run.model.seed;
+  if (key === "seed") return run.seed;
   return run.settings[key];
 }
 

@@ -13,6 +13,9 @@ export { movingAverage, accuracy, confusionMatrix, perClassAccuracy } from "./me
 export { INITS, Model, mlp, modelFromWeights, type Init, type LayerWeights } from "./model";
 export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./optimizers";
 export { train, evaluate, type Run } from "./train";
+export { saveModel, loadModel } from "./model-io";
+export { saveRuns, loadRuns, type LoadedRun } from "./runs-io";
+export { SavedFileError } from "./saved-files";
 export type { TrainOptions, Progress } from "./settings";
 export type { RunSpec } from "./spec";
 export { trainAll } from "./sweep";

@@ -29,6 +29,8 @@ export interface Run {
   settings: TrainSettings;
   layers: number[];
   init: Init | "custom";
+  /** The model's seed (what drew its initial weights). */
+  seed: number;
   /** Loss of every step, in order. */
   losses: Float32Array;
   steps: number;
@@ -152,6 +154,7 @@ export async function train(model: Model | (() => Model), data: Dataset, options
     settings,
     layers: [...net.layers],
     init: net.init,
+    seed: net.seed,
     losses: recorded,
     steps,
     samplesSeen,

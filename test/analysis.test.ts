@@ -17,7 +17,7 @@ before(async () => {
 /** A finished run as far as the analysis reads it: label, accuracy, model settings and training settings. */
 function fakeRun(label: string, accuracy: number, layers: number[], lr: number, seed: number): Run {
   const settings = { ...resolveSettings({ lr }), label };
-  return { label, accuracy, layers, init: "torch", settings, model: { seed } } as unknown as Run;
+  return { label, accuracy, layers, init: "torch", seed, settings, model: { seed } } as unknown as Run;
 }
 
 test("misclassified lists the first wrong test images of a run or a model, with every prediction", async () => {
@@ -104,4 +104,6 @@ test("seedSpread groups runs by a setting, in order, with each group's min, max,
   ]);
   assert.equal(seedSpread(runs, "layers").length, 1);
   assert.throws(() => seedSpread([], "lr"), /at least one run/);
+  const withoutModels = runs.map(({ model: _model, ...saved }) => saved);
+  assert.deepEqual(seedSpread(withoutModels, "lr"), seedSpread(runs, "lr"), "runs loaded from a file (no model) group alike");
 });

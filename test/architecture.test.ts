@@ -11,10 +11,10 @@ const LIB = join(__dirname, "..", "lib");
 
 /** The layers, bottom first, as docs/architecture.md draws them. `figures/*` is every file in lib/figures. */
 const LAYERS: readonly (readonly string[])[] = [
-  ["random", "idx", "metrics", "reference", "backend"],
+  ["random", "idx", "metrics", "reference", "backend", "saved-files"],
   ["data", "batch"],
-  ["engine", "adam-simd", "optimizers", "model", "model-state", "snapshot"],
-  ["settings", "train", "spec", "pool", "worker", "sweep", "compare", "analysis"],
+  ["engine", "adam-simd", "optimizers", "model", "model-state", "snapshot", "model-io"],
+  ["settings", "train", "spec", "pool", "worker", "sweep", "compare", "analysis", "runs-io"],
   ["figures/*"],
   ["chart-html", "show"],
   ["index"],
