@@ -2,9 +2,10 @@
  * The one place that decides which TensorFlow.js backend runs: native `tfjs-node` when it is installed and
  * loads, else WebAssembly, else the pure-JS `cpu` backend. The rest of lib imports only `@tensorflow/tfjs`.
  *
- * With both tfjs-node and wasm started ("auto"), each training run takes the one that is faster for its size
+ * With tfjs-node installed, "auto" starts wasm and each training run takes the faster backend for its size
  * (`backendForRun`): TF eager pays tens of µs per op, so small steps (784-10 at batch 16) run faster on wasm,
- * and big ones (784-500-10 and up) on libtensorflow's AVX-512 products. Measured in docs/performance.md.
+ * and big ones (784-300-10 and up) on libtensorflow's AVX-512 products. Measured in docs/performance.md.
+ * libtensorflow (~300 MB resident) loads at the first big run, or when `describeBackend` checks that it starts.
  *
  * Override with `initBackend("wasm")` or the environment variable `MIE_BACKEND=tfjs-node|wasm|cpu`.
  */
@@ -32,8 +33,9 @@ export interface BackendInfo {
   /** e.g. "SIMD, 1 thread" for wasm. */
   detail: string;
   /**
-   * Set when "auto" started both tfjs-node and wasm: training runs of at least this many multiply-adds per step
-   * use tfjs-node, smaller ones wasm (`name`, also what runs outside training). See `backendForRun`.
+   * Set under "auto" where tfjs-node is installed: training runs of at least this many multiply-adds per step use
+   * tfjs-node, smaller ones `name` (wasm, current until the first big run). See `backendForRun`. Removed (and
+   * tfjs-node listed in `skipped`) if tfjs-node then fails to start.
    */
   nativeFrom?: { minMultiplyAdds: number; detail: string };
 }
@@ -41,10 +43,10 @@ export interface BackendInfo {
 /**
  * Under "auto", training steps of at least this many multiply-adds (batch × Σ (inputs + 1) × outputs) run on
  * tfjs-node, smaller ones on wasm. From one epoch on each backend, same machine (docs/performance.md): wasm is
- * faster up to 784-100-10 at batch 16 (1.3M), tfjs-node from 784-500-10 at batch 16 (6.4M) up; in between
- * they are within a few percent.
+ * faster up to 784-100-10 at batch 16 (1.3M), the two tie around 2.5M (784-200-10 at batch 16), and tfjs-node
+ * is faster from 784-300-10 at batch 16 (3.8M) up.
  */
-export const NATIVE_MIN_MULTIPLY_ADDS = 4_000_000;
+export const NATIVE_MIN_MULTIPLY_ADDS = 3_000_000;
 
 const TF_NAMES: Record<BackendName, string> = { "tfjs-node": "tensorflow", wasm: "wasm", cpu: "cpu" };
 
@@ -73,7 +75,13 @@ export function initBackend(requested?: BackendName | "auto"): Promise<BackendIn
  * @example console.log(await describeBackend()); // "backend wasm (SIMD, 1 thread) · tfjs 4.22.0 · Node v20.20.2 · tfjs-node skipped: not installed"
  */
 export async function describeBackend(requested?: BackendName | "auto"): Promise<string> {
-  return formatBackend(await initBackend(requested));
+  const info = await initBackend(requested);
+  if (info.nativeFrom) {
+    // Say only what is true: start tfjs-node now (as the first big run would) and stay on the current backend.
+    const before = tf.getBackend();
+    if (await startNative(info)) await tf.setBackend(before);
+  }
+  return formatBackend(info);
 }
 
 /**
@@ -113,11 +121,29 @@ export function stepMultiplyAdds(layers: readonly number[], batchSize: number): 
  */
 export async function backendForRun(layers: readonly number[], batchSize: number): Promise<BackendInfo> {
   const info = await initBackend();
-  const { nativeFrom, ...single } = info;
-  const name: BackendName = nativeFrom && stepMultiplyAdds(layers, batchSize) >= nativeFrom.minMultiplyAdds ? "tfjs-node" : info.name;
+  const big = info.nativeFrom !== undefined && stepMultiplyAdds(layers, batchSize) >= info.nativeFrom.minMultiplyAdds;
+  const name: BackendName = big && (await startNative(info)) ? "tfjs-node" : info.name;
   if (tf.getBackend() !== TF_NAMES[name]) await tf.setBackend(TF_NAMES[name]);
-  if (name === info.name) return single;
-  return { ...single, name, tfName: TF_NAMES[name], detail: nativeFrom!.detail };
+  const { nativeFrom, ...single } = info;
+  return name === info.name ? single : { ...single, name, tfName: TF_NAMES[name], detail: nativeFrom!.detail };
+}
+
+/** Starting tfjs-node under "auto": null once it runs, else why it could not start. */
+let nativeStart: Promise<string | null> | undefined;
+
+/**
+ * Start tfjs-node once per process (it becomes current) for an "auto" info whose `nativeFrom` promised it; true
+ * when it runs. Where it cannot start, the info stops promising it and lists it as skipped, so later lines say
+ * what runs.
+ */
+async function startNative(info: BackendInfo): Promise<boolean> {
+  nativeStart ??= activate("tfjs-node").then(() => null, (error: unknown) => (error as Error).message.split("\n")[0] ?? "failed");
+  const failure = await nativeStart;
+  if (failure !== null && info.nativeFrom) {
+    delete info.nativeFrom;
+    info.skipped.push({ name: "tfjs-node", reason: failure });
+  }
+  return failure === null;
 }
 
 function backendFromEnv(): BackendName | "auto" {
@@ -128,13 +154,18 @@ function backendFromEnv(): BackendName | "auto" {
 }
 
 async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
+  if (requested === "auto" && installed("@tensorflow/tfjs-node")) {
+    const info = await choose("wasm").catch(() => null);
+    // The detail tfjs-node will have: its thread settings are fixed here, before it loads.
+    oneTensorFlowThread();
+    if (info) return { ...info, requested, nativeFrom: { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: describeDetail("tfjs-node") } };
+  }
   const order: readonly BackendName[] = requested === "auto" ? BACKENDS : [requested];
   const skipped: BackendInfo["skipped"] = [];
   for (const name of order) {
     try {
       const detail = await activate(name);
-      const info: BackendInfo = { name, tfName: TF_NAMES[name], requested, skipped, tfjsVersion: tf.version.tfjs, nodeVersion: process.version, detail };
-      return name === "tfjs-node" && requested === "auto" ? await withWasmForSmallSteps(info) : info;
+      return { name, tfName: TF_NAMES[name], requested, skipped, tfjsVersion: tf.version.tfjs, nodeVersion: process.version, detail };
     } catch (error) {
       const reason = (error as Error).message.split("\n")[0] ?? "failed";
       if (requested !== "auto") {
@@ -144,21 +175,6 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
     }
   }
   throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}`);
-}
-
-/**
- * "auto" found tfjs-node: start wasm too and make it the default, tfjs-node taking the big training runs
- * (`backendForRun`). Where wasm cannot start, tfjs-node runs everything.
- */
-async function withWasmForSmallSteps(native: BackendInfo): Promise<BackendInfo> {
-  try {
-    const detail = await activate("wasm");
-    return { ...native, name: "wasm", tfName: TF_NAMES.wasm, detail, nativeFrom: { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: native.detail } };
-  } catch (error) {
-    await tf.setBackend(TF_NAMES["tfjs-node"]);
-    const reason = (error as Error).message.split("\n")[0] ?? "failed";
-    return { ...native, skipped: [...native.skipped, { name: "wasm", reason: `for small steps: ${reason}` }] };
-  }
 }
 
 /** Register (if needed) and switch to a backend; returns a short detail string or throws why it cannot. */
@@ -243,6 +259,16 @@ function shimNodeUtil(): void {
     if (typeof cjsUtil.isNullOrUndefined !== "function") {
       cjsUtil.isNullOrUndefined = (value: unknown) => value === null || value === undefined;
     }
+  }
+}
+
+/** Whether a package is installed (resolvable), without loading it. */
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -14,6 +14,9 @@
  *                                 seconds per notebook of `npm run reports` (minutes; opt-in), and of commit REV
  *                                 first, in the same command, for the ratio. Sections named run alone: add
  *                                 --speed, --sweep or --checks to run those too.
+ *   npm run bench -- --backends wasm,tfjs-node
+ *                                 each speed configuration on each backend and under auto (what the library
+ *                                 picks), interleaved, with ratios to the first and peak RSS (scripts/bench-backends.ts)
  *   npm run bench -- --json       machine-readable output       --repeat 3 best of 3 runs per configuration
  *   npm run bench -- --profile    also where the time goes: seconds per backend kernel in each configuration
  *
@@ -24,12 +27,15 @@
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
 import * as tf from "@tensorflow/tfjs";
-import { describeBackend, initBackend } from "../lib/backend";
+import { predictedClasses } from "../lib/analysis";
+import { backendForRun, describeBackend, initBackend } from "../lib/backend";
 import { loadMnist } from "../lib/data";
 import { mlp, type Init } from "../lib/model";
+import { resolveSettings } from "../lib/settings";
 import type { RunSpec } from "../lib/spec";
 import { trainAll } from "../lib/sweep";
 import { train, type TrainOptions } from "../lib/train";
+import { backendsJson, formatBackends, measureBackends, parseBackends, rowPasses, type BackendResult } from "./bench-backends";
 import { findTorchPython, runPytorch, type TorchResult } from "./bench-pytorch";
 import { jupyterPython, prepareBaseline, timeReports, type ReportsTiming } from "./bench-reports";
 
@@ -161,16 +167,16 @@ async function child(id: string, profile: boolean, repeat: number): Promise<void
   if (id === "sweep") return sweepChild(repeat);
   const config = [...SPEED, ...CHECKS].find((c) => c.id === id);
   if (!config) throw new Error(`bench --child: unknown configuration "${id}"`);
-  const info = await initBackend();
+  // Under auto the backend depends on the run's size: profile the one this run trains on.
+  const info = await backendForRun(config.layers, resolveSettings(config.options).batchSize);
   const kernels = profile ? timeKernels(info.tfName) : null;
   const loadStart = performance.now();
   const data = await loadMnist();
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const run = await train(mlp(config.layers, config.init ? { init: config.init } : {}), data, config.options);
-  const predicted = run.confusion[0]!.map((_, column) => run.confusion.reduce((sum, row) => sum + row[column]!, 0));
   const result: ChildResult = {
-    id, backend: info.name, loadSeconds, trainSeconds: run.seconds, samplesPerSecond: run.samplesPerSecond,
-    accuracy: run.accuracy, finalLoss: run.finalLoss, predictedClasses: predicted.filter((n) => n > 0).length,
+    id, backend: run.backend, loadSeconds, trainSeconds: run.seconds, samplesPerSecond: run.samplesPerSecond,
+    accuracy: run.accuracy, finalLoss: run.finalLoss, predictedClasses: predictedClasses(run).length,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     ...(kernels ? { kernels: [...kernels].filter(([, k]) => k.calls > 0).map(([name, k]) => ({ name, ...k })).sort((a, b) => b.seconds - a.seconds) } : {}),
   };
@@ -237,9 +243,11 @@ function timeKernels(backend: string): Map<string, { seconds: number; calls: num
   return totals;
 }
 
-function runChild<T>(id: string, title: string, profile: boolean, repeat = 1): T {
+/** One configuration in a fresh process; `backend` sets its MIE_BACKEND (default: this process's environment). */
+function runChild<T>(id: string, title: string, profile: boolean, repeat = 1, backend?: string): T {
   const args = ["--import", "tsx", __filename, "--child", id, "--repeat", String(repeat), ...(profile ? ["--profile"] : [])];
-  const out = spawnSync(process.execPath, args, { cwd: `${__dirname}/..`, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  const env = backend ? { ...process.env, MIE_BACKEND: backend } : process.env;
+  const out = spawnSync(process.execPath, args, { cwd: `${__dirname}/..`, encoding: "utf8", env, maxBuffer: 16 * 1024 * 1024 });
   const line = out.stdout.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
   if (out.status !== 0 || !line) throw new Error(`bench: ${title} failed (exit ${out.status}):\n${out.stderr.slice(-2000)}`);
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as T;
@@ -292,11 +300,13 @@ interface Args {
   reportsBaseline: string | null;
   /** PyTorch thread counts to measure; each row's ratio is against the fastest of them. */
   pytorchThreads: number[];
+  /** --backends: the backends to compare (with "auto" appended), or null. */
+  backends: string[] | null;
 }
 
 function parseArgs(args: string[]): Args {
-  const known = ["--profile", "--json", "--repeat", "--speed", "--sweep", "--checks", "--pytorch", "--pytorch-threads", "--reports", "--reports-baseline"];
-  const withValue = ["--repeat", "--reports-baseline", "--pytorch-threads"];
+  const known = ["--profile", "--json", "--repeat", "--speed", "--sweep", "--checks", "--pytorch", "--pytorch-threads", "--reports", "--reports-baseline", "--backends"];
+  const withValue = ["--repeat", "--reports-baseline", "--pytorch-threads", "--backends"];
   const valueOf = (flag: string) => {
     const at = args.indexOf(flag);
     if (at < 0) return null;
@@ -316,11 +326,13 @@ function parseArgs(args: string[]): Args {
     throw new Error(`--pytorch-threads: expected positive integers separated by commas (e.g. 2 or 1,2), got ${threadsValue}`);
   }
   // Naming sections picks them; none named means speed, sweep and checks (reports are opt-in: minutes).
-  const some = ["--speed", "--sweep", "--checks", "--reports", "--reports-baseline"].some((flag) => args.includes(flag));
+  const some = ["--speed", "--sweep", "--checks", "--reports", "--reports-baseline", "--backends"].some((flag) => args.includes(flag));
+  const backendsValue = valueOf("--backends");
   return {
     profile: args.includes("--profile"), json: args.includes("--json"), repeat,
     speed: !some || args.includes("--speed"), sweep: !some || args.includes("--sweep"), checks: !some || args.includes("--checks"),
     pytorch: args.includes("--pytorch") || threadsValue !== null, pytorchThreads, reports: args.includes("--reports") || reportsBaseline !== null, reportsBaseline,
+    backends: backendsValue === null ? null : parseBackends(backendsValue),
   };
 }
 
@@ -341,6 +353,10 @@ async function main(): Promise<void> {
   const checkConfigs = args.checks ? [...CHECKS, ...(args.speed ? [] : SPEED.filter((c) => c.check))] : [];
   const checks = measure(checkConfigs, 1, false, log);
   const reports = args.reports ? measureReports(args.reportsBaseline, log) : null;
+  const backends = args.backends;
+  const backendRows = backends
+    ? measureBackends(SPEED, backends, args.repeat, (config, backend) => runChild<BackendResult>(config.id, `${config.title} on ${backend}`, false, 1, backend), log)
+    : [];
 
   const speedRows = speed.map(({ config, result }) => {
     const pytorch = torch?.results.get(config.id) ?? null;
@@ -353,7 +369,7 @@ async function main(): Promise<void> {
   const sweepPass = sweep ? sweep.identical && sweepRatio! <= SWEEP_TARGET_RATIO && sweep.peakRssMb < SWEEP_RSS_TARGET_MB : true;
   const reportsRatio = reports?.baseline ? reports.current.totalSeconds / reports.baseline.totalSeconds : null;
   const reportsPass = reportsRatio === null || reportsRatio <= REPORTS_TARGET_RATIO;
-  const passed = [...speedRows, ...checkRows].every((row) => row.pass) && sweepPass && reportsPass;
+  const passed = [...speedRows, ...checkRows].every((row) => row.pass) && sweepPass && reportsPass && backendRows.every((row) => rowPasses(row, backends!));
 
   if (args.json) {
     console.log(JSON.stringify({
@@ -366,10 +382,12 @@ async function main(): Promise<void> {
       sweep: sweep ? { title: SWEEP.title, ...sweep, ratio: sweepRatio, targetRatio: SWEEP_TARGET_RATIO, pass: sweepPass } : null,
       checks: checkRows.map(({ config, result, pass }) => ({ title: config.title, expect: config.check!.expect, pass, ...result })),
       reports: reports ? { ...reports, ratio: reportsRatio, targetRatio: REPORTS_TARGET_RATIO, pass: reportsPass } : null,
+      backends: backends ? backendsJson(backendRows, backends) : null,
       passed,
     }, null, 1));
   } else {
     printTables(speedRows, sweep, sweepRatio, sweepPass, checkRows, reports, reportsRatio, reportsPass, torch);
+    if (backends) console.log(formatBackends(backendRows, backends, table));
     console.log(passed ? "\nAll targets and checks pass." : "\nSome targets or checks FAILED.");
   }
   process.exitCode = passed ? 0 : 1;

@@ -30,10 +30,11 @@ test("auto starts wasm, and tfjs-node too where it loads; the line says which ru
   assert.equal(info.name, "wasm");
   assert.equal(tf.getBackend(), "wasm");
   const line = await describeBackend("auto");
+  assert.equal(tf.getBackend(), "wasm", "describing (which starts tfjs-node to check it) does not switch backends");
   if (tfjsNodeInstalled) {
     assert.deepEqual(info.skipped, []);
     assert.deepEqual(info.nativeFrom, { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: "libtensorflow, 1 intra-op thread" });
-    assert.match(line, /^backend wasm \(SIMD, 1 thread\) for training steps under 4,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
+    assert.match(line, /^backend wasm \(SIMD, 1 thread\) for training steps under 3,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
   } else {
     assert.deepEqual(info.skipped, [{ name: "tfjs-node", reason: "not installed" }]);
     assert.equal(info.nativeFrom, undefined);
@@ -63,6 +64,15 @@ test("backendForRun: under auto, big runs go to tfjs-node where it loads, small 
   await initBackend("wasm");
   assert.equal((await backendForRun([784, 500, 500, 10], 64)).name, "wasm", "an explicit request holds for every size");
   assert.equal(tf.getBackend(), "wasm");
+});
+
+test("under auto, a process whose runs are all small never loads libtensorflow (~300 MB); a big run loads it", () => {
+  const code = (layers: number[]) => `const tf = require("@tensorflow/tfjs"); require("./lib/backend").backendForRun(${JSON.stringify(layers)}, 16)` +
+    '.then((info) => console.log(info.name, tf.findBackendFactory("tensorflow") ? "loaded" : "not loaded"))';
+  const small = inChild(code([784, 10]), { MIE_BACKEND: "auto" });
+  assert.equal(small.stdout.trim(), "wasm not loaded", small.stderr);
+  const big = inChild(code([784, 500, 10]), { MIE_BACKEND: "auto" });
+  assert.equal(big.stdout.trim(), tfjsNodeInstalled ? "tfjs-node loaded" : "wasm not loaded", big.stderr);
 });
 
 test("a function argument overrides the choice, and the backend really runs", async () => {

@@ -75,7 +75,9 @@ test("the dataset is copied into shared memory once per dataset; a dataset alrea
 test("every run in flight reports progress, each starting with a step-0 report, and ends with one done report", async () => {
   const data = await smallMnist(20000, 20);
   const reports: Progress[] = [];
-  const runs = await trainAll(specs.slice(0, 2), data, { workers: 2, onProgress: (p) => reports.push({ ...p, losses: p.losses.slice() }) });
+  // Runs of a few seconds each, so that both are in flight together even when one worker starts late on a busy machine.
+  const long: RunSpec[] = [0, 1].map((seed) => ({ layers: [784, 256, 10], lr: 0.01, seed }));
+  const runs = await trainAll(long, data, { workers: 2, onProgress: (p) => reports.push({ ...p, losses: p.losses.slice() }) });
   const labels = runs.map((run) => run.label);
   assert.deepEqual(reports.slice(0, 2).map((p) => [p.label, p.step]), [[labels[0], 0], [labels[1], 0]], "started in spec order");
   for (const run of runs) {
