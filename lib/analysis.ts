@@ -177,3 +177,29 @@ function median(values: readonly number[]): number {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/** Where a run's accuracy curve peaked, and what came after. */
+export interface AccuracyPeak {
+  step: number;
+  /** The step in epochs: 1.5 is halfway through the second epoch (NaN for a diverged run). */
+  epoch: number;
+  accuracy: number;
+  /** The last measurement's accuracy: where the run ended. */
+  final: number;
+  /** True when the best measurement is the last one: accuracy was still improving when the run ended. */
+  atEnd: boolean;
+}
+
+/**
+ * Where accuracy stopped improving: the best point of a run's curve (`evalEvery`), the earliest one when tied.
+ * @example const peak = accuracyPeak(run); console.log(peak.atEnd ? "still improving" : `best at epoch ${peak.epoch}`);
+ */
+export function accuracyPeak(run: Pick<Run, "label" | "evaluations" | "steps" | "settings" | "diverged">): AccuracyPeak {
+  if (run.evaluations.length === 0) {
+    throw new RangeError(`accuracyPeak: run ${JSON.stringify(run.label)} has no accuracy curve: train it with evalEvery (e.g. evalEvery: "epoch")`);
+  }
+  const best = run.evaluations.reduce((peak, point) => (point.accuracy > peak.accuracy ? point : peak));
+  const last = run.evaluations.at(-1)!;
+  const stepsPerEpoch = run.diverged ? NaN : run.steps / run.settings.epochs;
+  return { step: best.step, epoch: best.step / stepsPerEpoch, accuracy: best.accuracy, final: last.accuracy, atEnd: best === last };
+}

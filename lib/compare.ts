@@ -103,11 +103,17 @@ function describeVariant(spec: RunSpec, varied: readonly VaryKey[]): string {
   if (has("optimizer")) parts.push(has("lr") ? `${settings.optimizer} ${settings.lr}` : settings.optimizer);
   else if (has("lr")) parts.push(`lr ${settings.lr}`);
   if (has("momentum")) parts.push(`momentum ${settings.momentum}`);
+  if (has("lrDecay")) {
+    const decay = settings.lrDecay;
+    parts.push(decay ? `lr ×${decay.factor} every ${decay.every === 1 ? "epoch" : `${decay.every} epochs`}` : "constant lr");
+  }
   if (has("batchSize")) parts.push(`batch ${settings.batchSize}`);
   if (has("epochs")) parts.push(`${settings.epochs} epoch${settings.epochs === 1 ? "" : "s"}`);
   if (has("init")) parts.push(`init ${init}`);
   if (has("seed")) parts.push(`seed ${seed}`);
   if (has("shuffle")) parts.push(settings.shuffle ? "shuffled" : "in order");
   if (has("shuffleSeed")) parts.push(`shuffle seed ${settings.shuffleSeed}`);
+  if (has("evalEvery")) parts.push(settings.evalEvery === null ? "no accuracy curve" : `accuracy every ${settings.evalEvery === "epoch" ? "epoch" : `${settings.evalEvery} step${settings.evalEvery === 1 ? "" : "s"}`}`);
+  if (has("evalOn") && typeof settings.evalOn === "object" && settings.evalOn !== null) parts.push(`holdout ${settings.evalOn.holdout}`);
   return parts.join(", ");
 }

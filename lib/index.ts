@@ -16,12 +16,14 @@ export { train, evaluate, type Run } from "./train";
 export { saveModel, loadModel } from "./model-io";
 export { saveRuns, loadRuns, type LoadedRun } from "./runs-io";
 export { SavedFileError } from "./saved-files";
-export type { TrainOptions, Progress } from "./settings";
+export type { TrainOptions, Progress, LrDecay } from "./settings";
+export type { Evaluation, EvalOn } from "./evaluations";
 export type { RunSpec } from "./spec";
 export { trainAll } from "./sweep";
 export { compare, combinations } from "./compare";
 export {
   misclassified, predictionCounts, predictedClasses, largestWeight, initialWeights, weightChange, bestRun, seedSpread,
+  accuracyPeak,
 } from "./analysis";
 export {
   lossFigure, resultsTable, referenceTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,

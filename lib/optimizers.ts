@@ -43,6 +43,9 @@ export interface Optimizer {
   readonly gradientScale: number;
   /** New parameters from the current ones and the (scaled) gradients. Call inside `tf.tidy`. */
   apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[];
+  /** Use learning rate `lr` from the next step on, as PyTorch does when a scheduler sets a param group's lr: the
+   *  optimizer's state (moments, sums, momentum buffer) carries on. */
+  setLr(lr: number): void;
   /** Free the state tensors (momentum buffers, moment estimates). */
   dispose(): void;
 }
@@ -71,12 +74,13 @@ export function createOptimizer(name: OptimizerName, lr: number, momentum: numbe
 /** Per-layer state tensors (zeros at first), replaced every step; scalars made once. */
 abstract class Stateful implements Optimizer {
   abstract readonly name: OptimizerName;
-  readonly gradientScale: number = 1;
+  gradientScale = 1;
   private readonly slots: tf.Tensor2D[][] = [];
   private readonly constants: tf.Scalar[] = [];
   protected steps = 0;
 
   abstract apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[];
+  abstract setLr(lr: number): void;
 
   /** State `slot` of layer `layer`, created as zeros shaped like `like` on first use. */
   protected state(slot: number, layer: number, like: tf.Tensor2D): tf.Tensor2D {
@@ -90,6 +94,15 @@ abstract class Stateful implements Optimizer {
     slots[layer]!.dispose();
     slots[layer] = tf.keep(value);
     return value;
+  }
+
+  /** Multiply every layer's state `slot` by `factor`. */
+  protected scaleState(slot: number, factor: number): void {
+    const slots = this.slots[slot] ?? [];
+    slots.forEach((tensor, layer) => {
+      slots[layer] = tf.keep(tf.tidy(() => tf.mul(tensor, factor)));
+      tensor.dispose();
+    });
   }
 
   protected constant(value: number): tf.Scalar {
@@ -109,9 +122,11 @@ abstract class Stateful implements Optimizer {
 /** p ← p − lr·g (the gradient arrives as −lr·g). */
 class Sgd extends Stateful {
   readonly name = "sgd";
-  override readonly gradientScale: number;
   constructor(lr: number) {
     super();
+    this.gradientScale = -lr;
+  }
+  setLr(lr: number): void {
     this.gradientScale = -lr;
   }
   apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
@@ -125,12 +140,17 @@ class Sgd extends Stateful {
  */
 class Momentum extends Stateful {
   readonly name = "momentum";
-  override readonly gradientScale: number;
   private readonly mu: tf.Scalar;
-  constructor(lr: number, momentum: number) {
+  constructor(private lr: number, momentum: number) {
     super();
     this.gradientScale = -lr;
     this.mu = this.constant(momentum);
+  }
+  /** The buffer holds −lr·b: rescaled so it holds −lr'·b, PyTorch's buffer b times the new rate. */
+  setLr(lr: number): void {
+    this.scaleState(0, lr / this.lr);
+    this.lr = lr;
+    this.gradientScale = -lr;
   }
   apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
     return params.map((p, k) => {
@@ -152,10 +172,13 @@ class Adam extends Stateful {
   readonly name = "adam";
   private readonly beta1: tf.Scalar;
   private readonly beta2: tf.Scalar;
-  constructor(private readonly lr: number) {
+  constructor(private lr: number) {
     super();
     this.beta1 = this.constant(PYTORCH_DEFAULTS.adam.beta1);
     this.beta2 = this.constant(PYTORCH_DEFAULTS.adam.beta2);
+  }
+  setLr(lr: number): void {
+    this.lr = lr;
   }
   apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
     const { beta1, beta2, eps } = PYTORCH_DEFAULTS.adam;
@@ -188,12 +211,16 @@ class Adam extends Stateful {
 /** PyTorch Adagrad: s ← s + g² (s starts at 0), p ← p − lr·g / (√s + ε). */
 class Adagrad extends Stateful {
   readonly name = "adagrad";
-  private readonly lrScalar: tf.Scalar;
+  private lrScalar: tf.Scalar;
   private readonly eps: tf.Scalar;
   constructor(lr: number) {
     super();
     this.lrScalar = this.constant(lr);
     this.eps = this.constant(PYTORCH_DEFAULTS.adagrad.eps);
+  }
+  /** The old rate's scalar is freed with the optimizer, like every constant. */
+  setLr(lr: number): void {
+    this.lrScalar = this.constant(lr);
   }
   apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
     return params.map((p, k) => {
@@ -210,7 +237,7 @@ class Adagrad extends Stateful {
  */
 class RmsProp extends Stateful {
   readonly name = "rmsprop";
-  private readonly stepSize: tf.Scalar;
+  private stepSize: tf.Scalar;
   private readonly alpha: tf.Scalar;
   private readonly eps: tf.Scalar;
   constructor(lr: number) {
@@ -220,6 +247,9 @@ class RmsProp extends Stateful {
     this.stepSize = this.constant(lr / scale);
     this.alpha = this.constant(alpha);
     this.eps = this.constant(eps / scale);
+  }
+  setLr(lr: number): void {
+    this.stepSize = this.constant(lr / Math.sqrt(1 - PYTORCH_DEFAULTS.rmsprop.alpha));
   }
   apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
     return params.map((p, k) => {

@@ -83,6 +83,7 @@ function runJson(run: Run | LoadedRun): SavedRun {
     steps: run.steps, samplesSeen: run.samplesSeen, seconds: run.seconds, samplesPerSecond: run.samplesPerSecond,
     accuracy: run.accuracy, perClassAccuracy: [...run.perClassAccuracy], confusion: run.confusion.map((row) => [...row]),
     finalLoss: run.finalLoss, diverged: run.diverged ? { ...run.diverged } : null, backend: run.backend,
+    evaluations: run.evaluations.map(({ step, accuracy }) => ({ step, accuracy })), evalSeconds: run.evalSeconds,
     losses: Array.from(run.losses, shortestFloat32),
   };
 }
@@ -110,11 +111,13 @@ const CSV_COLUMNS: [string, (run: SavedRun) => unknown][] = [
   ["optimizer", (run) => run.settings.optimizer],
   ["lr", (run) => run.settings.lr],
   ["momentum", (run) => run.settings.momentum],
+  ["lrDecay", (run) => (run.settings.lrDecay ? `x${run.settings.lrDecay.factor} every ${run.settings.lrDecay.every}` : "")],
   ["batchSize", (run) => run.settings.batchSize],
   ["epochs", (run) => run.settings.epochs],
   ["shuffleSeed", (run) => run.settings.shuffleSeed],
   ["steps", (run) => run.steps],
   ["seconds", (run) => run.seconds],
+  ["evalSeconds", (run) => run.evalSeconds],
   ["samplesPerSecond", (run) => run.samplesPerSecond],
   ["accuracy", (run) => run.accuracy],
   ["finalLoss", (run) => run.finalLoss],
@@ -190,6 +193,9 @@ function loadedRun(read: Reader, entry: unknown, field: string, savedBy: string)
     steps,
     samplesSeen: read.count(raw.samplesSeen, `${field}.samplesSeen`),
     seconds: read.number(raw.seconds, `${field}.seconds`),
+    // Absent from files saved before accuracy curves existed: no curve.
+    evaluations: raw.evaluations === undefined ? [] : evaluationsOf(read, raw.evaluations, `${field}.evaluations`),
+    evalSeconds: raw.evalSeconds === undefined ? 0 : read.number(raw.evalSeconds, `${field}.evalSeconds`),
     samplesPerSecond: read.number(raw.samplesPerSecond, `${field}.samplesPerSecond`),
     accuracy: read.number(raw.accuracy, `${field}.accuracy`),
     perClassAccuracy: read.numbers(raw.perClassAccuracy, `${field}.perClassAccuracy`, confusion.length),
@@ -211,14 +217,25 @@ function loadedRun(read: Reader, entry: unknown, field: string, savedBy: string)
 }
 
 function settingsOf(read: Reader, value: unknown, field: string): TrainSettings {
-  const { label, shuffleSeed, momentum, ...rest } = read.object(value, field);
-  const options = { ...rest, shuffleSeed: shuffleSeed ?? undefined, momentum: momentum ?? undefined } as TrainOptions;
+  const { label, shuffleSeed, momentum, lrDecay, evalEvery, evalOn, ...rest } = read.object(value, field);
+  const options = {
+    ...rest, shuffleSeed: shuffleSeed ?? undefined, momentum: momentum ?? undefined, lrDecay: lrDecay ?? undefined,
+    evalEvery: evalEvery ?? undefined, evalOn: evalOn ?? undefined,
+  } as TrainOptions;
   try {
     return { ...resolveSettings(options), label: read.string(label, `${field}.label`) };
   } catch (error) {
     if (error instanceof SavedFileError) throw error;
     throw new SavedFileError(read.path, field, (error as Error).message);
   }
+}
+
+function evaluationsOf(read: Reader, value: unknown, field: string): LoadedRun["evaluations"] {
+  if (!Array.isArray(value)) read.fail(field, "a list of { step, accuracy }", value);
+  return value.map((entry, i) => {
+    const raw = read.object(entry, `${field}[${i}]`);
+    return { step: read.count(raw.step, `${field}[${i}].step`), accuracy: read.number(raw.accuracy, `${field}[${i}].accuracy`) };
+  });
 }
 
 function divergenceOf(read: Reader, value: unknown, field: string): LoadedRun["diverged"] {

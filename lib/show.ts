@@ -196,7 +196,10 @@ export function createShow(config: ShowConfig = {}): Show {
         const batchSize = p.batchSize ?? Math.max(1, Math.ceil(p.samplesSeen / Math.max(1, p.step)));
         const entry: Entry = {
           progress: p,
-          series: { label: p.label, losses: p.done ? Float32Array.from(p.losses) : p.losses, batchSize, diverged: p.diverged ?? null },
+          series: {
+            label: p.label, losses: p.done ? Float32Array.from(p.losses) : p.losses, batchSize, diverged: p.diverged ?? null,
+            evaluations: p.evaluations ? [...p.evaluations] : [],
+          },
           length: p.totalSteps * (chartOptions.x === "samples" ? batchSize : 1),
         };
         const running = inFlight.get(p.label);

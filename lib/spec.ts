@@ -4,9 +4,10 @@
  * trained in this thread or in a worker with the same result.
  */
 import type { Dataset } from "./data";
+import type { EvalOn } from "./evaluations";
 import { checkMlp, mlp, type Init, type Model } from "./model";
 import type { OptimizerName } from "./optimizers";
-import { defaultLabel, describeValue, resolveSettings, type TrainOptions, type TrainSettings } from "./settings";
+import { defaultLabel, describeValue, resolveSettings, type LrDecay, type TrainOptions, type TrainSettings } from "./settings";
 import { checkRunFits, train, type Run } from "./train";
 
 /**
@@ -30,10 +31,16 @@ export interface RunSpec {
   epochs?: number;
   /** Momentum coefficient of optimizer "momentum". Default 0.9. */
   momentum?: number;
+  /** Multiply lr by `factor` every `every` epochs, e.g. { factor: 0.5, every: 2 }. Default: none. */
+  lrDecay?: LrDecay;
   /** Visit the training images in a seeded random order. Default false (the original's order). */
   shuffle?: boolean;
   /** Seed of the shuffled order; giving it without `shuffle: true` is an error. */
   shuffleSeed?: number;
+  /** Measure accuracy every N steps (or every "epoch") and at the end, into `run.evaluations`. Default: none. */
+  evalEvery?: number | "epoch";
+  /** What `evalEvery` measures on: "test" (default) or `{ holdout: n }` (the last n training images, not trained on). */
+  evalOn?: EvalOn;
   /** Name in charts and tables. Default: describes the run, e.g. "784-10 sgd lr 0.001 batch 16 seed 3". */
   label?: string;
 }
@@ -43,7 +50,8 @@ export interface RunSpec {
  * @example SPEC_KEYS.includes("seed"); // true
  */
 export const SPEC_KEYS = [
-  "layers", "init", "seed", "optimizer", "lr", "batchSize", "epochs", "momentum", "shuffle", "shuffleSeed", "label",
+  "layers", "init", "seed", "optimizer", "lr", "batchSize", "epochs", "momentum", "lrDecay", "shuffle", "shuffleSeed", "evalEvery",
+  "evalOn", "label",
 ] as const satisfies readonly (keyof RunSpec)[];
 
 /**

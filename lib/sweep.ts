@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import type { Dataset } from "./data";
+import { evaluationSplits } from "./evaluations";
 import { trainInWorkers, type Job, type PoolOptions } from "./pool";
 import { resolveSettings, type Progress } from "./settings";
 import { checkSpec, trainSpec, type RunSpec } from "./spec";
@@ -99,9 +100,10 @@ function checkUniqueLabels(specs: readonly { label: string }[]): void {
 
 /** The report of a run about to take its first step: it puts the run on the live chart in spec order. */
 function startProgress(spec: RunSpec & { label: string }, data: Dataset): Progress {
-  const { batchSize, epochs } = resolveSettings({ batchSize: spec.batchSize, epochs: spec.epochs });
+  const { batchSize, epochs, evalOn } = resolveSettings({ batchSize: spec.batchSize, epochs: spec.epochs, evalEvery: spec.evalEvery, evalOn: spec.evalOn });
+  const images = evaluationSplits(data, evalOn).train.count;
   return {
-    label: spec.label, step: 0, totalSteps: Math.ceil(data.train.count / batchSize) * epochs, batchSize, epoch: 1,
+    label: spec.label, step: 0, totalSteps: Math.ceil(images / batchSize) * epochs, batchSize, epoch: 1,
     samplesSeen: 0, seconds: 0, samplesPerSecond: 0, loss: NaN, losses: new Float32Array(0), done: false,
   };
 }

@@ -9,13 +9,14 @@ import { backendForRun } from "./backend";
 import { splitBatch } from "./batch";
 import type { Dataset, Split } from "./data";
 import { lossAndGradients, preferredLayout } from "./engine";
+import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "./metrics";
 import { Model, type Init } from "./model";
 import { engineLayers, modelState, useLayouts } from "./model-state";
 import { createOptimizer } from "./optimizers";
 import { permutation, seededRandom } from "./random";
 import {
-  defaultLabel, describeValue, resolveSettings, type Divergence, type Progress, type TrainOptions, type TrainSettings,
+  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type Progress, type TrainOptions, type TrainSettings,
 } from "./settings";
 
 export type { Divergence, Progress, TrainOptions, TrainSettings } from "./settings";
@@ -37,6 +38,10 @@ export interface Run {
   samplesSeen: number;
   /** Wall time of the training loop (not data loading or evaluation). */
   seconds: number;
+  /** The accuracy curve of `evalEvery` (every N steps and after the last), on `settings.evalOn`; empty without it. */
+  evaluations: Evaluation[];
+  /** Wall time of measuring `evaluations`, apart from `seconds`. */
+  evalSeconds: number;
   samplesPerSecond: number;
   /** Percent of the test images classified correctly. NaN when the run diverged (its weights are not evaluated as
    *  if training had worked) or with `evaluate: false`. */
@@ -84,9 +89,11 @@ export async function train(model: Model | (() => Model), data: Dataset, options
   const { onProgress, signal } = options;
   signal?.throwIfAborted();
 
-  const split = data.train;
+  const { train: split, curve: curveSplit } = evaluationSplits(data, settings.evalOn);
+  const curve = curveSplit && settings.evalEvery ? new AccuracyCurve(net, curveSplit) : null;
   const stepsPerEpoch = Math.ceil(split.count / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.epochs;
+  const evalEvery = settings.evalEvery === "epoch" ? stepsPerEpoch : settings.evalEvery ?? Infinity;
   const losses = new Float32Array(totalSteps);
   const state = modelState(net);
   const optimizer = createOptimizer(settings.optimizer, settings.lr, settings.momentum ?? undefined);
@@ -98,18 +105,21 @@ export async function train(model: Model | (() => Model), data: Dataset, options
   let epoch = 1;
   const start = performance.now();
   let lastReport = start;
+  const trainingSeconds = (): number => (performance.now() - start) / 1000 - (curve?.seconds ?? 0);
   const progress = (done: boolean): Progress => {
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = trainingSeconds();
     const seen = losses.subarray(0, steps);
     return {
       label: settings.label, step: steps, totalSteps, batchSize: settings.batchSize, epoch, samplesSeen, seconds,
-      samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0, loss: finalAverage(seen), losses: seen, diverged, done,
+      samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0, loss: finalAverage(seen), losses: seen, diverged,
+      ...(curve ? { evaluations: curve.points, evalSeconds: curve.seconds } : {}), done,
     };
   };
 
   try {
     for (let pass = 1; pass <= settings.epochs && !diverged; pass++) {
       epoch = pass;
+      if (pass > 1 && settings.lrDecay) optimizer.setLr(learningRate(settings, pass));
       const order = settings.shuffle ? permutation(split.count, random) : null;
       for (let from = 0; from < split.count; from += settings.batchSize) {
         const batch = splitBatch(split, from, Math.min(from + settings.batchSize, split.count), order, true);
@@ -129,6 +139,7 @@ export async function train(model: Model | (() => Model), data: Dataset, options
         layers.forEach((layer) => layer.params.dispose());
         state.tensors = layers.map((layer, k) => ({ params: next[k]!, layout: layer.layout }));
         state.trainedSteps++;
+        if (curve && steps % evalEvery === 0) curve.measure(steps);
         if ((onProgress || signal) && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
           onProgress?.(progress(false));
           // Let the notebook kernel send the updated chart, and a SIGINT handler abort `signal`, before the next
@@ -142,7 +153,8 @@ export async function train(model: Model | (() => Model), data: Dataset, options
   } finally {
     optimizer.dispose();
   }
-  const seconds = (performance.now() - start) / 1000;
+  if (curve && !diverged) curve.measure(steps);
+  const seconds = trainingSeconds();
   onProgress?.(progress(true));
 
   // A diverged run's weights are those before its bad step: evaluating them would report a normal-looking number
@@ -160,6 +172,8 @@ export async function train(model: Model | (() => Model), data: Dataset, options
     samplesSeen,
     seconds,
     samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0,
+    evaluations: curve?.points ?? [],
+    evalSeconds: curve?.seconds ?? 0,
     ...evaluation,
     finalLoss: finalAverage(recorded),
     diverged,
@@ -186,10 +200,11 @@ export function evaluate(model: Model, data: Dataset): Pick<Run, "accuracy" | "p
  */
 export function checkRunFits(
   layers: readonly number[],
-  settings: Pick<TrainSettings, "batchSize" | "epochs" | "evaluate">,
+  settings: Pick<TrainSettings, "batchSize" | "epochs" | "evaluate"> & Partial<Pick<TrainSettings, "evalOn">>,
   data: Dataset,
 ): void {
   checkDataset(data);
+  const images = evaluationSplits(data, settings.evalOn ?? null).train.count;
   const { rows, cols } = data.train;
   const inputs = layers[0]!;
   if (inputs !== rows * cols) {
@@ -204,7 +219,6 @@ export function checkRunFits(
     throw new RangeError(`data.test: expected at least one test image to evaluate on, got ${data.test.count} (or pass evaluate: false)`);
   }
   const { batchSize, epochs } = settings;
-  const images = data.train.count;
   if (batchSize > images) {
     // Refused rather than clipped: the run would be labelled "batch N" while each step saw fewer images.
     throw new RangeError(

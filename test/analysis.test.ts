@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import {
-  bestRun, initialWeights, largestWeight, misclassified, predictedClasses, predictionCounts, seedSpread, weightChange,
+  accuracyPeak, bestRun, initialWeights, largestWeight, misclassified, predictedClasses, predictionCounts, seedSpread, weightChange,
 } from "../lib/analysis";
 import { mlp, modelFromWeights, type LayerWeights } from "../lib/model";
 import { resolveSettings } from "../lib/settings";
@@ -106,4 +106,16 @@ test("seedSpread groups runs by a setting, in order, with each group's min, max,
   assert.throws(() => seedSpread([], "lr"), /at least one run/);
   const withoutModels = runs.map(({ model: _model, ...saved }) => saved);
   assert.deepEqual(seedSpread(withoutModels, "lr"), seedSpread(runs, "lr"), "runs loaded from a file (no model) group alike");
+});
+
+test("accuracyPeak finds where the curve stopped improving (the earliest best point), in steps and epochs", () => {
+  const settings = resolveSettings({ epochs: 3, evalEvery: 50 });
+  const curve = (accuracies: number[]) => ({
+    label: "r", steps: 300, settings: { ...settings, label: "r" }, diverged: null,
+    evaluations: accuracies.map((accuracy, i) => ({ step: 50 * (i + 1), accuracy })),
+  });
+  assert.deepEqual(accuracyPeak(curve([90, 93, 95, 95, 94.5, 94])), { step: 150, epoch: 1.5, accuracy: 95, final: 94, atEnd: false });
+  assert.deepEqual(accuracyPeak(curve([90, 93, 94, 95, 96, 97])), { step: 300, epoch: 3, accuracy: 97, final: 97, atEnd: true });
+  assert.ok(Number.isNaN(accuracyPeak({ ...curve([90, 80]), diverged: { step: 120, loss: NaN } }).epoch));
+  assert.throws(() => accuracyPeak(curve([])), /accuracyPeak: run "r" has no accuracy curve: train it with evalEvery/);
 });

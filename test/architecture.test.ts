@@ -14,7 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["random", "idx", "metrics", "reference", "backend", "saved-files"],
   ["data", "batch"],
   ["engine", "adam-simd", "optimizers", "model", "model-state", "snapshot", "model-io"],
-  ["settings", "train", "spec", "pool", "worker", "sweep", "compare", "analysis", "runs-io"],
+  ["evaluations", "settings", "train", "spec", "pool", "worker", "sweep", "compare", "analysis", "runs-io"],
   ["figures/*"],
   ["chart-html", "show"],
   ["index"],

@@ -82,6 +82,18 @@ test("compare varies whole configurations, labelled by every key that differs, o
   runs.forEach((run) => run.model.dispose());
 });
 
+test("compare labels a varied schedule and accuracy curve by what they do", async () => {
+  const data = await smallMnist(64, 20);
+  const runs = await compare({ layers: [784, 10], batchSize: 32, epochs: 2 }, {
+    config: [{}, { lrDecay: { factor: 0.5, every: 1 }, evalEvery: "epoch" }, { evalEvery: 1, evalOn: { holdout: 32 } }],
+  }, data, { workers: 1 });
+  assert.deepEqual(runs.map((run) => run.label), [
+    "constant lr, no accuracy curve", "lr ×0.5 every epoch, accuracy every epoch", "constant lr, accuracy every 1 step, holdout 32",
+  ]);
+  assert.deepEqual(runs.map((run) => run.evaluations.length), [0, 2, 2]);
+  runs.forEach((run) => run.model.dispose());
+});
+
 test("compare needs exactly one varied setting and checks every value before training any", async () => {
   const data = await smallMnist(32, 20);
   await assert.rejects(compare(oneLayer, {} as Vary, data), /vary: expected exactly one setting to vary .* got none/);

@@ -7,8 +7,8 @@ import type { NotebookJson } from "./helpers/notebook";
 const folder = join(__dirname, "..", "notebooks");
 const committed = readdirSync(folder).filter((file) => file.endsWith(".ipynb"));
 
-test("both notebooks of the original exist", () => {
-  assert.deepEqual(committed.sort(), ["MoreLayerNetwork.ipynb", "OneLayerNetwork.ipynb"]);
+test("both notebooks of the original exist, and the one that goes beyond it", () => {
+  assert.deepEqual(committed.sort(), ["BeyondOneEpoch.ipynb", "MoreLayerNetwork.ipynb", "OneLayerNetwork.ipynb"]);
 });
 
 for (const file of committed) {

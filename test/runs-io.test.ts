@@ -104,11 +104,11 @@ describe("saveRuns and loadRuns", () => {
   test("the CSV summary: one row per run, quoted labels, NaN for a diverged run's accuracy", async () => {
     const { csv } = await saveRuns(runs, join(folder, "table.json"));
     const lines = readFileSync(csv, "utf8").trimEnd().split("\n");
-    assert.equal(lines[0], "label,layers,init,seed,optimizer,lr,momentum,batchSize,epochs,shuffleSeed,steps,seconds,samplesPerSecond,accuracy,finalLoss,divergedAtStep,backend");
+    assert.equal(lines[0], "label,layers,init,seed,optimizer,lr,momentum,lrDecay,batchSize,epochs,shuffleSeed,steps,seconds,evalSeconds,samplesPerSecond,accuracy,finalLoss,divergedAtStep,backend");
     assert.equal(lines.length, 4);
-    assert.match(lines[1]!, new RegExp(`^"lr 0\\.1, ""quoted""",784-10,torch,2,sgd,0\\.1,,32,1,,10,[\\d.e-]+,[\\d.e+]+,${runs[0]!.accuracy},`));
-    assert.match(lines[2]!, /,momentum,0\.01,0\.5,16,1,4,20,/);
-    assert.match(lines[3]!, new RegExp(`^lr 1e38,784-10,torch,0,sgd,1e\\+38,,32,1,,${runs[2]!.steps},.*,NaN,.*,${runs[2]!.diverged!.step},`));
+    assert.match(lines[1]!, new RegExp(`^"lr 0\\.1, ""quoted""",784-10,torch,2,sgd,0\\.1,,,32,1,,10,[\\d.e-]+,0,[\\d.e+]+,${runs[0]!.accuracy},`));
+    assert.match(lines[2]!, /,momentum,0\.01,0\.5,,16,1,4,20,/);
+    assert.match(lines[3]!, new RegExp(`^lr 1e38,784-10,torch,0,sgd,1e\\+38,,,32,1,,${runs[2]!.steps},.*,NaN,.*,${runs[2]!.diverged!.step},`));
   });
 });
 

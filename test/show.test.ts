@@ -151,6 +151,21 @@ describe("show", () => {
     assert.deepEqual(data.find((trace) => trace.mode === "markers")?.x, [6], "an × at the step it diverged");
   });
 
+  test("live view of a run with an accuracy curve: the curve on the second axis, the latest point in its status line", () => {
+    const { sink, displays } = recorder();
+    const s = createShow({ sink, loadBundle: () => BUNDLE, now: () => 0 });
+    const listener = s.live("Curve", { interval: 0 });
+    const evaluations = [{ step: 20, accuracy: 85 }, { step: 40, accuracy: 88.5 }];
+    listener({ ...progress(40), evaluations, evalSeconds: 0.02 });
+    const html = displays[0]!.at(-1)!;
+    assert.match(html, /accuracy 88\.50% at step 40 · measuring 0\.0 s \(5% of training\)/);
+    const spec = JSON.parse(/var spec = (.*);\n/.exec(html)![1]!) as { data: { yaxis?: string; x?: number[]; y?: number[] }[]; layout: { yaxis2?: unknown } };
+    const curve = spec.data.find((trace) => trace.yaxis === "y2");
+    assert.deepEqual(curve?.y, [85, 88.5]);
+    assert.deepEqual(curve?.x, [20, 40]);
+    assert.ok(spec.layout.yaxis2, "a second y axis");
+  });
+
   test("weights come from LayerWeights, a model's weights(layer) or a run's model; a Promise is refused", () => {
     const { sink, outputs } = recorder();
     const s = createShow({ sink, loadBundle: () => BUNDLE });

@@ -34,7 +34,10 @@ test("checkSpec fills in the label and names the spec and the bad value; resolve
   assert.equal(checkSpec({ layers: [784, 10], label: "mine" }, data, "s").label, "mine");
   assert.deepEqual(resolveSpec({ layers: [784, 10] }), {
     init: "torch", seed: 0,
-    settings: { optimizer: "sgd", lr: 0.001, batchSize: 16, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, evaluate: true, resume: false },
+    settings: {
+      optimizer: "sgd", lr: 0.001, batchSize: 16, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, lrDecay: null,
+      evaluate: true, evalEvery: null, evalOn: null, resume: false,
+    },
   });
   const cases: [unknown, RegExp][] = [
     [null, /^TypeError: s: expected a run such as \{ layers: \[784, 10\], lr: 0.001 \}, got null/],

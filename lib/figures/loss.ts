@@ -51,6 +51,7 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
   const data: Data[] = [];
   const legend: string[] = [];
   let thinned = false;
+  let curves = false;
   list.forEach((run, index) => {
     const where = `lossFigure: runs[${index}] (${JSON.stringify(run?.label)})`;
     assertSeries(run, where);
@@ -85,6 +86,10 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
         `%{fullData.name}<br>${xMode === "steps" ? "step %{x:,}" : "%{x:,} samples"}<br>` +
         `loss %{y:.4f}${detail}<extra></extra>`,
     });
+    if (run.evaluations && run.evaluations.length > 0) {
+      data.push(accuracyTrace(run.label, run.evaluations, scale, index, xMode));
+      curves = true;
+    }
     if (divergedAt !== null) {
       const step = divergedAt;
       const last = lastFinite(smoothed, Math.min(smoothed.length, step));
@@ -103,9 +108,9 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
     }
   });
   const what = smooth === 1 ? "loss of every step" : `${smooth}-step moving average of the loss`;
-  const subtitle = thinned
+  const subtitle = (thinned
     ? `${what} · long runs drawn as the min/max of each bucket of steps (at most ${fmtInt(maxPoints)} points; hover says how many)`
-    : what;
+    : what) + (curves ? " · dotted: accuracy (right axis)" : "");
   // Draw the longest (noisiest) runs first, underneath; the legend keeps the caller's order through legendrank.
   const order = data.map((trace, i) => ({ trace, i, n: ((trace as { x?: unknown[] }).x ?? []).length }));
   order.sort((a, b) => b.n - a.n || a.i - b.i);
@@ -113,7 +118,7 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
     data: order.map((entry) => entry.trace),
     layout: {
       title: titleOf(options.title ?? (list.length === 1 ? `Training loss: ${list[0]!.label}` : "Training loss"), subtitle),
-      ...legendBelow(list.length > 1 ? legend : [], options.height ?? 420, { t: 80, r: 20, b: 60, l: 70 }),
+      ...legendBelow(list.length > 1 ? legend : [], options.height ?? 420, { t: 80, r: curves ? 70 : 20, b: 60, l: 70 }),
       xaxis: {
         title: { text: xMode === "steps" ? "step (one batch each)" : "training images seen" },
         ...(options.xMax !== undefined ? { range: [0, options.xMax] } : { rangemode: "tozero" as const }),
@@ -123,9 +128,39 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
         title: { text: "loss (cross-entropy)" },
         ...(options.logY ? { type: "log" as const, exponentformat: "power" as const } : {}),
       },
+      ...(curves
+        ? {
+            // Ticks of its own: synced to the loss axis's grid (Plotly's default for an overlay) they land on odd values.
+            yaxis2: { title: { text: "accuracy (%)" }, overlaying: "y" as const, side: "right" as const, tickmode: "auto" as const, ticksuffix: "%", showgrid: false },
+          }
+        : {}),
       hovermode: "closest",
     },
     config: baseConfig(),
+  };
+}
+
+/** A run's accuracy curve on the right-hand axis: its colour, dotted, a dot per measurement. */
+function accuracyTrace(
+  label: string,
+  points: readonly { step: number; accuracy: number }[],
+  scale: number,
+  index: number,
+  xMode: "steps" | "samples",
+): Data {
+  const colour = RUN_COLOURS[index % RUN_COLOURS.length]!;
+  return {
+    type: "scatter",
+    mode: "lines+markers",
+    name: `${plotlyText(label)} accuracy`,
+    legendgroup: `run${index}`,
+    showlegend: false,
+    yaxis: "y2",
+    x: points.map((point) => point.step * scale),
+    y: points.map((point) => (Number.isFinite(point.accuracy) ? round(point.accuracy, 5) : null)),
+    line: { color: colour, width: 1.5, dash: "dot" },
+    marker: { size: 5, color: colour },
+    hovertemplate: `%{fullData.name}<br>${xMode === "steps" ? "step %{x:,}" : "%{x:,} samples"}<br>accuracy %{y:.2f}%<extra></extra>`,
   };
 }
 

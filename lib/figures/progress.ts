@@ -21,7 +21,7 @@ export function progressText(p: Progress): string {
   return (
     `<div style="${style}">${escapeHtml(p.label)} · ${state}step ${fmtInt(p.step)} / ` +
     `${fmtInt(p.totalSteps)}${percent} · ${fmtInt(Math.round(p.samplesPerSecond))} samples/s · loss ${lossText(p.loss)} · ` +
-    `${p.seconds.toFixed(1)} s</div>`
+    `${p.seconds.toFixed(1)} s${curveText(p)}</div>`
   );
 }
 
@@ -31,6 +31,15 @@ export function progressText(p: Progress): string {
  */
 export function divergenceText(diverged: { step: number; loss?: number }): string {
   return `diverged at step ${fmtInt(diverged.step)}${diverged.loss === undefined ? "" : ` (loss ${lossText(diverged.loss)})`}`;
+}
+
+/** The latest accuracy and what measuring it cost, as a share of the training time. */
+function curveText(p: Progress): string {
+  const last = p.evaluations?.at(-1);
+  if (!last) return "";
+  const cost = p.evalSeconds ?? 0;
+  const share = p.seconds > 0 ? ` (${Math.round((100 * cost) / p.seconds)}% of training)` : "";
+  return ` · accuracy ${last.accuracy.toFixed(2)}% at step ${fmtInt(last.step)} · measuring ${cost.toFixed(1)} s${share}`;
 }
 
 function lossText(loss: number): string {

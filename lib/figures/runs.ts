@@ -19,6 +19,8 @@ export interface LossSeries {
   /** Set when the loss became non-finite: `step` (1-based) is the step whose loss was the first NaN/Infinity,
    *  `loss` that loss. */
   diverged?: { step: number; loss?: number } | null;
+  /** Accuracy (percent) measured during training after `step` steps (`evalEvery`): drawn on a second y axis. */
+  evaluations?: readonly { step: number; accuracy: number }[];
 }
 
 /** The plain numbers of a `Run` that tables and class charts read: a run from `train`, or a hand-made object. */

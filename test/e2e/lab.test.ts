@@ -1,5 +1,5 @@
 /**
- * Both notebooks in JupyterLab 4, in headless Chromium, on reduced data: every chart must be drawn however the
+ * The notebooks in JupyterLab 4, in headless Chromium, on reduced data: every chart must be drawn however the
  * page came to be: a fresh kernel; a tab reopened while the kernel keeps running (the page never received the
  * Plotly bundle the kernel sent earlier); a saved notebook reloaded; an untrusted copy (no script runs: the
  * boxes must say so); a second tab; cleared outputs and one cell; the same notebook in Notebook 7.
@@ -16,7 +16,7 @@ import { labOutputs, menu, startLabSession, waitForCharts, waitForNotebook, wait
 
 const REDUCED = { MIE_TRAIN_LIMIT: "2000", MIE_TEST_LIMIT: "500" };
 /** Charts each notebook draws (see notebooks.test.ts). */
-const CHARTS = { OneLayerNetwork: 8, MoreLayerNetwork: 8 } as const;
+const CHARTS = { OneLayerNetwork: 8, MoreLayerNetwork: 8, BeyondOneEpoch: 2 } as const;
 /** A line of the Plotly bundle's licence header: present once per inlined copy. */
 const BUNDLE_MARK = "Copyright 2012-2026, Plotly, Inc.";
 

@@ -130,3 +130,31 @@ describe("lossFigure", () => {
     assert.throws(() => lossFigure({ label: "a", losses: undefined as never }), /"a".*losses must be an array/);
   });
 });
+
+describe("accuracy measured during training", () => {
+  test("draws on a second y axis in percent, in its run's colour, dotted, at the measured steps (× batch for samples)", () => {
+    const evaluations = [{ step: 5, accuracy: 71.234 }, { step: 10, accuracy: 80.5 }];
+    const fig = lossFigure([run("a", 10, 16), { ...run("b", 10, 16), evaluations }], { x: "samples" });
+    const lines = traces(fig);
+    const curve = lines.find((trace) => trace.yaxis === "y2")!;
+    const loss = lines.find((trace) => trace.name === "b" && trace.yaxis === undefined)!;
+    assert.deepEqual(curve.x, [80, 160]);
+    assert.deepEqual(curve.y, [71.234, 80.5]);
+    assert.equal(curve.line.color, loss.line.color);
+    assert.equal(curve.line.dash, "dot");
+    assert.equal(curve.showlegend, false);
+    assert.equal(curve.legendgroup, loss.legendgroup);
+    assert.equal(lines.filter((trace) => trace.yaxis === "y2").length, 1, "only the run with a curve has one");
+    const axis = fig.layout.yaxis2 as { overlaying: string; side: string; title: { text: string } };
+    assert.equal(axis.overlaying, "y");
+    assert.equal(axis.side, "right");
+    assert.match(axis.title.text, /accuracy \(%\)/);
+    assert.match(subtitleText(fig), /dotted: accuracy \(right axis\)/);
+  });
+
+  test("no curve, no second axis", () => {
+    const fig = lossFigure([run("a", 10, 16), { ...run("b", 10, 16), evaluations: [] }]);
+    assert.equal(fig.layout.yaxis2, undefined);
+    assert.ok(traces(fig).every((trace) => trace.yaxis === undefined));
+  });
+});
