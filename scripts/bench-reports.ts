@@ -121,3 +121,16 @@ function run(command: string, args: string[], cwd: string, what: string): void {
   const result = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`bench --reports-baseline: ${what} failed in ${cwd}:\n${(result.stdout + result.stderr).slice(-2000)}`);
 }
+
+/**
+ * The ratio this tree / baseline over the notebooks both runs executed (a notebook added since the baseline has
+ * nothing to compare with), per-notebook kernel starts and exports included.
+ * @example sharedRatio(current, baseline).ratio; // 0.77
+ */
+export function sharedRatio(current: ReportsTiming, baseline: ReportsTiming): { names: string[]; current: number; baseline: number; ratio: number } {
+  const seconds = (timing: ReportsTiming, name: string): number => timing.notebooks.find((n) => n.name === name)!.seconds;
+  const names = current.notebooks.map((n) => n.name).filter((name) => baseline.notebooks.some((n) => n.name === name));
+  if (names.length === 0) throw new Error(`reports: no notebook ran in both ${baseline.source} and ${current.source}`);
+  const sum = (timing: ReportsTiming): number => names.reduce((total, name) => total + seconds(timing, name), 0);
+  return { names, current: sum(current), baseline: sum(baseline), ratio: sum(current) / sum(baseline) };
+}

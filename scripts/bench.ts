@@ -37,7 +37,7 @@ import { trainAll } from "../lib/sweep";
 import { train, type TrainOptions } from "../lib/train";
 import { backendsJson, formatBackends, measureBackends, parseBackends, rowPasses, type BackendResult } from "./bench-backends";
 import { findTorchPython, runPytorch, type TorchResult } from "./bench-pytorch";
-import { jupyterPython, prepareBaseline, timeReports, type ReportsTiming } from "./bench-reports";
+import { jupyterPython, prepareBaseline, sharedRatio, timeReports, type ReportsTiming } from "./bench-reports";
 
 /** One benchmarked configuration: what to train, and what it must achieve. */
 interface Config {
@@ -367,7 +367,8 @@ async function main(): Promise<void> {
   const checkRows = [...(args.checks ? speed : []), ...checks].map(({ config, result }) => ({ config, result, pass: config.check!.pass(result) }));
   const sweepRatio = sweep ? sweep.poolSeconds / sweep.serialSeconds : null;
   const sweepPass = sweep ? sweep.identical && sweepRatio! <= SWEEP_TARGET_RATIO && sweep.peakRssMb < SWEEP_RSS_TARGET_MB : true;
-  const reportsRatio = reports?.baseline ? reports.current.totalSeconds / reports.baseline.totalSeconds : null;
+  const shared = reports?.baseline ? sharedRatio(reports.current, reports.baseline) : null;
+  const reportsRatio = shared?.ratio ?? null;
   const reportsPass = reportsRatio === null || reportsRatio <= REPORTS_TARGET_RATIO;
   const passed = [...speedRows, ...checkRows].every((row) => row.pass) && sweepPass && reportsPass && backendRows.every((row) => rowPasses(row, backends!));
 
@@ -456,11 +457,16 @@ function printTables(
     const target = reports.baseline ? `this tree / ${reports.baseline.source} ≤ ${REPORTS_TARGET_RATIO}, same command` : "--reports-baseline REV adds the ratio";
     console.log(`\nReports: npm run reports, seconds (target: ${target})`);
     const names = reports.current.notebooks.map((n) => n.name);
+    const shared = reports.baseline ? sharedRatio(reports.current, reports.baseline) : null;
     const cell = (timing: ReportsTiming | null, name: string) => timing?.notebooks.find((n) => n.name === name)?.seconds.toFixed(1) ?? "–";
     console.log(table(
       ["notebook", reports.baseline?.source ?? "baseline", "this tree", "ratio"],
-      [...names.map((name) => [name, cell(reports.baseline, name), cell(reports.current, name), reports.baseline ? (Number(cell(reports.current, name)) / Number(cell(reports.baseline, name))).toFixed(2) : "–"]),
-        ["total", reports.baseline?.totalSeconds.toFixed(1) ?? "–", reports.current.totalSeconds.toFixed(1), reportsRatio === null ? "–" : `${reportsRatio.toFixed(2)} ${reportsPass ? "pass" : "FAIL"}`]],
+      [...names.map((name) => {
+        const [before, after] = [cell(reports.baseline, name), cell(reports.current, name)];
+        return [name, before, after, before === "–" ? "–" : (Number(after) / Number(before)).toFixed(2)];
+      }),
+        ...(shared ? [[`notebooks in both (${shared.names.length})`, shared.baseline.toFixed(1), shared.current.toFixed(1), `${shared.ratio.toFixed(2)} ${reportsPass ? "pass" : "FAIL"}`]] : []),
+        ["total, all notebooks", reports.baseline?.totalSeconds.toFixed(1) ?? "–", reports.current.totalSeconds.toFixed(1), "–"]],
       1,
     ));
   }
