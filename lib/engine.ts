@@ -4,7 +4,7 @@
  * Why it looks like this (measured; see docs/performance.md and scripts/bench.ts):
  * - wasm multiplies fast (XNNPACK, 11–16 G multiply-adds/s) only when neither operand is transposed; a
  *   transposed product runs a naive loop ~10× slower. Every product here is untransposed; where math needs a
- *   transpose, a `tf.transpose` of the smaller side makes it explicit.
+ *   transpose, a `tf.transpose` of the smaller side makes it explicit (on tfjs-node, see `onTensorFlow`).
  * - XNNPACK re-packs the RIGHT operand of a product whenever that tensor is new, at ~3 ns per number: 1.3 ms
  *   for a 784×500 weight matrix, i.e. every step, since the weights change every step. So each layer stores its
  *   parameters in whichever orientation puts fewer numbers on the right per step (`preferredLayout`):
@@ -146,13 +146,29 @@ export function backward(layers: readonly EngineLayer[], pass: ForwardPass, dLog
     }
     if (k === 0) break;
     // Gradient with respect to this layer's input, [inputs + 1][batch]; its last row belongs to the appended
-    // ones (not a unit) and is dropped after the ReLU mask (step(1) = 1 leaves it alone).
-    const weights = layout === "unitMajor" ? tf.transpose(params) : params;
-    const dInput = tf.mul(tf.matMul(weights, dColumns), tf.step(input.columns)) as tf.Tensor2D;
+    // ones (not a unit) and is dropped after the ReLU mask (which is 1 there).
+    const native = onTensorFlow();
+    const product = layout === "inputMajor"
+      ? tf.matMul(params, dColumns)
+      : native
+        ? tf.matMul(params, dColumns, true, false)
+        : tf.matMul(tf.transpose(params), dColumns);
+    const dInput = tf.mul(product, native ? tf.sign(input.columns) : tf.step(input.columns)) as tf.Tensor2D;
     dColumns = tf.slice(dInput, [0, 0], [dInput.shape[0] - 1, dInput.shape[1]]);
     dRows = null;
   }
   return grads;
+}
+
+/**
+ * Whether TensorFlow (tfjs-node) runs the step, which changes two things in the backward pass, both measured
+ * there (docs/performance.md): it multiplies a transposed operand at full speed, so the explicit transpose of a
+ * 500×501 weight matrix (~40 µs a step) is left out; and its step() is five TensorFlow ops (~65 µs for 500 units
+ * at batch 16), while sign() is one and gives the same mask on ReLU outputs (≥ 0) and the ones row. wasm keeps
+ * step(): its sign() returns 0 for small positive values such as 1e-30.
+ */
+function onTensorFlow(): boolean {
+  return tf.getBackend() === "tensorflow";
 }
 
 /**

@@ -20,6 +20,7 @@ export type { TrainOptions, Progress, LrDecay } from "./settings";
 export type { Evaluation, EvalOn } from "./evaluations";
 export type { RunSpec } from "./spec";
 export { trainAll } from "./sweep";
+export { closeWorkers } from "./pool";
 export { compare, combinations } from "./compare";
 export {
   misclassified, predictionCounts, predictedClasses, largestWeight, initialWeights, weightChange, bestRun, seedSpread,

@@ -2,8 +2,13 @@
  * Independent runs in parallel, one `worker_threads` worker per core, each with its own TensorFlow.js backend.
  * The dataset is copied once into shared memory and every worker reads that copy. A worker trains exactly what
  * `trainSpec` trains in this thread, so results are the same bit for bit; the trained model comes back as a
- * snapshot and is rebuilt here. The pool lives for one sweep: when it ends, fails or is aborted, every worker is
- * terminated before the promise settles, so no thread outlives it.
+ * snapshot and is rebuilt here.
+ *
+ * Workers outlive a sweep that succeeds: they wait, unreferenced (they never keep a script alive), for the next
+ * sweep, which then skips starting threads and loading TensorFlow (~0.5 s per sweep, more with libtensorflow).
+ * After `MIE_WORKER_IDLE_SECONDS` (default 60) without a sweep they end, freeing their memory; `closeWorkers()`
+ * ends them at once. A sweep that fails or is aborted (Ctrl-C, a kernel interrupt) terminates its own workers
+ * and the idle ones before its promise settles, so no thread outlives it.
  */
 import { Worker } from "node:worker_threads";
 import { extname, join } from "node:path";
@@ -15,18 +20,15 @@ import type { RunSpec } from "./spec";
 import type { Run } from "./train";
 
 /**
- * What every worker gets at start: the shared dataset and the backend request this thread made ("auto" lets each
- * run pick by its size, as in this thread, so a run gives the same result here and in a worker).
+ * One run for a worker, with the dataset in shared memory (posting it shares the buffers, nothing is copied) and
+ * the backend request this thread made ("auto" lets each run pick by its size, as in this thread, so a run gives
+ * the same result here and in a worker).
  */
-export interface WorkerSetup {
-  data: Dataset;
-  backend: BackendName | "auto";
-}
-
-/** One run for a worker. */
 export interface Job {
   index: number;
   spec: RunSpec & { label: string };
+  data: Dataset;
+  backend: BackendName | "auto";
 }
 
 /** What a worker reports: progress (only the losses added since its last report), a result, or a failure. */
@@ -47,6 +49,9 @@ export interface PoolOptions {
 }
 
 const shared = new WeakMap<Dataset, Dataset>();
+/** Workers of finished sweeps, waiting for the next one, each with its listener that forgets it if it dies. */
+const idle = new Map<Worker, () => void>();
+let idleTimer: NodeJS.Timeout | undefined;
 
 /**
  * The dataset with its images and labels in `SharedArrayBuffer`s, made once per dataset object: workers read
@@ -72,7 +77,8 @@ export function sharedDataset(data: Dataset): Dataset {
 export async function trainInWorkers(specs: readonly Job["spec"][], data: Dataset, options: PoolOptions): Promise<Run[]> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const setup: WorkerSetup = { data: sharedDataset(data), backend: (await initBackend()).requested };
+  const setup = { data: sharedDataset(data), backend: (await initBackend()).requested };
+  const idleSeconds = workerIdleSeconds(); // a bad value fails here, before any run
   const runs: Run[] = [];
   const losses = new Map<number, Float32Array>();
   const running = new Map<Worker, number>();
@@ -82,11 +88,18 @@ export async function trainInWorkers(specs: readonly Job["spec"][], data: Datase
 
   return new Promise<Run[]>((resolve, reject) => {
     let settled = false;
+    const listeners = new Map<Worker, Listeners>();
     const stop = (error?: unknown): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
-      void Promise.all(workers.map((worker) => worker.terminate())).then(() => {
+      listeners.forEach((own, worker) => detach(worker, own));
+      if (error === undefined && idleSeconds > 0) {
+        workers.forEach((worker) => keepIdle(worker));
+        scheduleIdleEnd(idleSeconds);
+        return resolve(runs);
+      }
+      void Promise.all([...workers.map((worker) => worker.terminate()), closeWorkers()]).then(() => {
         if (error === undefined) return resolve(runs);
         runs.forEach((run) => run.model.dispose());
         reject(error);
@@ -110,7 +123,7 @@ export async function trainInWorkers(specs: readonly Job["spec"][], data: Datase
       const index = next++;
       running.set(worker, index);
       options.onStart?.(index);
-      worker.postMessage({ index, spec: specs[index]! } satisfies Job);
+      worker.postMessage({ index, spec: specs[index]!, ...setup } satisfies Job);
     };
     const receive = (worker: Worker, message: WorkerMessage): void => {
       if (settled) return;
@@ -136,15 +149,92 @@ export async function trainInWorkers(specs: readonly Job["spec"][], data: Datase
     const count = Math.min(options.workers, specs.length);
     for (let k = 0; k < count && !settled; k++) {
       guarded(() => {
-        const worker = startWorker(setup);
+        const worker = takeWorker();
         workers.push(worker);
-        worker.on("message", (message: WorkerMessage) => guarded(() => receive(worker, message)));
-        worker.on("error", (error) => failed(worker, error.message));
-        worker.on("exit", (code) => failed(worker, `its worker stopped unexpectedly (exit code ${code})`));
+        const own: Listeners = {
+          message: (message: WorkerMessage) => guarded(() => receive(worker, message)),
+          error: (error: Error) => failed(worker, error.message),
+          exit: (code: number) => failed(worker, `its worker stopped unexpectedly (exit code ${code})`),
+        };
+        listeners.set(worker, own);
+        attach(worker, own);
         assign(worker);
       });
     }
   });
+}
+
+/**
+ * End the idle workers now (they end by themselves after `MIE_WORKER_IDLE_SECONDS`), e.g. to free their memory
+ * before something else needs it. Workers of a sweep in progress are not touched.
+ * @example await closeWorkers();
+ */
+export async function closeWorkers(): Promise<void> {
+  clearTimeout(idleTimer);
+  const ending = [...idle.keys()];
+  idle.clear();
+  await Promise.all(ending.map((worker) => worker.terminate()));
+}
+
+/**
+ * Seconds an idle worker waits for the next sweep: `MIE_WORKER_IDLE_SECONDS`, default 60; 0 ends workers with
+ * their sweep.
+ * @example process.env.MIE_WORKER_IDLE_SECONDS = "0"; workerIdleSeconds(); // 0
+ */
+export function workerIdleSeconds(): number {
+  const raw = process.env.MIE_WORKER_IDLE_SECONDS;
+  if (raw === undefined || raw === "") return 60;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new RangeError(`MIE_WORKER_IDLE_SECONDS: expected a number of seconds ≥ 0, got ${JSON.stringify(raw)}`);
+  }
+  return seconds;
+}
+
+/**
+ * How many finished sweeps' workers wait for the next sweep.
+ * @example await trainAll(specs, data); idleWorkers(); // 2 on a 2-core machine
+ */
+export function idleWorkers(): number {
+  return idle.size;
+}
+
+interface Listeners {
+  message: (message: WorkerMessage) => void;
+  error: (error: Error) => void;
+  exit: (code: number) => void;
+}
+
+function attach(worker: Worker, own: Listeners): void {
+  worker.on("message", own.message).on("error", own.error).on("exit", own.exit);
+}
+
+function detach(worker: Worker, own: Listeners): void {
+  worker.off("message", own.message).off("error", own.error).off("exit", own.exit);
+}
+
+/** An idle worker (referenced again: it now belongs to a sweep), else a new one. */
+function takeWorker(): Worker {
+  const [entry] = idle;
+  if (!entry) return startWorker();
+  const [worker, forget] = entry;
+  idle.delete(worker);
+  worker.off("exit", forget).off("error", forget);
+  worker.ref();
+  return worker;
+}
+
+function keepIdle(worker: Worker): void {
+  const forget = (): void => void idle.delete(worker);
+  worker.on("exit", forget).on("error", forget);
+  worker.unref();
+  idle.set(worker, forget);
+}
+
+function scheduleIdleEnd(seconds: number): void {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => void closeWorkers(), seconds * 1000);
+  idleTimer.unref();
 }
 
 function sharedSplit(split: Split): Split {
@@ -158,11 +248,11 @@ function sharedSplit(split: Split): Split {
 }
 
 /** A worker from the compiled `worker.js` beside this file, or from `worker.ts` when running under tsx. */
-function startWorker(setup: WorkerSetup): Worker {
+function startWorker(): Worker {
   const entry = join(__dirname, `worker${extname(__filename)}`);
-  if (entry.endsWith(".js")) return new Worker(entry, { workerData: setup });
+  if (entry.endsWith(".js")) return new Worker(entry);
   // Node 20 loads a worker's .ts entry before `--import tsx` has registered its hooks; tsx's CommonJS hook,
   // installed first in an eval'd bootstrap, works.
   const bootstrap = `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(entry)});`;
-  return new Worker(bootstrap, { eval: true, execArgv: [], workerData: setup });
+  return new Worker(bootstrap, { eval: true, execArgv: [] });
 }

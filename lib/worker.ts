@@ -1,24 +1,23 @@
 /**
- * A pool worker (see `pool.ts`): its own TensorFlow.js backend, the shared dataset, and one run at a time.
- * Progress goes back as the losses added since the last report, the result as plain data plus a model snapshot.
+ * A pool worker (see `pool.ts`): its own TensorFlow.js backend, one run at a time on the shared dataset each job
+ * brings, for as many sweeps as the pool keeps it. Progress goes back as the losses added since the last report,
+ * the result as plain data plus a model snapshot.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { initBackend } from "./backend";
 import { snapshotModel } from "./snapshot";
 import { trainSpec } from "./spec";
-import type { Job, WorkerMessage, WorkerSetup } from "./pool";
+import type { Job, WorkerMessage } from "./pool";
 
-const { data, backend } = workerData as WorkerSetup;
 const port = parentPort!;
-const ready = initBackend(backend);
 
 port.on("message", (job: Job) => {
   void run(job);
 });
 
-async function run({ index, spec }: Job): Promise<void> {
+async function run({ index, spec, data, backend }: Job): Promise<void> {
   try {
-    await ready;
+    await initBackend(backend); // the sweep thread's request: the same as the last job's returns the backend already chosen
     let sent = 0;
     const { model, ...result } = await trainSpec(spec, data, {
       onProgress: ({ losses, ...progress }) => {

@@ -1,6 +1,8 @@
 /**
- * The reports row of `npm run bench -- --reports [--reports-baseline REV]`: seconds per notebook of
- * `npm run reports`, for this tree and (optionally, measured first) for an earlier commit in the same command.
+ * The reports row of `npm run bench -- --reports [--reports-baseline REV]`: seconds of `npm run reports`, for
+ * this tree and (optionally, measured first) for an earlier commit in the same command. With a baseline, both
+ * execute exactly the notebooks both trees have (a notebook added since has nothing to compare with), and the
+ * ratio is of the two wall times: this tree runs notebooks side by side, so per-notebook seconds overlap.
  *
  * The baseline is exported with `git archive` into a temporary folder (read-only for the repository: no
  * worktree, no checkout), gets its own node_modules (links to ours when package-lock.json is the same, with
@@ -14,7 +16,8 @@ import { join } from "node:path";
 
 const ROOT = join(__dirname, "..");
 
-/** Seconds of one `npm run reports`: per notebook and in total, as its "Time:" line prints them. */
+/** Seconds of one `npm run reports`: per notebook (overlapping when they run side by side) and in total (wall
+ *  time), as its "Time:" line prints them. */
 export interface ReportsTiming {
   source: string;
   notebooks: { name: string; seconds: number }[];
@@ -39,15 +42,15 @@ export function jupyterPython(): string {
 }
 
 /**
- * Run scripts/report.ts of the tree at `root` into a temporary folder, with Jupyter Python `python`, and read
- * its timing line.
- * @example timeReports(ROOT, "this tree", jupyterPython()).totalSeconds;
+ * Run scripts/report.ts of the tree at `root` into a temporary folder, with Jupyter Python `python`, on the
+ * notebooks `names` (all of them when empty), and read its timing line.
+ * @example timeReports(ROOT, "this tree", jupyterPython(), ["OneLayerNetwork"]).totalSeconds;
  */
-export function timeReports(root: string, source: string, python: string): ReportsTiming {
+export function timeReports(root: string, source: string, python: string, names: readonly string[] = []): ReportsTiming {
   const out = mkdtempSync(join(tmpdir(), "mie-bench-reports-"));
   try {
     const env = { ...process.env, MIE_PYTHON: python };
-    const run = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/report.ts", "--out", out], {
+    const run = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/report.ts", "--out", out, ...names], {
       cwd: root, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
     });
     const line = run.stdout.split("\n").find((l) => l.startsWith("Time: "));
@@ -123,14 +126,26 @@ function run(command: string, args: string[], cwd: string, what: string): void {
 }
 
 /**
- * The ratio this tree / baseline over the notebooks both runs executed (a notebook added since the baseline has
- * nothing to compare with), per-notebook kernel starts and exports included.
- * @example sharedRatio(current, baseline).ratio; // 0.77
+ * The notebooks (names without .ipynb) that both trees have in notebooks/, in order.
+ * @example sharedNotebooks(ROOT, baseline.root); // ["MoreLayerNetwork", "OneLayerNetwork"]
  */
-export function sharedRatio(current: ReportsTiming, baseline: ReportsTiming): { names: string[]; current: number; baseline: number; ratio: number } {
-  const seconds = (timing: ReportsTiming, name: string): number => timing.notebooks.find((n) => n.name === name)!.seconds;
-  const names = current.notebooks.map((n) => n.name).filter((name) => baseline.notebooks.some((n) => n.name === name));
-  if (names.length === 0) throw new Error(`reports: no notebook ran in both ${baseline.source} and ${current.source}`);
-  const sum = (timing: ReportsTiming): number => names.reduce((total, name) => total + seconds(timing, name), 0);
-  return { names, current: sum(current), baseline: sum(baseline), ratio: sum(current) / sum(baseline) };
+export function sharedNotebooks(current: string, baseline: string): string[] {
+  const names = (root: string): string[] =>
+    readdirSync(join(root, "notebooks")).filter((file) => file.endsWith(".ipynb")).map((file) => file.slice(0, -".ipynb".length)).sort();
+  const theirs = new Set(names(baseline));
+  const shared = names(current).filter((name) => theirs.has(name));
+  if (shared.length === 0) throw new Error(`bench --reports-baseline: no notebook in both ${current}/notebooks and ${baseline}/notebooks`);
+  return shared;
+}
+
+/**
+ * This tree's wall time over the baseline's, both having run the same notebooks.
+ * @example reportsRatio(current, baseline); // 0.43
+ */
+export function reportsRatio(current: ReportsTiming, baseline: ReportsTiming): number {
+  const names = (timing: ReportsTiming) => timing.notebooks.map((n) => n.name).sort().join(", ");
+  if (names(current) !== names(baseline)) {
+    throw new Error(`reports: ${current.source} ran ${names(current)} but ${baseline.source} ran ${names(baseline)}; compare the same notebooks`);
+  }
+  return current.totalSeconds / baseline.totalSeconds;
 }

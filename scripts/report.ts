@@ -3,31 +3,42 @@
  * self-contained HTML reports to reports/. All reports are built in a temporary folder first and moved into
  * place only when every notebook succeeded, so a failed run leaves the previous reports intact.
  *
- * usage: npm run reports [-- [--notebooks DIR] [--out DIR] NAME ...]
- *        NAME = notebook file name without .ipynb (default: all in DIR, default notebooks/); --out default reports/
+ * Notebooks execute side by side, each in its own kernel (`--jobs`, default one per core): a notebook's single
+ * runs and its kernel start and export use one core, so a second notebook fills the other. Every notebook runs
+ * to its end even when another fails, and every failure is reported.
+ *
+ * usage: npm run reports [-- [--notebooks DIR] [--out DIR] [--jobs N] NAME ...]
+ *        NAME = notebook file name without .ipynb (default: all in DIR, default notebooks/); --out default reports/;
+ *        --jobs N  notebooks executed at once (default: the number of cores; 1: one after another)
  * env:   MIE_TRAIN_LIMIT / MIE_TEST_LIMIT  reduce the data (quick runs); MIE_BACKEND  choose the backend
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { executeNotebook, NotebookError, ROOT } from "./jupyter";
+import { executeNotebook, NotebookError, ROOT, type NotebookEvent } from "./jupyter";
 import { projectPython } from "./python-env";
 
 interface Args {
   notebooks: string;
   out: string;
+  jobs: number;
   names: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { notebooks: join(ROOT, "notebooks"), out: join(ROOT, "reports"), names: [] };
+  const args: Args = { notebooks: join(ROOT, "notebooks"), out: join(ROOT, "reports"), jobs: availableParallelism(), names: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--notebooks" || arg === "--out") {
+    if (arg === "--jobs") {
+      const value = argv[++i];
+      args.jobs = Number(value);
+      if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new Error(`--jobs: expected a positive whole number of notebooks at once, got ${JSON.stringify(value ?? null)}`);
+    } else if (arg === "--notebooks" || arg === "--out") {
       const value = argv[++i];
       if (!value) throw new Error(`${arg}: expected a folder after it`);
       args[arg === "--out" ? "out" : "notebooks"] = resolve(value);
     } else if (arg.startsWith("--")) {
-      throw new Error(`${arg}: unknown option (expected --notebooks DIR, --out DIR, or notebook names)`);
+      throw new Error(`${arg}: unknown option (expected --notebooks DIR, --out DIR, --jobs N, or notebook names)`);
     } else {
       args.names.push(arg);
     }
@@ -64,26 +75,29 @@ async function main(): Promise<void> {
 
   mkdirSync(reports, { recursive: true });
   const staging = mkdtempSync(join(reports, ".staging-"));
-  const timings: string[] = [];
+  const jobs = Math.min(args.jobs, notebooks.length);
+  const log = progressLog(notebooks, jobs);
+  const timings = new Map<string, string>();
+  const failures: unknown[] = [];
   try {
-    for (const notebook of notebooks) {
+    await inParallel(notebooks, jobs, async (notebook) => {
       const name = basename(notebook, ".ipynb");
       const notebookStarted = performance.now();
-      console.log(`\n${name}`);
-      await executeNotebook(notebook, {
-        python,
-        outNotebook: join(staging, `${name}.ipynb`),
-        outHtml: join(staging, `${name}.html`),
-        onEvent: (event) => {
-          if (event.event === "cell-start") {
-            process.stdout.write(`  cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
-          } else if (event.event === "cell-done") {
-            console.log(`  (${event.seconds.toFixed(1)} s)`);
-          }
-        },
-      });
-      timings.push(`${name}: ${seconds(notebookStarted)}`);
-    }
+      log.start(name);
+      try {
+        await executeNotebook(notebook, {
+          python,
+          outNotebook: join(staging, `${name}.ipynb`),
+          outHtml: join(staging, `${name}.html`),
+          onEvent: (event) => log.event(name, event),
+        });
+        timings.set(name, seconds(notebookStarted));
+      } catch (error) {
+        failures.push(error);
+        console.log(`\n${name} failed after ${seconds(notebookStarted)}; its error follows at the end`);
+      }
+    });
+    if (failures.length > 0) throw new ReportsFailed(failures);
     for (const notebook of notebooks) {
       const name = basename(notebook, ".ipynb");
       // Same filesystem, so each rename replaces the old report in one step.
@@ -98,11 +112,53 @@ async function main(): Promise<void> {
     const html = join(reports, `${basename(notebook, ".ipynb")}.html`);
     console.log(`  ${html} (${(statSync(html).size / 1e6).toFixed(1)} MB)`);
   }
-  console.log(`Time: ${timings.join(", ")}; total ${seconds(started)}`);
+  const times = notebooks.map((notebook) => basename(notebook, ".ipynb")).map((name) => `${name}: ${timings.get(name)}`);
+  console.log(`Time: ${times.join(", ")}; total ${seconds(started)}${jobs > 1 ? ` (${jobs} notebooks at once)` : ""}`);
+}
+
+/** Every notebook that failed, each with its own error. */
+class ReportsFailed extends Error {
+  constructor(readonly failures: unknown[]) {
+    super(failures.map((error) => (error as Error).message).join("\n\n"));
+  }
+}
+
+/** Run `work` for every item, at most `limit` at once; resolves when all have ended. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: limit }, lane));
+}
+
+/**
+ * Progress lines. One notebook at a time: its name, then each cell as it starts, with its time when it ends.
+ * Several at once: one whole line per finished cell, prefixed with its notebook, so lines never interleave.
+ */
+function progressLog(notebooks: readonly string[], jobs: number): { start: (name: string) => void; event: (name: string, event: NotebookEvent) => void } {
+  if (jobs === 1) {
+    return {
+      start: (name) => console.log(`\n${name}`),
+      event: (_, event) => {
+        if (event.event === "cell-start") process.stdout.write(`  cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
+        else if (event.event === "cell-done") console.log(`  (${event.seconds.toFixed(1)} s)`);
+      },
+    };
+  }
+  const width = Math.max(...notebooks.map((notebook) => basename(notebook, ".ipynb").length));
+  const sources = new Map<string, string>();
+  return {
+    start: (name) => console.log(`${name.padEnd(width)}  started`),
+    event: (name, event) => {
+      if (event.event === "cell-start") sources.set(name, `cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
+      else if (event.event === "cell-done") console.log(`${name.padEnd(width)}  ${sources.get(name)}  (${event.seconds.toFixed(1)} s)`);
+    },
+  };
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof NotebookError ? `\n${error.message}` : `\n${(error as Error).message}`);
+  console.error(error instanceof NotebookError || error instanceof ReportsFailed ? `\n${error.message}` : `\n${(error as Error).message}`);
   console.error("\nNo report was written; earlier reports (if any) are left as they were.");
   process.exit(1);
 });

@@ -75,6 +75,27 @@ for (const [layers, batchSize, layouts] of CASES) {
   });
 }
 
+test("a barely active ReLU unit (output 1e-30) passes its gradient back, on every backend", async () => {
+  // (wasm's sign() is 0 for such values: a mask made with it would silently stop this unit learning.)
+  const data = await smallMnist(4, 1);
+  const batch = splitBatch(data.train, 0, 4, null, true);
+  const [first, second] = randomParams([784, 3, 10], 11);
+  const firstValues = first!.dataSync().slice();
+  firstValues.fill(0, 0, 785); // unit 0: no weights, bias 1e-30 → output 1e-30 for every image
+  firstValues[784] = 1e-30;
+  const params = [tf.tensor2d(firstValues, [3, 785]), second!];
+  for (const layouts of [["unitMajor", "unitMajor"], ["inputMajor", "inputMajor"]] as LayerLayout[][]) {
+    tf.tidy(() => {
+      const ours = lossAndGradients(asLayers(params, layouts), batch, 1).grads![0]!;
+      const biasGradient = (layouts[0] === "unitMajor" ? ours : tf.transpose(ours)).dataSync()[784]!;
+      const x = tf.tensor2d(Float32Array.from(data.train.images.subarray(0, 4 * 784), (b) => b / 255), [4, 784]);
+      const reference = autodiffGradients(params, x, batch.labels).grads[0]!.dataSync()[784]!;
+      assert.ok(reference !== 0 && Math.abs(biasGradient - reference) <= 1e-6 * Math.abs(reference), `${layouts}: ${biasGradient} vs autodiff ${reference}`);
+    });
+  }
+  tf.dispose(params);
+});
+
 test("preferredLayout puts the smaller operand on the packed side", () => {
   assert.equal(preferredLayout(784, 10, 16, true), "inputMajor");
   assert.equal(preferredLayout(784, 10, 1, true), "unitMajor");

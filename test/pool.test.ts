@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { sharedDataset, trainInWorkers } from "../lib/pool";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { closeWorkers, idleWorkers, sharedDataset, trainInWorkers, workerIdleSeconds } from "../lib/pool";
 import type { Progress } from "../lib/settings";
 import { checkSpec, type RunSpec } from "../lib/spec";
 import { evaluate, train, type Run } from "../lib/train";
@@ -95,6 +97,8 @@ test("every run in flight reports progress, each starting with a step-0 report, 
 test("a failing run rejects with its label, stops the other workers and leaves no thread behind", async () => {
   const data = await smallMnist(3000, 20);
   await trainAll(specs.slice(0, 2), data, { workers: 2 }).then((runs) => runs.forEach((run) => run.model.dispose()));
+  assert.equal(idleWorkers(), 2, "the warm-up sweep's workers wait for the next sweep");
+  await closeWorkers();
   const baseline = threads();
   const before = tf.memory().numTensors;
   // 1e38 overflows float32: that run diverges (not an error); a throwing onRun callback is one.
@@ -104,6 +108,7 @@ test("a failing run rejects with its label, stops the other workers and leaves n
   );
   assert.equal(tf.memory().numTensors, before, "the finished run's model was disposed with the failed sweep");
   assert.equal(threads(), baseline);
+  assert.equal(idleWorkers(), 0, "a failed sweep keeps no worker");
   const bad = checkSpec({ layers: [784, 10] }, data, "spec");
   await assert.rejects(
     trainInWorkers([checkSpec(specs[0]!, data, "spec"), { ...bad, label: "bad one", lr: -1 }], data, { workers: 2 }),
@@ -116,7 +121,11 @@ test("aborting a sweep terminates its workers before it rejects: no thread outli
   const data = await smallMnist(20000, 20);
   const big: RunSpec[] = [0, 1, 2].map((seed) => ({ layers: [784, 64, 10], seed }));
   await trainAll(big.slice(0, 2), await smallMnist(64, 20), { workers: 2 }).then((runs) => runs.forEach((run) => run.model.dispose()));
+  await closeWorkers();
   const baseline = threads();
+  // Three idle workers, one more than the aborted sweep takes: the interrupt ends that one too.
+  await trainAll(big, await smallMnist(64, 20), { workers: 3 }).then((runs) => runs.forEach((run) => run.model.dispose()));
+  assert.equal(idleWorkers(), 3);
   const before = tf.memory().numTensors;
   const stop = new AbortController();
   const started = performance.now();
@@ -134,7 +143,69 @@ test("aborting a sweep terminates its workers before it rejects: no thread outli
   );
   assert.ok(performance.now() - started < 10000, "stopped long before three runs of 1,250 steps could finish");
   assert.ok(during >= baseline + 2, `two workers ran (${during} threads during, ${baseline} before)`);
-  assert.equal(threads(), baseline);
+  assert.equal(threads(), baseline, "the sweep's workers and the idle ones ended");
+  assert.equal(idleWorkers(), 0);
   assert.equal(tf.memory().numTensors, before);
   await assert.rejects(trainAll(big, data, { signal: AbortSignal.abort(new Error("never started")) }), /never started/);
+});
+
+test("a second sweep trains on the first sweep's idle workers and gives the same bits", async () => {
+  const data = await smallMnist(2000, 100);
+  await closeWorkers();
+  const first = await trainAll(specs, data, { workers: 2 });
+  assert.equal(idleWorkers(), 2);
+  let idleDuring = -1;
+  const second = await trainAll(specs, data, { workers: 2, onProgress: (p) => { if (p.step > 0) idleDuring = Math.max(idleDuring, idleWorkers()); } });
+  assert.equal(idleDuring, 0, "both idle workers were taken: none started");
+  assert.equal(idleWorkers(), 2, "and they wait again");
+  first.forEach((run, i) => {
+    assert.ok(bits(run.losses).equals(bits(second[i]!.losses)), `${run.label}: losses bit for bit`);
+    assert.ok(bits(run.model.weights(0).kernel).equals(bits(second[i]!.model.weights(0).kernel)), `${run.label}: weights`);
+  });
+  // Another dataset object: the jobs bring their data, so the same workers train on it.
+  const other = await trainAll(specs.slice(0, 1), await smallMnist(1000, 100), { workers: 2 });
+  assert.notEqual(other[0]!.steps, first[0]!.steps);
+  assert.equal(idleWorkers(), 2, "one worker used, one left waiting");
+  [...first, ...second, ...other].forEach((run) => run.model.dispose());
+  await closeWorkers();
+});
+
+test("idle workers end after MIE_WORKER_IDLE_SECONDS, at once with 0; a bad value is named before training", async (t) => {
+  const saved = process.env.MIE_WORKER_IDLE_SECONDS;
+  t.after(() => (saved === undefined ? delete process.env.MIE_WORKER_IDLE_SECONDS : (process.env.MIE_WORKER_IDLE_SECONDS = saved)));
+  const data = await smallMnist(640, 20);
+  await closeWorkers();
+  const baseline = threads();
+  process.env.MIE_WORKER_IDLE_SECONDS = "0";
+  await trainAll(specs.slice(0, 2), data, { workers: 2 }).then((runs) => runs.forEach((run) => run.model.dispose()));
+  assert.deepEqual([idleWorkers(), threads()], [0, baseline], "0: the workers ended with their sweep");
+  process.env.MIE_WORKER_IDLE_SECONDS = "0.3";
+  await trainAll(specs.slice(0, 2), data, { workers: 2 }).then((runs) => runs.forEach((run) => run.model.dispose()));
+  assert.equal(idleWorkers(), 2);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.deepEqual([idleWorkers(), threads()], [0, baseline], "they ended after 0.3 s without a sweep");
+  process.env.MIE_WORKER_IDLE_SECONDS = "soon";
+  assert.throws(() => workerIdleSeconds(), /MIE_WORKER_IDLE_SECONDS: expected a number of seconds ≥ 0, got "soon"/);
+  await assert.rejects(trainAll(specs.slice(0, 2), data, { workers: 2 }), /MIE_WORKER_IDLE_SECONDS: expected a number of seconds ≥ 0, got "soon"/);
+  assert.equal(threads(), baseline);
+});
+
+test("idle workers never keep a script alive: it ends when its work does", async () => {
+  const script = `
+    const { trainAll } = require("./lib/sweep");
+    const { loadMnist } = require("./lib/data");
+    loadMnist({ train: { first: 640 }, test: { first: 20 } })
+      .then((data) => trainAll([{ layers: [784, 10] }, { layers: [784, 10], seed: 1 }], data, { workers: 2 }))
+      .then(() => console.log(require("./lib/pool").idleWorkers() + " idle"));`;
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MIE_WORKER_IDLE_SECONDS: "600" } });
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  const timer = setTimeout(() => child.kill(), 120_000);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  clearTimeout(timer);
+  assert.equal(code, 0, output);
+  assert.match(output, /2 idle/);
+  assert.ok(performance.now() - started < 120_000, "ended on its own, long before the 600 s idle time");
 });

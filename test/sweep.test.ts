@@ -8,6 +8,7 @@ import { runInThisContext } from "node:vm";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import type { RunSpec } from "../lib/spec";
+import { closeWorkers } from "../lib/pool";
 import { trainAll, workerCount } from "../lib/sweep";
 import { smallMnist } from "./helpers/small-mnist";
 
@@ -81,6 +82,7 @@ test("SIGINT while another listener handles it (as the tslab kernel does) stops 
   const kernel = (): void => {};
   process.on("SIGINT", kernel);
   try {
+    await closeWorkers();
     const baseline = threads();
     let sent = false;
     await assert.rejects(

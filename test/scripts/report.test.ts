@@ -47,13 +47,25 @@ test("the report command writes HTML per notebook, and a failing cell keeps old 
 
     writeFileSync(join(notebooks, "B.ipynb"), notebook('console.log("B starts")', 'throw new Error("the real reason, 7301")'));
     writeFileSync(join(notebooks, "A.ipynb"), notebook('console.log("A changed")'));
-    const failed = runReport(["--notebooks", notebooks, "--out", out], home);
+    const failed = runReport(["--notebooks", notebooks, "--out", out, "--jobs", "2"], home);
     assert.equal(failed.status, 1);
+    assert.match(failed.stdout, /^A {2}cell {2}1\/1 {2}console\.log\("A changed"\) {2}\(\d+\.\d s\)$/m, "side by side: whole lines, each naming its notebook");
+    assert.match(failed.stdout, /^B failed after \d+\.\d s; its error follows at the end$/m);
     assert.match(failed.stderr, /B\.ipynb: code cell 2 of 2 failed/);
     assert.match(failed.stderr, /throw new Error\("the real reason, 7301"\)/);
     assert.match(failed.stderr, /--- error ---\n.*the real reason, 7301/s);
     assert.match(readFileSync(join(out, "A.html"), "utf8"), /x=42/, "the previous report is intact");
     assert.deepEqual(readdirSync(out).sort(), ["A.html", "A.ipynb"], "no half-written or staging files left");
+
+    writeFileSync(join(notebooks, "A.ipynb"), notebook('throw new Error("A broke too")'));
+    const both = runReport(["--notebooks", notebooks, "--out", out, "--jobs", "1"], home);
+    assert.equal(both.status, 1);
+    assert.match(both.stderr, /A\.ipynb: code cell 1 of 1 failed.*A broke too.*B\.ipynb: code cell 2 of 2 failed.*the real reason, 7301/s, "every failure, one after another too");
+    assert.match(readFileSync(join(out, "A.html"), "utf8"), /x=42/, "the previous report is still intact");
+
+    const jobs = runReport(["--notebooks", notebooks, "--out", out, "--jobs", "0"], home);
+    assert.equal(jobs.status, 1);
+    assert.match(jobs.stderr, /--jobs: expected a positive whole number of notebooks at once, got "0"/);
 
     const unknown = runReport(["--notebooks", notebooks, "--out", out, "Nope"], home);
     assert.equal(unknown.status, 1);
