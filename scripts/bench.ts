@@ -31,126 +31,20 @@ import * as tf from "@tensorflow/tfjs";
 import { predictedClasses } from "../lib/analysis";
 import { backendForRun, describeBackend, initBackend } from "../lib/backend";
 import { loadMnist } from "../lib/data";
-import { mlp, type Init } from "../lib/model";
+import { mlp } from "../lib/model";
 import { resolveSettings } from "../lib/settings";
 import type { RunSpec } from "../lib/spec";
+import { closeWorkers } from "../lib/pool";
 import { trainAll } from "../lib/sweep";
-import { train, type TrainOptions } from "../lib/train";
+import { train } from "../lib/train";
 import { backendsJson, formatBackends, measureBackends, parseBackends, rowPasses, type BackendResult } from "./bench-backends";
 import { findTorchPython, runPytorch, type TorchResult } from "./bench-pytorch";
 import { jupyterPython, prepareBaseline, reportsRatio, sharedNotebooks, timeReports, type ReportsTiming } from "./bench-reports";
-
-/** One benchmarked configuration: what to train, and what it must achieve. */
-interface Config {
-  id: string;
-  title: string;
-  layers: number[];
-  init?: Init;
-  options: TrainOptions;
-  /** Coarse guard against gross slowdowns, seconds for one epoch (absolute, so generous: the machine is shared). */
-  targetSeconds?: number;
-  /** Target for ours / PyTorch CPU (2 threads), measured in the same command with --pytorch. */
-  maxPytorchRatio?: number;
-  /** A science check on the result, from ../shared/reference/pytorch-reference.md. */
-  check?: { expect: string; pass: (result: ChildResult) => boolean };
-}
-
-/** What a child process measures and reports. */
-interface ChildResult {
-  id: string;
-  backend: string;
-  loadSeconds: number;
-  trainSeconds: number;
-  samplesPerSecond: number;
-  accuracy: number;
-  finalLoss: number;
-  /** How many different classes the model predicts on the test set. */
-  predictedClasses: number;
-  peakRssMb: number;
-  /** With --profile: seconds spent in each backend kernel (including evaluation), largest first. */
-  kernels?: { name: string; seconds: number; calls: number }[];
-}
-
-/** What the sweep child measures: the same four runs one at a time and on the pool. */
-interface SweepResult {
-  runs: number;
-  workers: number;
-  serialSeconds: number;
-  poolSeconds: number;
-  /** Every run's losses and accuracy equal between the two. */
-  identical: boolean;
-  accuracies: number[];
-  peakRssMb: number;
-}
-
-const RSS_TARGET_MB = 500;
-const SWEEP_TARGET_RATIO = 0.6;
-const SWEEP_RSS_TARGET_MB = 700;
-const REPORTS_TARGET_RATIO = 0.5;
-const RESULT_PREFIX = "BENCH_RESULT ";
-
-/**
- * `pass` for an accuracy at least PyTorch's worst of ten seeds (pytorch-reference.md). Only the lower end is
- * enforced: our seed draws other weights than PyTorch's, and a result above the range is not a bug.
- */
-function inRange(min: number, max: number, note = ""): Config["check"] {
-  return { expect: `≥ ${min}% (PyTorch, ten seeds: ${min}–${max}%${note})`, pass: (r) => r.accuracy >= min };
-}
-
-/** `pass` for the MoreLayer notebook's goal; `reference` says why the setting should clear it. */
-function over95(reference: string): Config["check"] {
-  return { expect: `> 95% (${reference})`, pass: (r) => r.accuracy > 95 };
-}
-
-const SPEED: Config[] = [
-  {
-    id: "784-10-b16", title: "784-10, SGD 0.001, batch 16", layers: [784, 10], options: { optimizer: "sgd", lr: 0.001, batchSize: 16 },
-    targetSeconds: 2.5, maxPytorchRatio: 1.5, check: inRange(83.38, 84.19),
-  },
-  {
-    id: "784-10-b1", title: "784-10, SGD 0.001, batch 1", layers: [784, 10], options: { optimizer: "sgd", lr: 0.001, batchSize: 1 },
-    targetSeconds: 25, maxPytorchRatio: 1.5, check: inRange(90.12, 90.33),
-  },
-  {
-    id: "784-500-10", title: "784-500-10, SGD 0.5, batch 16", layers: [784, 500, 10], options: { optimizer: "sgd", lr: 0.5, batchSize: 16 },
-    targetSeconds: 11, maxPytorchRatio: 1.5, check: inRange(93.32, 96.12, "; 2 of 10 under 95%: not a 95% setting"),
-  },
-  {
-    id: "784-500-500-10-sgd", title: "784-500-500-10, SGD 0.1, batch 16", layers: [784, 500, 500, 10], options: { optimizer: "sgd", lr: 0.1, batchSize: 16 },
-    targetSeconds: 16, maxPytorchRatio: 1.5, check: over95("PyTorch, ten seeds: 95.76–96.18%"),
-  },
-  {
-    id: "784-500-500-10-adam", title: "784-500-500-10, Adam 0.001, batch 64", layers: [784, 500, 500, 10], options: { optimizer: "adam", lr: 0.001, batchSize: 64 },
-    targetSeconds: 14, maxPytorchRatio: 2.0, check: inRange(94.82, 95.86, "; 3 of 10 under 95%"),
-  },
-];
-
-const CHECKS: Config[] = [
-  {
-    id: "adam-784-10", title: "784-10, Adam 0.001, batch 16", layers: [784, 10], options: { optimizer: "adam", lr: 0.001, batchSize: 16 },
-    check: inRange(91.06, 91.29),
-  },
-  {
-    id: "zeros-784-10", title: "784-10, zero init, SGD 0.001, batch 16", layers: [784, 10], init: "zeros", options: { optimizer: "sgd", lr: 0.001, batchSize: 16 },
-    check: { expect: "≈ 84.07% (PyTorch, every seed)", pass: (r) => Math.abs(r.accuracy - 84.07) < 0.05 },
-  },
-  {
-    id: "zeros-784-500-10", title: "784-500-10, zero init, SGD 0.5, batch 16", layers: [784, 500, 10], init: "zeros", options: { optimizer: "sgd", lr: 0.5, batchSize: 16 },
-    check: { expect: "one predicted class, accuracy ≈ 9.58% (PyTorch: always \"6\")", pass: (r) => r.predictedClasses === 1 && Math.abs(r.accuracy - 9.58) < 0.01 },
-  },
-  // The MoreLayer notebook's settings for its 95% goal (784-500-500-10 ones are speed rows, checked there too).
-  {
-    id: "95-784-500-10-sgd", title: "784-500-10, SGD 0.1, batch 16", layers: [784, 500, 10], options: { optimizer: "sgd", lr: 0.1, batchSize: 16 },
-    check: over95("the MoreLayer notebook's goal; no PyTorch re-run in docs/pytorch-reference.md"),
-  },
-  {
-    id: "95-784-500-10-adam", title: "784-500-10, Adam 0.001, batch 64", layers: [784, 500, 10], options: { optimizer: "adam", lr: 0.001, batchSize: 64 },
-    check: over95("the MoreLayer notebook's goal; no PyTorch re-run in docs/pytorch-reference.md"),
-  },
-];
-
-/** The sweep row: four 784-500-10 runs that differ only in the model seed. */
-const SWEEP = { title: "sweep: 4 × 784-500-10, SGD 0.5, batch 16, seeds 0–3", layers: [784, 500, 10], seeds: [0, 1, 2, 3], options: { optimizer: "sgd", lr: 0.5, batchSize: 16 } as const };
+import {
+  CHECKS, REPORTS_TARGET_RATIO, RESULT_PREFIX, RSS_TARGET_MB, SPEED, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO,
+  type ChildResult, type Config, type SweepResult,
+} from "./bench-config";
+import { printTables, table, type CheckRow, type SpeedRow } from "./bench-tables";
 
 function refuseReducedData(): void {
   const set = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key] !== undefined);
@@ -188,7 +82,8 @@ function sweepSpecs(): RunSpec[] {
   return SWEEP.seeds.map((seed) => ({ layers: SWEEP.layers, seed, ...SWEEP.options, label: `seed ${seed}` }));
 }
 
-/** One at a time, then the pool, `repeat` times interleaved; the fastest of each is kept. */
+/** One at a time, then the pool with fresh workers, then again on those workers; `repeat` times interleaved,
+ *  the fastest of each kept. */
 async function sweepChild(repeat: number): Promise<void> {
   await initBackend();
   const data = await loadMnist();
@@ -200,20 +95,26 @@ async function sweepChild(repeat: number): Promise<void> {
   };
   let serialSeconds = Infinity;
   let poolSeconds = Infinity;
+  let warmPoolSeconds = Infinity;
   let identical = true;
   let accuracies: number[] = [];
   for (let r = 0; r < repeat; r++) {
     const serial = await timed(1);
+    await closeWorkers();
     const pool = await timed(workers);
+    const warm = await timed(workers);
     serialSeconds = Math.min(serialSeconds, serial.seconds);
     poolSeconds = Math.min(poolSeconds, pool.seconds);
-    identical &&= serial.runs.every((run, k) => run.accuracy === pool.runs[k]!.accuracy &&
-      run.losses.length === pool.runs[k]!.losses.length && run.losses.every((loss, s) => Object.is(loss, pool.runs[k]!.losses[s])));
+    warmPoolSeconds = Math.min(warmPoolSeconds, warm.seconds);
+    identical &&= [pool, warm].every(({ runs }) => serial.runs.every((run, k) => run.accuracy === runs[k]!.accuracy &&
+      run.losses.length === runs[k]!.losses.length && run.losses.every((loss, s) => Object.is(loss, runs[k]!.losses[s]))));
     accuracies = pool.runs.map((run) => run.accuracy);
-    [...serial.runs, ...pool.runs].forEach((run) => run.model.dispose());
+    [...serial.runs, ...pool.runs, ...warm.runs].forEach((run) => run.model.dispose());
   }
+  await closeWorkers();
   const result: SweepResult = {
-    runs: SWEEP.seeds.length, workers, serialSeconds, poolSeconds, identical, accuracies, peakRssMb: process.resourceUsage().maxRSS / 1024,
+    runs: SWEEP.seeds.length, workers, serialSeconds, poolSeconds, warmPoolSeconds, identical, accuracies,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
   console.log(RESULT_PREFIX + JSON.stringify(result));
 }
@@ -280,14 +181,6 @@ function measurePytorch(configs: Config[], repeat: number, threads: number[], lo
   return { results, python, version, threads };
 }
 
-/** A plain-text table; the first `textColumns` columns are left-aligned, numbers right-aligned. */
-function table(header: string[], rows: string[][], textColumns: number): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i < textColumns || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
 interface Args {
   profile: boolean;
   json: boolean;
@@ -349,7 +242,7 @@ async function main(): Promise<void> {
   const speed = args.speed ? measure(SPEED, args.repeat, args.profile, log) : [];
   const torch = args.pytorch && speed.length > 0 ? measurePytorch(SPEED, args.repeat, args.pytorchThreads, log) : null;
   const sweep = args.sweep ? runChild<SweepResult>("sweep", SWEEP.title, false, args.repeat) : null;
-  if (sweep) log(`  done: ${SWEEP.title} (${sweep.serialSeconds.toFixed(1)} s one at a time, ${sweep.poolSeconds.toFixed(1)} s on ${sweep.workers} workers)`);
+  if (sweep) log(`  done: ${SWEEP.title} (${sweep.serialSeconds.toFixed(1)} s one at a time, ${sweep.poolSeconds.toFixed(1)} s on ${sweep.workers} new workers, ${sweep.warmPoolSeconds.toFixed(1)} s on them again)`);
   const checkConfigs = args.checks ? [...CHECKS, ...(args.speed ? [] : SPEED.filter((c) => c.check))] : [];
   const checks = measure(checkConfigs, 1, false, log);
   const reports = args.reports ? measureReports(args.reportsBaseline, log) : null;
@@ -413,70 +306,6 @@ function measureReports(baselineRev: string | null, log: (line: string) => void)
   const current = timeReports(ours, "this tree", python, names);
   log(`  done: reports of this tree (${current.totalSeconds.toFixed(1)} s)`);
   return { baseline, current };
-}
-
-type SpeedRow = { config: Config; result: ChildResult; pytorch: TorchResult | null; ratio: number | null; pass: boolean };
-type CheckRow = { config: Config; result: ChildResult; pass: boolean };
-
-function printTables(
-  speedRows: SpeedRow[], sweep: SweepResult | null, sweepRatio: number | null, sweepPass: boolean, checkRows: CheckRow[],
-  reports: { baseline: ReportsTiming | null; current: ReportsTiming } | null, reportsRatio: number | null, reportsPass: boolean,
-  torch: { python: string; version: string; threads: number[] } | null,
-): void {
-  if (speedRows.length > 0) {
-    const versus = torch ? `; ratio = ours / PyTorch ${torch.version} CPU, ${torch.threads.length > 1 ? `the faster of ${torch.threads.join(" and ")} threads` : `${torch.threads[0]} thread(s)`}, same command` : "; --pytorch adds the PyTorch ratio";
-    console.log(`\nSpeed (targets: ratio as listed, train seconds ≤ a coarse guard, peak RSS < ${RSS_TARGET_MB} MB${versus})`);
-    console.log(table(
-      ["configuration", "backend", "train s", "PyTorch s", "threads", "ratio", "target", "guard s", "samples/s", "test acc %", "PyTorch acc %", "peak RSS MB", "load s", ""],
-      speedRows.map(({ config, result: r, pytorch, ratio, pass }) => [
-        config.title, r.backend, r.trainSeconds.toFixed(2), pytorch ? pytorch.trainSeconds.toFixed(2) : "–", pytorch ? String(pytorch.threads) : "–", ratio === null ? "–" : ratio.toFixed(2),
-        `≤ ${config.maxPytorchRatio!.toFixed(1)}`, `≤ ${config.targetSeconds}`, Math.round(r.samplesPerSecond).toLocaleString("en-US"),
-        r.accuracy.toFixed(2), pytorch ? pytorch.accuracy.toFixed(2) : "–", r.peakRssMb.toFixed(0), r.loadSeconds.toFixed(2), pass ? "pass" : "FAIL",
-      ]),
-      2,
-    ));
-  }
-  if (sweep) {
-    console.log(`\nSweep (targets: pool / one at a time ≤ ${SWEEP_TARGET_RATIO}, results identical, peak RSS < ${SWEEP_RSS_TARGET_MB} MB)`);
-    console.log(table(
-      ["configuration", "one at a time s", `${sweep.workers} workers s`, "ratio", "identical", "test acc %", "peak RSS MB", ""],
-      [[SWEEP.title, sweep.serialSeconds.toFixed(1), sweep.poolSeconds.toFixed(1), sweepRatio!.toFixed(2), sweep.identical ? "yes" : "NO",
-        sweep.accuracies.map((a) => a.toFixed(2)).join(" "), sweep.peakRssMb.toFixed(0), sweepPass ? "pass" : "FAIL"]],
-      1,
-    ));
-  }
-  if (checkRows.length > 0) {
-    console.log("\nScience checks (full data, one epoch, seed 0)");
-    console.log(table(
-      ["configuration", "expected", "test acc %", "classes predicted", "final loss", "train s", ""],
-      checkRows.map(({ config, result: r, pass }) => [
-        config.title, config.check!.expect, r.accuracy.toFixed(2), String(r.predictedClasses), r.finalLoss.toFixed(3), r.trainSeconds.toFixed(2), pass ? "pass" : "FAIL",
-      ]),
-      2,
-    ));
-  }
-  if (reports) {
-    const target = reports.baseline ? `this tree / ${reports.baseline.source} ≤ ${REPORTS_TARGET_RATIO}, wall time, same command` : "--reports-baseline REV adds the ratio";
-    console.log(`\nReports: npm run reports, seconds (target: ${target}; a notebook's own seconds overlap when notebooks run side by side)`);
-    const cell = (timing: ReportsTiming | null, name: string) => timing?.notebooks.find((n) => n.name === name)?.seconds.toFixed(1) ?? "–";
-    console.log(table(
-      ["notebook", reports.baseline?.source ?? "baseline", "this tree", "ratio"],
-      [...reports.current.notebooks.map(({ name }) => [name, cell(reports.baseline, name), cell(reports.current, name), ""]),
-        ["total (wall time)", reports.baseline?.totalSeconds.toFixed(1) ?? "–", reports.current.totalSeconds.toFixed(1),
-          reportsRatio === null ? "–" : `${reportsRatio.toFixed(2)} ${reportsPass ? "pass" : "FAIL"}`]],
-      1,
-    ));
-  }
-  for (const { config, result } of speedRows) {
-    if (!result.kernels) continue;
-    const total = result.kernels.reduce((sum, k) => sum + k.seconds, 0);
-    console.log(`\nWhere the time goes: ${config.title} (train ${result.trainSeconds.toFixed(2)} s; kernels ${total.toFixed(2)} s incl. evaluation, the rest is JavaScript)`);
-    console.log(table(
-      ["kernel", "seconds", "calls", "µs/call"],
-      result.kernels.slice(0, 10).map((k) => [k.name, k.seconds.toFixed(2), String(k.calls), ((1e6 * k.seconds) / k.calls).toFixed(1)]),
-      1,
-    ));
-  }
 }
 
 main().catch((error: unknown) => {

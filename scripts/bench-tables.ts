@@ -1,0 +1,91 @@
+/**
+ * The bench's plain-text tables: speed, sweep, science checks, reports and (with --profile) where the time goes.
+ */
+import type { TorchResult } from "./bench-pytorch";
+import type { ReportsTiming } from "./bench-reports";
+import {
+  REPORTS_TARGET_RATIO, RSS_TARGET_MB, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO, type ChildResult, type Config, type SweepResult,
+} from "./bench-config";
+
+/**
+ * A plain-text table; the first `textColumns` columns are left-aligned, numbers right-aligned.
+ * @example console.log(table(["name", "s"], [["a", "1.0"]], 1));
+ */
+export function table(header: string[], rows: string[][], textColumns: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < textColumns || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** A speed row: our result, PyTorch's when measured, and the verdict. */
+export type SpeedRow = { config: Config; result: ChildResult; pytorch: TorchResult | null; ratio: number | null; pass: boolean };
+/** A science-check row and its verdict. */
+export type CheckRow = { config: Config; result: ChildResult; pass: boolean };
+
+/**
+ * Print every measured section's table, with each row's verdict; sections not measured are left out.
+ * @example printTables(speedRows, null, null, true, [], null, null, true, null);
+ */
+export function printTables(
+  speedRows: SpeedRow[], sweep: SweepResult | null, sweepRatio: number | null, sweepPass: boolean, checkRows: CheckRow[],
+  reports: { baseline: ReportsTiming | null; current: ReportsTiming } | null, reportsRatio: number | null, reportsPass: boolean,
+  torch: { python: string; version: string; threads: number[] } | null,
+): void {
+  if (speedRows.length > 0) {
+    const versus = torch ? `; ratio = ours / PyTorch ${torch.version} CPU, ${torch.threads.length > 1 ? `the faster of ${torch.threads.join(" and ")} threads` : `${torch.threads[0]} thread(s)`}, same command` : "; --pytorch adds the PyTorch ratio";
+    console.log(`\nSpeed (targets: ratio as listed, train seconds ≤ a coarse guard, peak RSS < ${RSS_TARGET_MB} MB${versus})`);
+    console.log(table(
+      ["configuration", "backend", "train s", "PyTorch s", "threads", "ratio", "target", "guard s", "samples/s", "test acc %", "PyTorch acc %", "peak RSS MB", "load s", ""],
+      speedRows.map(({ config, result: r, pytorch, ratio, pass }) => [
+        config.title, r.backend, r.trainSeconds.toFixed(2), pytorch ? pytorch.trainSeconds.toFixed(2) : "–", pytorch ? String(pytorch.threads) : "–", ratio === null ? "–" : ratio.toFixed(2),
+        `≤ ${config.maxPytorchRatio!.toFixed(1)}`, `≤ ${config.targetSeconds}`, Math.round(r.samplesPerSecond).toLocaleString("en-US"),
+        r.accuracy.toFixed(2), pytorch ? pytorch.accuracy.toFixed(2) : "–", r.peakRssMb.toFixed(0), r.loadSeconds.toFixed(2), pass ? "pass" : "FAIL",
+      ]),
+      2,
+    ));
+  }
+  if (sweep) {
+    console.log(`\nSweep (targets: pool with new workers / one at a time ≤ ${SWEEP_TARGET_RATIO}, results identical, peak RSS < ${SWEEP_RSS_TARGET_MB} MB;` +
+      " workers kept from that sweep: shown)");
+    console.log(table(
+      ["configuration", "one at a time s", `${sweep.workers} new workers s`, "ratio", "kept workers s", "ratio", "identical", "test acc %", "peak RSS MB", ""],
+      [[SWEEP.title, sweep.serialSeconds.toFixed(1), sweep.poolSeconds.toFixed(1), sweepRatio!.toFixed(2), sweep.warmPoolSeconds.toFixed(1),
+        (sweep.warmPoolSeconds / sweep.serialSeconds).toFixed(2), sweep.identical ? "yes" : "NO",
+        sweep.accuracies.map((a) => a.toFixed(2)).join(" "), sweep.peakRssMb.toFixed(0), sweepPass ? "pass" : "FAIL"]],
+      1,
+    ));
+  }
+  if (checkRows.length > 0) {
+    console.log("\nScience checks (full data, one epoch, seed 0)");
+    console.log(table(
+      ["configuration", "expected", "test acc %", "classes predicted", "final loss", "train s", ""],
+      checkRows.map(({ config, result: r, pass }) => [
+        config.title, config.check!.expect, r.accuracy.toFixed(2), String(r.predictedClasses), r.finalLoss.toFixed(3), r.trainSeconds.toFixed(2), pass ? "pass" : "FAIL",
+      ]),
+      2,
+    ));
+  }
+  if (reports) {
+    const target = reports.baseline ? `this tree / ${reports.baseline.source} ≤ ${REPORTS_TARGET_RATIO}, wall time, same command` : "--reports-baseline REV adds the ratio";
+    console.log(`\nReports: npm run reports, seconds (target: ${target}; a notebook's own seconds overlap when notebooks run side by side)`);
+    const cell = (timing: ReportsTiming | null, name: string) => timing?.notebooks.find((n) => n.name === name)?.seconds.toFixed(1) ?? "–";
+    console.log(table(
+      ["notebook", reports.baseline?.source ?? "baseline", "this tree", "ratio"],
+      [...reports.current.notebooks.map(({ name }) => [name, cell(reports.baseline, name), cell(reports.current, name), ""]),
+        ["total (wall time)", reports.baseline?.totalSeconds.toFixed(1) ?? "–", reports.current.totalSeconds.toFixed(1),
+          reportsRatio === null ? "–" : `${reportsRatio.toFixed(2)} ${reportsPass ? "pass" : "FAIL"}`]],
+      1,
+    ));
+  }
+  for (const { config, result } of speedRows) {
+    if (!result.kernels) continue;
+    const total = result.kernels.reduce((sum, k) => sum + k.seconds, 0);
+    console.log(`\nWhere the time goes: ${config.title} (train ${result.trainSeconds.toFixed(2)} s; kernels ${total.toFixed(2)} s incl. evaluation, the rest is JavaScript)`);
+    console.log(table(
+      ["kernel", "seconds", "calls", "µs/call"],
+      result.kernels.slice(0, 10).map((k) => [k.name, k.seconds.toFixed(2), String(k.calls), ((1e6 * k.seconds) / k.calls).toFixed(1)]),
+      1,
+    ));
+  }
+}
