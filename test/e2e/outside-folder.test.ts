@@ -2,7 +2,8 @@
  * The library in a user's own folder outside this project, installed the way README says: `npm pack -w lib`, then
  * `npm install <tarball>` in a fresh folder under the system temp folder. A notebook there (a copy of
  * outside/my-notebook.ipynb) imports it by name with the project's tslab kernel, trains on reduced MNIST, saves and
- * reloads a model and a results file, and draws charts; the report opens offline in Chromium.
+ * reloads a model and a results file, draws charts and trains a sweep on the worker pool; the report opens offline
+ * in Chromium.
  * The project's kernel hands over to the tslab installed beside the notebook (tslab looks for one from the kernel's
  * folder up), the same copy the library displays through: that is why tslab is one of the library's dependencies.
  */
@@ -82,6 +83,8 @@ describe("the library installed in a folder outside the project", () => {
     assert.ok(accuracy >= ACCURACY_FLOOR, `test accuracy ${accuracy}% is under ${ACCURACY_FLOOR}%`);
     assert.match(stdout, /RELOADED 784-32-10: largest logit difference 0, 500 of 500 classes equal/);
     assert.match(stdout, new RegExp(`LOADED RUN "784-32-10 sgd lr 0.1 batch 32 seed 1" ${accuracy.toFixed(2)}% over 63 steps`));
+    // The worker pool from the installed copy (its dist/worker.js): the same numbers as the kernel's own thread.
+    assert.match(stdout, new RegExp(`SWEEP of 2 runs on 2 workers: seed 1 equals the run above \\(${accuracy.toFixed(2)}, \\d+\\.\\d\\d%\\)`));
   });
 
   test("the model the notebook saved loads here and scores what the notebook printed", async () => {
