@@ -6,6 +6,7 @@
  * bundle output was cleared. Where nothing can load it, the chart's box says what to do.
  */
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { relative } from "node:path";
 import type { Figure } from "./figures";
 
@@ -36,18 +37,25 @@ export function plotlyBundleHtml(source: string = readFileSync(plotlyBundlePath(
   );
 }
 
-/** Where the kernel finds the bundle: absolute, and relative to its working folder (the notebook's folder). */
+/**
+ * Where the kernel finds the bundle: its path as Jupyter writes the server's root (a path under the home folder
+ * starts with "~", as jupyter_server abbreviates it), and relative to the kernel's working folder (the notebook's
+ * folder).
+ */
 export interface BundleLocation {
   path: string;
   fromCwd: string;
 }
 
 /**
- * The bundle's location as this kernel sees it.
- * @example bundleLocation(); // { path: "/home/me/mie/node_modules/plotly.js-…/plotly-cartesian.min.js", fromCwd: "../node_modules/…" }
+ * The bundle's location as this kernel sees it. Under the home folder the path starts with "~": that is how
+ * JupyterLab's page names a server root there, and it keeps the user's home path out of saved notebooks and reports.
+ * @example bundleLocation(); // { path: "~/mie/node_modules/plotly.js-…/plotly-cartesian.min.js", fromCwd: "../node_modules/…" }
  */
-export function bundleLocation(path = plotlyBundlePath(), cwd = process.cwd()): BundleLocation {
-  return { path, fromCwd: relative(cwd, path).split("\\").join("/") };
+export function bundleLocation(path = plotlyBundlePath(), cwd = process.cwd(), home = homedir()): BundleLocation {
+  const homeFolder = home.replace(/\/+$/, "");
+  const underHome = homeFolder !== "" && path.startsWith(`${homeFolder}/`);
+  return { path: underHome ? `~${path.slice(homeFolder.length)}` : path, fromCwd: relative(cwd, path).split("\\").join("/") };
 }
 
 /** Shown by a chart's box until its script replaces it: seen only where scripts do not run. */
@@ -55,8 +63,8 @@ export const UNTRUSTED_NOTE = "Chart not drawn: its script did not run. Trust th
 
 /**
  * Runs in the page: resolves once `window.Plotly` exists, loading the bundle from the Jupyter server if needed
- * (one shared promise per page). JupyterLab's page config names the server root, so an absolute bundle path
- * under it maps to `{baseUrl}files/…`; Notebook 7 (`{baseUrl}notebooks/PATH`) and the classic notebook (body
+ * (one shared promise per page). JupyterLab's page config names the server root ("~/…" under the home folder,
+ * like the bundle's path), so a bundle path under it maps to `{baseUrl}files/…`; Notebook 7 (`{baseUrl}notebooks/PATH`) and the classic notebook (body
  * attributes) give the notebook's folder, the kernel's working folder. Rejects with a one-line message.
  */
 const LOADER = `function (bundle) {
@@ -73,6 +81,9 @@ const LOADER = `function (bundle) {
   if (config.baseUrl && typeof config.serverRoot === "string") {
     var root = config.serverRoot.replace(/\\/+$/, "");
     if (bundle.path.indexOf(root + "/") === 0) url = config.baseUrl + "files/" + encode(bundle.path.slice(root.length + 1));
+    // A root written out in full while the bundle's path starts with "~": Jupyter does not abbreviate a root that is
+    // the home folder itself, so try that (a wrong guess ends in a 404, which the box reports).
+    else if (bundle.path.indexOf("~/") === 0 && root.charAt(0) === "/") url = config.baseUrl + "files/" + encode(bundle.path.slice(2));
     else outside = root;
   } else if (config.baseUrl && location.pathname.indexOf(config.baseUrl + "notebooks/") === 0) {
     var notebook = decodeURIComponent(location.pathname.slice((config.baseUrl + "notebooks/").length));

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { createContext, runInContext } from "node:vm";
-import { UNTRUSTED_NOTE, type BundleLocation } from "../lib/chart-html";
+import { bundleLocation, UNTRUSTED_NOTE, type BundleLocation } from "../lib/chart-html";
 import { lossFigure } from "../lib/figures";
 import type { LayerWeights } from "../lib/model";
 import type { Progress } from "../lib/settings";
@@ -367,6 +367,24 @@ describe("figureHtml in the page: loads Plotly itself where the page never recei
     await page.settle();
     assert.equal(box.drawn, undefined);
     assert.match(box.textContent, /^Chart not drawn: loading Plotly from .* gave HTTP 404: restart the kernel and run all cells/);
+  });
+
+  test("under the home folder: the bundle's path starts with ~, as JupyterLab writes the server root there", async () => {
+    assert.deepEqual(bundleLocation("/home/me/p/node_modules/plotly/plotly.min.js", "/home/me/p/notebooks", "/home/me/"),
+      { path: "~/p/node_modules/plotly/plotly.min.js", fromCwd: "../node_modules/plotly/plotly.min.js" });
+    assert.equal(bundleLocation("/home/meow/p/x.js", "/", "/home/me").path, "/home/meow/p/x.js", "a sibling folder is not home");
+    assert.equal(bundleLocation("/srv/p/x.js", "/", "/home/me").path, "/srv/p/x.js");
+    assert.equal(bundleLocation("/p/x.js", "/", "/").path, "/p/x.js", "HOME=/ abbreviates nothing (nor does Jupyter)");
+    const underHome: BundleLocation = { path: "~/p/node_modules/plotly/plotly.min.js", fromCwd: "../node_modules/plotly/plotly.min.js" };
+    const page = chartPage({ config: { baseUrl: "/", serverRoot: "~/p" } });
+    page.render(figureHtml(lossFigure(run), "c1", underHome));
+    await page.settle();
+    assert.deepEqual(page.fetched, ["http://127.0.0.1:8888/files/node_modules/plotly/plotly.min.js"]);
+    // Jupyter writes a root that is the home folder itself in full: the bundle is then under it.
+    const homeRoot = chartPage({ config: { baseUrl: "/", serverRoot: "/home/me" } });
+    homeRoot.render(figureHtml(lossFigure(run), "c1", underHome));
+    await homeRoot.settle();
+    assert.deepEqual(homeRoot.fetched, ["http://127.0.0.1:8888/files/p/node_modules/plotly/plotly.min.js"]);
   });
 
   test("a bundle outside the server's root is not requested; the box says so", async () => {
