@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { executeNotebook, NotebookError, ROOT, type NotebookEvent } from "./jupyter";
+import { executeNotebook, ROOT, type NotebookEvent } from "./jupyter";
 import { projectPython } from "./python-env";
 
 interface Args {
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const jobs = Math.min(args.jobs, notebooks.length);
   const log = progressLog(notebooks, jobs);
   const timings = new Map<string, string>();
-  const failures: unknown[] = [];
+  const failures = new Map<string, unknown>();
   try {
     await inParallel(notebooks, jobs, async (notebook) => {
       const name = basename(notebook, ".ipynb");
@@ -93,11 +93,13 @@ async function main(): Promise<void> {
         });
         timings.set(name, seconds(notebookStarted));
       } catch (error) {
-        failures.push(error);
+        failures.set(name, error);
         console.log(`\n${name} failed after ${seconds(notebookStarted)}; its error follows at the end`);
       }
     });
-    if (failures.length > 0) throw new ReportsFailed(failures);
+    if (failures.size > 0) {
+      throw new ReportsFailed(notebooks.map((notebook) => failures.get(basename(notebook, ".ipynb"))).filter((error) => error !== undefined));
+    }
     for (const notebook of notebooks) {
       const name = basename(notebook, ".ipynb");
       // Same filesystem, so each rename replaces the old report in one step.
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
   console.log(`Time: ${times.join(", ")}; total ${seconds(started)}${jobs > 1 ? ` (${jobs} notebooks at once)` : ""}`);
 }
 
-/** Every notebook that failed, each with its own error. */
+/** Every notebook that failed, each with its own error, in notebook order. */
 class ReportsFailed extends Error {
   constructor(readonly failures: unknown[]) {
     super(failures.map((error) => (error as Error).message).join("\n\n"));
@@ -158,7 +160,7 @@ function progressLog(notebooks: readonly string[], jobs: number): { start: (name
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof NotebookError || error instanceof ReportsFailed ? `\n${error.message}` : `\n${(error as Error).message}`);
+  console.error(`\n${error instanceof Error ? error.message : String(error)}`);
   console.error("\nNo report was written; earlier reports (if any) are left as they were.");
   process.exit(1);
 });
