@@ -64,8 +64,9 @@ export const UNTRUSTED_NOTE = "Chart not drawn: its script did not run. Trust th
 /**
  * Runs in the page: resolves once `window.Plotly` exists, loading the bundle from the Jupyter server if needed
  * (one shared promise per page). JupyterLab's page config names the server root ("~/…" under the home folder,
- * like the bundle's path), so a bundle path under it maps to `{baseUrl}files/…`; Notebook 7 (`{baseUrl}notebooks/PATH`) and the classic notebook (body
- * attributes) give the notebook's folder, the kernel's working folder. Rejects with a one-line message.
+ * like the bundle's path), so a bundle path under it maps to `{baseUrl}files/…`; Notebook 7
+ * (`{baseUrl}notebooks/PATH`) and the classic notebook (body attributes) give the notebook's folder, the kernel's
+ * working folder. Rejects with a one-line message.
  */
 const LOADER = `function (bundle) {
   if (window.Plotly) return Promise.resolve();

@@ -139,7 +139,10 @@ export async function executeNotebook(notebook: string, options: ExecuteOptions)
   });
   const code = await new Promise<number | null>((done) => child.on("close", done));
   if (failure?.event === "error") {
-    throw new NotebookError(path, failure.number, failure.of, failure.source, failure.stderr || failure.message);
+    // A kernel that died (a crash, the OOM killer) sends no error text: what it printed before dying went to the
+    // executor's stderr, which is then the only clue.
+    const died = failure.kind === "DeadKernelError" && stderr.trim() ? `\n--- the kernel's last output (stderr) ---\n${stderr.trim().slice(-4000)}` : "";
+    throw new NotebookError(path, failure.number, failure.of, failure.source, (failure.stderr || failure.message) + died);
   }
   if (code !== 0) {
     throw new Error(`${path}: the notebook executor exited with ${code}\n${stderr.trim()}`);

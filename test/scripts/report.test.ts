@@ -75,3 +75,18 @@ test("the report command writes HTML per notebook, and a failing cell keeps old 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a kernel that dies is reported with what it printed last, which Jupyter itself does not pass on", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mie-report-died-"));
+  const home = join(dir, "home");
+  try {
+    mkdirSync(home);
+    mkdirSync(join(dir, "notebooks"));
+    writeFileSync(join(dir, "notebooks", "K.ipynb"), notebook(`require("fs").writeSync(2, "native note 4711\\n"); process.kill(process.pid, "SIGKILL");`));
+    const died = runReport(["--notebooks", join(dir, "notebooks"), "--out", join(dir, "reports")], home);
+    assert.equal(died.status, 1);
+    assert.match(died.stderr, /K\.ipynb: code cell 1 of 1 failed\n[\s\S]*--- error ---\nKernel died\n--- the kernel's last output \(stderr\) ---\n[\s\S]*native note 4711/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
