@@ -5,29 +5,29 @@
  * "What lib offers, by module" lists exactly these names; test/api.test.ts keeps the two in step and type-checks
  * every export's `@example`.
  */
-export { initBackend, describeBackend, type BackendName } from "./backend";
-export { parseIdx } from "./idx";
-export { loadMnist, loadIdx, subset, labelCounts, type Dataset, type Split } from "./data";
-export { REFERENCE, referenceRows } from "./reference";
-export { movingAverage, accuracy, confusionMatrix, perClassAccuracy } from "./metrics";
-export { INITS, Model, mlp, modelFromWeights, type Init, type LayerWeights } from "./model";
-export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./optimizers";
-export { train, evaluate, type Run } from "./train";
-export { saveModel, loadModel } from "./model-io";
-export { saveRuns, loadRuns, type LoadedRun } from "./runs-io";
-export { SavedFileError } from "./saved-files";
-export type { TrainOptions, Progress, LrDecay } from "./settings";
-export type { Evaluation, EvalOn } from "./evaluations";
-export type { RunSpec } from "./spec";
-export { trainAll } from "./sweep";
-export { closeWorkers } from "./pool";
-export { compare, combinations } from "./compare";
+export { initBackend, describeBackend, type BackendName } from "./train/backend";
+export { parseIdx } from "./data/idx";
+export { loadMnist, loadIdx, subset, labelCounts, type Dataset, type Split } from "./data/data";
+export { REFERENCE, referenceRows } from "./results/reference";
+export { movingAverage, accuracy, confusionMatrix, perClassAccuracy } from "./math/metrics";
+export { INITS, Model, mlp, modelFromWeights, type Init, type LayerWeights } from "./model/model";
+export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./model/optimizers";
+export { train, evaluate, type Run } from "./train/train";
+export { saveModel, loadModel } from "./saved/model-io";
+export { saveRuns, loadRuns, type LoadedRun } from "./saved/runs-io";
+export { SavedFileError } from "./saved/saved-files";
+export type { TrainOptions, Progress, LrDecay } from "./train/settings";
+export type { Evaluation, EvalOn } from "./train/evaluations";
+export type { RunSpec } from "./runs/spec";
+export { trainAll } from "./runs/sweep";
+export { closeWorkers } from "./runs/pool";
+export { compare, combinations } from "./runs/compare";
 export {
   misclassified, predictionCounts, predictedClasses, largestWeight, initialWeights, weightChange, bestRun, seedSpread,
   accuracyPeak,
-} from "./analysis";
+} from "./results/analysis";
 export {
   lossFigure, resultsTable, referenceTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,
   CLASS_COLORSCALES, UNIT_COLORSCALE, type Figure,
 } from "./figures";
-export { show } from "./show";
+export { show } from "./show/show";

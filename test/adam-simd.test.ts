@@ -1,9 +1,9 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { adamKernel } from "../lib/adam-simd";
-import { initBackend } from "../lib/backend";
-import { seededRandom } from "../lib/random";
+import { adamKernel } from "../lib/model/adam-simd";
+import { initBackend } from "../lib/train/backend";
+import { seededRandom } from "../lib/math/random";
 
 before(async () => {
   await initBackend("wasm");

@@ -127,7 +127,7 @@ test("README's module table lists exactly the public exports, each under its mod
   assert.ok(rows.length > 5, "README.md: the module table has too few rows");
   const listed = new Map<string, string[]>();
   for (const row of rows) {
-    const [modules, names] = row.split("|").slice(1, 3).map((cell) => [...cell.matchAll(/`([A-Za-z_][\w-]*)`/g)].map((m) => m[1]!));
+    const [modules, names] = row.split("|").slice(1, 3).map((cell) => [...cell.matchAll(/`([A-Za-z_][\w/-]*)`/g)].map((m) => m[1]!));
     for (const name of names!) {
       assert.ok(!listed.has(name), `README.md lists ${name} twice`);
       listed.set(name, modules!);

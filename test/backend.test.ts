@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as util from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { backendForRun, describeBackend, formatBackend, initBackend, NATIVE_MIN_MULTIPLY_ADDS, stepMultiplyAdds } from "../lib/backend";
+import { backendForRun, describeBackend, formatBackend, initBackend, NATIVE_MIN_MULTIPLY_ADDS, stepMultiplyAdds } from "../lib/train/backend";
 
 /** Whether tfjs-node loads here (`npm run native` builds it on machines whose `npm ci` could not). */
 const tfjsNodeInstalled = (() => {
@@ -12,7 +12,7 @@ const tfjsNodeInstalled = (() => {
   } catch {
     return false;
   }
-  return inChild('require("./lib/backend").initBackend("tfjs-node").catch(() => process.exit(3))', {}).status === 0;
+  return inChild('require("./lib/train/backend").initBackend("tfjs-node").catch(() => process.exit(3))', {}).status === 0;
 })();
 
 /** Run a snippet in a fresh process (the backend is chosen once per process) and return its stdout/stderr. */
@@ -67,7 +67,7 @@ test("backendForRun: under auto, big runs go to tfjs-node where it loads, small 
 });
 
 test("under auto, a process whose runs are all small never loads libtensorflow (~300 MB); a big run loads it", () => {
-  const code = (layers: number[]) => `const tf = require("@tensorflow/tfjs"); require("./lib/backend").backendForRun(${JSON.stringify(layers)}, 16)` +
+  const code = (layers: number[]) => `const tf = require("@tensorflow/tfjs"); require("./lib/train/backend").backendForRun(${JSON.stringify(layers)}, 16)` +
     '.then((info) => console.log(info.name, tf.findBackendFactory("tensorflow") ? "loaded" : "not loaded"))';
   const small = inChild(code([784, 10]), { MIE_BACKEND: "auto" });
   assert.equal(small.stdout.trim(), "wasm not loaded", small.stderr);
@@ -91,7 +91,7 @@ test("an explicit request that cannot be met fails loudly instead of running som
     'Module._resolveFilename = function (request, ...rest) { if (request === "@tensorflow/tfjs-node") ' +
     '{ const error = new Error("Cannot find module \'@tensorflow/tfjs-node\'"); error.code = "MODULE_NOT_FOUND"; throw error; } ' +
     'return resolve.call(this, request, ...rest); };';
-  const child = inChild(`${hide} require("./lib/backend").initBackend("tfjs-node").then(() => console.log("started"), (e) => console.log(e.message))`, {});
+  const child = inChild(`${hide} require("./lib/train/backend").initBackend("tfjs-node").then(() => console.log("started"), (e) => console.log(e.message))`, {});
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), "backend tfjs-node: requested (argument or MIE_BACKEND) but could not start: not installed");
 });
@@ -112,7 +112,7 @@ test("tfjs-node's missing util.isNullOrUndefined (Node 23+) is shimmed before tf
 });
 
 test("tfjs-node runs one TensorFlow thread unless TF_NUM_INTRAOP_THREADS says otherwise", { skip: !tfjsNodeInstalled && "tfjs-node does not load here (npm run native builds it)" }, () => {
-  const code = 'require("./lib/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
+  const code = 'require("./lib/train/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
   const one = inChild(code, { MIE_BACKEND: "tfjs-node", TF_NUM_INTRAOP_THREADS: "", TF_NUM_INTEROP_THREADS: "" });
   assert.match(one.stdout, /^backend tfjs-node \(libtensorflow, 1 intra-op thread\) · tfjs 4\.22\.0/, one.stderr);
   const two = inChild(code, { MIE_BACKEND: "tfjs-node", TF_NUM_INTRAOP_THREADS: "2" });
@@ -120,7 +120,7 @@ test("tfjs-node runs one TensorFlow thread unless TF_NUM_INTRAOP_THREADS says ot
 });
 
 test("MIE_BACKEND chooses the backend for the whole process; a bad value is named", () => {
-  const code = 'require("./lib/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
+  const code = 'require("./lib/train/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
   const cpu = inChild(code, { MIE_BACKEND: "cpu" });
   assert.equal(cpu.status, 0, cpu.stderr);
   assert.match(cpu.stdout, /^backend cpu \(pure JavaScript, 1 thread\) · tfjs 4\.22\.0/);
@@ -130,7 +130,7 @@ test("MIE_BACKEND chooses the backend for the whole process; a bad value is name
 });
 
 test("an uncaught error after the wasm backend started prints the error, not the backend's minified glue code", () => {
-  const code = 'require("./lib/backend").initBackend("wasm").then(() => { throw new Error("the user\'s own error"); })';
+  const code = 'require("./lib/train/backend").initBackend("wasm").then(() => { throw new Error("the user\'s own error"); })';
   const child = inChild(code, {});
   assert.notEqual(child.status, 0);
   assert.match(child.stderr, /Error: the user's own error/);

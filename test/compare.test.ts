@@ -1,11 +1,11 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { combinations, compare, type Vary } from "../lib/compare";
-import { mlp } from "../lib/model";
-import type { RunSpec } from "../lib/spec";
-import { train, type Progress, type Run } from "../lib/train";
+import { initBackend } from "../lib/train/backend";
+import { combinations, compare, type Vary } from "../lib/runs/compare";
+import { mlp } from "../lib/model/model";
+import type { RunSpec } from "../lib/runs/spec";
+import { train, type Progress, type Run } from "../lib/train/train";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

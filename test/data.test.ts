@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { encodeIdx } from "../lib/idx";
-import { labelCounts, loadIdx, loadMnist, subset, type Split } from "../lib/data";
+import { encodeIdx } from "../lib/data/idx";
+import { labelCounts, loadIdx, loadMnist, subset, type Split } from "../lib/data/data";
 
 const MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
 const MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009];

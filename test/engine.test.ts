@@ -1,12 +1,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { splitBatch } from "../lib/batch";
-import { forwardLogits, lossAndGradients, preferredLayout, softmaxCrossEntropy, type EngineLayer, type LayerLayout } from "../lib/engine";
-import { mlp } from "../lib/model";
-import { engineLayers, useLayouts } from "../lib/model-state";
-import { seededRandom } from "../lib/random";
+import { initBackend } from "../lib/train/backend";
+import { splitBatch } from "../lib/data/batch";
+import { forwardLogits, lossAndGradients, preferredLayout, softmaxCrossEntropy, type EngineLayer, type LayerLayout } from "../lib/model/engine";
+import { mlp } from "../lib/model/model";
+import { engineLayers, useLayouts } from "../lib/model/model-state";
+import { seededRandom } from "../lib/math/random";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

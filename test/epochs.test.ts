@@ -2,13 +2,13 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import type { Dataset } from "../lib/data";
-import { mlp } from "../lib/model";
-import { PYTORCH_DEFAULTS, type OptimizerName } from "../lib/optimizers";
-import { permutation, seededRandom } from "../lib/random";
-import { learningRate } from "../lib/settings";
-import { train } from "../lib/train";
+import { initBackend } from "../lib/train/backend";
+import type { Dataset } from "../lib/data/data";
+import { mlp } from "../lib/model/model";
+import { PYTORCH_DEFAULTS, type OptimizerName } from "../lib/model/optimizers";
+import { permutation, seededRandom } from "../lib/math/random";
+import { learningRate } from "../lib/train/settings";
+import { train } from "../lib/train/train";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

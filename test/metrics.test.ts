@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { accuracy, argmaxRows, confusionMatrix, finalAverage, movingAverage, perClassAccuracy } from "../lib/metrics";
+import { accuracy, argmaxRows, confusionMatrix, finalAverage, movingAverage, perClassAccuracy } from "../lib/math/metrics";
 
 test("movingAverage is a trailing mean; the first window-1 points average what has been seen so far", () => {
   assert.deepEqual([...movingAverage([4, 2, 6, 0], 2)], [4, 3, 4, 3]);

@@ -2,14 +2,14 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/train/backend";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { closeWorkers, idleWorkers, sharedDataset, trainInWorkers, workerIdleSeconds } from "../lib/pool";
-import type { Progress } from "../lib/settings";
-import { checkSpec, type RunSpec } from "../lib/spec";
-import { evaluate, train, type Run } from "../lib/train";
-import { trainAll } from "../lib/sweep";
+import { closeWorkers, idleWorkers, sharedDataset, trainInWorkers, workerIdleSeconds } from "../lib/runs/pool";
+import type { Progress } from "../lib/train/settings";
+import { checkSpec, type RunSpec } from "../lib/runs/spec";
+import { evaluate, train, type Run } from "../lib/train/train";
+import { trainAll } from "../lib/runs/sweep";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {
@@ -192,11 +192,11 @@ test("idle workers end after MIE_WORKER_IDLE_SECONDS, at once with 0; a bad valu
 
 test("idle workers never keep a script alive: it ends when its work does", async () => {
   const script = `
-    const { trainAll } = require("./lib/sweep");
-    const { loadMnist } = require("./lib/data");
+    const { trainAll } = require("./lib/runs/sweep");
+    const { loadMnist } = require("./lib/data/data");
     loadMnist({ train: { first: 640 }, test: { first: 20 } })
       .then((data) => trainAll([{ layers: [784, 10] }, { layers: [784, 10], seed: 1 }], data, { workers: 2 }))
-      .then(() => console.log(require("./lib/pool").idleWorkers() + " idle"));`;
+      .then(() => console.log(require("./lib/runs/pool").idleWorkers() + " idle"));`;
   const started = performance.now();
   const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MIE_WORKER_IDLE_SECONDS: "600" } });
   let output = "";

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REFERENCE, referenceRows, seedStats, type ReferenceKey } from "../lib/reference";
+import { REFERENCE, referenceRows, seedStats, type ReferenceKey } from "../lib/results/reference";
 
 interface MarkdownRow { original: number | null; mean: number; std: number; min: number; max: number; accuracies: number[] }
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { libraryVersion, SavedFileError, writeFileAtomic } from "../lib/saved-files";
+import { libraryVersion, SavedFileError, writeFileAtomic } from "../lib/saved/saved-files";
 
 test("writeFileAtomic creates the folder, replaces the file whole and leaves no temporary file", async () => {
   const folder = mkdtempSync(join(tmpdir(), "mie-saved-files-"));

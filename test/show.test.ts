@@ -2,11 +2,11 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { createContext, runInContext } from "node:vm";
-import { bundleLocation, UNTRUSTED_NOTE, type BundleLocation } from "../lib/chart-html";
+import { bundleLocation, UNTRUSTED_NOTE, type BundleLocation } from "../lib/show/chart-html";
 import { lossFigure } from "../lib/figures";
-import type { LayerWeights } from "../lib/model";
-import type { Progress } from "../lib/settings";
-import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink } from "../lib/show";
+import type { LayerWeights } from "../lib/model/model";
+import type { Progress } from "../lib/train/settings";
+import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink } from "../lib/show/show";
 
 const BUNDLE = "/*FAKE-PLOTLY-BUNDLE*/ window.Plotly = {};";
 

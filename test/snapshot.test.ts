@@ -1,11 +1,11 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { mlp } from "../lib/model";
-import { engineLayers } from "../lib/model-state";
-import { restoreModel, snapshotModel } from "../lib/snapshot";
-import { train } from "../lib/train";
+import { initBackend } from "../lib/train/backend";
+import { mlp } from "../lib/model/model";
+import { engineLayers } from "../lib/model/model-state";
+import { restoreModel, snapshotModel } from "../lib/model/snapshot";
+import { train } from "../lib/train/train";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

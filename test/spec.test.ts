@@ -1,13 +1,13 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { mlp } from "../lib/model";
-import { compare } from "../lib/compare";
-import type { Progress } from "../lib/settings";
-import { checkSpec, resolveSpec, specModel, trainSpec, type RunSpec } from "../lib/spec";
-import { trainAll } from "../lib/sweep";
-import { train, type Run } from "../lib/train";
+import { initBackend } from "../lib/train/backend";
+import { mlp } from "../lib/model/model";
+import { compare } from "../lib/runs/compare";
+import type { Progress } from "../lib/train/settings";
+import { checkSpec, resolveSpec, specModel, trainSpec, type RunSpec } from "../lib/runs/spec";
+import { trainAll } from "../lib/runs/sweep";
+import { train, type Run } from "../lib/train/train";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

@@ -6,10 +6,10 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { runInThisContext } from "node:vm";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import type { RunSpec } from "../lib/spec";
-import { closeWorkers } from "../lib/pool";
-import { trainAll, workerCount } from "../lib/sweep";
+import { initBackend } from "../lib/train/backend";
+import type { RunSpec } from "../lib/runs/spec";
+import { closeWorkers } from "../lib/runs/pool";
+import { trainAll, workerCount } from "../lib/runs/sweep";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {
@@ -128,8 +128,8 @@ test("a sweep started from a notebook cell survives the kernel's interrupt: tsla
 
 test("Ctrl-C in a script that runs a sweep ends the script, as it would without one", async () => {
   const script = `
-    const { trainAll } = require("./lib/sweep");
-    const { loadMnist } = require("./lib/data");
+    const { trainAll } = require("./lib/runs/sweep");
+    const { loadMnist } = require("./lib/data/data");
     loadMnist({ train: { first: 20000 }, test: { first: 20 } }).then((data) =>
       trainAll(${JSON.stringify(long)}, data, { workers: 2, onProgress: (p) => p.step > 0 && console.log("training") }));`;
   const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"] });

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
-import { mlp, modelFromWeights, type LayerWeights, type Model } from "../lib/model";
-import type { OptimizerName } from "../lib/optimizers";
-import { MAX_STEPS, train, type Progress } from "../lib/train";
+import { initBackend } from "../lib/train/backend";
+import { mlp, modelFromWeights, type LayerWeights, type Model } from "../lib/model/model";
+import type { OptimizerName } from "../lib/model/optimizers";
+import { MAX_STEPS, train, type Progress } from "../lib/train/train";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

@@ -1,6 +1,6 @@
 /** The training-loss chart: one smoothed line per run, thinned for display, divergence marked. */
 import type { Data } from "plotly.js-dist-min";
-import { movingAverage } from "../metrics";
+import { movingAverage } from "../math/metrics";
 import { asList } from "./check";
 import { RUN_COLOURS } from "./colours";
 import { downsample, MIN_POINTS } from "./downsample";

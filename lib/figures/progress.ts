@@ -1,6 +1,6 @@
 /** The status line of a live training view: what a progress report says in one line. */
 import { WRONG } from "./colours";
-import type { Progress } from "../settings";
+import type { Progress } from "../train/settings";
 import { escapeHtml, fmtInt } from "./text";
 
 /**

@@ -1,6 +1,6 @@
 /** HTML tables: our results per run, and our accuracies beside the original's and the PyTorch re-run's. */
-import type { ReferenceRow } from "../reference";
-import { finalAverage } from "../metrics";
+import type { ReferenceRow } from "../results/reference";
+import { finalAverage } from "../math/metrics";
 import { asList, kindOf } from "./check";
 import { WRONG } from "./colours";
 import { assertSeries, divergedStep, type RunNumbers } from "./runs";

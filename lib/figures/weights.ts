@@ -3,7 +3,7 @@
  * 784→10 layer (`weightGridFigure`) or chosen hidden units of a 784→N layer (`hiddenUnitsFigure`).
  */
 import type { ColorScale } from "plotly.js-dist-min";
-import type { LayerWeights } from "../model";
+import type { LayerWeights } from "../model/model";
 import { assertPositiveInt, classNames, kindOf, isArrayLike } from "./check";
 import { pickScale, positiveOr1, UNIT_COLORSCALE, type NamedOrStops } from "./colours";
 import { gridFigure, toRows, type Panel } from "./grid";

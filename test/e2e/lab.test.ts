@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { UNTRUSTED_NOTE } from "../../lib/chart-html";
+import { UNTRUSTED_NOTE } from "../../lib/show/chart-html";
 import { ROOT } from "../../scripts/jupyter";
 import { labOutputs, menu, startLabSession, waitForCharts, waitForNotebook, waitForRun, type LabSession } from "../helpers/lab-ui";
 

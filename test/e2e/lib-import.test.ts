@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executeNotebook, ROOT } from "../../scripts/jupyter";
-import { labelCounts, loadMnist } from "../../lib/data";
+import { labelCounts, loadMnist } from "../../lib/data/data";
 import { streamText } from "../helpers/notebook";
 
 test("a notebook in another folder imports the compiled lib by name with the stock tslab kernel", async () => {

@@ -14,10 +14,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { executeNotebook, ROOT } from "../../scripts/jupyter";
-import { initBackend } from "../../lib/backend";
-import { loadMnist } from "../../lib/data";
-import { loadModel } from "../../lib/model-io";
-import { evaluate } from "../../lib/train";
+import { initBackend } from "../../lib/train/backend";
+import { loadMnist } from "../../lib/data/data";
+import { loadModel } from "../../lib/saved/model-io";
+import { evaluate } from "../../lib/train/train";
 import { openReport } from "../helpers/browser";
 import { htmlOutputs, streamText, type NotebookJson } from "../helpers/notebook";
 

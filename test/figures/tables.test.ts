@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { referenceTable, resultsTable } from "../../lib/figures/tables";
-import { finalAverage } from "../../lib/metrics";
-import { referenceRows } from "../../lib/reference";
+import { finalAverage } from "../../lib/math/metrics";
+import { referenceRows } from "../../lib/results/reference";
 import { EVIL, EVIL_HTML, run } from "../helpers/figures";
 
 describe("resultsTable", () => {

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CLASS_COLORSCALES } from "../../lib/figures/colours";
-import type { LayerWeights } from "../../lib/model";
+import type { LayerWeights } from "../../lib/model/model";
 import { hiddenUnitsFigure, weightGridFigure } from "../../lib/figures/weights";
 import { annotationTexts, EVIL, EVIL_PLOTLY, layer, ofType, type Trace } from "../helpers/figures";
 

@@ -1,7 +1,7 @@
 /** What the figure tests share: readers for figure fields, hostile text, and deterministic runs and layers. */
 import type { Figure } from "../../lib/figures";
 import type { RunNumbers } from "../../lib/figures/runs";
-import type { LayerWeights } from "../../lib/model";
+import type { LayerWeights } from "../../lib/model/model";
 
 /** Traces as loose records: the tests read fields of several trace types. */
 export type Trace = Record<string, any>;

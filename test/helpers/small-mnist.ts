@@ -1,7 +1,7 @@
 /**
  * Small slices of MNIST for fast training tests: the real images, the first N of each split, in order.
  */
-import { loadMnist, type Dataset } from "../../lib/data";
+import { loadMnist, type Dataset } from "../../lib/data/data";
 
 let full: Promise<Dataset> | undefined;
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseTimeLine, reportsRatio, sharedNotebooks } from "../../scripts/bench-reports";
+import { parseTimeLine, reportsRatio, sharedNotebooks } from "../../scripts/bench/reports";
 
 test("the reports ratio is of wall times, and only of runs of the same notebooks", () => {
   const baseline = { source: "7fb7d07", ...parseTimeLine("Time: More: 60.0 s, One: 15.0 s; total 76.0 s") };

@@ -2,9 +2,9 @@
  * Accuracy measured while a run trains (`evalEvery`): on the test split, or on a held-out part of the training
  * split that the run never trains on. Timed apart from training, so a run says what its accuracy curve cost.
  */
-import type { Dataset, Split } from "./data";
-import { accuracy } from "./metrics";
-import type { Model } from "./model";
+import type { Dataset, Split } from "../data/data";
+import { accuracy } from "../math/metrics";
+import type { Model } from "../model/model";
 
 /**
  * One point of a run's accuracy curve: percent correct after `step` optimizer steps.

@@ -12,12 +12,12 @@
  */
 import { Worker } from "node:worker_threads";
 import { extname, join } from "node:path";
-import { initBackend, type BackendName } from "./backend";
-import type { Dataset, Split } from "./data";
-import type { Progress } from "./settings";
-import { restoreModel, type ModelSnapshot } from "./snapshot";
+import { initBackend, type BackendName } from "../train/backend";
+import type { Dataset, Split } from "../data/data";
+import type { Progress } from "../train/settings";
+import { restoreModel, type ModelSnapshot } from "../model/snapshot";
 import type { RunSpec } from "./spec";
-import type { Run } from "./train";
+import type { Run } from "../train/train";
 
 /**
  * One run for a worker, with the dataset in shared memory (posting it shares the buffers, nothing is copied) and

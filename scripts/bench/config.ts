@@ -2,8 +2,8 @@
  * What `npm run bench` measures: its configurations, what each must achieve, and the shapes of the results its
  * child processes report. Targets are ratios measured in one command; absolute seconds are only coarse guards.
  */
-import type { Init } from "../lib/model";
-import type { TrainOptions } from "../lib/train";
+import type { Init } from "../../lib/model/model";
+import type { TrainOptions } from "../../lib/train/train";
 
 /** One benchmarked configuration: what to train, and what it must achieve. */
 export interface Config {

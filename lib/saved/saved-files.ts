@@ -61,13 +61,13 @@ export async function readSavedJson(path: string, expected: string): Promise<unk
 let version: string | undefined;
 
 /**
- * "@mie/lib 0.1.0": the package and version that wrote a file, from the package's own package.json (beside the
- * sources, or one folder above the compiled `dist/`).
+ * "@mie/lib 0.1.0": the package and version that wrote a file, from the package's own package.json (one folder
+ * above the sources' folder, or two above the compiled `dist/saved/`).
  * @example libraryVersion(); // "@mie/lib 0.1.0"
  */
 export function libraryVersion(): string {
   if (version === undefined) {
-    const found = [join(__dirname, "package.json"), join(__dirname, "..", "package.json")]
+    const found = [join(__dirname, "..", "package.json"), join(__dirname, "..", "..", "package.json")]
       .filter((path) => existsSync(path))
       .map((path) => JSON.parse(readFileSync(path, "utf8")) as { name?: string; version?: string })
       .find((json) => json.name === "@mie/lib");

@@ -3,10 +3,10 @@
  * rate do" cells in one line. `compare` turns a base run and what varies into a list of `RunSpec`s, each
  * labelled by what varies, and trains them with `trainAll` (in parallel on all cores).
  */
-import type { Dataset } from "./data";
+import type { Dataset } from "../data/data";
 import { checkSpec, resolveSpec, SPEC_KEYS, type RunSpec } from "./spec";
 import { trainAll, type SweepOptions } from "./sweep";
-import { checkDataset, type Run } from "./train";
+import { checkDataset, type Run } from "../train/train";
 
 /** A setting `compare` can vary: any key of a run but its label. */
 export type VaryKey = Exclude<keyof RunSpec, "label">;

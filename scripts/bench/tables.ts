@@ -1,11 +1,11 @@
 /**
  * The bench's plain-text tables: speed, sweep, science checks, reports and (with --profile) where the time goes.
  */
-import type { TorchResult } from "./bench-pytorch";
-import type { ReportsTiming } from "./bench-reports";
+import type { TorchResult } from "./pytorch";
+import type { ReportsTiming } from "./reports";
 import {
   REPORTS_TARGET_RATIO, RSS_TARGET_MB, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO, type ChildResult, type Config, type SweepResult,
-} from "./bench-config";
+} from "./config";
 
 /**
  * A plain-text table; the first `textColumns` columns are left-aligned, numbers right-aligned.

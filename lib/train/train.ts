@@ -6,15 +6,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { backendForRun } from "./backend";
-import { splitBatch } from "./batch";
-import type { Dataset, Split } from "./data";
-import { lossAndGradients, preferredLayout } from "./engine";
+import { splitBatch } from "../data/batch";
+import type { Dataset, Split } from "../data/data";
+import { lossAndGradients, preferredLayout } from "../model/engine";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
-import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "./metrics";
-import { Model, type Init } from "./model";
-import { engineLayers, modelState, useLayouts } from "./model-state";
-import { createOptimizer } from "./optimizers";
-import { permutation, seededRandom } from "./random";
+import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
+import { Model, type Init } from "../model/model";
+import { engineLayers, modelState, useLayouts } from "../model/model-state";
+import { createOptimizer } from "../model/optimizers";
+import { permutation, seededRandom } from "../math/random";
 import {
   defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type Progress, type TrainOptions, type TrainSettings,
 } from "./settings";

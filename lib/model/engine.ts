@@ -1,7 +1,7 @@
 /**
  * The tensor math of one training step of a ReLU MLP, arranged for the speed of the wasm backend.
  *
- * Why it looks like this (measured; see docs/performance.md and scripts/bench.ts):
+ * Why it looks like this (measured; see docs/performance.md and scripts/bench/main.ts):
  * - wasm multiplies fast (XNNPACK, 11–16 G multiply-adds/s) only when neither operand is transposed; a
  *   transposed product runs a naive loop ~10× slower. Every product here is untransposed; where math needs a
  *   transpose, a `tf.transpose` of the smaller side makes it explicit (on tfjs-node, see `onTensorFlow`).
@@ -19,7 +19,7 @@
  *   and immediate divergence detection at no extra cost on a synchronous backend.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Batch } from "./batch";
+import type { Batch } from "../data/batch";
 
 /** How a layer's parameter matrix is stored; see the module comment. */
 export type LayerLayout = "unitMajor" | "inputMajor";

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx } from "./idx";
-import { permutation, seededRandom } from "./random";
+import { permutation, seededRandom } from "../math/random";
 
 /**
  * One part of a dataset (train or test): `count` images of `rows`×`cols` bytes, one label each.

@@ -4,8 +4,8 @@
  * the result as plain data plus a model snapshot.
  */
 import { parentPort } from "node:worker_threads";
-import { initBackend } from "./backend";
-import { snapshotModel } from "./snapshot";
+import { initBackend } from "../train/backend";
+import { snapshotModel } from "../model/snapshot";
 import { trainSpec } from "./spec";
 import type { Job, WorkerMessage } from "./pool";
 

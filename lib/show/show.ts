@@ -27,12 +27,12 @@ import {
   type ResultsTableOptions,
   type SamplesOptions,
   type WeightGridOptions,
-} from "./figures";
-import { progressText } from "./figures/progress";
-import { divergedStep, type RunNumbers } from "./figures/runs";
-import type { LayerWeights } from "./model";
-import type { ReferenceRow } from "./reference";
-import type { Progress } from "./settings";
+} from "../figures";
+import { progressText } from "../figures/progress";
+import { divergedStep, type RunNumbers } from "../figures/runs";
+import type { LayerWeights } from "../model/model";
+import type { ReferenceRow } from "../results/reference";
+import type { Progress } from "../train/settings";
 
 export { bundleLocation, figureHtml, plotlyBundleHtml, plotlyBundlePath, scriptSafeJson, type BundleLocation } from "./chart-html";
 

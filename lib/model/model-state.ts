@@ -5,7 +5,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { EngineLayer, LayerLayout } from "./engine";
-import type { Model } from "./model";
+/**
+ * The model a state belongs to, seen only by its layer sizes: `model.ts` owns `Model` and imports this module, so
+ * naming the class here would make the two modules import each other.
+ */
+type Model = { readonly layers: readonly number[] };
 
 /** A model's numbers and training count. */
 export interface ModelState {

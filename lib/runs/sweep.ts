@@ -5,12 +5,12 @@
  * interrupts a kernel) stops the sweep and its workers.
  */
 import { availableParallelism } from "node:os";
-import type { Dataset } from "./data";
-import { evaluationSplits } from "./evaluations";
+import type { Dataset } from "../data/data";
+import { evaluationSplits } from "../train/evaluations";
 import { trainInWorkers, type Job, type PoolOptions } from "./pool";
-import { resolveSettings, type Progress } from "./settings";
+import { resolveSettings, type Progress } from "../train/settings";
 import { checkSpec, trainSpec, type RunSpec } from "./spec";
-import { checkDataset, type Run } from "./train";
+import { checkDataset, type Run } from "../train/train";
 
 /** Options of `trainAll` and `compare`. */
 export interface SweepOptions {

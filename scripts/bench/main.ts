@@ -17,7 +17,7 @@
  *                                 --speed, --sweep or --checks to run those too.
  *   npm run bench -- --backends wasm,tfjs-node
  *                                 each speed configuration on each backend and under auto (what the library
- *                                 picks), interleaved, with ratios to the first and peak RSS (scripts/bench-backends.ts)
+ *                                 picks), interleaved, with ratios to the first and peak RSS (scripts/bench/backends.ts)
  *   npm run bench -- --json       machine-readable output       --repeat 3 best of 3 runs per configuration
  *   npm run bench -- --profile    also where the time goes: seconds per backend kernel in each configuration
  *
@@ -28,23 +28,23 @@
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
 import * as tf from "@tensorflow/tfjs";
-import { predictedClasses } from "../lib/analysis";
-import { backendForRun, describeBackend, initBackend } from "../lib/backend";
-import { loadMnist } from "../lib/data";
-import { mlp } from "../lib/model";
-import { resolveSettings } from "../lib/settings";
-import type { RunSpec } from "../lib/spec";
-import { closeWorkers } from "../lib/pool";
-import { trainAll } from "../lib/sweep";
-import { train } from "../lib/train";
-import { backendsJson, formatBackends, measureBackends, parseBackends, rowPasses, type BackendResult } from "./bench-backends";
-import { findTorchPython, runPytorch, type TorchResult } from "./bench-pytorch";
-import { jupyterPython, prepareBaseline, reportsRatio, sharedNotebooks, timeReports, type ReportsTiming } from "./bench-reports";
+import { predictedClasses } from "../../lib/results/analysis";
+import { backendForRun, describeBackend, initBackend } from "../../lib/train/backend";
+import { loadMnist } from "../../lib/data/data";
+import { mlp } from "../../lib/model/model";
+import { resolveSettings } from "../../lib/train/settings";
+import type { RunSpec } from "../../lib/runs/spec";
+import { closeWorkers } from "../../lib/runs/pool";
+import { trainAll } from "../../lib/runs/sweep";
+import { train } from "../../lib/train/train";
+import { backendsJson, formatBackends, measureBackends, parseBackends, rowPasses, type BackendResult } from "./backends";
+import { findTorchPython, runPytorch, type TorchResult } from "./pytorch";
+import { jupyterPython, prepareBaseline, reportsRatio, sharedNotebooks, timeReports, type ReportsTiming } from "./reports";
 import {
   CHECKS, REPORTS_TARGET_RATIO, RESULT_PREFIX, RSS_TARGET_MB, SPEED, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO,
   type ChildResult, type Config, type SweepResult,
-} from "./bench-config";
-import { printTables, table, type CheckRow, type SpeedRow } from "./bench-tables";
+} from "./config";
+import { printTables, table, type CheckRow, type SpeedRow } from "./tables";
 
 function refuseReducedData(): void {
   const set = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key] !== undefined);

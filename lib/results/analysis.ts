@@ -3,11 +3,11 @@
  * classes it predicts at all, how far training moved each unit's weights, which run is best, how much the seed
  * moves a result. Kept here so a notebook cell is a call and a printout, not a loop.
  */
-import type { Split } from "./data";
-import { mlp, Model, type LayerWeights } from "./model";
+import type { Split } from "../data/data";
+import { mlp, Model, type LayerWeights } from "../model/model";
 import { seedStats } from "./reference";
-import type { RunSpec } from "./spec";
-import type { Run } from "./train";
+import type { RunSpec } from "../runs/spec";
+import type { Run } from "../train/train";
 
 /** The misclassified images of a split, in the shape `show.samples` takes (`{ ...wrong, title }`). */
 export interface Misclassified {

@@ -7,9 +7,9 @@
  * strings "NaN", "Infinity" and "-Infinity" and read back as numbers.
  */
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
-import { INITS } from "./model";
-import { resolveSettings, describeValue, type TrainOptions, type TrainSettings } from "./settings";
-import type { Run } from "./train";
+import { INITS } from "../model/model";
+import { resolveSettings, describeValue, type TrainOptions, type TrainSettings } from "../train/settings";
+import type { Run } from "../train/train";
 
 const FORMAT = "@mie/lib runs";
 const VERSION = 1;

@@ -8,12 +8,12 @@
  * engine multiplies fastest (see `engine.ts`). `weights()` turns it into the [inputs][outputs] kernel and the
  * bias vector the charts expect.
  */
-import type { Split } from "./data";
-import { pixelBatch, splitBatch } from "./batch";
+import type { Split } from "../data/data";
+import { pixelBatch, splitBatch } from "../data/batch";
 import { forwardLogits, wantsColumns } from "./engine";
 import { attachState, engineLayers, liveState, modelState } from "./model-state";
-import { argmaxRows } from "./metrics";
-import { seededRandom } from "./random";
+import { argmaxRows } from "../math/metrics";
+import { seededRandom } from "../math/random";
 
 /**
  * Initialisations `mlp` knows.

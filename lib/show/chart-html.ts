@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { relative } from "node:path";
-import type { Figure } from "./figures";
+import type { Figure } from "../figures";
 
 /**
  * Path of the Plotly bundle to inline: the pinned `plotly.js-cartesian-dist-min` (1.5 MB against the full

@@ -12,8 +12,8 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
-import { Model, modelFromWeights, type LayerWeights } from "./model";
-import { modelState } from "./model-state";
+import { Model, modelFromWeights, type LayerWeights } from "../model/model";
+import { modelState } from "../model/model-state";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 
 const MODEL_FILE = "model.json";

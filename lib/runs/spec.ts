@@ -3,12 +3,12 @@
  * JSON-serialisable values, so a sweep is a list of them: checked before the first run trains, labelled, and
  * trained in this thread or in a worker with the same result.
  */
-import type { Dataset } from "./data";
-import type { EvalOn } from "./evaluations";
-import { checkMlp, mlp, type Init, type Model } from "./model";
-import type { OptimizerName } from "./optimizers";
-import { defaultLabel, describeValue, resolveSettings, type LrDecay, type TrainOptions, type TrainSettings } from "./settings";
-import { checkRunFits, train, type Run } from "./train";
+import type { Dataset } from "../data/data";
+import type { EvalOn } from "../train/evaluations";
+import { checkMlp, mlp, type Init, type Model } from "../model/model";
+import type { OptimizerName } from "../model/optimizers";
+import { defaultLabel, describeValue, resolveSettings, type LrDecay, type TrainOptions, type TrainSettings } from "../train/settings";
+import { checkRunFits, train, type Run } from "../train/train";
 
 /**
  * One training run as plain data: `JSON.stringify` keeps all of it.

@@ -3,8 +3,8 @@
  * Kept apart from the loop so a sweep can check every run's settings before the first one trains.
  */
 import { checkEvalOn, type EvalOn, type Evaluation } from "./evaluations";
-import { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./optimizers";
-import type { Init } from "./model";
+import { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "../model/optimizers";
+import type { Init } from "../model/model";
 
 /**
  * Options of `train`; every one has a default.
