@@ -112,7 +112,10 @@ test("corrupt files: truncated, wrong magic, count mismatch, label out of range,
 
   writeDataset(dir);
   writeFileSync(labelsPath, encodeIdx([12], Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 12)));
-  await assert.rejects(loadIdx(dir), { message: `${labelsPath}: label 12 at index 11 is outside 0–9` });
+  await assert.rejects(loadIdx(dir, { classes: 10 }), {
+    message: `${labelsPath}: label 12 at index 11 is outside 0–9 (loadIdx's { classes: 10 } option; leave it out to take the class count from the labels)`,
+  });
+  assert.equal((await loadIdx(dir)).classes, 13, "without the option, the largest label + 1");
 
   writeDataset(dir);
   rmSync(labelsPath);

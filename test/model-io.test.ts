@@ -138,7 +138,7 @@ describe("loadModel refuses bad files with a SavedFileError naming the file and 
     await refuses(gone.dir, /weights-[0-9a-f]+\.bin: weights file named in model\.json .* not found/);
     const cut = await saved("cut");
     truncateSync(cut.weights, 1000);
-    await refuses(cut.dir, /1,000 bytes, but model\.json \(weightsManifest\[0\]\) describes 127,240 bytes .*\(truncated\?\)/);
+    await refuses(cut.dir, /1,000 bytes where 127\.2 kB \(127,240 bytes\) were expected \(the float32 weights model\.json \(weightsManifest\[0\]\) describes\); truncated\?/);
     const half = await saved("half");
     writeFileSync(join(half.dir, "model.json"), readFileSync(join(half.dir, "model.json"), "utf8").slice(0, 200));
     await refuses(half.dir, /model\.json: not valid JSON .*truncated\?/);

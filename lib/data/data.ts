@@ -4,11 +4,11 @@
  * converts its own images to float32 in [0, 1] (`batch.ts`), so a batch is a small fresh array, never a slice of
  * one huge tensor.
  */
-import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { gunzipSync } from "node:zlib";
-import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx } from "./idx";
+import { createGunzip } from "node:zlib";
+import { checkSize, describeSize, FileCheckError, openRegularFile, type OpenedFile } from "./checked-files";
+import { checkIdxLength, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IDX_MAX_HEADER, idxHeader, parseIdx, type IdxArray, type IdxHeader } from "./idx";
 import { permutation, seededRandom } from "../math/random";
 
 /**
@@ -42,7 +42,7 @@ export type SubsetSpec = { first: number } | { sample: number; seed?: number };
 export interface LoadOptions {
   /** Dataset name shown in descriptions. Default: the directory's name. */
   name?: string;
-  /** Number of classes; labels must lie in 0..classes-1. Default 10. */
+  /** Number of classes; labels must lie in 0..classes-1. Default: the largest label (of both splits) + 1. */
   classes?: number;
   /** Keep only part of the training split. */
   train?: SubsetSpec;
@@ -74,22 +74,22 @@ export async function loadMnist(options: LoadOptions = {}): Promise<Dataset> {
 /**
  * Load any IDX image/label pair from a directory: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
  * `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each optionally gzipped (`.gz`), and also accepting
- * the `train-images.idx3-ubyte` spelling. Fashion-MNIST and KMNIST drop in unchanged.
- * @example const fashion = await loadIdx("data/fashion", { name: "Fashion-MNIST" });
+ * the `train-images.idx3-ubyte` spelling. Fashion-MNIST and KMNIST drop in unchanged. The class count is the
+ * largest label + 1 unless `{ classes }` says otherwise (e.g. when the test split lacks the last class). Each file
+ * is checked before it is read: a regular file whose size is what its IDX header announces (at most 2 GB).
+ * @example const fashion = await loadIdx("data/fashion", { name: "Fashion-MNIST" }); const three = await loadIdx("data/abc", { classes: 3 });
  */
 export async function loadIdx(dir: string, options: LoadOptions = {}): Promise<Dataset> {
   const folder = resolve(dir);
   if (!existsSync(folder)) {
     throw new Error(`${folder}: dataset directory not found (expected a folder with IDX files, see data/README.md)`);
   }
-  const classes = options.classes ?? 10;
-  if (!Number.isInteger(classes) || classes < 2 || classes > 256) {
-    throw new RangeError(`classes: expected an integer from 2 to 256, got ${String(classes)}`);
+  const stated = options.classes;
+  if (stated !== undefined && (!Number.isInteger(stated) || stated < 2 || stated > 256)) {
+    throw new RangeError(`classes: expected an integer from 2 to 256, got ${String(stated)}`);
   }
-  const [train, test] = await Promise.all([
-    readSplit(folder, "train", classes),
-    readSplit(folder, "test", classes),
-  ]);
+  const [train, test] = await Promise.all([readSplit(folder, "train", stated), readSplit(folder, "test", stated)]);
+  const classes = stated ?? classesFromLabels(folder, train, test);
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new Error(
       `${folder}: training images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}; ` +
@@ -155,12 +155,19 @@ export function labelCounts(split: Split, classes = 10): number[] {
   return counts;
 }
 
-async function readSplit(folder: string, split: keyof typeof SPLIT_FILES, classes: number): Promise<Split> {
+/** The class count the labels imply (largest label + 1), when `loadIdx` was not told one. */
+function classesFromLabels(folder: string, ...splits: Split[]): number {
+  const classes = Math.max(...splits.map((split) => split.labels.reduce((top, label) => Math.max(top, label), 0))) + 1;
+  if (classes < 2) {
+    throw new RangeError(`${folder}: every label is 0, so the labels do not say how many classes there are: pass loadIdx's { classes } option`);
+  }
+  return classes;
+}
+
+async function readSplit(folder: string, split: keyof typeof SPLIT_FILES, classes: number | undefined): Promise<Split> {
   const imagesPath = findIdxFile(folder, SPLIT_FILES[split].images, 3);
   const labelsPath = findIdxFile(folder, SPLIT_FILES[split].labels, 1);
-  const [imageBytes, labelBytes] = await Promise.all([readIdxBytes(imagesPath), readIdxBytes(labelsPath)]);
-  const images = parseIdx(imageBytes, imagesPath, IDX_IMAGES_MAGIC);
-  const labels = parseIdx(labelBytes, labelsPath, IDX_LABELS_MAGIC);
+  const [images, labels] = await Promise.all([readIdx(imagesPath, IDX_IMAGES_MAGIC), readIdx(labelsPath, IDX_LABELS_MAGIC)]);
   if (images.dims.length !== 3) {
     throw new Error(`${imagesPath}: expected 3 dimensions (count, rows, cols), found ${images.dims.length}`);
   }
@@ -171,9 +178,10 @@ async function readSplit(folder: string, split: keyof typeof SPLIT_FILES, classe
   if (labels.dims[0] !== count) {
     throw new Error(`${labelsPath}: expected ${count} labels to match ${imagesPath}, found ${labels.dims[0]}`);
   }
-  const bad = labels.data.findIndex((label) => label >= classes);
+  const bad = classes === undefined ? -1 : labels.data.findIndex((label) => label >= classes);
   if (bad >= 0) {
-    throw new Error(`${labelsPath}: label ${labels.data[bad]} at index ${bad} is outside 0–${classes - 1}`);
+    throw new Error(`${labelsPath}: label ${labels.data[bad]} at index ${bad} is outside 0–${classes! - 1} ` +
+      `(loadIdx's { classes: ${classes} } option; leave it out to take the class count from the labels)`);
   }
   return { images: images.data, labels: labels.data, count, rows, cols };
 }
@@ -189,14 +197,72 @@ function findIdxFile(folder: string, stem: string, rank: 1 | 3): string {
   throw new Error(`${join(folder, candidates[0]!)}: file not found (also tried ${candidates[1]} and .gz versions)`);
 }
 
-async function readIdxBytes(path: string): Promise<Uint8Array> {
-  const bytes = await readFile(path);
-  if (!path.endsWith(".gz")) return bytes;
+/** The largest IDX file `loadIdx` reads, checked before reading: EMNIST's largest is about 0.55 GB. */
+const IDX_LIMIT = 2e9;
+
+/**
+ * Read and parse one IDX file (raw or gzipped) after checking it: a regular file, whose size matches what its
+ * header announces, which is at most `IDX_LIMIT`. A gzipped file is decompressed only as far as its header allows.
+ */
+async function readIdx(path: string, magic: number): Promise<IdxArray> {
+  let file: OpenedFile;
   try {
-    return gunzipSync(bytes);
+    file = await openRegularFile(path);
   } catch (error) {
+    if (error instanceof FileCheckError) throw new Error(`${path}: ${error.problem} (expected an IDX file)`);
+    throw error;
+  }
+  try {
+    if (path.endsWith(".gz")) {
+      checkSize(file, { maxBytes: IDX_LIMIT, expected: "loadIdx's limit for one IDX file" });
+      return parseIdx(await gunzipIdx(await file.readAll(), path, magic), path, magic);
+    }
+    const header = checkedHeader(await file.read(IDX_MAX_HEADER, 0), path, magic);
+    checkIdxLength(header, file.size, path);
+    return parseIdx(await file.readAll(), path, magic);
+  } catch (error) {
+    if (error instanceof FileCheckError) throw new Error(`${path}: ${error.problem}`);
+    throw error;
+  } finally {
+    await file.close();
+  }
+}
+
+function checkedHeader(bytes: Uint8Array, path: string, magic: number): IdxHeader {
+  const header = idxHeader(bytes, path, magic);
+  if (header.headerLength + header.values > IDX_LIMIT) {
+    throw new Error(`${path}: header says ${header.dims.join("×")} = ${describeSize(header.values)} of values, more than the ` +
+      `${describeSize(IDX_LIMIT)} loadIdx reads from one file`);
+  }
+  return header;
+}
+
+/** Gunzip an IDX file, stopping as soon as it holds more than its header announces (a gzip bomb stays small). */
+async function gunzipIdx(compressed: Uint8Array, path: string, magic: number): Promise<Uint8Array> {
+  const gunzip = createGunzip();
+  gunzip.end(compressed);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let header: IdxHeader | undefined;
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (!header && total >= 4) {
+        const start = Buffer.concat(chunks);
+        if (total >= 4 + 4 * start[3]!) header = checkedHeader(start, path, magic);
+      }
+      if (header && total > header.headerLength + header.values) {
+        throw new Error(`${path}: too long: header says ${header.dims.join("×")} = ${header.values} values, ` +
+          `but it decompresses to more than ${total - header.headerLength} bytes of data`);
+      }
+    }
+  } catch (error) {
+    gunzip.destroy();
+    if ((error as Error).message.startsWith(`${path}:`)) throw error;
     throw new Error(`${path}: could not gunzip (${(error as Error).message}); expected a gzipped IDX file`);
   }
+  return Buffer.concat(chunks);
 }
 
 function limitFromEnv(variable: string): SubsetSpec | undefined {

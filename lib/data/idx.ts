@@ -18,12 +18,22 @@ export const IDX_LABELS_MAGIC = 2049;
 
 const UNSIGNED_BYTE = 0x08;
 
+/** An IDX header: the dimension sizes, the header's length and how many values (bytes) it announces. */
+export interface IdxHeader {
+  dims: number[];
+  headerLength: number;
+  values: number;
+}
+
+/** The most header bytes an IDX file can have (255 dimensions): read this much to learn a file's size. */
+export const IDX_MAX_HEADER = 4 + 4 * 255;
+
 /**
- * Parse IDX bytes, checking the header and that the file holds exactly the values it announces.
- * `name` is used in error messages, so pass the file's path.
- * @example parseIdx(bytes, "train-labels-idx1-ubyte", 2049).dims; // [60000] for the MNIST training labels
+ * Parse the header at the start of IDX bytes (the rest may be absent): what the file must hold, so a loader can
+ * check a file's size before reading it.
+ * @example idxHeader(bytes.subarray(0, IDX_MAX_HEADER), "train-labels-idx1-ubyte", 2049).values; // 60000
  */
-export function parseIdx(bytes: Uint8Array, name: string, expectedMagic?: number): IdxArray {
+export function idxHeader(bytes: Uint8Array, name: string, expectedMagic?: number): IdxHeader {
   if (bytes.length < 4) {
     throw new Error(`${name}: expected an IDX file of at least 4 header bytes, found ${bytes.length} bytes`);
   }
@@ -48,15 +58,33 @@ export function parseIdx(bytes: Uint8Array, name: string, expectedMagic?: number
   }
   const dims: number[] = [];
   for (let d = 0; d < rank; d++) dims.push(view.getUint32(4 + 4 * d, false));
-  const expectedValues = dims.reduce((a, b) => a * b, 1);
-  const foundValues = bytes.length - headerLength;
-  if (foundValues !== expectedValues) {
-    const what = foundValues < expectedValues ? "truncated" : "too long";
+  return { dims, headerLength, values: dims.reduce((a, b) => a * b, 1) };
+}
+
+/**
+ * Fail unless an IDX file of `bytes` bytes (header included) holds exactly the values its header announces.
+ * @example checkIdxLength(idxHeader(bytes, name), bytes.length, name);
+ */
+export function checkIdxLength(header: IdxHeader, bytes: number, name: string): void {
+  const found = bytes - header.headerLength;
+  if (found !== header.values) {
+    const what = found < header.values ? "truncated" : "too long";
+    const size = found >= 10_000 ? ` (${(found / 1e6).toFixed(1)} MB)` : "";
     throw new Error(
-      `${name}: ${what}: header says ${dims.join("×")} = ${expectedValues} values, found ${foundValues} bytes of data`,
+      `${name}: ${what}: header says ${header.dims.join("×")} = ${header.values} values, found ${found} bytes of data${size}`,
     );
   }
-  return { dims, data: bytes.subarray(headerLength) };
+}
+
+/**
+ * Parse IDX bytes, checking the header and that the file holds exactly the values it announces.
+ * `name` is used in error messages, so pass the file's path.
+ * @example parseIdx(bytes, "train-labels-idx1-ubyte", 2049).dims; // [60000] for the MNIST training labels
+ */
+export function parseIdx(bytes: Uint8Array, name: string, expectedMagic?: number): IdxArray {
+  const header = idxHeader(bytes, name, expectedMagic);
+  checkIdxLength(header, bytes.length, name);
+  return { dims: header.dims, data: bytes.subarray(header.headerLength) };
 }
 
 /**

@@ -10,14 +10,17 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import { Model, modelFromWeights, type LayerWeights } from "../model/model";
 import { modelState } from "../model/model-state";
+import { checkSize, FileCheckError, openRegularFile, readRegularFile, type OpenedFile } from "../data/checked-files";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 
 const MODEL_FILE = "model.json";
 const WEIGHTS_FILE = /^weights-[0-9a-f]+\.bin$/;
+/** A model.json of Dense layers is a few kB; anything near this is not one, and is refused before it is read. */
+const MODEL_JSON_LIMIT = 16e6;
 const PLAIN_MLP = "loadModel reads plain MLPs: Dense layers with biases, ReLU between them, linear last";
 
 /** What this library adds to `model.json` (tfjs keeps it as the model's user-defined metadata). */
@@ -66,8 +69,16 @@ export async function saveModel(model: Model, dir: string): Promise<string> {
   };
   const path = join(dir, MODEL_FILE);
   const previous = await previousWeightsFiles(path);
-  await writeFileAtomic(join(dir, weightsFile), data);
-  await writeFileAtomic(path, `${JSON.stringify(json, null, 1)}\n`);
+  const weightsPath = join(dir, weightsFile);
+  const weightsExisted = existsSync(weightsPath);
+  await writeFileAtomic(weightsPath, data);
+  try {
+    await writeFileAtomic(path, `${JSON.stringify(json, null, 1)}\n`);
+  } catch (error) {
+    // The old model stays whole; a weights file no model.json names would only be litter.
+    if (!weightsExisted) await rm(weightsPath, { force: true });
+    throw error;
+  }
   // Only files the replaced model.json named, and only ones this function writes.
   for (const old of previous) if (old !== weightsFile) await rm(join(dir, old), { force: true });
   return path;
@@ -126,7 +137,7 @@ function weightSpecs(layer: LayerWeights, k: number): WeightSpec[] {
 
 async function previousWeightsFiles(path: string): Promise<string[]> {
   try {
-    const old = JSON.parse(await readFile(path, "utf8")) as { weightsManifest?: { paths?: unknown[] }[] };
+    const old = JSON.parse((await readRegularFile(path, { maxBytes: MODEL_JSON_LIMIT })).toString("utf8")) as { weightsManifest?: { paths?: unknown[] }[] };
     return (old.weightsManifest ?? []).flatMap((group) => group.paths ?? []).filter((file): file is string => typeof file === "string" && WEIGHTS_FILE.test(file));
   } catch {
     return [];
@@ -134,7 +145,7 @@ async function previousWeightsFiles(path: string): Promise<string[]> {
 }
 
 async function readJson(path: string): Promise<Record<string, unknown>> {
-  const json = await readSavedJson(path, "model.json, as saveModel writes it");
+  const json = await readSavedJson(path, "model.json, as saveModel writes it", MODEL_JSON_LIMIT);
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new SavedFileError(path, "", "expected a JSON object");
   return json as Record<string, unknown>;
 }
@@ -204,19 +215,8 @@ async function readWeights(path: string, dir: string, manifest: unknown): Promis
       }
       return join(dir, file);
     });
-    const chunks: Buffer[] = [];
-    for (const file of files) {
-      try {
-        chunks.push(await readFile(file));
-      } catch {
-        throw new SavedFileError(file, "", `weights file named in ${MODEL_FILE} (${field}.paths) not found`);
-      }
-    }
-    const bytes = Buffer.concat(chunks);
     const needed = specs.reduce((total, spec) => total + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
-    if (bytes.length !== needed) {
-      throw new SavedFileError(files.join(" + "), "", `${bytes.length.toLocaleString("en-US")} bytes, but ${MODEL_FILE} (${field}) describes ${needed.toLocaleString("en-US")} bytes of float32 weights${bytes.length < needed ? " (truncated?)" : ""}`);
-    }
+    const bytes = await readWeightFiles(files, needed, field);
     const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     let offset = 0;
     for (const spec of specs) {
@@ -226,6 +226,27 @@ async function readWeights(path: string, dir: string, manifest: unknown): Promis
     }
   }
   return found;
+}
+
+/**
+ * The weights files of one manifest group, concatenated: each checked to be a regular file, and their sizes
+ * checked against the manifest's byte count before a byte is read.
+ */
+async function readWeightFiles(files: string[], needed: number, field: string): Promise<Buffer> {
+  const opened: OpenedFile[] = [];
+  try {
+    for (const file of files) opened.push(await openRegularFile(file));
+    const size = opened.reduce((total, file) => total + file.size, 0);
+    checkSize({ path: files.join(" + "), size }, { bytes: needed, expected: `the float32 weights ${MODEL_FILE} (${field}) describes` });
+    return Buffer.concat(await Promise.all(opened.map((file) => file.readAll())));
+  } catch (error) {
+    if (!(error instanceof FileCheckError)) throw error;
+    const named = `${MODEL_FILE} (${field}.paths)`;
+    const what = error.problem === "not found" ? `weights file named in ${named} not found` : `${error.problem} (a weights file named in ${named})`;
+    throw new SavedFileError(error.path, "", what);
+  } finally {
+    await Promise.all(opened.map((file) => file.close()));
+  }
 }
 
 function checkSpec(path: string, field: string, raw: unknown): WeightSpec {

@@ -6,7 +6,7 @@
  * JSON has no NaN or Infinity, and a diverged run has both (its accuracy, its last loss): they are written as the
  * strings "NaN", "Infinity" and "-Infinity" and read back as numbers.
  */
-import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
+import { JSON_FILE_LIMIT, libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 import { INITS } from "../model/model";
 import { resolveSettings, describeValue, type TrainOptions, type TrainSettings } from "../train/settings";
 import type { Run } from "../train/train";
@@ -60,11 +60,12 @@ export async function saveRuns(runs: Run | LoadedRun | readonly (Run | LoadedRun
 /**
  * Runs saved by `saveRuns`, ready for every figure and table (`show.loss`, `show.table`, `lossFigure`,
  * `resultsTable`, `perClassFigure`, `confusionFigure`, `referenceRows`). The file is checked field by field: a
- * problem fails with a `SavedFileError` naming the file and the field.
+ * problem fails with a `SavedFileError` naming the file and the field. It is read whole, so a file over 256 MB
+ * (`JSON_FILE_LIMIT`; a run of 11,250 steps takes about 0.1 MB) is refused with its size before it is read.
  * @example const lastWeek = await loadRuns("results/lr.json"); show.table([...lastWeek, ...byLr]);
  */
 export async function loadRuns(path: string): Promise<LoadedRun[]> {
-  const json = await readSavedJson(path, "a .json file written by saveRuns");
+  const json = await readSavedJson(path, "a .json file written by saveRuns", JSON_FILE_LIMIT);
   const read = new Reader(path);
   const file = read.object(json, "");
   if (file.format !== FORMAT) read.fail("format", `"${FORMAT}"`, file.format);
