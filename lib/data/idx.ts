@@ -69,9 +69,9 @@ export function checkIdxLength(header: IdxHeader, bytes: number, name: string): 
   const found = bytes - header.headerLength;
   if (found !== header.values) {
     const what = found < header.values ? "truncated" : "too long";
-    const size = found >= 10_000 ? ` (${(found / 1e6).toFixed(1)} MB)` : "";
+    const size = found >= 1e9 ? ` (${(found / 1e9).toFixed(1)} GB)` : found >= 1e6 ? ` (${(found / 1e6).toFixed(1)} MB)` : "";
     throw new Error(
-      `${name}: ${what}: header says ${header.dims.join("×")} = ${header.values} values, found ${found} bytes of data${size}`,
+      `${name}: ${what}: header says ${header.dims.join("×")} = ${header.values} values, found ${found.toLocaleString("en-US")} bytes of data${size}`,
     );
   }
 }

@@ -234,16 +234,23 @@ async function readWeights(path: string, dir: string, manifest: unknown): Promis
  */
 async function readWeightFiles(files: string[], needed: number, field: string): Promise<Buffer> {
   const opened: OpenedFile[] = [];
+  const named = `${MODEL_FILE} (${field}.paths)`;
   try {
-    for (const file of files) opened.push(await openRegularFile(file));
+    for (const file of files) {
+      opened.push(await openRegularFile(file).catch((error: unknown) => {
+        if (!(error instanceof FileCheckError)) throw error;
+        throw new SavedFileError(file, "", error.problem === "not found" ? `weights file named in ${named} not found` : `${error.problem} (a weights file named in ${named})`);
+      }));
+    }
     const size = opened.reduce((total, file) => total + file.size, 0);
-    checkSize({ path: files.join(" + "), size }, { bytes: needed, expected: `the float32 weights ${MODEL_FILE} (${field}) describes` });
-    return Buffer.concat(await Promise.all(opened.map((file) => file.readAll())));
-  } catch (error) {
-    if (!(error instanceof FileCheckError)) throw error;
-    const named = `${MODEL_FILE} (${field}.paths)`;
-    const what = error.problem === "not found" ? `weights file named in ${named} not found` : `${error.problem} (a weights file named in ${named})`;
-    throw new SavedFileError(error.path, "", what);
+    const path = files.join(" + ");
+    try {
+      checkSize({ path, size }, { bytes: needed, expected: `the float32 weights ${MODEL_FILE} (${field}) describes` });
+      return Buffer.concat(await Promise.all(opened.map((file) => file.readAll())));
+    } catch (error) {
+      if (error instanceof FileCheckError) throw new SavedFileError(error.path, "", error.problem);
+      throw error;
+    }
   } finally {
     await Promise.all(opened.map((file) => file.close()));
   }

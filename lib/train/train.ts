@@ -212,7 +212,8 @@ export function checkRunFits(
   }
   const outputs = layers[layers.length - 1]!;
   if (outputs < data.classes) {
-    throw new RangeError(`layers[${layers.length - 1}]: the model has ${outputs} outputs, but ${data.name} has ${data.classes} classes (need at least ${data.classes})`);
+    throw new RangeError(`layers[${layers.length - 1}]: the model has ${outputs} outputs, but ${data.name} has ${data.classes} classes (need at least ${data.classes}; ` +
+      "a dataset's class count is its largest label + 1, or what loadIdx's { classes } option says)");
   }
   if (data.train.count < 1) throw new RangeError(`data.train: expected at least one training image, got ${data.train.count}`);
   if (settings.evaluate && data.test.count < 1) {
