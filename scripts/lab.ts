@@ -6,7 +6,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { installKernel, jupyterEnv, ROOT } from "./jupyter";
 import { manualInstallHelp, missingModules, projectPython } from "./python-env";
 
@@ -62,8 +65,20 @@ async function choosePort(options: LabOptions): Promise<number> {
 }
 
 /**
- * Start JupyterLab on 127.0.0.1 with a random token, project-local Jupyter dirs and the project's tslab kernel;
- * resolves once it answers. Always `stop()` it.
+ * The token reaches JupyterLab in a file only this user can read (`JUPYTER_TOKEN_FILE`), deleted once the server
+ * has read it: never on a command line, which every user of the machine can read in `ps` or `/proc/PID/cmdline`,
+ * and never in the environment the server's kernels inherit.
+ */
+function tokenFile(token: string): { path: string; remove: () => void } {
+  const folder = mkdtempSync(join(tmpdir(), "mie-lab-token-")); // mode 0700
+  const path = join(folder, "token");
+  writeFileSync(path, token, { mode: 0o600 });
+  return { path, remove: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
+/**
+ * Start JupyterLab on 127.0.0.1 with a random token (passed in a private file, see `tokenFile`), project-local
+ * Jupyter dirs and the project's tslab kernel; resolves once it answers. Always `stop()` it.
  * @example const lab = await startLab(); console.log(lab.url("notebooks/OneLayerNetwork.ipynb")); await lab.stop();
  */
 export async function startLab(options: LabOptions = {}): Promise<LabServer> {
@@ -73,7 +88,10 @@ export async function startLab(options: LabOptions = {}): Promise<LabServer> {
   const root = options.root ?? ROOT;
   const port = await choosePort(options);
   const token = randomBytes(16).toString("hex");
-  const env = { ...jupyterEnv(options.stateRoot ?? ROOT), ...options.env };
+  const secret = tokenFile(token);
+  const env: NodeJS.ProcessEnv = { ...jupyterEnv(options.stateRoot ?? ROOT), ...options.env, JUPYTER_TOKEN_FILE: secret.path };
+  // A JUPYTER_TOKEN of the caller's would win over the file.
+  delete env.JUPYTER_TOKEN;
   installKernel(env.JUPYTER_DATA_DIR);
   const child: ChildProcess = spawn(
     python,
@@ -83,7 +101,6 @@ export async function startLab(options: LabOptions = {}): Promise<LabServer> {
       "--ip=127.0.0.1",
       `--port=${port}`,
       "--port-retries=0",
-      `--IdentityProvider.token=${token}`,
       `--ServerApp.root_dir=${root}`,
       // jupyter-lsp's language-server search runs `npm prefix -g`, which writes a log into ~/.npm.
       "--LanguageServerManager.autodetect=False",
@@ -108,18 +125,23 @@ export async function startLab(options: LabOptions = {}): Promise<LabServer> {
       setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
     });
   const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`jupyter lab exited with ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${base}api/status?token=${token}`)).ok) break;
-    } catch {
-      // not listening yet
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`jupyter lab exited with ${child.exitCode}:\n${output}`);
+      try {
+        if ((await fetch(`${base}api/status?token=${token}`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`jupyter lab did not answer on ${base} within 120 s:\n${output}`);
+      }
+      await new Promise((wait) => setTimeout(wait, 250));
     }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`jupyter lab did not answer on ${base} within 120 s:\n${output}`);
-    }
-    await new Promise((wait) => setTimeout(wait, 250));
+  } finally {
+    // Read by the server before it listens, so no longer needed once it answers (or when it failed).
+    secret.remove();
   }
   return {
     base,
@@ -145,6 +167,7 @@ async function main(): Promise<void> {
   }
   console.log(projectPython({ log: (line) => console.log(line) }).description);
   const lab = await startLab({ port });
+  // The only place the token is shown: this terminal (the server's own log, which holds it too, stays in memory).
   console.log(`\nJupyterLab is running this project (kernel "TypeScript", tslab). Open:\n\n  ${lab.url("notebooks/OneLayerNetwork.ipynb")}\n`);
   console.log("Ctrl+C stops it.");
   const quit = (): void => {
