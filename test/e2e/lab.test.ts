@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { UNTRUSTED_NOTE } from "../../lib/show/chart-html";
 import { ROOT } from "../../scripts/jupyter";
+import { allCommandLines } from "../helpers/command-lines";
 import { labOutputs, menu, startLabSession, waitForCharts, waitForNotebook, waitForRun, type LabSession } from "../helpers/lab-ui";
 
 const REDUCED = { MIE_TRAIN_LIMIT: "2000", MIE_TEST_LIMIT: "500" };
@@ -58,6 +59,12 @@ describe("JupyterLab 4: every chart is drawn, however the page came to be", () =
   });
   after(async () => {
     await lab?.close();
+  });
+
+  test("the token is on no process's command line (the server's, the kernels', Chromium's)", () => {
+    const lines = allCommandLines();
+    assert.match(lines, /jupyterlab/, "the server's command line is in the list");
+    assert.ok(!lines.includes(lab.server.token), "the token is on a command line, where every user can read it");
   });
 
   for (const name of Object.keys(CHARTS) as (keyof typeof CHARTS)[]) {

@@ -5,25 +5,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/jupyter";
-
-/** Every process's command line, as `ps` shows it to anyone, and as /proc holds it (arguments NUL-separated). */
-function allCommandLines(): string {
-  const ps = spawnSync("ps", ["-e", "-ww", "-o", "pid=,args="], { encoding: "utf8" });
-  assert.equal(ps.status, 0, ps.stderr);
-  const proc = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map((pid) => {
-    try {
-      return readFileSync(join("/proc", pid, "cmdline"), "utf8").replaceAll("\0", " ");
-    } catch {
-      return ""; // ended meanwhile
-    }
-  });
-  return `${ps.stdout}\n${proc.join("\n")}`;
-}
+import { allCommandLines } from "../helpers/command-lines";
 
 test("npm run lab: the token is in no process's command line, only in the URL printed to its terminal", { timeout: 240_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), "mie-lab-home-"));
