@@ -9,8 +9,10 @@ usage: execute_notebook.py NOTEBOOK --kernel NAME --out-notebook PATH [--out-htm
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 
 import nbformat
@@ -46,6 +48,102 @@ def write_atomically(path, text):
         raise
 
 
+def read_number(path, key=None):
+    """A number from a /proc or cgroup file (the value after `key`, in bytes where the file says kB), or None."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            for line in handle:
+                parts = line.split()
+                if key is None:
+                    return None if parts[0] == "max" else int(parts[0])
+                if parts and parts[0].rstrip(":") == key:
+                    return int(parts[1]) * (1024 if parts[-1] == "kB" else 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def cgroup_files(pid):
+    """A process's memory cgroup files (v2, or v1's names for the same): limit, usage and the OOM-kill count."""
+    try:
+        with open(f"/proc/{pid}/cgroup", encoding="ascii") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        number, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            folder = "/sys/fs/cgroup/memory" + path
+            return {"max": f"{folder}/memory.limit_in_bytes", "current": f"{folder}/memory.usage_in_bytes", "events": f"{folder}/memory.oom_control"}
+    for line in lines:
+        if line.startswith("0::"):
+            folder = "/sys/fs/cgroup" + line[3:]
+            return {"max": f"{folder}/memory.max", "current": f"{folder}/memory.current", "events": f"{folder}/memory.events"}
+    return None
+
+
+def cgroup_limit(path):
+    """A cgroup memory limit in bytes, or None for none ("max" in v2, a huge number in v1)."""
+    value = read_number(path)
+    return value if value is not None and value < 2 ** 60 else None
+
+
+class KernelWatch:
+    """The kernel's process, watched while it runs: its memory at the last look, and how it ended.
+
+    A kernel killed by the system leaves nothing behind to ask, so its memory is sampled every half second while it
+    lives, beside the limits it ran under (its memory cgroup's limit, the machine's memory) and the cgroup's count of
+    out-of-memory kills (dmesg would say more, but it is not readable without privileges).
+    """
+
+    def __init__(self):
+        self.process = None
+        self.memory = {}
+        self.cgroup = None
+        self.oom_kills_before = None
+        self.stop = threading.Event()
+
+    def start(self, process):
+        self.process = process
+        self.cgroup = cgroup_files(process.pid)
+        if self.cgroup:
+            self.oom_kills_before = read_number(self.cgroup["events"], "oom_kill")
+        threading.Thread(target=self.sample, daemon=True).start()
+
+    def sample(self):
+        while not self.stop.is_set() and self.process.poll() is None:
+            status = f"/proc/{self.process.pid}/status"
+            rss, peak = read_number(status, "VmRSS"), read_number(status, "VmHWM")
+            if rss is not None:
+                self.memory.update(rss=rss, peak=max(peak or 0, self.memory.get("peak", 0)))
+            self.memory.update(total=read_number("/proc/meminfo", "MemTotal"), available=read_number("/proc/meminfo", "MemAvailable"))
+            if self.cgroup:
+                self.memory.update(cgroupMax=cgroup_limit(self.cgroup["max"]), cgroupCurrent=read_number(self.cgroup["current"]))
+            self.stop.wait(0.5)
+
+    def ending(self):
+        """How the kernel's process ended (waiting up to 5 s for it), with the memory facts."""
+        self.stop.set()
+        if self.process is None:
+            return None
+        try:
+            code = self.process.wait(timeout=5)
+        except Exception:  # still running, or already reaped by its manager
+            code = self.process.returncode
+        ended = {"code": code, "memory": {k: v for k, v in self.memory.items() if v is not None}}
+        if code is not None and code < 0:
+            ended["signal"] = -code
+            try:
+                ended["signalName"] = signal.Signals(-code).name
+            except ValueError:
+                pass
+        if self.cgroup and self.oom_kills_before is not None:
+            after = read_number(self.cgroup["events"], "oom_kill")
+            if after is not None:
+                ended["memory"]["oomKills"] = after - self.oom_kills_before
+        return ended
+
+
 def first_line(source):
     for line in source.splitlines():
         if line.strip():
@@ -66,6 +164,12 @@ def main():
     nb = nbformat.read(args.notebook, as_version=4)
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     started = {}
+    watch = KernelWatch()
+
+    def on_notebook_start(notebook):
+        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+        if process is not None:
+            watch.start(process)
 
     def on_cell_start(cell, cell_index):
         started[cell_index] = time.time()
@@ -87,6 +191,7 @@ def main():
         resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.notebook))}},
         on_cell_start=on_cell_start,
         on_cell_executed=on_cell_executed,
+        on_notebook_start=on_notebook_start,
     )
     try:
         client.execute()
@@ -97,8 +202,11 @@ def main():
              number=code_cells.index(failing) + 1 if failing is not None else None, of=len(code_cells),
              source=cell.source if cell is not None else "",
              stderr=cell_text(cell, "stderr") if cell is not None else "",
-             message=str(error)[-4000:])
+             message=str(error)[-4000:],
+             kernel=watch.ending() if isinstance(error, DeadKernelError) else None)
         return 1
+    finally:
+        watch.stop.set()
 
     write_atomically(args.out_notebook, nbformat.writes(nb))
     emit(event="notebook-written", path=args.out_notebook)

@@ -59,7 +59,57 @@ export type NotebookEvent =
   | { event: "cell-start"; index: number; number: number; of: number; source: string }
   | { event: "cell-done"; index: number; status: string; seconds: number }
   | { event: "notebook-written" | "html-written"; path: string; bytes?: number }
-  | { event: "error"; index: number | null; number: number | null; of: number; kind: string; source: string; stderr: string; message: string };
+  | { event: "error"; index: number | null; number: number | null; of: number; kind: string; source: string; stderr: string; message: string; kernel?: KernelEnding | null };
+
+/** How a dead kernel's process ended, as the executor saw it, with its memory at the last look (bytes). */
+export interface KernelEnding {
+  /** Exit code; negative: killed by signal `-code`; null if unknown. */
+  code: number | null;
+  signal?: number;
+  signalName?: string;
+  memory: {
+    /** The kernel's resident memory at the last sample, and its peak (VmHWM). */
+    rss?: number;
+    peak?: number;
+    /** The machine's memory, and what was available at the last sample. */
+    total?: number;
+    available?: number;
+    /** The kernel's memory cgroup: its limit (absent: none) and use at the last sample. */
+    cgroupMax?: number;
+    cgroupCurrent?: number;
+    /** Out-of-memory kills in the kernel's cgroup while it ran (the oom_kill count of memory.events, or v1's memory.oom_control). */
+    oomKills?: number;
+  };
+}
+
+const gb = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+/**
+ * One line on why a kernel died: its exit code or signal, and, for a SIGKILL, whether memory is the likely cause
+ * (the cgroup's OOM killer fired, or the kernel, its cgroup or the machine was within 10% of the memory limit at
+ * the last sample), since that is what a kill without a message usually is.
+ * @example describeKernelDeath({ code: -9, signal: 9, signalName: "SIGKILL", memory: { oomKills: 1 } });
+ */
+export function describeKernelDeath(ending: KernelEnding | null | undefined): string {
+  if (!ending || ending.code === null) return "The kernel's process ended; how (exit code or signal) could not be seen.";
+  const { memory } = ending;
+  const used = memory.peak !== undefined ? `; the kernel's memory at the last look: ${gb(memory.rss ?? 0)}, peak ${gb(memory.peak)}` : "";
+  if (ending.signal === undefined) return `The kernel exited with code ${ending.code}${used}.`;
+  const how = `The kernel was killed by signal ${ending.signal} (${ending.signalName ?? "unknown"})`;
+  if (ending.signal !== 9) return `${how}${used}.`;
+  const limit = Math.min(memory.cgroupMax ?? Infinity, memory.total ?? Infinity);
+  const clues: string[] = [];
+  if ((memory.oomKills ?? 0) > 0) clues.push(`the out-of-memory killer fired in its cgroup (${memory.oomKills} oom_kill while it ran)`);
+  if (memory.peak !== undefined && Number.isFinite(limit) && memory.peak >= 0.9 * limit) clues.push(`the kernel reached ${gb(memory.peak)} of a ${gb(limit)} limit`);
+  if (memory.cgroupMax !== undefined && memory.cgroupCurrent !== undefined && memory.cgroupCurrent >= 0.9 * memory.cgroupMax) {
+    clues.push(`its cgroup used ${gb(memory.cgroupCurrent)} of its ${gb(memory.cgroupMax)} limit`);
+  }
+  if (memory.total !== undefined && memory.available !== undefined && memory.available <= 0.1 * memory.total) {
+    clues.push(`the machine had ${gb(memory.available)} of ${gb(memory.total)} available`);
+  }
+  if (clues.length > 0) return `${how}: memory is the likely cause (the out-of-memory killer): ${clues.join("; ")}${used}.`;
+  return `${how}, with memory not near its limit (so not the out-of-memory killer, most likely: a person or another program)${used}.`;
+}
 
 /** A notebook cell failed: carries the cell and the kernel's own error text (from the cell's stderr). */
 export class NotebookError extends Error {
@@ -141,8 +191,10 @@ export async function executeNotebook(notebook: string, options: ExecuteOptions)
   if (failure?.event === "error") {
     // A kernel that died (a crash, the OOM killer) sends no error text: what it printed before dying went to the
     // executor's stderr, which is then the only clue.
-    const died = failure.kind === "DeadKernelError" && stderr.trim() ? `\n--- the kernel's last output (stderr) ---\n${stderr.trim().slice(-4000)}` : "";
-    throw new NotebookError(path, failure.number, failure.of, failure.source, (failure.stderr || failure.message) + died);
+    const dead = failure.kind === "DeadKernelError";
+    const died = dead && stderr.trim() ? `\n--- the kernel's last output (stderr) ---\n${stderr.trim().slice(-4000)}` : "";
+    const why = dead ? `\n${describeKernelDeath(failure.kernel)}` : "";
+    throw new NotebookError(path, failure.number, failure.of, failure.source, (failure.stderr || failure.message) + why + died);
   }
   if (code !== 0) {
     throw new Error(`${path}: the notebook executor exited with ${code}\n${stderr.trim()}`);

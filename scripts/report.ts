@@ -74,7 +74,8 @@ async function main(): Promise<void> {
     (limits.length ? ` on reduced data (${limits.map((key) => `${key}=${process.env[key]}`).join(", ")})` : " on the full data"));
 
   mkdirSync(reports, { recursive: true });
-  const staging = mkdtempSync(join(reports, ".staging-"));
+  removeAbandonedStaging(reports);
+  const staging = mkdtempSync(join(reports, `.staging-${process.pid}-`));
   const jobs = Math.min(args.jobs, notebooks.length);
   const log = progressLog(notebooks, jobs);
   const timings = new Map<string, string>();
@@ -116,6 +117,26 @@ async function main(): Promise<void> {
   }
   const times = notebooks.map((notebook) => basename(notebook, ".ipynb")).map((name) => `${name}: ${timings.get(name)}`);
   console.log(`Time: ${times.join(", ")}; total ${seconds(started)}${jobs > 1 ? ` (${jobs} notebooks at once)` : ""}`);
+}
+
+/**
+ * Remove the staging folders of runs that were killed (`.staging-PID-…` whose PID is gone). A run still going,
+ * such as a second `npm run reports` at the same time, keeps its own.
+ */
+function removeAbandonedStaging(reports: string): void {
+  for (const entry of readdirSync(reports)) {
+    const owner = /^\.staging-(\d+)-/.exec(entry)?.[1];
+    if (owner !== undefined && !processExists(Number(owner))) rmSync(join(reports, entry), { recursive: true, force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // someone else's
+  }
 }
 
 /** Every notebook that failed, each with its own error, in notebook order. */

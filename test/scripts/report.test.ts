@@ -76,16 +76,24 @@ test("the report command writes HTML per notebook, and a failing cell keeps old 
   }
 });
 
-test("a kernel that dies is reported with what it printed last, which Jupyter itself does not pass on", () => {
+test("a dead kernel is reported with its signal or exit code and what it printed last; a killed run's staging folder is removed by the next", () => {
   const dir = mkdtempSync(join(tmpdir(), "mie-report-died-"));
   const home = join(dir, "home");
+  const reports = join(dir, "reports");
   try {
     mkdirSync(home);
     mkdirSync(join(dir, "notebooks"));
     writeFileSync(join(dir, "notebooks", "K.ipynb"), notebook(`require("fs").writeSync(2, "native note 4711\\n"); process.kill(process.pid, "SIGKILL");`));
-    const died = runReport(["--notebooks", join(dir, "notebooks"), "--out", join(dir, "reports")], home);
+    writeFileSync(join(dir, "notebooks", "X.ipynb"), notebook("process.exit(3);"));
+    // A run killed outright leaves its staging folder; a pid that has ended owns it. A live run's (ours) stays.
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    mkdirSync(join(reports, `.staging-${gone}-abc123`), { recursive: true });
+    mkdirSync(join(reports, `.staging-${process.pid}-def456`));
+    const died = runReport(["--notebooks", join(dir, "notebooks"), "--out", reports, "--jobs", "2"], home);
     assert.equal(died.status, 1);
-    assert.match(died.stderr, /K\.ipynb: code cell 1 of 1 failed\n[\s\S]*--- error ---\nKernel died\n--- the kernel's last output \(stderr\) ---\n[\s\S]*native note 4711/);
+    assert.match(died.stderr, /K\.ipynb: code cell 1 of 1 failed\n[\s\S]*--- error ---\nKernel died\nThe kernel was killed by signal 9 \(SIGKILL\), with memory not near its limit [^\n]*\n--- the kernel's last output \(stderr\) ---\n[\s\S]*native note 4711/);
+    assert.match(died.stderr, /X\.ipynb: code cell 1 of 1 failed\n[\s\S]*--- error ---\nKernel died\nThe kernel exited with code 3/);
+    assert.deepEqual(readdirSync(reports), [`.staging-${process.pid}-def456`], "the dead run's staging folder is gone, the live one's kept, and this run's own removed");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
