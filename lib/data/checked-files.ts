@@ -114,7 +114,7 @@ export function checkSize(file: Pick<OpenedFile, "path" | "size">, rule: SizeRul
 
 function opened(path: string, handle: FileHandle, size: number): OpenedFile {
   const read = async (length: number, position: number): Promise<Buffer> => {
-    const buffer = Buffer.alloc(length);
+    const buffer = Buffer.allocUnsafe(length);
     let filled = 0;
     while (filled < length) {
       const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
@@ -139,13 +139,22 @@ function opened(path: string, handle: FileHandle, size: number): OpenedFile {
   };
 }
 
-async function describeKind(path: string, stats: Stats): Promise<string> {
-  const kind = stats.isDirectory() ? "a folder"
+/**
+ * What a file is, in words: "a folder", "a FIFO (named pipe)", "a character device", "a regular file", ….
+ * @example fileKind(statSync("/dev/zero")); // "a character device"
+ */
+export function fileKind(stats: Stats): string {
+  return stats.isFile() ? "a regular file"
+    : stats.isDirectory() ? "a folder"
     : stats.isFIFO() ? "a FIFO (named pipe)"
     : stats.isCharacterDevice() ? "a character device"
     : stats.isBlockDevice() ? "a block device"
     : stats.isSocket() ? "a socket"
     : "a special file";
+}
+
+async function describeKind(path: string, stats: Stats): Promise<string> {
+  const kind = fileKind(stats);
   const target = await realpath(path).catch(() => path);
   return target === path ? kind : `${kind} (${target}, through a link)`;
 }

@@ -5,10 +5,10 @@
  * file and the reason, and each records the library version that wrote it.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, type Stats } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { lstat, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { FileCheckError, readRegularFile, type SizeRule } from "../data/checked-files";
+import { FileCheckError, fileKind, readRegularFile, type SizeRule } from "../data/checked-files";
 
 /**
  * A saved model or results file that cannot be read back: missing, truncated, or not what the library wrote.
@@ -63,7 +63,7 @@ export async function ensureFolder(folder: string): Promise<void> {
       continue;
     }
     if (!stats.isDirectory()) {
-      throw new SavedFileError(current, "", `${kindOf(stats)}, not a folder: cannot create ${resolve(folder)} in it`);
+      throw new SavedFileError(current, "", `${fileKind(stats)}, not a folder: cannot create ${resolve(folder)} in it`);
     }
     break;
   }
@@ -84,14 +84,8 @@ async function checkReplaceable(path: string): Promise<void> {
   if (!link || link.isFile()) return;
   const target = link.isSymbolicLink() ? await stat(path).catch(() => null) : link;
   if (target && !target.isFile()) {
-    throw new SavedFileError(path, "", `${kindOf(target)}${link.isSymbolicLink() ? " (through a link)" : ""}, not a file the library may replace`);
+    throw new SavedFileError(path, "", `${fileKind(target)}${link.isSymbolicLink() ? " (through a link)" : ""}, not a file the library may replace`);
   }
-}
-
-function kindOf(stats: Stats): string {
-  return stats.isDirectory() ? "a folder" : stats.isFile() ? "a regular file" : stats.isFIFO() ? "a FIFO (named pipe)"
-    : stats.isCharacterDevice() ? "a character device" : stats.isBlockDevice() ? "a block device"
-    : stats.isSocket() ? "a socket" : "a special file";
 }
 
 /** An operating-system error in words, its code kept for searching. */
