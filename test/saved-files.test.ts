@@ -39,3 +39,14 @@ test("SavedFileError names the file and the field; libraryVersion reads lib/pack
   const { version } = JSON.parse(readFileSync(join(__dirname, "..", "lib", "package.json"), "utf8"));
   assert.equal(libraryVersion(), `@mie/lib ${version}`);
 });
+
+test("writers creating the same new folders at once all succeed (each level is made once, the others see it made)", async () => {
+  const folder = mkdtempSync(join(tmpdir(), "mie-saved-files-"));
+  try {
+    const deep = join(folder, "a", "b", "c");
+    await Promise.all(Array.from({ length: 8 }, (_, i) => writeFileAtomic(join(deep, `${i}.json`), String(i))));
+    assert.deepEqual(readdirSync(deep).sort(), Array.from({ length: 8 }, (_, i) => `${i}.json`).sort());
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
