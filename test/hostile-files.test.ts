@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import * as tf from "@tensorflow/tfjs";
 import { loadIdx, type Split } from "../lib/data/data";
 import { encodeIdx } from "../lib/data/idx";
@@ -107,7 +108,7 @@ describe("reading: every file is checked before a byte is read", () => {
     assert.ok(result!.rss < 270e6, `not read: ${(result!.rss / 1e6).toFixed(0)} MB resident, for a 540 MB file`);
   });
 
-  test("loadIdx: a labels file that is a FIFO, a link to /dev/zero, or 7 GB where its header promises 12 labels", async () => {
+  test("loadIdx: a labels file that is a FIFO, a link to /dev/zero, 7 GB where its header promises 12 labels, or a gzip bomb", async () => {
     const dataset = (name: string): string => {
       const dir = join(folder, name);
       mkdirSync(dir);
@@ -123,11 +124,16 @@ describe("reading: every file is checked before a byte is read", () => {
     const huge = dataset("idx-huge");
     writeFileSync(huge, encodeIdx([12], new Uint8Array(12)));
     truncateSync(huge, 7e9); // sparse: nothing is written
+    const bomb = dataset("idx-bomb");
+    // 12 labels announced, 20 MB of zeros behind them: about 20 kB gzipped.
+    writeFileSync(`${bomb}.gz`, gzipSync(Buffer.concat([encodeIdx([12], new Uint8Array(12)), Buffer.alloc(20e6)])));
     const results = await refused([
       { call: ["loadIdx", join(fifo, "..")], name: "Error", pattern: new RegExp(`^${fifo}: a FIFO \\(named pipe\\), not a regular file \\(expected an IDX file\\)$`) },
       { call: ["loadIdx", join(zero, "..")], name: "Error", pattern: new RegExp(`^${zero}: a character device \\(/dev/zero, through a link\\), not a regular file`) },
       { call: ["loadIdx", join(huge, "..")], name: "Error",
         pattern: new RegExp(`^${huge}: too long: header says 12 = 12 values, found 6,999,999,992 bytes of data \\(7\\.0 GB\\)$`) },
+      { call: ["loadIdx", join(bomb, "..")], name: "Error",
+        pattern: new RegExp(`^${bomb}\\.gz: too long: header says 12 = 12 values, but it decompresses to more than \\d+ bytes of data$`) },
     ]);
     assert.ok(results[2]!.rss < 1e9, `not read: ${(results[2]!.rss / 1e6).toFixed(0)} MB resident`);
   });
