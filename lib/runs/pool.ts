@@ -1,34 +1,41 @@
 /**
- * Independent runs in parallel, one `worker_threads` worker per core, each with its own TensorFlow.js backend.
- * The dataset is copied once into shared memory and every worker reads that copy. A worker trains exactly what
+ * Independent runs in parallel, each worker with its own TensorFlow.js backend. A worker trains exactly what
  * `trainSpec` trains in this thread, so results are the same bit for bit; the trained model comes back as a
  * snapshot and is rebuilt here.
  *
+ * Where libtensorflow (tfjs-node) may run, workers are child processes, so that a native crash ends only its
+ * worker and not this process (a kernel): the run it was training is retried once in a new worker, and a run
+ * whose worker crashes twice fails the sweep with its label and the signal or exit code. Elsewhere (wasm, cpu)
+ * workers are threads, which start faster and read the dataset from one copy in shared memory
+ * (docs/performance.md, "Pool workers"). The pool starts no more workers than the cores (`pool-size.ts`) and the
+ * memory budget allow.
+ *
  * Workers outlive a sweep that succeeds: they wait, unreferenced (they never keep a script alive), for the next
- * sweep, which then skips starting threads and loading TensorFlow (~0.5 s per sweep, more with libtensorflow).
+ * sweep, which then skips starting them and loading TensorFlow (~0.5 s per sweep, more with libtensorflow).
  * After `MIE_WORKER_IDLE_SECONDS` (default 60) without a sweep they end, freeing their memory; `closeWorkers()`
  * ends them at once. A sweep that fails or is aborted (Ctrl-C, a kernel interrupt) terminates its own workers
- * and the idle ones before its promise settles, so no thread outlives it.
+ * and the idle ones before its promise settles, so no worker outlives it.
  */
-import { Worker } from "node:worker_threads";
-import { extname, join } from "node:path";
-import { initBackend, type BackendName } from "../train/backend";
+import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } from "../train/backend";
 import type { Dataset, Split } from "../data/data";
-import type { Progress } from "../train/settings";
+import { resolveSettings, type Progress } from "../train/settings";
 import { restoreModel, type ModelSnapshot } from "../model/snapshot";
 import type { RunSpec } from "./spec";
 import type { Run } from "../train/train";
+import { startPoolWorker, type PoolWorker, type WorkerKind } from "./pool-worker";
+import { WORKER_MB, workerCostMB, workersThatFit } from "./pool-size";
 
 /**
- * One run for a worker, with the dataset in shared memory (posting it shares the buffers, nothing is copied) and
- * the backend request this thread made ("auto" lets each run pick by its size, as in this thread, so a run gives
- * the same result here and in a worker).
+ * One run for a worker, with the backend request this thread made ("auto" lets each run pick by its size, as in
+ * this thread, so a run gives the same result here and in a worker). The dataset comes with a worker's first job
+ * of a sweep; later jobs name it by `dataId`.
  */
 export interface Job {
   index: number;
   spec: RunSpec & { label: string };
-  data: Dataset;
   backend: BackendName | "auto";
+  dataId: number;
+  data?: Dataset;
 }
 
 /** What a worker reports: progress (only the losses added since its last report), a result, or a failure. */
@@ -39,23 +46,24 @@ export type WorkerMessage =
 
 /** Options of `trainInWorkers`. */
 export interface PoolOptions {
-  /** Number of workers (at most one per spec is started). */
+  /** Most workers to start (at most one per spec, and as many as fit in memory, are started). */
   workers: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
-  /** Called when a run starts, before its first progress report. */
+  /** Called when a run starts, before its first progress report (again if its worker crashed and it restarts). */
   onStart?: (index: number) => void;
+  /** Called on this thread as each run finishes, in the order they finish (e.g. to store it at once). */
   onRun?: (run: Run, index: number) => void;
 }
 
 const shared = new WeakMap<Dataset, Dataset>();
-/** Workers of finished sweeps, waiting for the next one, each with its listener that forgets it if it dies. */
-const idle = new Map<Worker, () => void>();
+/** Workers of finished sweeps, waiting for the next one, each with the function that stops listening for its end. */
+const idle = new Map<PoolWorker, () => void>();
 let idleTimer: NodeJS.Timeout | undefined;
 
 /**
- * The dataset with its images and labels in `SharedArrayBuffer`s, made once per dataset object: workers read
- * this copy instead of each receiving their own.
+ * The dataset with its images and labels in `SharedArrayBuffer`s, made once per dataset object: worker threads
+ * read this copy instead of each receiving their own.
  * @example sharedDataset(data).train.images.buffer instanceof SharedArrayBuffer; // true
  */
 export function sharedDataset(data: Dataset): Dataset {
@@ -69,99 +77,172 @@ export function sharedDataset(data: Dataset): Dataset {
 }
 
 /**
- * Train checked specs (labels filled in) in `options.workers` worker threads, in spec order as workers free up.
+ * Train checked specs (labels filled in) in at most `options.workers` workers, in spec order as workers free up.
  * Resolves with the runs in spec order; rejects with an error naming the failed run's label, or with the abort
  * reason, after terminating every worker and disposing the models of finished runs.
  * @example const runs = await trainInWorkers(checkedSpecs, data, { workers: 2 });
  */
 export async function trainInWorkers(specs: readonly Job["spec"][], data: Dataset, options: PoolOptions): Promise<Run[]> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const setup = { data: sharedDataset(data), backend: (await initBackend()).requested };
+  options.signal?.throwIfAborted();
+  const info = await initBackend();
   const idleSeconds = workerIdleSeconds(); // a bad value fails here, before any run
-  const runs: Run[] = [];
-  const losses = new Map<number, Float32Array>();
-  const running = new Map<Worker, number>();
-  const workers: Worker[] = [];
-  let next = 0;
-  let finished = 0;
+  const kind = workerKind(info, specs);
+  await closeIdle((worker) => worker.kind !== kind); // idle workers of the other kind would only hold memory
+  const count = Math.min(options.workers, specs.length, workersThatFit(workerCostMB(kind, kind === "process", data), usedMB()));
+  const sweep = new Sweep(specs, kind === "thread" ? sharedDataset(data) : data, options, { kind, backend: info.requested, idleSeconds });
+  return sweep.start(count);
+}
 
-  return new Promise<Run[]>((resolve, reject) => {
-    let settled = false;
-    const listeners = new Map<Worker, Listeners>();
-    const stop = (error?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener("abort", onAbort);
-      listeners.forEach((own, worker) => detach(worker, own));
-      if (error === undefined && idleSeconds > 0) {
-        workers.forEach((worker) => keepIdle(worker));
-        scheduleIdleEnd(idleSeconds);
-        return resolve(runs);
-      }
-      void Promise.all([...workers.map((worker) => worker.terminate()), closeWorkers()]).then(() => {
-        if (error === undefined) return resolve(runs);
-        runs.forEach((run) => run.model.dispose());
-        reject(error);
-      });
-    };
-    const onAbort = (): void => stop(signal!.reason);
-    const failed = (worker: Worker, message: string): void => {
-      const index = running.get(worker);
-      stop(new Error(index === undefined ? `trainAll: ${message}` : `run "${specs[index]!.label}": ${message}`));
-    };
-    // A throwing callback (or a model that cannot be rebuilt) fails the sweep instead of the worker's event handler.
-    const guarded = (action: () => void): void => {
-      try {
-        action();
-      } catch (error) {
-        stop(error);
-      }
-    };
-    const assign = (worker: Worker): void => {
-      if (next >= specs.length) return;
-      const index = next++;
-      running.set(worker, index);
-      options.onStart?.(index);
-      worker.postMessage({ index, spec: specs[index]!, ...setup } satisfies Job);
-    };
-    const receive = (worker: Worker, message: WorkerMessage): void => {
-      if (settled) return;
-      if (message.type === "failed") return failed(worker, message.message);
-      if (message.type === "progress") {
-        const { progress, added } = message;
-        let all = losses.get(message.index);
-        if (!all) losses.set(message.index, (all = new Float32Array(progress.totalSteps)));
-        all.set(added, progress.step - added.length);
-        return options.onProgress?.({ ...progress, losses: all.subarray(0, progress.step) });
-      }
-      losses.delete(message.index);
-      const run: Run = { ...message.run, model: restoreModel(message.model) };
-      runs[message.index] = run;
-      running.delete(worker);
-      options.onRun?.(run, message.index);
-      if (++finished === specs.length) return stop();
-      assign(worker);
-    };
+/**
+ * The kind of worker a sweep uses: a child process wherever libtensorflow may run (a crash there is contained),
+ * else a thread. `MIE_WORKER_KIND=thread|process` overrides it (to measure or test either kind).
+ * @example workerKind(await initBackend("wasm"), specs); // "thread"
+ */
+export function workerKind(info: BackendInfo, specs: readonly RunSpec[]): WorkerKind {
+  const forced = process.env.MIE_WORKER_KIND;
+  if (forced === "thread" || forced === "process") return forced;
+  if (forced !== undefined && forced !== "") {
+    throw new RangeError(`MIE_WORKER_KIND: expected thread or process, got ${JSON.stringify(forced)}`);
+  }
+  if (info.name === "tfjs-node") return "process";
+  const native = info.nativeFrom;
+  const big = (spec: RunSpec): boolean =>
+    native !== undefined && stepMultiplyAdds(spec.layers, resolveSettings({ batchSize: spec.batchSize }).batchSize) >= native.minMultiplyAdds;
+  return specs.some(big) ? "process" : "thread";
+}
 
-    signal?.addEventListener("abort", onAbort, { once: true });
-    if (signal?.aborted) onAbort();
-    const count = Math.min(options.workers, specs.length);
-    for (let k = 0; k < count && !settled; k++) {
-      guarded(() => {
-        const worker = takeWorker();
-        workers.push(worker);
-        const own: Listeners = {
-          message: (message: WorkerMessage) => guarded(() => receive(worker, message)),
-          error: (error: Error) => failed(worker, error.message),
-          exit: (code: number) => failed(worker, `its worker stopped unexpectedly (exit code ${code})`),
-        };
-        listeners.set(worker, own);
-        attach(worker, own);
-        assign(worker);
-      });
+/** This process's resident memory in MB without its idle worker threads, which a sweep reuses. */
+function usedMB(): number {
+  const idleThreads = [...idle.keys()].filter((worker) => worker.kind === "thread").length;
+  return process.memoryUsage().rss / (1024 * 1024) - idleThreads * WORKER_MB.wasmThread;
+}
+
+interface SweepSetup {
+  kind: WorkerKind;
+  backend: BackendName | "auto";
+  idleSeconds: number;
+}
+
+/** One sweep on the pool: hands out runs, gathers results, retries a run once when its worker dies. */
+class Sweep {
+  private readonly runs: Run[] = [];
+  private readonly losses = new Map<number, Float32Array>();
+  /** Each worker of this sweep, with the function that stops listening to it. */
+  private readonly workers = new Map<PoolWorker, () => void>();
+  private readonly running = new Map<PoolWorker, number>();
+  /** Runs not yet handed out, first first; a crashed run goes back to the front. */
+  private readonly pending: number[];
+  /** Why the worker of a run ended the first time, for runs that were retried. */
+  private readonly crashes = new Map<number, string>();
+  private finished = 0;
+  private settled = false;
+  private resolve!: (runs: Run[]) => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(
+    private readonly specs: readonly Job["spec"][],
+    private readonly data: Dataset,
+    private readonly options: PoolOptions,
+    private readonly setup: SweepSetup,
+  ) {
+    this.pending = specs.map((_, index) => index);
+  }
+
+  start(count: number): Promise<Run[]> {
+    return new Promise<Run[]>((resolve, reject) => {
+      [this.resolve, this.reject] = [resolve, reject];
+      this.options.signal?.addEventListener("abort", this.onAbort, { once: true });
+      if (this.options.signal?.aborted) return this.onAbort();
+      for (let k = 0; k < count && !this.settled; k++) this.guarded(() => this.add(takeWorker(this.setup.kind)));
+    });
+  }
+
+  private readonly onAbort = (): void => this.stop(this.options.signal!.reason);
+
+  /** A throwing callback (or a model that cannot be rebuilt) fails the sweep instead of a worker's event handler. */
+  private guarded(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.stop(error);
     }
-  });
+  }
+
+  private add(worker: PoolWorker): void {
+    const stopListening = worker.listen({
+      message: (message) => this.guarded(() => this.receive(worker, message)),
+      ended: (reason) => this.guarded(() => this.ended(worker, reason)),
+    });
+    this.workers.set(worker, stopListening);
+    this.assign(worker);
+  }
+
+  private assign(worker: PoolWorker): void {
+    const index = this.pending.shift();
+    if (index === undefined) return;
+    this.running.set(worker, index);
+    this.losses.delete(index);
+    this.options.onStart?.(index);
+    worker.send({ index, spec: this.specs[index]!, backend: this.setup.backend }, this.data);
+  }
+
+  private receive(worker: PoolWorker, message: WorkerMessage): void {
+    if (this.settled) return;
+    if (message.type === "failed") return this.stop(new Error(`run "${this.specs[message.index]!.label}": ${message.message}`));
+    if (message.type === "progress") return this.progress(message);
+    this.losses.delete(message.index);
+    const run: Run = { ...message.run, model: restoreModel(message.model) };
+    this.runs[message.index] = run;
+    this.running.delete(worker);
+    this.options.onRun?.(run, message.index);
+    if (++this.finished === this.specs.length) return this.stop();
+    this.assign(worker);
+  }
+
+  private progress({ index, progress, added }: Extract<WorkerMessage, { type: "progress" }>): void {
+    let all = this.losses.get(index);
+    if (!all) this.losses.set(index, (all = new Float32Array(progress.totalSteps)));
+    all.set(added, progress.step - added.length);
+    this.options.onProgress?.({ ...progress, losses: all.subarray(0, progress.step) });
+  }
+
+  /** A worker died (a native crash, killed, out of memory): retry its run once in a new worker. */
+  private ended(worker: PoolWorker, reason: string): void {
+    if (this.settled) return;
+    this.workers.get(worker)?.();
+    this.workers.delete(worker);
+    void worker.terminate();
+    const index = this.running.get(worker);
+    this.running.delete(worker);
+    if (index !== undefined) {
+      const first = this.crashes.get(index);
+      if (first !== undefined) {
+        const again = first === reason ? "again on its retry" : `on its retry: ${reason}`;
+        return this.stop(new Error(`run "${this.specs[index]!.label}": ${first}, and ${again}`));
+      }
+      this.crashes.set(index, reason);
+      this.pending.unshift(index);
+    }
+    if (this.pending.length > 0) this.add(startPoolWorker(this.setup.kind));
+  }
+
+  private stop(error?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+    this.workers.forEach((stopListening) => stopListening());
+    const workers = [...this.workers.keys()];
+    if (error === undefined && this.setup.idleSeconds > 0) {
+      workers.forEach(keepIdle);
+      scheduleIdleEnd(this.setup.idleSeconds);
+      return this.resolve(this.runs);
+    }
+    void Promise.all([...workers.map((worker) => worker.terminate()), closeWorkers()]).then(() => {
+      if (error === undefined) return this.resolve(this.runs);
+      this.runs.forEach((run) => run?.model.dispose());
+      this.reject(error);
+    });
+  }
 }
 
 /**
@@ -170,9 +251,16 @@ export async function trainInWorkers(specs: readonly Job["spec"][], data: Datase
  * @example await closeWorkers();
  */
 export async function closeWorkers(): Promise<void> {
-  clearTimeout(idleTimer);
-  const ending = [...idle.keys()];
-  idle.clear();
+  await closeIdle(() => true);
+}
+
+async function closeIdle(which: (worker: PoolWorker) => boolean): Promise<void> {
+  const ending = [...idle.keys()].filter(which);
+  ending.forEach((worker) => {
+    idle.get(worker)!();
+    idle.delete(worker);
+  });
+  if (idle.size === 0) clearTimeout(idleTimer);
   await Promise.all(ending.map((worker) => worker.terminate()));
 }
 
@@ -199,36 +287,20 @@ export function idleWorkers(): number {
   return idle.size;
 }
 
-interface Listeners {
-  message: (message: WorkerMessage) => void;
-  error: (error: Error) => void;
-  exit: (code: number) => void;
-}
-
-function attach(worker: Worker, own: Listeners): void {
-  worker.on("message", own.message).on("error", own.error).on("exit", own.exit);
-}
-
-function detach(worker: Worker, own: Listeners): void {
-  worker.off("message", own.message).off("error", own.error).off("exit", own.exit);
-}
-
-/** An idle worker (referenced again: it now belongs to a sweep), else a new one. */
-function takeWorker(): Worker {
-  const [entry] = idle;
-  if (!entry) return startWorker();
-  const [worker, forget] = entry;
+/** An idle worker of this kind (referenced again: it now belongs to a sweep), else a new one. */
+function takeWorker(kind: WorkerKind): PoolWorker {
+  const worker = [...idle.keys()].find((candidate) => candidate.kind === kind);
+  if (!worker) return startPoolWorker(kind);
+  idle.get(worker)!();
   idle.delete(worker);
-  worker.off("exit", forget).off("error", forget);
   worker.ref();
   return worker;
 }
 
-function keepIdle(worker: Worker): void {
-  const forget = (): void => void idle.delete(worker);
-  worker.on("exit", forget).on("error", forget);
+function keepIdle(worker: PoolWorker): void {
+  const stopListening = worker.listen({ message: () => {}, ended: () => void idle.delete(worker) });
   worker.unref();
-  idle.set(worker, forget);
+  idle.set(worker, stopListening);
 }
 
 function scheduleIdleEnd(seconds: number): void {
@@ -245,14 +317,4 @@ function sharedSplit(split: Split): Split {
   images.set(split.images);
   labels.set(split.labels);
   return { ...split, images, labels };
-}
-
-/** A worker from the compiled `worker.js` beside this file, or from `worker.ts` when running under tsx. */
-function startWorker(): Worker {
-  const entry = join(__dirname, `worker${extname(__filename)}`);
-  if (entry.endsWith(".js")) return new Worker(entry);
-  // Node 20 loads a worker's .ts entry before `--import tsx` has registered its hooks; tsx's CommonJS hook,
-  // installed first in an eval'd bootstrap, works.
-  const bootstrap = `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(entry)});`;
-  return new Worker(bootstrap, { eval: true, execArgv: [] });
 }

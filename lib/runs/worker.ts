@@ -1,25 +1,39 @@
 /**
- * A pool worker (see `pool.ts`): its own TensorFlow.js backend, one run at a time on the shared dataset each job
- * brings, for as many sweeps as the pool keeps it. Progress goes back as the losses added since the last report,
+ * A pool worker's entry (see `pool.ts`, `pool-worker.ts`), in a worker thread or a child process: its own
+ * TensorFlow.js backend, one run at a time on the dataset the first job of a sweep brings (later jobs name it
+ * by id), for as many sweeps as the pool keeps it. Progress goes back as the losses added since the last report,
  * the result as plain data plus a model snapshot.
  */
 import { parentPort } from "node:worker_threads";
 import { initBackend } from "../train/backend";
 import { snapshotModel } from "../model/snapshot";
+import type { Dataset } from "../data/data";
 import { trainSpec } from "./spec";
 import type { Job, WorkerMessage } from "./pool";
 
-const port = parentPort!;
+/** This worker's way back: the thread's port, or the child process's IPC channel. */
+const post: (message: WorkerMessage, transfer?: ArrayBuffer[]) => void = parentPort
+  ? (message, transfer = []) => parentPort!.postMessage(message, transfer)
+  : (message) => void process.send!(message);
 
-port.on("message", (job: Job) => {
-  void run(job);
-});
+/** The last dataset sent, kept for the jobs that name it by id (one at a time: a new one replaces it). */
+let dataset: { id: number; data: Dataset } | undefined;
 
-async function run({ index, spec, data, backend }: Job): Promise<void> {
+const onJob = (job: Job): void => void run(job);
+if (parentPort) parentPort.on("message", onJob);
+else {
+  process.on("message", onJob);
+  // The pool's process ended (even killed): this worker has no one left to work for.
+  process.on("disconnect", () => process.exit(0));
+}
+
+async function run({ index, spec, backend, dataId, data }: Job): Promise<void> {
   try {
+    if (data) dataset = { id: dataId, data };
+    if (dataset?.id !== dataId) throw new Error(`pool worker: job ${index} names dataset ${dataId}, which it was never sent`);
     await initBackend(backend); // the sweep thread's request: the same as the last job's returns the backend already chosen
     let sent = 0;
-    const { model, ...result } = await trainSpec(spec, data, {
+    const { model, ...result } = await trainSpec(spec, dataset.data, {
       onProgress: ({ losses, ...progress }) => {
         const added = losses.slice(sent, progress.step);
         sent = progress.step;
@@ -32,8 +46,4 @@ async function run({ index, spec, data, backend }: Job): Promise<void> {
   } catch (error) {
     post({ type: "failed", index, message: error instanceof Error ? error.message : String(error) });
   }
-}
-
-function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(message, transfer);
 }
