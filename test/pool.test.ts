@@ -11,13 +11,14 @@ import { checkSpec, type RunSpec } from "../lib/runs/spec";
 import { evaluate, train, type Run } from "../lib/train/train";
 import { trainAll } from "../lib/runs/sweep";
 import { smallMnist } from "./helpers/small-mnist";
+import { childPids } from "../scripts/bench/process-tree";
 
 before(async () => {
   await initBackend();
 });
 
-/** Threads of this process, worker threads included. */
-const threads = (): number => readdirSync("/proc/self/task").length;
+/** Threads of this process (worker threads included) plus its child processes (process workers): workers alive. */
+const threads = (): number => readdirSync("/proc/self/task").length + childPids(process.pid).length;
 
 const specs: RunSpec[] = [
   { layers: [784, 32, 10], lr: 0.1, seed: 0 },

@@ -4,19 +4,19 @@
  * with `workers: 1`. Both give the same numbers, bit for bit. Ctrl-C (SIGINT, which is also how Jupyter
  * interrupts a kernel) stops the sweep and its workers.
  */
-import { availableParallelism } from "node:os";
 import type { Dataset } from "../data/data";
 import { evaluationSplits } from "../train/evaluations";
 import { trainInWorkers, type Job, type PoolOptions } from "./pool";
+import { coreCount } from "./pool-size";
 import { resolveSettings, type Progress } from "../train/settings";
 import { checkSpec, trainSpec, type RunSpec } from "./spec";
 import { checkDataset, type Run } from "../train/train";
 
 /** Options of `trainAll` and `compare`. */
 export interface SweepOptions {
-  /** Runs trained at once, each in its own worker thread. Default: the environment variable `MIE_WORKERS`, else
-   *  the number of cores (`os.availableParallelism()`), never more than the number of runs. 1 trains one after
-   *  another in this thread. */
+  /** Runs trained at once, each in its own worker. Default: the environment variable `MIE_WORKERS`, else the
+   *  number of cores (`os.availableParallelism()`, or `MIE_CORES`), never more than the number of runs nor than fit
+   *  in memory. 1 trains one after another in this thread. */
   workers?: number;
   /** Progress of every run in flight (its `label` says which), starting with a step-0 report as each run starts. */
   onProgress?: (progress: Progress) => void;
@@ -50,14 +50,15 @@ export async function trainAll(specs: readonly RunSpec[], data: Dataset, options
 }
 
 /**
- * How many workers a sweep uses when `requested` is not given: `MIE_WORKERS`, else the number of cores.
+ * How many workers a sweep asks for when `requested` is not given: `MIE_WORKERS`, else the number of cores
+ * (`MIE_CORES` overrides it); the pool starts fewer where memory is short (`pool-size.ts`).
  * @example workerCount(1); // 1
  */
 export function workerCount(requested?: number): number {
   if (requested !== undefined) return positiveWorkers("workers", requested);
   const raw = process.env.MIE_WORKERS;
   if (raw !== undefined && raw !== "") return positiveWorkers("MIE_WORKERS", Number(raw), raw);
-  return availableParallelism();
+  return coreCount();
 }
 
 function positiveWorkers(name: string, value: number, raw: unknown = value): number {
