@@ -80,7 +80,7 @@ const SWEEP = `
     .then(() => console.log("workers at once: " + most));`;
 
 for (const kind of ["thread", "process"] as const) {
-  test(`64 cores faked with a memory limit: ${kind} workers as fit, the process tree's peak RSS under the limit`, async () => {
+  test(`64 cores faked with a memory limit: ${kind} workers as fit, the process tree's peak RSS under the limit`, async (t) => {
     const limit = kind === "thread" ? 900 : 1300;
     const env = { ...process.env, MIE_BACKEND: "wasm", MIE_WORKER_KIND: kind, MIE_CORES: "64", MIE_MEMORY_LIMIT_MB: String(limit), MIE_WORKER_IDLE_SECONDS: "0" };
     const child = spawn(process.execPath, ["--import", "tsx", "-e", SWEEP], { cwd: join(__dirname, ".."), env, stdio: ["ignore", "pipe", "pipe"] });
@@ -92,6 +92,7 @@ for (const kind of ["thread", "process"] as const) {
     const peak = sampler.stop();
     assert.equal(code, 0, output);
     const workers = Number(/workers at once: (\d+)/.exec(output)?.[1]);
+    t.diagnostic(`${workers} ${kind} workers, peak RSS of the process tree ${peak.toFixed(0)} MB, limit ${limit} MB`);
     assert.ok(workers >= 2 && workers < 12, `memory, not the 64 cores or the 12 runs, bounded the pool: ${workers} workers`);
     assert.ok(peak < limit, `peak RSS of the process tree ${peak.toFixed(0)} MB, limit ${limit} MB`);
   });

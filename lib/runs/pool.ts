@@ -88,7 +88,8 @@ export async function trainInWorkers(specs: readonly Job["spec"][], data: Datase
   const idleSeconds = workerIdleSeconds(); // a bad value fails here, before any run
   const kind = workerKind(info, specs);
   await closeIdle((worker) => worker.kind !== kind); // idle workers of the other kind would only hold memory
-  const count = Math.min(options.workers, specs.length, workersThatFit(workerCostMB(kind, kind === "process", data), usedMB()));
+  const native = info.name === "tfjs-node" || (info.nativeFrom !== undefined && kind === "process");
+  const count = Math.min(options.workers, specs.length, workersThatFit(workerCostMB(kind, native, data), usedMB()));
   const sweep = new Sweep(specs, kind === "thread" ? sharedDataset(data) : data, options, { kind, backend: info.requested, idleSeconds });
   return sweep.start(count);
 }

@@ -37,24 +37,29 @@ function inChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ result?: Rec
 
 const seconds = (since: number): number => (performance.now() - since) / 1000;
 
-/** Child: two sweeps of two tiny runs (start cost), then two big runs on `workers` workers (memory per worker). */
-async function costChild(workers: number): Promise<void> {
+/** Child: two sweeps of two tiny runs on 2 workers: the first starts them, the second reuses them. */
+async function startChild(): Promise<void> {
   await initBackend();
   const data = await loadMnist();
   const tiny = [0, 1].map((seed) => checkSpec({ layers: [784, 10], batchSize: 1000, seed }, data, "tiny"));
-  let started = performance.now();
-  (await trainInWorkers(tiny, data, { workers: 2 })).forEach((run) => run.model.dispose());
-  const cold = seconds(started);
-  started = performance.now();
-  (await trainInWorkers(tiny, data, { workers: 2 })).forEach((run) => run.model.dispose());
-  const warm = seconds(started);
+  const times: number[] = [];
+  for (let sweep = 0; sweep < 2; sweep++) {
+    const started = performance.now();
+    (await trainInWorkers(tiny, data, { workers: 2 })).forEach((run) => run.model.dispose());
+    times.push(seconds(started));
+  }
   await closeWorkers();
+  console.log(RESULT + JSON.stringify({ cold: times[0], warm: times[1] }));
+}
+
+/** Child: two big runs on `workers` workers, for the memory a worker adds at its peak. */
+async function memoryChild(workers: number): Promise<void> {
+  await initBackend();
+  const data = await loadMnist();
   const big = [0, 1].map((seed) => checkSpec({ layers: [784, 500, 500, 10], batchSize: 256, seed }, data, "big"));
-  started = performance.now();
+  const started = performance.now();
   (await trainInWorkers(big, data, { workers })).forEach((run) => run.model.dispose());
-  const bigSeconds = seconds(started);
-  await closeWorkers();
-  console.log(RESULT + JSON.stringify({ cold, warm, big: bigSeconds }));
+  console.log(RESULT + JSON.stringify({ big: seconds(started) }));
 }
 
 async function cost(): Promise<void> {
@@ -62,9 +67,10 @@ async function cost(): Promise<void> {
   for (const backend of BACKENDS) {
     for (const kind of KINDS) {
       const env = { MIE_BACKEND: backend, MIE_WORKER_KIND: kind, MIE_WORKER_IDLE_SECONDS: "600" };
-      const [one, two] = [await inChild(["--cost-child", "1"], env), await inChild(["--cost-child", "2"], env)];
-      if (!one.result || !two.result) throw new Error(`${backend} ${kind}: no result\n${one.output}\n${two.output}`);
-      console.log([backend.padEnd(10), kind.padEnd(8), two.result.cold!.toFixed(2).padStart(12), two.result.warm!.toFixed(2).padStart(13),
+      const start = await inChild(["--start-child"], env);
+      const [one, two] = [await inChild(["--memory-child", "1"], env), await inChild(["--memory-child", "2"], env)];
+      if (!start.result || !one.result || !two.result) throw new Error(`${backend} ${kind}: no result\n${start.output}\n${one.output}\n${two.output}`);
+      console.log([backend.padEnd(10), kind.padEnd(8), start.result.cold!.toFixed(2).padStart(12), start.result.warm!.toFixed(2).padStart(13),
         `${one.result.big!.toFixed(1)} / ${two.result.big!.toFixed(1)}`.padStart(30), `${one.peakMB.toFixed(0)} / ${two.peakMB.toFixed(0)}`.padStart(33),
         (two.peakMB - one.peakMB).toFixed(0).padStart(14)].join(" "));
     }
@@ -128,7 +134,8 @@ async function bound(): Promise<void> {
 
 async function main(): Promise<void> {
   const [mode, value] = process.argv.slice(2);
-  if (mode === "--cost-child") return costChild(Number(value));
+  if (mode === "--start-child") return startChild();
+  if (mode === "--memory-child") return memoryChild(Number(value));
   if (mode === "--stress-child") return stressChild(Number(value));
   if (mode === "--bound-child") return boundChild();
   if (mode === "--cost") return cost();
