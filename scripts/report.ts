@@ -10,13 +10,15 @@
  * usage: npm run reports [-- [--notebooks DIR] [--out DIR] [--jobs N] NAME ...]
  *        NAME = notebook file name without .ipynb (default: all in DIR, default notebooks/); --out default reports/;
  *        --jobs N  notebooks executed at once (default: the number of cores; 1: one after another)
- * env:   MIE_TRAIN_LIMIT / MIE_TEST_LIMIT  reduce the data (quick runs); MIE_BACKEND  choose the backend
+ * env:   MIE_TRAIN_LIMIT / MIE_TEST_LIMIT  reduce the data (quick runs); MIE_BACKEND  choose the backend;
+ *        MIE_MEMORY_BUDGET_MB  memory for all notebooks together (default 80% of what is free), shared out per kernel
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { executeNotebook, ROOT, type NotebookEvent } from "./jupyter";
 import { projectPython } from "./python-env";
+import { memoryShareMB } from "../lib/runs/pool-size";
 
 interface Args {
   notebooks: string;
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
   const staging = mkdtempSync(join(reports, `.staging-${process.pid}-`));
   const jobs = Math.min(args.jobs, notebooks.length);
   const log = progressLog(notebooks, jobs);
+  // Kernels side by side share the machine's memory: each sizes its worker pool by its share.
+  const memoryBudget = String(memoryShareMB(jobs));
   const timings = new Map<string, string>();
   const failures = new Map<string, unknown>();
   try {
@@ -91,6 +95,7 @@ async function main(): Promise<void> {
           outNotebook: join(staging, `${name}.ipynb`),
           outHtml: join(staging, `${name}.html`),
           onEvent: (event) => log.event(name, event),
+          env: { MIE_MEMORY_BUDGET_MB: memoryBudget },
         });
         timings.set(name, seconds(notebookStarted));
       } catch (error) {

@@ -21,7 +21,7 @@ export const WORKER_MB = {
   /** A `worker_threads` thread training on wasm: its own V8 heap, TensorFlow.js and wasm memory. */
   wasmThread: 150,
   /** A child process training on wasm, without the dataset it copies. */
-  wasmProcess: 200,
+  wasmProcess: 320,
   /** A child process that has started libtensorflow, without the dataset it copies. */
   nativeProcess: 560,
 } as const;

@@ -9,7 +9,30 @@ import { Worker } from "node:worker_threads";
 import { fork, type ChildProcess } from "node:child_process";
 import { extname, join } from "node:path";
 import type { Dataset } from "../data/data";
-import type { Job, WorkerMessage } from "./pool";
+import type { BackendName } from "../train/backend";
+import type { Progress } from "../train/settings";
+import type { ModelSnapshot } from "../model/snapshot";
+import type { Run } from "../train/train";
+import type { RunSpec } from "./spec";
+
+/**
+ * One run for a worker, with the backend request this thread made ("auto" lets each run pick by its size, as in
+ * this thread, so a run gives the same result here and in a worker). The dataset comes with a worker's first job
+ * of a sweep; later jobs name it by `dataId`.
+ */
+export interface Job {
+  index: number;
+  spec: RunSpec & { label: string };
+  backend: BackendName | "auto";
+  dataId: number;
+  data?: Dataset;
+}
+
+/** What a worker reports: progress (only the losses added since its last report), a result, or a failure. */
+export type WorkerMessage =
+  | { type: "progress"; index: number; progress: Omit<Progress, "losses">; added: Float32Array }
+  | { type: "done"; index: number; run: Omit<Run, "model">; model: ModelSnapshot }
+  | { type: "failed"; index: number; message: string };
 
 /** A job as the pool hands it out; the worker adds which dataset it is for. */
 export type JobOrder = Omit<Job, "dataId" | "data">;

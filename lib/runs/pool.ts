@@ -19,30 +19,13 @@
 import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } from "../train/backend";
 import type { Dataset, Split } from "../data/data";
 import { resolveSettings, type Progress } from "../train/settings";
-import { restoreModel, type ModelSnapshot } from "../model/snapshot";
+import { restoreModel } from "../model/snapshot";
 import type { RunSpec } from "./spec";
 import type { Run } from "../train/train";
-import { startPoolWorker, type PoolWorker, type WorkerKind } from "./pool-worker";
+import { startPoolWorker, type Job, type PoolWorker, type WorkerKind, type WorkerMessage } from "./pool-worker";
 import { WORKER_MB, workerCostMB, workersThatFit } from "./pool-size";
 
-/**
- * One run for a worker, with the backend request this thread made ("auto" lets each run pick by its size, as in
- * this thread, so a run gives the same result here and in a worker). The dataset comes with a worker's first job
- * of a sweep; later jobs name it by `dataId`.
- */
-export interface Job {
-  index: number;
-  spec: RunSpec & { label: string };
-  backend: BackendName | "auto";
-  dataId: number;
-  data?: Dataset;
-}
-
-/** What a worker reports: progress (only the losses added since its last report), a result, or a failure. */
-export type WorkerMessage =
-  | { type: "progress"; index: number; progress: Omit<Progress, "losses">; added: Float32Array }
-  | { type: "done"; index: number; run: Omit<Run, "model">; model: ModelSnapshot }
-  | { type: "failed"; index: number; message: string };
+export type { Job, WorkerMessage } from "./pool-worker";
 
 /** Options of `trainInWorkers`. */
 export interface PoolOptions {

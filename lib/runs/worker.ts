@@ -9,7 +9,7 @@ import { initBackend } from "../train/backend";
 import { snapshotModel } from "../model/snapshot";
 import type { Dataset } from "../data/data";
 import { trainSpec } from "./spec";
-import type { Job, WorkerMessage } from "./pool";
+import type { Job, WorkerMessage } from "./pool-worker";
 
 /** This worker's way back: the thread's port, or the child process's IPC channel. */
 const post: (message: WorkerMessage, transfer?: ArrayBuffer[]) => void = parentPort
