@@ -106,7 +106,7 @@ async function stress(secondsEach: number): Promise<void> {
       restarts += lines.at(-1)?.restarts ?? 0;
       if (child.code !== 0) deaths.push(child.signal ?? `exit code ${child.code}: ${child.output.trim().split("\n").slice(-3).join(" | ")}`);
     }
-    console.log(`tfjs-node on ${kind}s: ${sweeps} sweeps of 2 runs in ${secondsEach} s; the whole process died ${deaths.length} time(s)` +
+    console.log(`tfjs-node on ${kind} workers: ${sweeps} sweeps of 2 runs in ${secondsEach} s; the whole process died ${deaths.length} time(s)` +
       `${deaths.length ? ` (${deaths.join(", ")})` : ""}; runs restarted after a worker crash: ${restarts}`);
   }
 }
