@@ -1,7 +1,7 @@
 /**
  * How many workers a sweep may start: never more than the cores, and never more than fit in the memory this
  * process may use. Each worker's cost is measured (docs/performance.md, "Pool workers"): a worker thread on wasm
- * adds about WASM_THREAD_MB to this process; a child process costs its own Node and TensorFlow.js plus a copy of
+ * adds about `WORKER_MB.wasmThread` to this process; a child process costs its own Node and TensorFlow.js plus a copy of
  * the dataset, and libtensorflow where tfjs-node runs.
  *
  * The memory a process tree may use (this process and its workers) is its budget: `MIE_MEMORY_BUDGET_MB` when
@@ -16,7 +16,10 @@ import type { WorkerKind } from "./pool-worker";
 
 const MB = 1024 * 1024;
 
-/** Resident memory one worker adds, measured at its peak on 784-500-500-10 runs (docs/performance.md), rounded up. */
+/**
+ * Resident memory one worker adds, measured at its peak on 784-500-500-10 runs (docs/performance.md), rounded up.
+ * @example WORKER_MB.nativeProcess; // 560
+ */
 export const WORKER_MB = {
   /** A `worker_threads` thread training on wasm: its own V8 heap, TensorFlow.js and wasm memory. */
   wasmThread: 150,

@@ -19,6 +19,7 @@ import type { RunSpec } from "./spec";
  * One run for a worker, with the backend request this thread made ("auto" lets each run pick by its size, as in
  * this thread, so a run gives the same result here and in a worker). The dataset comes with a worker's first job
  * of a sweep; later jobs name it by `dataId`.
+ * @example const job: Job = { index: 0, spec: { layers: [784, 10], label: "a" }, backend: "auto", dataId: 1, data };
  */
 export interface Job {
   index: number;
@@ -28,19 +29,31 @@ export interface Job {
   data?: Dataset;
 }
 
-/** What a worker reports: progress (only the losses added since its last report), a result, or a failure. */
+/**
+ * What a worker reports: progress (only the losses added since its last report), a result, or a failure.
+ * @example const message: WorkerMessage = { type: "failed", index: 0, message: "lr: expected a finite number > 0" };
+ */
 export type WorkerMessage =
   | { type: "progress"; index: number; progress: Omit<Progress, "losses">; added: Float32Array }
   | { type: "done"; index: number; run: Omit<Run, "model">; model: ModelSnapshot }
   | { type: "failed"; index: number; message: string };
 
-/** A job as the pool hands it out; the worker adds which dataset it is for. */
+/**
+ * A job as the pool hands it out; the worker adds which dataset it is for.
+ * @example worker.send({ index: 0, spec: { layers: [784, 10], label: "a" }, backend: "auto" } satisfies JobOrder, data);
+ */
 export type JobOrder = Omit<Job, "dataId" | "data">;
 
-/** Where a worker runs: a thread of this process or a child process of its own. */
+/**
+ * Where a worker runs: a thread of this process or a child process of its own.
+ * @example const kind: WorkerKind = "process";
+ */
 export type WorkerKind = "thread" | "process";
 
-/** What a pool worker tells its owner: a message from its run, or that it ended (with why, e.g. "signal SIGSEGV"). */
+/**
+ * What a pool worker tells its owner: a message from its run, or that it ended (with why, e.g. "signal SIGSEGV").
+ * @example const stopListening = worker.listen({ message: (m) => console.log(m.type), ended: (reason) => console.error(reason) });
+ */
 export interface WorkerListeners {
   message: (message: WorkerMessage) => void;
   ended: (reason: string) => void;

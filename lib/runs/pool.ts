@@ -27,7 +27,10 @@ import { WORKER_MB, workerCostMB, workersThatFit } from "./pool-size";
 
 export type { Job, WorkerMessage } from "./pool-worker";
 
-/** Options of `trainInWorkers`. */
+/**
+ * Options of `trainInWorkers`.
+ * @example const options: PoolOptions = { workers: 4, onRun: (run, index) => console.log(index, run.accuracy) };
+ */
 export interface PoolOptions {
   /** Most workers to start (at most one per spec, and as many as fit in memory, are started). */
   workers: number;
