@@ -82,7 +82,7 @@ export async function trainInWorkers(specs: readonly Job["spec"][], data: Datase
 
 /**
  * The kind of worker a sweep uses: a child process wherever libtensorflow may run (a crash there is contained),
- * else a thread. `MIE_WORKER_KIND=thread|process` overrides it (to measure or test either kind).
+ * else a thread (always a thread under Deno). `MIE_WORKER_KIND=thread|process` overrides it (to measure or test either kind).
  * @example workerKind(await initBackend("wasm"), specs); // "thread"
  */
 export function workerKind(info: BackendInfo, specs: readonly RunSpec[]): WorkerKind {
@@ -91,6 +91,8 @@ export function workerKind(info: BackendInfo, specs: readonly RunSpec[]): Worker
   if (forced !== undefined && forced !== "") {
     throw new RangeError(`MIE_WORKER_KIND: expected thread or process, got ${JSON.stringify(forced)}`);
   }
+  // Deno's node:child_process may lack the "advanced" IPC serialization the process workers' typed arrays need.
+  if ("Deno" in globalThis) return "thread";
   if (info.name === "tfjs-node") return "process";
   const native = info.nativeFrom;
   const big = (spec: RunSpec): boolean =>
