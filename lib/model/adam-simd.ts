@@ -20,14 +20,15 @@ import * as tf from "@tensorflow/tfjs";
 export type AdamKernel = (p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, c: number, e: number, beta1: number, beta2: number) => void;
 
 interface WasmBackendInternals {
-  wasm?: { asm?: { memory?: WebAssembly.Memory } };
+  /** The heap: exported by the one-thread build, imported (and kept as `wasmMemory`) by the threaded one. */
+  wasm?: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
   typedArrayFromHeap?: (tensor: tf.TensorInfo) => Float32Array;
 }
 
 const cache = new WeakMap<object, AdamKernel | null>();
 
 /**
- * The SIMD kernel for the current backend, or null where it cannot run (not wasm, or a shared-memory build).
+ * The SIMD kernel for the current backend, or null where it cannot run (not wasm, or no wasm SIMD).
  * @example const kernel = adamKernel(); if (kernel) kernel(p, m, v, g, stepSize, epsilon, 0.9, 0.999);
  */
 export function adamKernel(): AdamKernel | null {
@@ -37,13 +38,13 @@ export function adamKernel(): AdamKernel | null {
 }
 
 function build(backend: WasmBackendInternals): AdamKernel | null {
-  const memory = backend.wasm?.asm?.memory;
+  const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
   const heapView = backend.typedArrayFromHeap?.bind(backend);
   if (tf.getBackend() !== "wasm" || !(memory instanceof WebAssembly.Memory) || !heapView) return null;
-  if (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer) return null;
+  const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
   let update: (p: number, m: number, v: number, g: number, n: number, c: number, e: number, b1: number, b2: number) => void;
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble()), { env: { memory } });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble(shared)), { env: { memory } });
     update = instance.exports.adam as typeof update;
   } catch {
     return null; // no wasm SIMD in this runtime: the caller uses tensor ops
@@ -93,7 +94,8 @@ function loop(width: 4 | 16): number[] {
   ];
 }
 
-function assemble(): Uint8Array {
+/** The module; `shared` imports a shared memory (the threaded wasm build's), which must declare a maximum. */
+function assemble(shared: boolean): Uint8Array {
   const splat = (from: number, to: number) => [GET, from, ...SPLAT, SET, to];
   const body = [
     3, 2, I32, 7, V128, 3, F32, // locals
@@ -105,7 +107,9 @@ function assemble(): Uint8Array {
     END,
   ];
   const type = [1, 0x60, 9, I32, I32, I32, I32, I32, F32, F32, F32, F32, 0];
-  const imports = [1, ...name("env"), ...name("memory"), 0x02, 0x00, 0];
+  // Memory type: flags 0 (min only) or 3 (shared, min and max); a declared max of 4 GiB accepts any memory.
+  const memoryType = shared ? [0x03, 0, ...leb(65536)] : [0x00, 0];
+  const imports = [1, ...name("env"), ...name("memory"), 0x02, ...memoryType];
   const exports = [1, ...name("adam"), 0x00, 0];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,

@@ -10,7 +10,10 @@
  * Override with `initBackend("wasm")` or the environment variable `MIE_BACKEND=tfjs-node|wasm|cpu`.
  */
 import * as tf from "@tensorflow/tfjs";
+import { availableParallelism } from "node:os";
 import * as util from "node:util";
+import { isMainThread } from "node:worker_threads";
+import { registerThreadedWasm, wasmThreads } from "./wasm-threads";
 
 /** Our names for the backends, in order of preference. */
 export const BACKENDS = ["tfjs-node", "wasm", "cpu"] as const;
@@ -30,7 +33,7 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
   tfjsVersion: string;
   nodeVersion: string;
-  /** e.g. "SIMD, 1 thread" for wasm. */
+  /** e.g. "SIMD, 2 threads" for wasm. */
   detail: string;
   /**
    * Set under "auto" where tfjs-node is installed: training runs of at least this many multiply-adds per step use
@@ -72,7 +75,7 @@ export function initBackend(requested?: BackendName | "auto"): Promise<BackendIn
 
 /**
  * One line saying what runs, for the first cell of every notebook and the benchmark's header.
- * @example console.log(await describeBackend()); // "backend wasm (SIMD, 1 thread) · tfjs 4.22.0 · Node v20.20.2 · tfjs-node skipped: not installed"
+ * @example console.log(await describeBackend()); // "backend wasm (SIMD, 2 threads) · tfjs 4.22.0 · Node v20.20.2 · tfjs-node skipped: not installed"
  */
 export async function describeBackend(requested?: BackendName | "auto"): Promise<string> {
   const info = await initBackend(requested);
@@ -185,6 +188,7 @@ async function activate(name: BackendName): Promise<string> {
     requireOptional("@tensorflow/tfjs-node");
   } else if (name === "wasm") {
     requireOptional("@tensorflow/tfjs-backend-wasm");
+    await threadedWasm();
   }
   await withoutNewProcessHandlers(async () => {
     const ok = await tf.setBackend(TF_NAMES[name]);
@@ -222,14 +226,49 @@ async function withoutNewProcessHandlers(body: () => Promise<void>): Promise<voi
 function describeDetail(name: BackendName): string {
   if (name === "wasm") {
     const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
-    const threads = tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") ? "multi-threaded" : "1 thread";
-    return `${simd}, ${threads}`;
+    const threads = wasmThreads();
+    return `${simd}, ${threads} thread${threads === 1 ? "" : "s"}${wasmThreadsSkipped ? ` (threads skipped: ${wasmThreadsSkipped})` : ""}`;
   }
   if (name === "tfjs-node") {
     const threads = Number(process.env.TF_NUM_INTRAOP_THREADS);
     return `libtensorflow, ${threads} intra-op thread${threads === 1 ? "" : "s"}`;
   }
   return "pure JavaScript, 1 thread";
+}
+
+/** Why the threaded wasm build could not start, when it was wanted; shown in the backend line. */
+let wasmThreadsSkipped: string | undefined;
+let wasmThreadsTried = false;
+
+/**
+ * The threads one training run on wasm uses: `MIE_WASM_THREADS` if set, else one per core (at most 4) on Node's
+ * main thread and 1 in a worker thread (the worker pool already gives each run its own core).
+ */
+function wantedWasmThreads(): number {
+  const raw = process.env.MIE_WASM_THREADS;
+  if (raw !== undefined && raw !== "") {
+    const threads = Number(raw);
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`MIE_WASM_THREADS: expected a whole number ≥ 1, got "${raw}"`);
+    return threads;
+  }
+  return isMainThread ? Math.min(availableParallelism(), 4) : 1;
+}
+
+/**
+ * Before wasm first starts: register tfjs-backend-wasm's threaded build in its place when more than one thread is
+ * wanted (wasm-threads.ts). Where it cannot start, wasm runs on one thread and the backend line says why.
+ * Measured in docs/performance.md ("Both cores on one run, on wasm").
+ */
+async function threadedWasm(): Promise<void> {
+  if (wasmThreadsTried) return;
+  wasmThreadsTried = true;
+  const threads = wantedWasmThreads();
+  if (threads < 2) return;
+  try {
+    await registerThreadedWasm(threads);
+  } catch (error) {
+    wasmThreadsSkipped = (error as Error).message.split("\n")[0] ?? "failed";
+  }
 }
 
 /**

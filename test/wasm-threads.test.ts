@@ -1,0 +1,46 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+
+/**
+ * Train a short run in a fresh process (the wasm build is chosen once per process) with `threads` wasm threads;
+ * its backend line and every loss bit.
+ */
+function trainInChild(threads: number, layers: number[], optimizer: string): { line: string; losses: string } {
+  const code = `
+    const { describeBackend } = require("./lib/train/backend");
+    const { loadMnist, subset } = require("./lib/data/data");
+    const { mlp } = require("./lib/model/model");
+    const { train } = require("./lib/train/train");
+    (async () => {
+      const line = await describeBackend("wasm");
+      const data = await loadMnist();
+      const small = { ...data, train: subset(data.train, { first: 640 }) };
+      const run = await train(mlp(${JSON.stringify(layers)}), small, { optimizer: "${optimizer}", lr: 0.01, batchSize: 32, evaluate: false });
+      console.log(JSON.stringify({ line, losses: Buffer.from(new Float64Array(run.losses).buffer).toString("base64") }));
+    })();`;
+  const result = spawnSync(process.execPath, ["--import", "tsx", "-e", code], {
+    cwd: `${__dirname}/..`, env: { ...process.env, MIE_WASM_THREADS: String(threads) }, encoding: "utf8", timeout: 120_000,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout.trim().split("\n").pop()!) as { line: string; losses: string };
+}
+
+for (const [layers, optimizer] of [[[784, 100, 100, 10], "sgd"], [[784, 100, 10], "adam"]] as const) {
+  test(`wasm on 2 threads trains ${layers.join("-")} ${optimizer} to the same bits as on 1 thread, and the process ends`, () => {
+    const one = trainInChild(1, [...layers], optimizer);
+    const two = trainInChild(2, [...layers], optimizer);
+    assert.match(one.line, /^backend wasm \(SIMD, 1 thread\) · /);
+    assert.match(two.line, /^backend wasm \(SIMD, 2 threads\) · /);
+    assert.ok(one.losses.length > 100, "20 steps of losses");
+    assert.equal(two.losses, one.losses);
+  });
+}
+
+test("MIE_WASM_THREADS must be a whole number of at least 1", () => {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "-e", 'require("./lib/train/backend").initBackend("wasm").catch((e) => { console.log(e.message); process.exit(3); })'], {
+    cwd: `${__dirname}/..`, env: { ...process.env, MIE_WASM_THREADS: "two" }, encoding: "utf8",
+  });
+  assert.equal(result.status, 3);
+  assert.match(result.stdout, /MIE_WASM_THREADS: expected a whole number ≥ 1, got "two"/);
+});
