@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installKernel, jupyterEnv, ROOT } from "./jupyter";
 import { manualInstallHelp, missingModules, projectPython } from "./python-env";
+import { ensureNativeBackend } from "./native";
 
 /** A running JupyterLab server. */
 export interface LabServer {
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(projectPython({ log: (line) => console.log(line) }).description);
+  ensureNativeBackend(projectPython().python);
   const lab = await startLab({ port });
   // The only place the token is shown: this terminal (the server's own log, which holds it too, stays in memory).
   console.log(`\nJupyterLab is running this project (kernel "TypeScript", tslab). Open:\n\n  ${lab.url("notebooks/OneLayerNetwork.ipynb")}\n`);

@@ -16,10 +16,14 @@
  * 3. The addon with npm's bundled node-gyp against Node's installed headers (no download), copied to
  *    `lib/napi-v8/` where tfjs-node looks for it; then a check that it loads and multiplies.
  *
- * Writes only inside the project (node_modules/@tensorflow/tfjs-node) and a temporary folder it deletes.
+ * Writes only inside the project (node_modules/@tensorflow/tfjs-node, and node_modules/.cache/mie-native.json after
+ * a failed automatic build) and a temporary folder it deletes.
+ *
+ * `npm run reports` and `npm run lab` call `ensureNativeBackend()` first, so a newcomer's quick start gets tfjs-node
+ * where it can be built (issue 18): one line while it builds, or one line saying why it runs on wasm instead.
  */
 import { spawnSync, type SpawnSyncOptions } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -34,8 +38,11 @@ const LIBRARIES = ["libtensorflow_cc.so.2", "libtensorflow_framework.so.2"];
 
 class NativeError extends Error {}
 
+/** Step-by-step lines for `npm run native`; the automatic build of the quick start prints one line only. */
+let quiet = false;
+
 function log(line: string): void {
-  console.log(`native: ${line}`);
+  if (!quiet) console.log(`native: ${line}`);
 }
 
 function run(command: string, args: string[], options: SpawnSyncOptions & { what: string }): string {
@@ -66,10 +73,10 @@ function probe(): { ok: true; line: string } | { ok: false; reason: string } {
 }
 
 /** The prerequisites, checked before anything is downloaded; every missing one is named with what to install. */
-function checkTools(): { python: string; nodeGyp: string; nodeDir: string } {
+function checkTools(preferred?: string): { python: string; nodeGyp: string; nodeDir: string } {
   const missing: string[] = [];
   const has = (command: string, args: string[]) => spawnSync(command, args, { encoding: "utf8" }).status === 0;
-  const python = process.env.MIE_NATIVE_PYTHON ?? "python3";
+  const python = process.env.MIE_NATIVE_PYTHON ?? preferred ?? "python3";
   if (!has(python, ["-m", "pip", "--version"])) missing.push(`${python} with pip (Debian: apt-get install python3-pip python3-venv; or set MIE_NATIVE_PYTHON)`);
   for (const tool of ["g++", "make"]) if (!has(tool, ["--version"])) missing.push(`${tool} (Debian: apt-get install g++ make)`);
   const nodeDir = dirname(dirname(process.execPath));
@@ -93,7 +100,7 @@ function npmNodeGyp(): string | null {
 }
 
 /** tfjs-node's files and dependencies as package-lock.json has them, without its install script. */
-function ensurePackage(): void {
+function ensurePackage(scratch: string): void {
   const dependenciesPresent = (): boolean => {
     const probeDeps = spawnSync(process.execPath, ["-e", `const p = require(${JSON.stringify(join(PACKAGE_DIR, "package.json"))});` +
       " for (const d of Object.keys(p.dependencies)) require.resolve(d + '/package.json', { paths: [" + JSON.stringify(PACKAGE_DIR) + "] });"], { cwd: PROJECT });
@@ -103,7 +110,9 @@ function ensurePackage(): void {
   const version = (require(join(PROJECT, "package.json")) as { optionalDependencies?: Record<string, string> }).optionalDependencies?.[PACKAGE];
   if (!version) throw new NativeError(`package.json: expected ${PACKAGE} in optionalDependencies`);
   log(`${PACKAGE}@${version} is missing (its install script could not download libtensorflow): adding its files without the script`);
-  run("npm", ["install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund", `${PACKAGE}@${version}`], { cwd: PROJECT, what: `npm install ${PACKAGE}` });
+  run("npm", ["install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund", `${PACKAGE}@${version}`], {
+    cwd: PROJECT, what: `npm install ${PACKAGE}`, env: { ...process.env, npm_config_cache: join(scratch, "npm-cache") }, // no cache in HOME
+  });
   if (!existsSync(join(PACKAGE_DIR, "binding.gyp")) || !dependenciesPresent()) {
     throw new NativeError(`npm install ${PACKAGE}: finished but ${PACKAGE_DIR} or its dependencies are still missing`);
   }
@@ -159,6 +168,22 @@ function buildAddon(nodeGyp: string, nodeDir: string, scratch: string): void {
   copyFileSync(join(PACKAGE_DIR, "build", "Release", "tfjs_binding.node"), ADDON);
 }
 
+/** Build tfjs-node (the steps above); returns the backend line of the built package. */
+function build(python?: string): string {
+  const { python: pip, nodeGyp, nodeDir } = checkTools(python);
+  const scratch = mkdtempSync(join(tmpdir(), "mie-native-"));
+  try {
+    ensurePackage(scratch);
+    ensureLibtensorflow(pip, scratch);
+    buildAddon(nodeGyp, nodeDir, scratch);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const after = probe();
+  if (!after.ok) throw new NativeError(`built, but tfjs-node still does not load: ${after.reason}`);
+  return after.line;
+}
+
 function main(): void {
   const start = performance.now();
   const before = probe();
@@ -167,23 +192,63 @@ function main(): void {
     return;
   }
   log(`tfjs-node does not load (${before.reason}): building it`);
-  const { python, nodeGyp, nodeDir } = checkTools();
-  ensurePackage();
-  const scratch = mkdtempSync(join(tmpdir(), "mie-native-"));
-  try {
-    ensureLibtensorflow(python, scratch);
-    buildAddon(nodeGyp, nodeDir, scratch);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-  const after = probe();
-  if (!after.ok) throw new NativeError(`built, but tfjs-node still does not load: ${after.reason}`);
-  log(`done in ${((performance.now() - start) / 1000).toFixed(0)} s: ${after.line}`);
+  rmSync(FAILURE_RECORD, { force: true });
+  const line = build();
+  log(`done in ${((performance.now() - start) / 1000).toFixed(0)} s: ${line}`);
 }
 
-try {
-  main();
-} catch (error) {
-  console.error(error instanceof NativeError ? `native: ${error.message}` : error);
-  process.exitCode = 1;
+/** Where a failed automatic build is remembered, so the next `npm run reports` does not try again (`npm run native` does). */
+const FAILURE_RECORD = join(PROJECT, "node_modules", ".cache", "mie-native.json");
+
+/**
+ * The quick start's step: where tfjs-node is not built yet, build it (once, ~30 s plus a ~270 MB download) and
+ * say so in one line; where it cannot be built, say in one line why the run stays on wasm, and remember that
+ * (`npm run native` tries again and shows every step). Does nothing where tfjs-node's addon is already in place,
+ * or under `MIE_BACKEND=wasm`/`cpu`. Never throws: the notebooks run on wasm whatever happens here.
+ * `python` is a Python with pip for the download (the project's .venv).
+ * @example ensureNativeBackend(projectPython().python); // "native: tfjs-node built for this machine in 31 s (…)"
+ */
+export function ensureNativeBackend(python?: string): void {
+  const requested = process.env.MIE_BACKEND;
+  if (requested && requested !== "auto" && requested !== "tfjs-node") return;
+  if (existsSync(ADDON) && existsSync(join(PACKAGE_DIR, "deps", "lib", "libtensorflow.so.2"))) return;
+  const previous = readFailure();
+  if (previous) {
+    console.log(`native: wasm only: building tfjs-node failed before (${previous}); \`npm run native\` tries again`);
+    return;
+  }
+  const start = performance.now();
+  process.stdout.write("native: building tfjs-node for this machine's fastest backend (once; about 30 s and a 270 MB download) …");
+  quiet = true;
+  try {
+    const line = build(python);
+    console.log(` done in ${((performance.now() - start) / 1000).toFixed(0)} s (${line.split(" · ")[0]})`);
+  } catch (error) {
+    const reason = (error instanceof NativeError ? error.message : String(error)).split("\n").map((part) => part.trim().replace(/^- /, "")).filter(Boolean).slice(0, 3).join(" ");
+    console.log(` not possible here, running on wasm: ${reason}`);
+    mkdirSync(dirname(FAILURE_RECORD), { recursive: true });
+    const partial = `${FAILURE_RECORD}.${process.pid}.tmp`;
+    writeFileSync(partial, JSON.stringify({ reason, node: process.version, when: new Date().toISOString() }));
+    renameSync(partial, FAILURE_RECORD);
+  } finally {
+    quiet = false;
+  }
+}
+
+function readFailure(): string | null {
+  try {
+    const record = JSON.parse(readFileSync(FAILURE_RECORD, "utf8")) as { reason?: unknown; node?: unknown };
+    return record.node === process.version && typeof record.reason === "string" ? record.reason : null;
+  } catch {
+    return null;
+  }
+}
+
+if (require.main === module) {
+  try {
+    main();
+  } catch (error) {
+    console.error(error instanceof NativeError ? `native: ${error.message}` : error);
+    process.exitCode = 1;
+  }
 }

@@ -19,6 +19,7 @@ import { basename, join, resolve } from "node:path";
 import { executeNotebook, ROOT, type NotebookEvent } from "./jupyter";
 import { projectPython } from "./python-env";
 import { memoryShareMB } from "../lib/runs/pool-size";
+import { ensureNativeBackend } from "./native";
 
 interface Args {
   notebooks: string;
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   const reports = args.out;
   const { python, description } = projectPython({ log: (line) => console.log(line) });
   console.log(description);
+  ensureNativeBackend(python);
   const limits = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key]);
   console.log(`Executing ${notebooks.length} notebook(s) with ${python}` +
     (limits.length ? ` on reduced data (${limits.map((key) => `${key}=${process.env[key]}`).join(", ")})` : " on the full data"));
