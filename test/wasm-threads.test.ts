@@ -15,8 +15,8 @@ function trainInChild(threads: number, layers: number[], optimizer: string): { l
     (async () => {
       const line = await describeBackend("wasm");
       const data = await loadMnist();
-      const small = { ...data, train: subset(data.train, { first: 640 }) };
-      const run = await train(mlp(${JSON.stringify(layers)}), small, { optimizer: "${optimizer}", lr: 0.01, batchSize: 32, evaluate: false });
+      const small = { ...data, train: subset(data.train, { first: 1280 }) };
+      const run = await train(mlp(${JSON.stringify(layers)}), small, { optimizer: "${optimizer}", lr: 0.01, batchSize: 64, evaluate: false });
       console.log(JSON.stringify({ line, losses: Buffer.from(new Float64Array(run.losses).buffer).toString("base64") }));
     })();`;
   const result = spawnSync(process.execPath, ["--import", "tsx", "-e", code], {
@@ -31,8 +31,8 @@ for (const [layers, optimizer] of [[[784, 100, 100, 10], "sgd"], [[784, 100, 10]
     const one = trainInChild(1, [...layers], optimizer);
     const two = trainInChild(2, [...layers], optimizer);
     assert.match(one.line, /^backend wasm \(SIMD, 1 thread\) · /);
-    assert.match(two.line, /^backend wasm \(SIMD, 2 threads\) · /);
-    assert.ok(one.losses.length > 100, "20 steps of losses");
+    assert.match(two.line, /^backend wasm \(SIMD, 1 thread, 2 from 3,000,000 multiply-adds per step\) · /);
+    assert.ok(one.losses.length > 100, "20 steps of losses"); // batch 64: ≥ 3M multiply-adds a step, so on 2 threads
     assert.equal(two.losses, one.losses);
   });
 }

@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import * as util from "node:util";
 import { isMainThread } from "node:worker_threads";
-import { registerThreadedWasm, wasmThreads } from "./wasm-threads";
+import { registerThreadedWasm, useWasmThreads, wasmThreads } from "./wasm-threads";
 
 /** Our names for the backends, in order of preference. */
 export const BACKENDS = ["tfjs-node", "wasm", "cpu"] as const;
@@ -50,6 +50,12 @@ export interface BackendInfo {
  * is faster from 784-300-10 at batch 16 (3.8M) up.
  */
 export const NATIVE_MIN_MULTIPLY_ADDS = 3_000_000;
+
+/**
+ * On wasm, training steps of at least this many multiply-adds run on all the wasm threads (wasm-threads.ts),
+ * smaller ones on one: below it the hand-over to a second thread costs more than the thread gives.
+ */
+const WASM_THREADS_MIN_MULTIPLY_ADDS = 3_000_000;
 
 const TF_NAMES: Record<BackendName, string> = { "tfjs-node": "tensorflow", wasm: "wasm", cpu: "cpu" };
 
@@ -127,6 +133,7 @@ export async function backendForRun(layers: readonly number[], batchSize: number
   const big = info.nativeFrom !== undefined && stepMultiplyAdds(layers, batchSize) >= info.nativeFrom.minMultiplyAdds;
   const name: BackendName = big && (await startNative(info)) ? "tfjs-node" : info.name;
   if (tf.getBackend() !== TF_NAMES[name]) await tf.setBackend(TF_NAMES[name]);
+  if (name === "wasm") useWasmThreads(stepMultiplyAdds(layers, batchSize) >= WASM_THREADS_MIN_MULTIPLY_ADDS);
   const { nativeFrom, ...single } = info;
   return name === info.name ? single : { ...single, name, tfName: TF_NAMES[name], detail: nativeFrom!.detail };
 }
@@ -227,7 +234,8 @@ function describeDetail(name: BackendName): string {
   if (name === "wasm") {
     const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
     const threads = wasmThreads();
-    return `${simd}, ${threads} thread${threads === 1 ? "" : "s"}${wasmThreadsSkipped ? ` (threads skipped: ${wasmThreadsSkipped})` : ""}`;
+    const many = threads > 1 ? `, ${threads} from ${WASM_THREADS_MIN_MULTIPLY_ADDS.toLocaleString("en-US")} multiply-adds per step` : "";
+    return `${simd}, 1 thread${many}${wasmThreadsSkipped ? ` (more threads skipped: ${wasmThreadsSkipped})` : ""}`;
   }
   if (name === "tfjs-node") {
     const threads = Number(process.env.TF_NUM_INTRAOP_THREADS);
@@ -241,17 +249,17 @@ let wasmThreadsSkipped: string | undefined;
 let wasmThreadsTried = false;
 
 /**
- * The threads one training run on wasm uses: `MIE_WASM_THREADS` if set, else one per core (at most 4) on Node's
- * main thread and 1 in a worker thread (the worker pool already gives each run its own core).
+ * The threads a big training step on wasm uses: `MIE_WASM_THREADS` (default 1), in Node's main thread only (the
+ * worker pool already gives each run of a sweep its own core). Not more by default: on our shared 2-core machines
+ * the second thread was seldom free, and 2 threads trained 784-500-500-10 1.5–2.4× slower than one
+ * (docs/performance.md, "Both cores on one run, on wasm").
  */
 function wantedWasmThreads(): number {
   const raw = process.env.MIE_WASM_THREADS;
-  if (raw !== undefined && raw !== "") {
-    const threads = Number(raw);
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`MIE_WASM_THREADS: expected a whole number ≥ 1, got "${raw}"`);
-    return threads;
-  }
-  return isMainThread ? Math.min(availableParallelism(), 4) : 1;
+  if (raw === undefined || raw === "") return 1;
+  const threads = Number(raw);
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`MIE_WASM_THREADS: expected a whole number ≥ 1, got "${raw}"`);
+  return isMainThread ? Math.min(threads, availableParallelism()) : 1;
 }
 
 /**

@@ -13,17 +13,27 @@
  * splits a product by tiles of the output, and each output number is still summed by one thread over the whole
  * inner dimension in the same order; elementwise kernels split by element. No sum changes order.
  *
- * The thread workers are unreferenced, so they never keep a finished process alive.
+ * Small steps stay on one thread (`useWasmThreads(false)`): each parallel kernel waits for its slowest thread, so
+ * small kernels pay the hand-over, and on a busy machine a thread that is not scheduled (784-10 at batch 16 ran
+ * 2–4× slower on 2 threads while other jobs loaded the cores). tfjs keeps XNNPACK's pool in one C global that every
+ * kernel passes on; with NULL there, XNNPACK runs each kernel on the calling thread. Its address is read from the
+ * build's `get_threads_count` function, whose code must be exactly the expected few instructions, or threads
+ * are not used at all. The thread workers are unreferenced, so they never keep a finished process alive.
  */
 import * as tf from "@tensorflow/tfjs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /** What Emscripten's module offers that this module uses. */
 interface ThreadedModule {
   cwrap(name: string, returns: string | null, args: string[]): (...args: number[]) => number;
   PThread: { runningWorkers: { unref(): void }[]; unusedWorkers: { terminate(): void }[] };
+  wasmMemory: WebAssembly.Memory;
   tfjs?: Record<string, unknown>;
 }
+
+/** The started threaded build: its heap and where its thread pool pointer lives, with the pool's value. */
+let started: { memory: WebAssembly.Memory; poolAddress: number; pool: number; threads: number } | undefined;
 
 /**
  * Register the threaded wasm build as tfjs's "wasm" backend with `threads` threads (not yet made current).
@@ -40,6 +50,7 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
     BackendWasm: new (module: unknown) => tf.KernelBackend;
     setThreadsCount(count: number): void;
   };
+  const poolAddress = threadPoolAddress(require.resolve("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm"));
   const module = await startModule(threads);
   wasmPackage.setThreadsCount(threads);
   if (tf.findBackendFactory("wasm")) tf.removeBackend("wasm");
@@ -48,17 +59,102 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
     // Emscripten's spare workers (8 by default, ~10 MB each) would only serve threads that are never created.
     for (const worker of module.PThread.unusedWorkers.splice(0)) worker.terminate();
     for (const worker of module.PThread.runningWorkers) worker.unref();
+    const pool = new Int32Array(module.wasmMemory.buffer)[poolAddress / 4]!;
+    if (pool === 0) throw new Error("the threaded wasm build started without a thread pool");
+    const count = (module.tfjs!.getThreadsCount as () => number)();
+    if (count !== threads) throw new Error(`the threaded wasm build started ${count} threads instead of ${threads}`);
+    started = { memory: module.wasmMemory, poolAddress, pool, threads };
+    useWasmThreads(false);
     return backend;
   }, 2);
 }
 
 /**
- * How many threads the wasm backend runs on, after it started: XNNPACK's pool size (1 for the one-thread build).
+ * How many threads big training steps on wasm run on, once the backend started (1 for the one-thread build).
  * @example wasmThreads(); // 2 on a 2-core machine under Node's main thread
  */
 export function wasmThreads(): number {
-  const backend = tf.findBackend("wasm") as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } } | null;
-  return backend?.wasm?.tfjs?.getThreadsCount?.() ?? 1;
+  return started?.threads ?? 1;
+}
+
+/**
+ * Run the next kernels on the thread pool (true) or on the calling thread (false). No effect before the threaded
+ * build started, or where it did not.
+ * @example useWasmThreads(stepMultiplyAdds(layers, batchSize) >= WASM_THREADS_MIN_MULTIPLY_ADDS);
+ */
+export function useWasmThreads(on: boolean): void {
+  if (started) new Int32Array(started.memory.buffer)[started.poolAddress / 4] = on ? started.pool : 0;
+}
+
+/**
+ * The linear-memory address of tfjs's \`threadpool\` global, read from the code of \`get_threads_count\` in the
+ * build (\`if (!(p = threadpool)) return -1; return pthreadpool_get_threads_count(p);\`). Throws unless the
+ * function is exactly that code.
+ */
+function threadPoolAddress(wasmFile: string): number {
+  const bytes = readFileSync(wasmFile);
+  let at = 8;
+  const leb = (): number => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++]!;
+      value |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return value >>> 0;
+    }
+  };
+  const skipLimits = (): void => {
+    const flags = bytes[at++]!;
+    leb();
+    if (flags & 1) leb();
+  };
+  let importedFunctions = 0;
+  let exported = -1;
+  let code = -1;
+  while (at < bytes.length) {
+    const id = bytes[at++]!;
+    const end = leb() + at;
+    if (id === 2) {
+      for (let n = leb(); n > 0; n--) {
+        for (let names = 0; names < 2; names++) {
+          const length = leb(); // not `at += leb()`: that adds to the value `at` had before leb() moved it
+          at += length;
+        }
+        const kind = bytes[at++]!;
+        if (kind === 0) (leb(), importedFunctions++);
+        else if (kind === 1) (at++, skipLimits());
+        else if (kind === 2) skipLimits();
+        else at += 2;
+      }
+    } else if (id === 7) {
+      for (let n = leb(); n > 0; n--) {
+        const length = leb();
+        const name = bytes.subarray(at, at + length).toString();
+        at += length;
+        const kind = bytes[at++]!;
+        const index = leb();
+        if (kind === 0 && name === "get_threads_count") exported = index;
+      }
+    } else if (id === 10) code = at;
+    at = end;
+  }
+  if (exported < importedFunctions || code < 0) throw new Error("the threaded wasm build has no get_threads_count function");
+  at = code;
+  for (let n = leb(), k = 0; k < n; k++) {
+    const size = leb();
+    if (k === exported - importedFunctions) {
+      const body = bytes.subarray(at, at + size);
+      // 1 local i32; i32.const ADDRESS; i32.load; local.tee 0; i32.eqz; if; i32.const -1; return; end; local.get 0; call; end
+      const match = /^01017f41((?:[89a-f][0-9a-f])*[0-7][0-9a-f])2802002200450440417f0f0b200010(?:[89a-f][0-9a-f])*[0-7][0-9a-f]0b$/.exec(body.toString("hex"));
+      if (!match) throw new Error("the threaded wasm build's get_threads_count is not the expected code");
+      const address = Buffer.from(match[1]!, "hex");
+      let value = 0;
+      address.forEach((byte, i) => (value += (byte & 0x7f) * 2 ** (7 * i)));
+      if (value % 4 !== 0) throw new Error("the threaded wasm build's thread pool pointer is not aligned");
+      return value;
+    }
+    at += size;
+  }
+  throw new Error("the threaded wasm build has no code for get_threads_count");
 }
 
 async function startModule(threads: number): Promise<ThreadedModule> {
