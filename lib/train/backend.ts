@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import * as util from "node:util";
 import { isMainThread } from "node:worker_threads";
-import { registerThreadedWasm, useWasmThreads, wasmThreads } from "./wasm-threads";
+import { registerThreadedWasm, threadedWasmFailure, useWasmThreads, wasmThreads } from "./wasm-threads";
 
 /** Our names for the backends, in order of preference. */
 export const BACKENDS = ["tfjs-node", "wasm", "cpu"] as const;
@@ -33,7 +33,7 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
   tfjsVersion: string;
   nodeVersion: string;
-  /** e.g. "SIMD, 2 threads" for wasm. */
+  /** e.g. "SIMD, 1 thread" for wasm. */
   detail: string;
   /**
    * Set under "auto" where tfjs-node is installed: training runs of at least this many multiply-adds per step use
@@ -81,7 +81,7 @@ export function initBackend(requested?: BackendName | "auto"): Promise<BackendIn
 
 /**
  * One line saying what runs, for the first cell of every notebook and the benchmark's header.
- * @example console.log(await describeBackend()); // "backend wasm (SIMD, 2 threads) · tfjs 4.22.0 · Node v20.20.2 · tfjs-node skipped: not installed"
+ * @example console.log(await describeBackend()); // "backend wasm (SIMD, 1 thread) · tfjs 4.22.0 · Node v20.20.2 · tfjs-node skipped: not installed"
  */
 export async function describeBackend(requested?: BackendName | "auto"): Promise<string> {
   const info = await initBackend(requested);
@@ -235,7 +235,8 @@ function describeDetail(name: BackendName): string {
     const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
     const threads = wasmThreads();
     const many = threads > 1 ? `, ${threads} from ${WASM_THREADS_MIN_MULTIPLY_ADDS.toLocaleString("en-US")} multiply-adds per step` : "";
-    return `${simd}, 1 thread${many}${wasmThreadsSkipped ? ` (more threads skipped: ${wasmThreadsSkipped})` : ""}`;
+    const skipped = wasmThreadsSkipped ?? threadedWasmFailure();
+    return `${simd}, 1 thread${many}${skipped ? ` (more threads skipped: ${skipped})` : ""}`;
   }
   if (name === "tfjs-node") {
     const threads = Number(process.env.TF_NUM_INTRAOP_THREADS);

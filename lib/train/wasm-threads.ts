@@ -37,8 +37,9 @@ let started: { memory: WebAssembly.Memory; poolAddress: number; pool: number; th
 
 /**
  * Register the threaded wasm build as tfjs's "wasm" backend with `threads` threads (not yet made current).
- * Throws where it cannot start (no shared memory, the package's files missing); the caller then keeps the
- * one-thread build.
+ * Throws where its module cannot start (no shared memory, the package's files missing), leaving the one-thread
+ * build registered; if it starts but its thread pool is not what was asked, the backend falls back to the
+ * one-thread build when tfjs first creates it (`threadedWasmFailure` says why).
  * @example await registerThreadedWasm(2); await tf.setBackend("wasm");
  */
 export async function registerThreadedWasm(threads: number): Promise<void> {
@@ -46,6 +47,7 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
   if (typeof SharedArrayBuffer === "undefined") throw new Error("no SharedArrayBuffer in this runtime");
   // Replacing a started backend would drop its tensors.
   if (tf.findBackend("wasm")) throw new Error("the one-thread wasm backend had already started");
+  if (started) return;
   const wasmPackage = require("@tensorflow/tfjs-backend-wasm") as {
     BackendWasm: new (module: unknown) => tf.KernelBackend;
     setThreadsCount(count: number): void;
@@ -53,20 +55,36 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
   const poolAddress = threadPoolAddress(require.resolve("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm"));
   const module = await startModule(threads);
   wasmPackage.setThreadsCount(threads);
-  if (tf.findBackendFactory("wasm")) tf.removeBackend("wasm");
-  tf.registerBackend("wasm", () => {
-    const backend = new wasmPackage.BackendWasm(module); // starts XNNPACK's thread pool
-    // Emscripten's spare workers (8 by default, ~10 MB each) would only serve threads that are never created.
-    for (const worker of module.PThread.unusedWorkers.splice(0)) worker.terminate();
-    for (const worker of module.PThread.runningWorkers) worker.unref();
-    const pool = new Int32Array(module.wasmMemory.buffer)[poolAddress / 4]!;
-    if (pool === 0) throw new Error("the threaded wasm build started without a thread pool");
-    const count = (module.tfjs!.getThreadsCount as () => number)();
-    if (count !== threads) throw new Error(`the threaded wasm build started ${count} threads instead of ${threads}`);
-    started = { memory: module.wasmMemory, poolAddress, pool, threads };
-    useWasmThreads(false);
-    return backend;
+  const plain = tf.findBackendFactory("wasm") as (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null;
+  if (plain) tf.removeBackend("wasm");
+  tf.registerBackend("wasm", async () => {
+    try {
+      const backend = new wasmPackage.BackendWasm(module); // starts XNNPACK's thread pool
+      // Emscripten's spare workers (8 by default, ~10 MB each) would only serve threads that are never created.
+      for (const worker of module.PThread.unusedWorkers.splice(0)) worker.terminate();
+      for (const worker of module.PThread.runningWorkers) worker.unref();
+      const pool = new Int32Array(module.wasmMemory.buffer)[poolAddress / 4]!;
+      const count = (module.tfjs!.getThreadsCount as () => number)();
+      if (pool === 0 || count !== threads) throw new Error(`the threaded wasm build started ${count} threads instead of ${threads}`);
+      started = { memory: module.wasmMemory, poolAddress, pool, threads };
+      useWasmThreads(false);
+      return backend;
+    } catch (error) {
+      if (!plain) throw error;
+      failure = (error as Error).message.split("\n")[0];
+      return await plain(); // the one-thread build, as without this module
+    }
   }, 2);
+}
+
+let failure: string | undefined;
+
+/**
+ * Why the threaded build, once registered, could not start and the one-thread build runs instead (else undefined).
+ * @example threadedWasmFailure(); // undefined where 2 threads run
+ */
+export function threadedWasmFailure(): string | undefined {
+  return failure;
 }
 
 /**

@@ -6,7 +6,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-const ROOT = join(__dirname, "..");
+/** The project folder (this file is scripts/bench/pytorch.ts). */
+const ROOT = join(__dirname, "..", "..");
 const RESULT_PREFIX = "PYTORCH_RESULT ";
 
 /** One configuration as scripts/pytorch-bench.py takes it. */
@@ -62,7 +63,7 @@ export function findTorchPython(): TorchPython {
  * @example runPytorch(findTorchPython().python, 2, [{ id: "a", layers: [784, 10], optimizer: "sgd", lr: 0.001, batchSize: 16 }]);
  */
 export function runPytorch(python: string, threads: number, configs: TorchConfig[]): TorchResult[] {
-  const out = spawnSync(python, [join(__dirname, "pytorch-bench.py"), String(threads), JSON.stringify(configs)], {
+  const out = spawnSync(python, [join(ROOT, "scripts", "pytorch-bench.py"), String(threads), JSON.stringify(configs)], {
     cwd: ROOT,
     encoding: "utf8",
     maxBuffer: 16 * 1024 * 1024,
