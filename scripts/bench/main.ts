@@ -27,6 +27,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { predictedClasses } from "../../lib/results/analysis";
 import { backendForRun, describeBackend, initBackend } from "../../lib/train/backend";
@@ -289,7 +290,7 @@ async function main(): Promise<void> {
 function measureReports(baselineRev: string | null, log: (line: string) => void): { baseline: ReportsTiming | null; current: ReportsTiming } {
   const python = jupyterPython();
   log(`Jupyter Python for both: ${python}`);
-  const ours = `${__dirname}/..`;
+  const ours = join(__dirname, "..", ".."); // the project folder
   let baseline: ReportsTiming | null = null;
   let names: string[] = [];
   if (baselineRev) {

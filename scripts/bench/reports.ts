@@ -14,7 +14,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const ROOT = join(__dirname, "..");
+/** The project folder (this file is scripts/bench/reports.ts). */
+const ROOT = join(__dirname, "..", "..");
 
 /** Seconds of one `npm run reports`: per notebook (overlapping when they run side by side) and in total (wall
  *  time), as its "Time:" line prints them. */
