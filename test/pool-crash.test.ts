@@ -10,6 +10,7 @@ import { initBackend } from "../lib/train/backend";
 import { closeWorkers, trainInWorkers } from "../lib/runs/pool";
 import { checkSpec, trainSpec } from "../lib/runs/spec";
 import { childPids } from "../scripts/bench/process-tree";
+import { checkDataset } from "../lib/train/checks";
 import { smallMnist } from "./helpers/small-mnist";
 
 const saved = process.env.MIE_WORKER_KIND;
@@ -24,7 +25,7 @@ const bits = (values: Float32Array): Buffer => Buffer.from(values.buffer, values
 
 test("a run whose worker process crashes is retried once in a new worker and gives the same bits; this process lives on", async () => {
   await initBackend();
-  const data = await smallMnist(4000, 200);
+  const data = checkDataset(await smallMnist(4000, 200));
   const specs = [0, 1].map((seed) => checkSpec({ layers: [784, 32, 10], lr: 0.1, seed }, data, "spec"));
   const before = tf.memory().numTensors;
   const starts: number[] = [];
@@ -54,7 +55,7 @@ test("a run whose worker process crashes is retried once in a new worker and giv
 });
 
 test("a run whose worker crashes again on its retry fails the sweep, naming the run and the signal; no worker is left", async () => {
-  const data = await smallMnist(4000, 200);
+  const data = checkDataset(await smallMnist(4000, 200));
   const spec = checkSpec({ layers: [784, 16, 10], lr: 0.1, label: "crashes twice" }, data, "spec");
   const other = checkSpec({ layers: [784, 16, 10], lr: 0.1, seed: 1 }, data, "spec");
   await closeWorkers();

@@ -9,6 +9,7 @@ import { closeWorkers, idleWorkers, sharedDataset, trainInWorkers, workerIdleSec
 import type { Progress } from "../lib/train/settings";
 import { checkSpec, type RunSpec } from "../lib/runs/spec";
 import { evaluate, train, type Run } from "../lib/train/train";
+import { checkDataset } from "../lib/train/checks";
 import { trainAll } from "../lib/runs/sweep";
 import { smallMnist } from "./helpers/small-mnist";
 import { childPids } from "../scripts/bench/process-tree";
@@ -52,7 +53,8 @@ test("runs trained in workers are bit-identical to the same runs one after anoth
 
 test("models from workers come back trained and usable: predict, evaluate, weights; training again needs resume", async () => {
   const data = await smallMnist(600, 300);
-  const [run] = await trainInWorkers([checkSpec({ layers: [784, 16, 10], lr: 0.1 }, data, "spec")], data, { workers: 1 });
+  const checked = checkDataset(data);
+  const [run] = await trainInWorkers([checkSpec({ layers: [784, 16, 10], lr: 0.1 }, checked, "spec")], checked, { workers: 1 });
   const model = run!.model;
   assert.equal(model.trainedSteps, run!.steps);
   assert.equal(evaluate(model, data).accuracy, run!.accuracy, "the rebuilt model predicts what the worker's did");
@@ -110,10 +112,12 @@ test("a failing run rejects with its label, stops the other workers and leaves n
   assert.equal(tf.memory().numTensors, before, "the finished run's model was disposed with the failed sweep");
   assert.equal(threads(), baseline);
   assert.equal(idleWorkers(), 0, "a failed sweep keeps no worker");
-  const bad = checkSpec({ layers: [784, 10] }, data, "spec");
+  // Workers trust checked specs; a spec altered after its check still fails there, named by its label.
+  const checked = checkDataset(data);
+  const bad = checkSpec({ layers: [784, 10] }, checked, "spec");
   await assert.rejects(
-    trainInWorkers([checkSpec(specs[0]!, data, "spec"), { ...bad, label: "bad one", lr: -1 }], data, { workers: 2 }),
-    /run "bad one": lr: expected a finite number > 0, got -1/,
+    trainInWorkers([checkSpec(specs[0]!, checked, "spec"), { ...bad, label: "bad one", layers: [784, 0] }], checked, { workers: 2 }),
+    /run "bad one": layers\[1\]: expected a positive integer number of units, got 0/,
   );
   assert.equal(threads(), baseline);
 });

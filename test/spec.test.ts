@@ -8,6 +8,7 @@ import type { Progress } from "../lib/train/settings";
 import { checkSpec, resolveSpec, specModel, trainSpec, type RunSpec } from "../lib/runs/spec";
 import { trainAll } from "../lib/runs/sweep";
 import { train, type Run } from "../lib/train/train";
+import { checkDataset } from "../lib/train/checks";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {
@@ -18,7 +19,7 @@ test("a spec trains exactly what mlp + train with the same values train; its see
   const data = await smallMnist(200, 50);
   const before = tf.memory().numTensors;
   const spec = { layers: [784, 12, 10], init: "glorot", seed: 7, optimizer: "momentum", momentum: 0.5, lr: 0.05, batchSize: 20 } as const;
-  const fromSpec = await trainSpec({ ...spec, layers: [...spec.layers] }, data);
+  const fromSpec = await trainSpec(checkSpec({ ...spec, layers: [...spec.layers] }, checkDataset(data), "spec"), checkDataset(data));
   const byHand = await train(mlp([784, 12, 10], { init: "glorot", seed: 7 }), data, { optimizer: "momentum", momentum: 0.5, lr: 0.05, batchSize: 20 });
   assert.deepEqual(fromSpec.losses, byHand.losses);
   assert.equal(fromSpec.accuracy, byHand.accuracy);
@@ -29,7 +30,7 @@ test("a spec trains exactly what mlp + train with the same values train; its see
 });
 
 test("checkSpec fills in the label and names the spec and the bad value; resolveSpec fills in defaults", async () => {
-  const data = await smallMnist(32, 20);
+  const data = checkDataset(await smallMnist(32, 20));
   assert.equal(checkSpec({ layers: [784, 10], lr: 0.5 }, data, "s").label, "784-10 sgd lr 0.5 batch 16");
   assert.equal(checkSpec({ layers: [784, 10], label: "mine" }, data, "s").label, "mine");
   assert.deepEqual(resolveSpec({ layers: [784, 10] }), {

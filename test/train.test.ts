@@ -6,7 +6,9 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/train/backend";
 import { mlp, modelFromWeights, type LayerWeights, type Model } from "../lib/model/model";
 import type { OptimizerName } from "../lib/model/optimizers";
-import { MAX_STEPS, train, type Progress } from "../lib/train/train";
+import { train } from "../lib/train/train";
+import { MAX_STEPS } from "../lib/train/checks";
+import type { Progress } from "../lib/train/settings";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

@@ -4,9 +4,10 @@
  * labelled by what varies, and trains them with `trainAll` (in parallel on all cores).
  */
 import type { Dataset } from "../data/data";
-import { checkSpec, resolveSpec, SPEC_KEYS, type RunSpec } from "./spec";
-import { trainAll, type SweepOptions } from "./sweep";
-import { checkDataset, type Run } from "../train/train";
+import { checkSpec, SPEC_KEYS, type CheckedSpec, type RunSpec } from "./spec";
+import { trainAllChecked, type SweepOptions } from "./sweep";
+import { checkDataset } from "../train/checks";
+import type { Run } from "../train/train";
 
 /** A setting `compare` can vary: any key of a run but its label. */
 export type VaryKey = Exclude<keyof RunSpec, "label">;
@@ -32,11 +33,11 @@ export async function compare(base: Partial<RunSpec>, vary: Vary, data: Dataset,
   if (typeof base !== "object" || base === null || Array.isArray(base)) {
     throw new TypeError(`compare: expected base to be a run such as { layers: [784, 10], batchSize: 16 }, got ${JSON.stringify(base)}`);
   }
-  checkDataset(data);
+  const checkedData = checkDataset(data);
   const [key, values] = singleVariation(vary);
   const variants: Partial<RunSpec>[] = key === "config" ? (values as Partial<RunSpec>[]) : values.map((value) => ({ [key]: value }));
   const varied = key === "config" ? variedKeys(variants) : [key];
-  const specs = variants.map((variant, i): RunSpec => {
+  const specs = variants.map((variant, i): CheckedSpec => {
     const where = `vary.${key}[${i}]`;
     if (typeof variant !== "object" || variant === null || Array.isArray(variant)) {
       throw new TypeError(`${where}: expected a configuration such as { layers: [784, 500, 10], lr: 0.1 }, got ${JSON.stringify(variant)}`);
@@ -44,11 +45,11 @@ export async function compare(base: Partial<RunSpec>, vary: Vary, data: Dataset,
     const spec = { ...base, ...variant } as RunSpec;
     if (varied.includes("momentum") && base.optimizer === undefined && variant.optimizer === undefined) spec.optimizer = "momentum";
     if (spec.layers === undefined) throw new RangeError(`${where}: no layers: give them in base, e.g. { layers: [784, 10] }, or vary them`);
-    checkSpec(spec, data, where);
-    const label = variant.label ?? describeVariant(spec, varied);
-    return { ...spec, label: base.label ? `${base.label} ${label}` : label };
+    const checked = checkSpec(spec, checkedData, where);
+    const label = variant.label ?? describeVariant(checked, varied);
+    return { ...checked, label: base.label ? `${base.label} ${label}` : label };
   });
-  return trainAll(specs, data, options);
+  return trainAllChecked(specs, checkedData, options);
 }
 
 /**
@@ -95,8 +96,8 @@ function variedKeys(configs: readonly Partial<RunSpec>[]): VaryKey[] {
   return SPEC_KEYS.filter((key): key is VaryKey => key !== "label" && set.has(key));
 }
 
-function describeVariant(spec: RunSpec, varied: readonly VaryKey[]): string {
-  const { init, seed, settings } = resolveSpec(spec);
+function describeVariant(spec: CheckedSpec, varied: readonly VaryKey[]): string {
+  const { init, seed, settings } = spec.resolved;
   const has = (key: VaryKey): boolean => varied.includes(key);
   const parts: string[] = [];
   if (has("layers")) parts.push(spec.layers.join("-"));

@@ -13,17 +13,17 @@ import type { BackendName } from "../train/backend";
 import type { Progress } from "../train/settings";
 import type { ModelSnapshot } from "../model/snapshot";
 import type { Run } from "../train/train";
-import type { RunSpec } from "./spec";
+import type { CheckedSpec } from "./spec";
 
 /**
  * One run for a worker, with the backend request this thread made ("auto" lets each run pick by its size, as in
  * this thread, so a run gives the same result here and in a worker). The dataset comes with a worker's first job
  * of a sweep; later jobs name it by `dataId`.
- * @example const job: Job = { index: 0, spec: { layers: [784, 10], label: "a" }, backend: "auto", dataId: 1, data };
+ * @example const job: Job = { index: 0, spec: checkSpec({ layers: [784, 10] }, checked, "spec"), backend: "auto", dataId: 1, data };
  */
 export interface Job {
   index: number;
-  spec: RunSpec & { label: string };
+  spec: CheckedSpec;
   backend: BackendName | "auto";
   dataId: number;
   data?: Dataset;
@@ -40,7 +40,7 @@ export type WorkerMessage =
 
 /**
  * A job as the pool hands it out; the worker adds which dataset it is for.
- * @example worker.send({ index: 0, spec: { layers: [784, 10], label: "a" }, backend: "auto" } satisfies JobOrder, data);
+ * @example worker.send({ index: 0, spec: checkSpec({ layers: [784, 10] }, checked, "spec"), backend: "auto" } satisfies JobOrder, data);
  */
 export type JobOrder = Omit<Job, "dataId" | "data">;
 

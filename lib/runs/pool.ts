@@ -20,7 +20,8 @@ import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } fro
 import type { Dataset, Split } from "../data/data";
 import { resolveSettings, type Progress } from "../train/settings";
 import { restoreModel } from "../model/snapshot";
-import type { RunSpec } from "./spec";
+import type { CheckedDataset } from "../train/checks";
+import type { CheckedSpec, RunSpec } from "./spec";
 import type { Run } from "../train/train";
 import { startPoolWorker, type Job, type PoolWorker, type WorkerKind, type WorkerMessage } from "./pool-worker";
 import { WORKER_MB, workerCostMB, workersThatFit } from "./pool-size";
@@ -52,14 +53,14 @@ let idleTimer: NodeJS.Timeout | undefined;
  * read this copy instead of each receiving their own.
  * @example sharedDataset(data).train.images.buffer instanceof SharedArrayBuffer; // true
  */
-export function sharedDataset(data: Dataset): Dataset {
+export function sharedDataset<D extends Dataset>(data: D): D {
   let copy = shared.get(data);
   if (!copy) {
     const [train, test] = [sharedSplit(data.train), sharedSplit(data.test)];
     copy = train === data.train && test === data.test ? data : { ...data, train, test };
     shared.set(data, copy);
   }
-  return copy;
+  return copy as D;
 }
 
 /**
@@ -68,7 +69,7 @@ export function sharedDataset(data: Dataset): Dataset {
  * reason, after terminating every worker and disposing the models of finished runs.
  * @example const runs = await trainInWorkers(checkedSpecs, data, { workers: 2 });
  */
-export async function trainInWorkers(specs: readonly Job["spec"][], data: Dataset, options: PoolOptions): Promise<Run[]> {
+export async function trainInWorkers(specs: readonly CheckedSpec[], data: CheckedDataset, options: PoolOptions): Promise<Run[]> {
   options.signal?.throwIfAborted();
   const info = await initBackend();
   const idleSeconds = workerIdleSeconds(); // a bad value fails here, before any run
@@ -129,8 +130,8 @@ class Sweep {
   private reject!: (error: unknown) => void;
 
   constructor(
-    private readonly specs: readonly Job["spec"][],
-    private readonly data: Dataset,
+    private readonly specs: readonly CheckedSpec[],
+    private readonly data: CheckedDataset,
     private readonly options: PoolOptions,
     private readonly setup: SweepSetup,
   ) {

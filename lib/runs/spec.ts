@@ -3,12 +3,12 @@
  * JSON-serialisable values, so a sweep is a list of them: checked before the first run trains, labelled, and
  * trained in this thread or in a worker with the same result.
  */
-import type { Dataset } from "../data/data";
 import type { EvalOn } from "../train/evaluations";
 import { checkMlp, mlp, type Init, type Model } from "../model/model";
 import type { OptimizerName } from "../model/optimizers";
-import { defaultLabel, describeValue, resolveSettings, type LrDecay, type TrainOptions, type TrainSettings } from "../train/settings";
-import { checkRunFits, train, type Run } from "../train/train";
+import { checkRunFits, type CheckedDataset } from "../train/checks";
+import { defaultLabel, describeValue, resolveSettings, type LrDecay, type ResolvedSettings, type TrainOptions } from "../train/settings";
+import { trainChecked, type RunHooks, type Run } from "../train/train";
 
 /**
  * One training run as plain data: `JSON.stringify` keeps all of it.
@@ -54,12 +54,29 @@ export const SPEC_KEYS = [
   "evalOn", "label",
 ] as const satisfies readonly (keyof RunSpec)[];
 
+/** A spec's model options and training settings with every default filled in. */
+export interface ResolvedSpec {
+  init: Init;
+  seed: number;
+  settings: ResolvedSettings;
+}
+
+/**
+ * A spec that `checkSpec` passed: its label filled in and its resolved values beside it, so a sweep and its
+ * workers train it without checking or resolving it again. Plain data: it crosses into a worker as is.
+ * @example const spec: CheckedSpec = checkSpec({ layers: [784, 10] }, checkDataset(data), "specs[0]"); spec.resolved.settings.lr; // 0.001
+ */
+export interface CheckedSpec extends RunSpec {
+  label: string;
+  resolved: ResolvedSpec;
+}
+
 /**
  * Check a spec completely (model, settings, and that its layers, batch size and steps fit `data`), throwing an
- * error that starts with `where` and names the bad value. Returns the spec with its label filled in.
- * @example const checked = checkSpec({ layers: [784, 10], lr: 0.5 }, data, "specs[0]"); checked.label; // "784-10 sgd lr 0.5 batch 16"
+ * error that starts with `where` and names the bad value. Returns the spec with its label filled in and resolved.
+ * @example const checked = checkSpec({ layers: [784, 10], lr: 0.5 }, checkDataset(data), "specs[0]"); checked.label; // "784-10 sgd lr 0.5 batch 16"
  */
-export function checkSpec(spec: RunSpec, data: Dataset, where: string): RunSpec & { label: string } {
+export function checkSpec(spec: RunSpec, data: CheckedDataset, where: string): CheckedSpec {
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
     throw new TypeError(`${where}: expected a run such as { layers: [784, 10], lr: 0.001 }, got ${describeValue(spec)}`);
   }
@@ -69,9 +86,9 @@ export function checkSpec(spec: RunSpec, data: Dataset, where: string): RunSpec 
   }
   const named = typeof spec.label === "string" ? `${where} ("${spec.label}")` : where;
   try {
-    const { init, seed, settings } = resolveSpec(spec);
-    checkRunFits(spec.layers, settings, data);
-    return { ...spec, label: spec.label ?? defaultLabel({ layers: spec.layers, init, seed }, settings) };
+    const resolved = resolveSpec(spec);
+    checkRunFits(spec.layers, resolved.settings, data);
+    return { ...spec, label: spec.label ?? defaultLabel({ layers: spec.layers, ...resolved }, resolved.settings), resolved };
   } catch (error) {
     const Type = error instanceof TypeError ? TypeError : RangeError;
     throw new Type(`${named}: ${(error as Error).message}`);
@@ -82,20 +99,20 @@ export function checkSpec(spec: RunSpec, data: Dataset, where: string): RunSpec 
  * A spec's model options and training settings with every default filled in; throws on a bad value.
  * @example resolveSpec({ layers: [784, 10] }).settings.lr; // 0.001
  */
-export function resolveSpec(spec: RunSpec): { init: Init; seed: number; settings: Omit<TrainSettings, "label"> } {
+export function resolveSpec(spec: RunSpec): ResolvedSpec {
   const { init, seed } = checkMlp(spec.layers, { init: spec.init, seed: spec.seed });
   return { init, seed, settings: resolveSettings(specTrainOptions(spec)) };
 }
 
 /**
- * Train one spec in this thread: a fresh model from its layers, init and seed, then `train` with its settings.
- * If training fails or is aborted, the model (which no one else holds) is disposed.
- * @example const run = await trainSpec({ layers: [784, 10], seed: 3 }, data);
+ * Train one checked spec in this thread (or a worker's): a fresh model from its layers, init and seed, then its
+ * resolved settings, trusted. If training fails or is aborted, the model (which no one else holds) is disposed.
+ * @example const run = await trainSpec(checkSpec({ layers: [784, 10], seed: 3 }, checked, "spec"), checked);
  */
-export async function trainSpec(spec: RunSpec, data: Dataset, extra: Pick<TrainOptions, "onProgress" | "signal"> = {}): Promise<Run> {
+export async function trainSpec(spec: CheckedSpec, data: CheckedDataset, hooks: RunHooks = {}): Promise<Run> {
   const model = specModel(spec);
   try {
-    return await train(model, data, { ...specTrainOptions(spec), ...extra });
+    return await trainChecked(model, data, { ...spec.resolved.settings, label: spec.label }, hooks);
   } catch (error) {
     model.dispose();
     throw error;

@@ -5,12 +5,12 @@
  * interrupts a kernel) stops the sweep and its workers.
  */
 import type { Dataset } from "../data/data";
-import { evaluationSplits } from "../train/evaluations";
-import { trainInWorkers, type Job, type PoolOptions } from "./pool";
+import { checkDataset, trainingImages, type CheckedDataset } from "../train/checks";
+import { trainInWorkers, type PoolOptions } from "./pool";
 import { coreCount } from "./pool-size";
-import { resolveSettings, type Progress } from "../train/settings";
-import { checkSpec, trainSpec, type RunSpec } from "./spec";
-import { checkDataset, type Run } from "../train/train";
+import type { Progress } from "../train/settings";
+import { checkSpec, trainSpec, type CheckedSpec, type RunSpec } from "./spec";
+import type { Run } from "../train/train";
 
 /** Options of `trainAll` and `compare`. */
 export interface SweepOptions {
@@ -37,16 +37,24 @@ export async function trainAll(specs: readonly RunSpec[], data: Dataset, options
   if (!Array.isArray(specs) || specs.length === 0) {
     throw new RangeError(`trainAll: expected a non-empty array of runs such as [{ layers: [784, 10] }], got ${JSON.stringify(specs)}`);
   }
-  checkDataset(data); // before the specs, so a bad dataset is not blamed on the first run
-  const checked = specs.map((spec, i) => checkSpec(spec, data, `specs[${i}]`));
-  checkUniqueLabels(checked);
-  const workers = Math.min(workerCount(options.workers), checked.length);
+  const checkedData = checkDataset(data); // before the specs, so a bad dataset is not blamed on the first run
+  return trainAllChecked(specs.map((spec, i) => checkSpec(spec, checkedData, `specs[${i}]`)), checkedData, options);
+}
+
+/**
+ * `trainAll` on specs and data already checked (`checkSpec`, `checkDataset`): what `trainAll` and `compare` call
+ * once their inputs passed, so a sweep checks its dataset once. Only the labels' uniqueness is checked here.
+ * @example const runs = await trainAllChecked([checkSpec({ layers: [784, 10] }, checked, "specs[0]")], checked);
+ */
+export async function trainAllChecked(specs: readonly CheckedSpec[], data: CheckedDataset, options: SweepOptions = {}): Promise<Run[]> {
+  checkUniqueLabels(specs);
+  const workers = Math.min(workerCount(options.workers), specs.length);
   const { onProgress, onRun } = options;
-  const onStart = (index: number): void => onProgress?.(startProgress(checked[index]!, data));
+  const onStart = (index: number): void => onProgress?.(startProgress(specs[index]!, data));
   return interruptible(options.signal, (signal) =>
     workers > 1
-      ? trainInWorkers(checked, data, { workers, signal, onProgress, onStart, onRun })
-      : trainInThisThread(checked, data, { signal, onProgress, onStart, onRun }));
+      ? trainInWorkers(specs, data, { workers, signal, onProgress, onStart, onRun })
+      : trainInThisThread(specs, data, { signal, onProgress, onStart, onRun }));
 }
 
 /**
@@ -69,7 +77,7 @@ function positiveWorkers(name: string, value: number, raw: unknown = value): num
 }
 
 /** The pool's contract, one run after another in this thread: the same results, failures and clean-up. */
-async function trainInThisThread(specs: readonly Job["spec"][], data: Dataset, options: Omit<PoolOptions, "workers">): Promise<Run[]> {
+async function trainInThisThread(specs: readonly CheckedSpec[], data: CheckedDataset, options: Omit<PoolOptions, "workers">): Promise<Run[]> {
   const { signal, onProgress } = options;
   const runs: Run[] = [];
   try {
@@ -100,9 +108,9 @@ function checkUniqueLabels(specs: readonly { label: string }[]): void {
 }
 
 /** The report of a run about to take its first step: it puts the run on the live chart in spec order. */
-function startProgress(spec: RunSpec & { label: string }, data: Dataset): Progress {
-  const { batchSize, epochs, evalOn } = resolveSettings({ batchSize: spec.batchSize, epochs: spec.epochs, evalEvery: spec.evalEvery, evalOn: spec.evalOn });
-  const images = evaluationSplits(data, evalOn).train.count;
+function startProgress(spec: CheckedSpec, data: Dataset): Progress {
+  const { batchSize, epochs, evalOn } = spec.resolved.settings;
+  const images = trainingImages(data, evalOn);
   return {
     label: spec.label, step: 0, totalSteps: Math.ceil(images / batchSize) * epochs, batchSize, epoch: 1,
     samplesSeen: 0, seconds: 0, samplesPerSecond: 0, loss: NaN, losses: new Float32Array(0), done: false,

@@ -7,7 +7,7 @@
 import { parentPort } from "node:worker_threads";
 import { initBackend } from "../train/backend";
 import { snapshotModel } from "../model/snapshot";
-import type { Dataset } from "../data/data";
+import type { CheckedDataset } from "../train/checks";
 import { trainSpec } from "./spec";
 import type { Job, WorkerMessage } from "./pool-worker";
 
@@ -16,8 +16,9 @@ const post: (message: WorkerMessage, transfer?: ArrayBuffer[]) => void = parentP
   ? (message, transfer = []) => parentPort!.postMessage(message, transfer)
   : (message) => void process.send!(message);
 
-/** The last dataset sent, kept for the jobs that name it by id (one at a time: a new one replaces it). */
-let dataset: { id: number; data: Dataset } | undefined;
+/** The last dataset sent, kept for the jobs that name it by id (one at a time: a new one replaces it). Only a
+ *  dataset its sweep checked is ever sent (`trainInWorkers` takes a `CheckedDataset`), so it is trusted here. */
+let dataset: { id: number; data: CheckedDataset } | undefined;
 
 const onJob = (job: Job): void => void run(job);
 if (parentPort) parentPort.on("message", onJob);
@@ -29,7 +30,7 @@ else {
 
 async function run({ index, spec, backend, dataId, data }: Job): Promise<void> {
   try {
-    if (data) dataset = { id: dataId, data };
+    if (data) dataset = { id: dataId, data: data as CheckedDataset };
     if (dataset?.id !== dataId) throw new Error(`pool worker: job ${index} names dataset ${dataId}, which it was never sent`);
     await initBackend(backend); // the sweep thread's request: the same as the last job's returns the backend already chosen
     let sent = 0;

@@ -29,32 +29,29 @@ export interface EvaluationSplits {
 }
 
 /**
- * Check an `evalOn` value; `trainImages` (when known) must leave at least one image to train on.
+ * Check an `evalOn` value's form (whether a holdout leaves images to train on is `checkRunFits`'s question: it knows
+ * the dataset).
  * @example checkEvalOn({ holdout: 5000 }); // { holdout: 5000 }
  */
-export function checkEvalOn(value: unknown, trainImages?: number): EvalOn {
+export function checkEvalOn(value: unknown): EvalOn {
   if (value === "test") return value;
   const holdout = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as { holdout?: unknown }).holdout : undefined;
   const keys = typeof value === "object" && value !== null ? Object.keys(value) : [];
   if (!(Number.isInteger(holdout) && (holdout as number) >= 1) || keys.length !== 1) {
     throw new RangeError(`evalOn: expected "test" or { holdout: n } (n a positive integer: the last n training images), got ${JSON.stringify(value)}`);
   }
-  const n = holdout as number;
-  if (trainImages !== undefined && n >= trainImages) {
-    throw new RangeError(`evalOn.holdout: ${n} held-out images leave none of the ${trainImages} training images to train on`);
-  }
-  return { holdout: n };
+  return { holdout: holdout as number };
 }
 
 /**
  * What a run trains on and measures its curve on: with `{ holdout: n }` the training split loses its last n images
- * to the curve; with "test" it keeps them all; with no curve (`null`) there is nothing to measure.
+ * to the curve; with "test" it keeps them all; with no curve (`null`) there is nothing to measure. Trusts `evalOn`
+ * (checked by `resolveSettings` and `checkRunFits`).
  * @example evaluationSplits(data, { holdout: 10000 }).train.count; // 50000 on MNIST
  */
 export function evaluationSplits(data: Dataset, evalOn: EvalOn | null): EvaluationSplits {
   if (evalOn === null) return { train: data.train, curve: null };
   if (evalOn === "test") return { train: data.train, curve: data.test };
-  checkEvalOn(evalOn, data.train.count);
   const kept = data.train.count - evalOn.holdout;
   return { train: slice(data.train, 0, kept), curve: slice(data.train, kept, data.train.count) };
 }

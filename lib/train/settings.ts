@@ -71,6 +71,13 @@ export interface TrainSettings {
 }
 
 /**
+ * A run's settings checked and with every default filled in, before the run has a label (the default label also
+ * describes the model): what `resolveSettings` returns, once per run.
+ * @example const settings: ResolvedSettings = resolveSettings({ lr: 0.5 }); settings.batchSize; // 16
+ */
+export type ResolvedSettings = Omit<TrainSettings, "label">;
+
+/**
  * A step learning-rate schedule: epoch e (from 1) trains at lr × factor^⌊(e − 1) / every⌋.
  * @example const lrDecay: LrDecay = { factor: 0.5, every: 2 }; await train(mlp([784, 10]), data, { epochs: 4, lrDecay });
  */
@@ -132,7 +139,7 @@ const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
  * by `train` (the default one describes the model too).
  * @example resolveSettings({ lr: 0.5 }).batchSize; // 16
  */
-export function resolveSettings(options: TrainOptions): Omit<TrainSettings, "label"> {
+export function resolveSettings(options: TrainOptions): ResolvedSettings {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`train options: expected an object such as { lr: 0.001 }, got ${describeValue(options)}`);
   }
@@ -200,7 +207,7 @@ export function resolveSettings(options: TrainOptions): Omit<TrainSettings, "lab
  * story (the optimizer, lr and batch size always).
  * @example defaultLabel(mlp([784, 10], { seed: 2 }), resolveSettings({ lr: 0.5 })); // "784-10 sgd lr 0.5 batch 16 seed 2"
  */
-export function defaultLabel(model: ModelDescription, settings: Omit<TrainSettings, "label">): string {
+export function defaultLabel(model: ModelDescription, settings: ResolvedSettings): string {
   const parts = [model.layers.join("-"), settings.optimizer];
   if (settings.momentum !== null && settings.momentum !== PYTORCH_DEFAULTS.momentum) parts.push(`momentum ${settings.momentum}`);
   parts.push(`lr ${settings.lr}`);

@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { backendForRun } from "./backend";
 import { splitBatch } from "../data/batch";
-import type { Dataset, Split } from "../data/data";
+import type { Dataset } from "../data/data";
+import { checkDataset, checkRunFits, type CheckedDataset } from "./checks";
 import { lossAndGradients, preferredLayout } from "../model/engine";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
@@ -16,7 +17,8 @@ import { engineLayers, modelState, useLayouts } from "../model/model-state";
 import { createOptimizer } from "../model/optimizers";
 import { permutation, seededRandom } from "../math/random";
 import {
-  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type Progress, type TrainOptions, type TrainSettings,
+  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type Progress, type ResolvedSettings, type TrainOptions,
+  type TrainSettings,
 } from "./settings";
 
 export type { Divergence, Progress, TrainOptions, TrainSettings } from "./settings";
@@ -63,13 +65,6 @@ export interface Run {
 const PROGRESS_INTERVAL_MS = 250;
 
 /**
- * Most optimizer steps one run may take: the loss of every step is kept (4 bytes each, 400 MB at the limit), and
- * at thousands of steps a second a run this long would already take days.
- * @example MAX_STEPS; // 100000000
- */
-export const MAX_STEPS = 100_000_000;
-
-/**
  * Train a model on `data.train` and evaluate it on `data.test`. Pass a factory (or a fresh `mlp(...)`) so every
  * call trains a new model; passing an already trained model throws unless `resume: true`.
  * @example const run = await train(mlp([784, 10]), data, { optimizer: "sgd", lr: 0.001, batchSize: 16 });
@@ -83,10 +78,24 @@ export async function train(model: Model | (() => Model), data: Dataset, options
       : describeValue(net) === "a Model" ? " from another copy of the library (import mlp and train from the same module)" : "";
     throw new TypeError(`train: expected a Model (e.g. mlp([784, 10])) or a function returning one, got ${describeValue(net)}${hint}`);
   }
-  checkModelFits(net, data, resolved);
-  const backend = await backendForRun(net.layers, resolved.batchSize);
+  checkModelState(net, resolved);
+  const checked = checkDataset(data);
+  checkRunFits(net.layers, resolved, checked);
   const settings: TrainSettings = { ...resolved, label: options.label ?? defaultLabel(net, resolved) };
-  const { onProgress, signal } = options;
+  return trainChecked(net, checked, settings, options);
+}
+
+/** What a run reports to while it trains, and what stops it: `train`'s callbacks, apart from its settings. */
+export type RunHooks = Pick<TrainOptions, "onProgress" | "signal">;
+
+/**
+ * `train` on inputs already checked: a model that fits `data` (`checkRunFits`) and may train, resolved settings
+ * with a label. What `train` and a sweep's runs call once their inputs passed, so nothing is checked twice.
+ * @example const run = await trainChecked(mlp([784, 10]), checkDataset(data), { ...resolveSettings({}), label: "a" });
+ */
+export async function trainChecked(net: Model, data: CheckedDataset, settings: TrainSettings, hooks: RunHooks = {}): Promise<Run> {
+  const backend = await backendForRun(net.layers, settings.batchSize);
+  const { onProgress, signal } = hooks;
   signal?.throwIfAborted();
 
   const { train: split, curve: curveSplit } = evaluationSplits(data, settings.evalOn);
@@ -192,87 +201,7 @@ export function evaluate(model: Model, data: Dataset): Pick<Run, "accuracy" | "p
   return { accuracy: accuracy(classes, data.test.labels), perClassAccuracy: perClassAccuracy(confusion), confusion };
 }
 
-/**
- * Check that a network of these layer sizes can train on `data` with these settings (and be evaluated on it),
- * before it is built: a real dataset, inputs and outputs that match it, a batch no larger than the training
- * split, and at most `MAX_STEPS` steps.
- * @example checkRunFits([784, 10], { batchSize: 16, epochs: 1, evaluate: true }, data); // throws for [28, 10] on MNIST
- */
-export function checkRunFits(
-  layers: readonly number[],
-  settings: Pick<TrainSettings, "batchSize" | "epochs" | "evaluate"> & Partial<Pick<TrainSettings, "evalOn">>,
-  data: Dataset,
-): void {
-  checkDataset(data);
-  const images = evaluationSplits(data, settings.evalOn ?? null).train.count;
-  const { rows, cols } = data.train;
-  const inputs = layers[0]!;
-  if (inputs !== rows * cols) {
-    throw new RangeError(`layers[0]: the model takes ${inputs} inputs, but ${data.name} images have ${rows}×${cols} = ${rows * cols} pixels`);
-  }
-  const outputs = layers[layers.length - 1]!;
-  if (outputs < data.classes) {
-    throw new RangeError(`layers[${layers.length - 1}]: the model has ${outputs} outputs, but ${data.name} has ${data.classes} classes (need at least ${data.classes}; ` +
-      "a dataset's class count is its largest label + 1, or what loadIdx's { classes } option says)");
-  }
-  if (data.train.count < 1) throw new RangeError(`data.train: expected at least one training image, got ${data.train.count}`);
-  if (settings.evaluate && data.test.count < 1) {
-    throw new RangeError(`data.test: expected at least one test image to evaluate on, got ${data.test.count} (or pass evaluate: false)`);
-  }
-  const { batchSize, epochs } = settings;
-  if (batchSize > images) {
-    // Refused rather than clipped: the run would be labelled "batch N" while each step saw fewer images.
-    throw new RangeError(
-      `batchSize: ${count(batchSize)} is more than the ${count(images)} training images of ${data.name}: every step would ` +
-        `be the whole split, not a batch of ${count(batchSize)}; use a batchSize of at most ${count(images)}`,
-    );
-  }
-  const steps = Math.ceil(images / batchSize) * epochs;
-  if (steps > MAX_STEPS) {
-    throw new RangeError(
-      `epochs: ${count(epochs)} epoch${epochs === 1 ? "" : "s"} of ${count(Math.ceil(images / batchSize))} steps is ` +
-        `${count(steps)} steps; the limit is ${count(MAX_STEPS)} steps per run (every step's loss is kept: 4 bytes each)`,
-    );
-  }
-}
-
-/**
- * Throw unless `data` is a dataset as `loadMnist`/`loadIdx` make it: two splits whose images and labels are
- * as long as their counts say, images of one size, and a class count.
- * @example checkDataset(await loadMnist()); // passes
- */
-export function checkDataset(data: Dataset): void {
-  const expected = "a dataset from loadMnist() or loadIdx(folder)";
-  if (typeof data !== "object" || data === null) throw new TypeError(`data: expected ${expected}, got ${describeValue(data)}`);
-  for (const name of ["train", "test"] as const) {
-    const split: unknown = data[name];
-    if (typeof split !== "object" || split === null) {
-      throw new TypeError(`data.${name}: expected a split { images, labels, count, rows, cols } (${expected}), got ${describeValue(split)}`);
-    }
-    const { images, labels, count: n, rows, cols } = split as Partial<Split>;
-    if (![n, rows, cols].every((value) => Number.isInteger(value) && value! >= 0)) {
-      const got = [n, rows, cols].map(describeValue).join(", ");
-      throw new TypeError(`data.${name}: count, rows and cols must be whole numbers, got ${got}`);
-    }
-    const pixels = n! * rows! * cols!;
-    const size = (array: unknown): string => (array instanceof Uint8Array ? count(array.length) : describeValue(array));
-    if (!(images instanceof Uint8Array) || images.length < pixels) {
-      throw new TypeError(`data.${name}.images: expected a Uint8Array of ${count(pixels)} pixels (${n} images of ${rows}×${cols}), got ${size(images)}`);
-    }
-    if (!(labels instanceof Uint8Array) || labels.length < n!) {
-      throw new TypeError(`data.${name}.labels: expected a Uint8Array of ${count(n!)} labels, got ${size(labels)}`);
-    }
-  }
-  const { train: { rows, cols }, test } = data;
-  if (test.rows !== rows || test.cols !== cols) {
-    throw new RangeError(`data: training images are ${rows}×${cols} but test images are ${test.rows}×${test.cols}; both splits need one size`);
-  }
-  if (!Number.isInteger(data.classes) || data.classes < 1) {
-    throw new TypeError(`data.classes: expected a positive integer number of classes, got ${describeValue(data.classes)}`);
-  }
-}
-
-function checkModelFits(model: Model, data: Dataset, settings: Omit<TrainSettings, "label">): void {
+function checkModelState(model: Model, settings: ResolvedSettings): void {
   const state = modelState(model);
   if (state.disposed) throw new Error(`train: the model ${model.layers.join("→")} was disposed: build a new one with mlp(...)`);
   if (state.trainedSteps > 0 && !settings.resume) {
@@ -280,13 +209,8 @@ function checkModelFits(model: Model, data: Dataset, settings: Omit<TrainSetting
       `train: model already trained for ${state.trainedSteps} steps: build a new one with mlp(...), or pass { resume: true } to continue`,
     );
   }
-  checkRunFits(model.layers, settings, data);
 }
 
 function isDatasetLike(value: unknown): boolean {
   return typeof value === "object" && value !== null && "train" in value && "test" in value;
-}
-
-function count(n: number): string {
-  return n.toLocaleString("en-US");
 }

@@ -10,6 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import { loadMnist } from "../../lib/data/data";
+import { checkDataset } from "../../lib/train/checks";
 import { checkSpec, type RunSpec } from "../../lib/runs/spec";
 import { closeWorkers, trainInWorkers } from "../../lib/runs/pool";
 import { initBackend } from "../../lib/train/backend";
@@ -40,7 +41,7 @@ const seconds = (since: number): number => (performance.now() - since) / 1000;
 /** Child: two sweeps of two tiny runs on 2 workers: the first starts them, the second reuses them. */
 async function startChild(): Promise<void> {
   await initBackend();
-  const data = await loadMnist();
+  const data = checkDataset(await loadMnist());
   const tiny = [0, 1].map((seed) => checkSpec({ layers: [784, 10], batchSize: 1000, seed }, data, "tiny"));
   const times: number[] = [];
   for (let sweep = 0; sweep < 2; sweep++) {
@@ -55,7 +56,7 @@ async function startChild(): Promise<void> {
 /** Child: two big runs on `workers` workers, for the memory a worker adds at its peak. */
 async function memoryChild(workers: number): Promise<void> {
   await initBackend();
-  const data = await loadMnist();
+  const data = checkDataset(await loadMnist());
   const big = [0, 1].map((seed) => checkSpec({ layers: [784, 500, 500, 10], batchSize: 256, seed }, data, "big"));
   const started = performance.now();
   (await trainInWorkers(big, data, { workers })).forEach((run) => run.model.dispose());
@@ -80,7 +81,7 @@ async function cost(): Promise<void> {
 /** Child: sweeps of two short tfjs-node runs until `until` (ms since epoch); prints sweeps done and runs restarted. */
 async function stressChild(until: number): Promise<void> {
   await initBackend();
-  const data = await loadMnist({ train: { first: 4000 }, test: { first: 500 } });
+  const data = checkDataset(await loadMnist({ train: { first: 4000 }, test: { first: 500 } }));
   const specs = [0, 1].map((seed) => checkSpec({ layers: [784, 300, 10], batchSize: 32, seed }, data, "stress"));
   let sweeps = 0;
   let restarts = 0;
@@ -114,7 +115,7 @@ async function stress(secondsEach: number): Promise<void> {
 /** Child: 16 runs with the pool asking for 64 workers, as on a 64-core machine. */
 async function boundChild(): Promise<void> {
   await initBackend();
-  const data = await loadMnist();
+  const data = checkDataset(await loadMnist());
   const specs = Array.from({ length: 16 }, (_, seed) => checkSpec({ layers: [784, 100, 10], batchSize: 256, epochs: 1, seed }, data, "bound"));
   let most = 0;
   let inFlight = 0;
