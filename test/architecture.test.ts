@@ -85,6 +85,19 @@ test("figures stay pure: values only from figures, math/metrics and results/refe
   assert.deepEqual(impure, []);
 });
 
+test("train/ asks the model layer for each step: it imports neither model/engine nor model/model-state", () => {
+  const reaching = all.filter((module) => module.startsWith("train/")).flatMap(imports)
+    .filter((entry) => ["model/engine", "model/model-state"].includes(entry.to))
+    .map((entry) => `lib/${entry.from}.ts imports ${entry.to}`);
+  assert.deepEqual(reaching, []);
+});
+
+test("a model's state is written only in model/ and saved/model-io, through model-state's named functions", () => {
+  const writers = all.filter((module) => !module.startsWith("model/") && module !== "saved/model-io")
+    .filter((module) => imports(module).some((entry) => entry.to === "model/model-state"));
+  assert.deepEqual(writers, []);
+});
+
 test("only the show folder imports tslab", () => {
   const users = all.filter((module) => imports(module).some((entry) => entry.to === "tslab"));
   assert.ok(users.length > 0 && users.every((module) => module.startsWith("show/")), `tslab imported by ${users.join(", ")}`);

@@ -5,7 +5,8 @@ import { initBackend } from "../lib/train/backend";
 import { combinations, compare, type Vary } from "../lib/runs/compare";
 import { mlp } from "../lib/model/model";
 import type { RunSpec } from "../lib/runs/spec";
-import { train, type Progress, type Run } from "../lib/train/train";
+import { train, type Run } from "../lib/train/train";
+import type { Progress } from "../lib/train/settings";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

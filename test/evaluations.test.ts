@@ -10,7 +10,8 @@ import { accuracy } from "../lib/math/metrics";
 import { mlp } from "../lib/model/model";
 import { loadRuns, saveRuns } from "../lib/saved/runs-io";
 import { trainAll } from "../lib/runs/sweep";
-import { train, type Progress } from "../lib/train/train";
+import { train } from "../lib/train/train";
+import type { Progress } from "../lib/train/settings";
 import { smallMnist } from "./helpers/small-mnist";
 
 const folder = mkdtempSync(join(tmpdir(), "mie-evaluations-"));

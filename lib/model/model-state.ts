@@ -1,7 +1,8 @@
 /**
  * Where a model's numbers live, hidden from notebook users: its initial values until first used, then one tensor
- * per layer in the layout the engine chose (see `engine.ts`). `Model` reads its numbers through here; `train` and
- * `snapshot` store them here.
+ * per layer in the layout the engine chose (see `engine.ts`). Every write goes through a named function of this
+ * module (`replaceTensors`, `setTrainedSteps`, `useLayouts`, `disposeState`), called only from `model/`: `Model`,
+ * `snapshot`, a training session (`training`). Other layers read through `Model`.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { EngineLayer, LayerLayout } from "./engine";
@@ -32,13 +33,51 @@ export function attachState(model: Model, values: Float32Array[]): void {
 }
 
 /**
- * The model's internal state (for `train`). Not part of the notebook API.
+ * The model's internal state, to read (writes go through this module's named functions). Not part of the notebook API.
  * @example modelState(model).trainedSteps; // 0 for a fresh model
  */
-export function modelState(model: Model): ModelState {
+export function modelState(model: Model): Readonly<ModelState> {
+  return stateOf(model);
+}
+
+function stateOf(model: Model): ModelState {
   const state = states.get(model);
   if (!state) throw new TypeError("expected a Model built with mlp(...) or modelFromWeights(...)");
   return state;
+}
+
+/**
+ * Replace the model's parameter tensors (kept, so no `tf.tidy` frees them): the old ones not among the new are
+ * disposed, and the initial values are dropped.
+ * @example replaceTensors(model, [{ params: tf.zeros([10, 785]), layout: "unitMajor" }]);
+ */
+export function replaceTensors(model: Model, tensors: EngineLayer[]): void {
+  const state = liveState(model);
+  state.tensors?.forEach((old) => {
+    if (!tensors.some((layer) => layer.params === old.params)) old.params.dispose();
+  });
+  state.tensors = tensors.map((layer) => ({ params: tf.keep(layer.params), layout: layer.layout }));
+  state.values = null;
+}
+
+/**
+ * Record how many optimizer steps the model has been trained for (a training step, a snapshot or a saved file).
+ * @example setTrainedSteps(model, 3750);
+ */
+export function setTrainedSteps(model: Model, steps: number): void {
+  liveState(model).trainedSteps = steps;
+}
+
+/**
+ * Free the model's tensors and mark it disposed: nothing can use it afterwards.
+ * @example disposeState(model);
+ */
+export function disposeState(model: Model): void {
+  const state = stateOf(model);
+  state.tensors?.forEach((layer) => layer.params.dispose());
+  state.tensors = null;
+  state.values = null;
+  state.disposed = true;
 }
 
 /**
@@ -62,13 +101,8 @@ export function engineLayers(model: Model): EngineLayer[] {
  * @example useLayouts(model, ["unitMajor", "inputMajor"]);
  */
 export function useLayouts(model: Model, layouts: readonly LayerLayout[]): void {
-  const state = liveState(model);
-  state.tensors = engineLayers(model).map((layer, k) => {
-    if (layer.layout === layouts[k]) return layer;
-    const params = tf.keep(tf.transpose(layer.params));
-    layer.params.dispose();
-    return { params, layout: layouts[k]! };
-  });
+  const current = engineLayers(model);
+  replaceTensors(model, current.map((layer, k) => (layer.layout === layouts[k] ? layer : { params: tf.transpose(layer.params), layout: layouts[k]! })));
 }
 
 /**
@@ -76,7 +110,7 @@ export function useLayouts(model: Model, layouts: readonly LayerLayout[]): void 
  * @example liveState(model).values; // the initial values until first used
  */
 export function liveState(model: Model): ModelState {
-  const state = modelState(model);
+  const state = stateOf(model);
   if (state.disposed) throw new Error(`model ${model.layers.join("→")} was disposed: build a new one with mlp(...)`);
   return state;
 }

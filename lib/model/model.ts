@@ -11,7 +11,7 @@
 import type { Split } from "../data/data";
 import { pixelBatch, splitBatch } from "../data/batch";
 import { forwardLogits, wantsColumns } from "./engine";
-import { attachState, engineLayers, liveState, modelState } from "./model-state";
+import { attachState, disposeState, engineLayers, liveState, modelState } from "./model-state";
 import { argmaxRows } from "../math/metrics";
 import { seededRandom } from "../math/random";
 
@@ -162,13 +162,14 @@ export class Model {
     return { count: total, outputs, logits, classes: argmaxRows(logits, outputs) };
   }
 
+  /** Whether `dispose` was called: a disposed model cannot predict, train or be saved. */
+  get disposed(): boolean {
+    return modelState(this).disposed;
+  }
+
   /** Free the model's tensors; it cannot be used afterwards. */
   dispose(): void {
-    const state = modelState(this);
-    state.tensors?.forEach((layer) => layer.params.dispose());
-    state.tensors = null;
-    state.values = null;
-    state.disposed = true;
+    disposeState(this);
   }
 
   /** What `console.log(model)` shows in a notebook. */

@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LayerLayout } from "./engine";
 import { checkMlp, Model, type Init } from "./model";
-import { engineLayers, modelState } from "./model-state";
+import { engineLayers, replaceTensors, setTrainedSteps } from "./model-state";
 
 /** A model's parameters and training count as plain data, in the engine's layouts: what a worker sends back. */
 export interface ModelSnapshot {
@@ -38,12 +38,10 @@ export function restoreModel(snapshot: ModelSnapshot): Model {
     throw new RangeError(`restoreModel: expected ${layers.length - 1} layers of parameters for ${layers.join("→")}, got ${params.length}`);
   }
   const model = new Model(layers, snapshot.init, snapshot.seed, []);
-  const state = modelState(model);
-  state.values = null;
-  state.tensors = params.map(({ values, layout }, k) => {
+  replaceTensors(model, params.map(({ values, layout }, k) => {
     const shape: [number, number] = layout === "unitMajor" ? [layers[k + 1]!, layers[k]! + 1] : [layers[k]! + 1, layers[k + 1]!];
-    return { params: tf.keep(tf.tensor2d(values, shape)), layout };
-  });
-  state.trainedSteps = snapshot.trainedSteps;
+    return { params: tf.tensor2d(values, shape), layout };
+  }));
+  setTrainedSteps(model, snapshot.trainedSteps);
   return model;
 }

@@ -13,7 +13,7 @@ import { existsSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import { Model, modelFromWeights, type LayerWeights } from "../model/model";
-import { modelState } from "../model/model-state";
+import { setTrainedSteps } from "../model/model-state";
 import { checkSize, FileCheckError, openRegularFile, readRegularFile, type OpenedFile } from "../data/checked-files";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 
@@ -108,7 +108,7 @@ export async function loadModel(dir: string): Promise<Model> {
     return { shape: [inputs!, layer.units], kernel, bias };
   });
   const model = modelFromWeights(layerWeights);
-  modelState(model).trainedSteps = trainedSteps(json.userDefinedMetadata);
+  setTrainedSteps(model, trainedSteps(json.userDefinedMetadata));
   return model;
 }
 

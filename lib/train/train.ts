@@ -1,27 +1,23 @@
 /**
  * The training loop: settings in, a `Run` of plain results out. One epoch by default, no shuffling and the last
- * short batch kept, as in the original PyTorch notebooks. The math of a step lives in `engine.ts`, the update
- * rules in `optimizers.ts`; this module validates settings, walks the batches, records every step's loss,
- * stops on divergence, reports progress, and evaluates on the test split.
+ * short batch kept, as in the original PyTorch notebooks. A step itself (its math, the update rule, the write into
+ * the model) is the model layer's (`model/training`); this module checks its inputs once, walks the batches,
+ * records every step's loss (`run-log`), stops on divergence, reports progress, and evaluates on the test split.
  */
-import * as tf from "@tensorflow/tfjs";
 import { backendForRun } from "./backend";
 import { splitBatch } from "../data/batch";
-import type { Dataset } from "../data/data";
+import type { Dataset, Split } from "../data/data";
 import { checkDataset, checkRunFits, type CheckedDataset } from "./checks";
-import { lossAndGradients, preferredLayout } from "../model/engine";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
 import { Model, type Init } from "../model/model";
-import { engineLayers, modelState, useLayouts } from "../model/model-state";
-import { createOptimizer } from "../model/optimizers";
+import { startTraining, type TrainingSession } from "../model/training";
 import { permutation, seededRandom } from "../math/random";
+import { RunLog } from "./run-log";
 import {
-  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type Progress, type ResolvedSettings, type TrainOptions,
-  type TrainSettings,
+  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type ResolvedSettings, type TrainOptions, type TrainSettings,
 } from "./settings";
 
-export type { Divergence, Progress, TrainOptions, TrainSettings } from "./settings";
 
 /**
  * Everything a finished run produced: plain numbers and arrays, plus the trained model.
@@ -71,14 +67,7 @@ const PROGRESS_INTERVAL_MS = 250;
  */
 export async function train(model: Model | (() => Model), data: Dataset, options: TrainOptions = {}): Promise<Run> {
   const resolved = resolveSettings(options);
-  const net = typeof model === "function" ? model() : model;
-  if (!(net instanceof Model)) {
-    const hint = isDatasetLike(net)
-      ? " (the model comes first: train(model, data, options))"
-      : describeValue(net) === "a Model" ? " from another copy of the library (import mlp and train from the same module)" : "";
-    throw new TypeError(`train: expected a Model (e.g. mlp([784, 10])) or a function returning one, got ${describeValue(net)}${hint}`);
-  }
-  checkModelState(net, resolved);
+  const net = checkModel(typeof model === "function" ? model() : model, resolved);
   const checked = checkDataset(data);
   checkRunFits(net.layers, resolved, checked);
   const settings: TrainSettings = { ...resolved, label: options.label ?? defaultLabel(net, resolved) };
@@ -95,99 +84,60 @@ export type RunHooks = Pick<TrainOptions, "onProgress" | "signal">;
  */
 export async function trainChecked(net: Model, data: CheckedDataset, settings: TrainSettings, hooks: RunHooks = {}): Promise<Run> {
   const backend = await backendForRun(net.layers, settings.batchSize);
-  const { onProgress, signal } = hooks;
-  signal?.throwIfAborted();
-
+  hooks.signal?.throwIfAborted();
   const { train: split, curve: curveSplit } = evaluationSplits(data, settings.evalOn);
   const curve = curveSplit && settings.evalEvery ? new AccuracyCurve(net, curveSplit) : null;
-  const stepsPerEpoch = Math.ceil(split.count / settings.batchSize);
-  const totalSteps = stepsPerEpoch * settings.epochs;
-  const evalEvery = settings.evalEvery === "epoch" ? stepsPerEpoch : settings.evalEvery ?? Infinity;
-  const losses = new Float32Array(totalSteps);
-  const state = modelState(net);
-  const optimizer = createOptimizer(settings.optimizer, settings.lr, settings.momentum ?? undefined);
-  const random = seededRandom(settings.shuffleSeed ?? 0);
-  useLayouts(net, net.layers.slice(1).map((outputs, k) => preferredLayout(net.layers[k]!, outputs, settings.batchSize, k === 0)));
-  let steps = 0;
-  let samplesSeen = 0;
-  let diverged: Divergence | null = null;
-  let epoch = 1;
-  const start = performance.now();
-  let lastReport = start;
-  const trainingSeconds = (): number => (performance.now() - start) / 1000 - (curve?.seconds ?? 0);
-  const progress = (done: boolean): Progress => {
-    const seconds = trainingSeconds();
-    const seen = losses.subarray(0, steps);
-    return {
-      label: settings.label, step: steps, totalSteps, batchSize: settings.batchSize, epoch, samplesSeen, seconds,
-      samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0, loss: finalAverage(seen), losses: seen, diverged,
-      ...(curve ? { evaluations: curve.points, evalSeconds: curve.seconds } : {}), done,
-    };
-  };
-
+  const session = startTraining(net, settings);
+  const log = new RunLog(settings, split.count, curve);
   try {
-    for (let pass = 1; pass <= settings.epochs && !diverged; pass++) {
-      epoch = pass;
-      if (pass > 1 && settings.lrDecay) optimizer.setLr(learningRate(settings, pass));
-      const order = settings.shuffle ? permutation(split.count, random) : null;
-      for (let from = 0; from < split.count; from += settings.batchSize) {
-        const batch = splitBatch(split, from, Math.min(from + settings.batchSize, split.count), order, true);
-        const layers = engineLayers(net);
-        let loss = NaN;
-        const next = tf.tidy(() => {
-          const result = lossAndGradients(layers, batch, optimizer.gradientScale);
-          loss = result.loss;
-          return result.grads ? optimizer.apply(layers.map((layer) => layer.params), result.grads) : [];
-        });
-        losses[steps++] = loss;
-        samplesSeen += batch.size;
-        if (next.length === 0) {
-          diverged = { step: steps, loss };
-          break;
-        }
-        layers.forEach((layer) => layer.params.dispose());
-        state.tensors = layers.map((layer, k) => ({ params: next[k]!, layout: layer.layout }));
-        state.trainedSteps++;
-        if (curve && steps % evalEvery === 0) curve.measure(steps);
-        if ((onProgress || signal) && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
-          onProgress?.(progress(false));
-          // Let the notebook kernel send the updated chart, and a SIGINT handler abort `signal`, before the next
-          // stretch of synchronous steps.
-          await new Promise((resolve) => setImmediate(resolve));
-          signal?.throwIfAborted();
-          lastReport = performance.now();
-        }
+    await trainEpochs(session, split, settings, log, hooks);
+  } finally {
+    session.dispose();
+  }
+  if (curve && !log.diverged) curve.measure(log.steps);
+  const seconds = log.trainingSeconds();
+  hooks.onProgress?.(log.progress(true));
+  return runOf(net, data, settings, log, seconds, backend.name);
+}
+
+/** Every epoch's batches, one step each, until the last or a divergence; progress every ~250 ms. */
+async function trainEpochs(session: TrainingSession, split: Split, settings: TrainSettings, log: RunLog, hooks: RunHooks): Promise<void> {
+  const { onProgress, signal } = hooks;
+  const random = seededRandom(settings.shuffleSeed ?? 0);
+  const evalEvery = settings.evalEvery === "epoch" ? log.stepsPerEpoch : settings.evalEvery ?? Infinity;
+  let lastReport = performance.now();
+  for (let epoch = 1; epoch <= settings.epochs && !log.diverged; epoch++) {
+    log.epoch = epoch;
+    if (epoch > 1 && settings.lrDecay) session.setLr(learningRate(settings, epoch));
+    const order = settings.shuffle ? permutation(split.count, random) : null;
+    for (let from = 0; from < split.count; from += settings.batchSize) {
+      const batch = splitBatch(split, from, Math.min(from + settings.batchSize, split.count), order, true);
+      log.record(session.applyStep(batch), batch.size);
+      if (log.diverged) break;
+      if (log.curve && log.steps % evalEvery === 0) log.curve.measure(log.steps);
+      if ((onProgress || signal) && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
+        onProgress?.(log.progress(false));
+        // Let the notebook kernel send the updated chart, and a SIGINT handler abort `signal`, before the next
+        // stretch of synchronous steps.
+        await new Promise((resolve) => setImmediate(resolve));
+        signal?.throwIfAborted();
+        lastReport = performance.now();
       }
     }
-  } finally {
-    optimizer.dispose();
   }
-  if (curve && !diverged) curve.measure(steps);
-  const seconds = trainingSeconds();
-  onProgress?.(progress(true));
+}
 
+/** The finished run as plain results, evaluated on the test split unless it diverged or `evaluate` is false. */
+function runOf(net: Model, data: Dataset, settings: TrainSettings, log: RunLog, seconds: number, backend: string): Run {
   // A diverged run's weights are those before its bad step: evaluating them would report a normal-looking number
   // (e.g. 26%) for a run that failed.
-  const evaluation = settings.evaluate && !diverged ? evaluate(net, data) : { accuracy: NaN, perClassAccuracy: [], confusion: [] };
-  const recorded = steps === totalSteps ? losses : losses.slice(0, steps);
+  const evaluation = settings.evaluate && !log.diverged ? evaluate(net, data) : { accuracy: NaN, perClassAccuracy: [], confusion: [] };
+  const losses = log.recordedLosses();
+  const { steps, samplesSeen, diverged, curve } = log;
   return {
-    label: settings.label,
-    settings,
-    layers: [...net.layers],
-    init: net.init,
-    seed: net.seed,
-    losses: recorded,
-    steps,
-    samplesSeen,
-    seconds,
-    samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0,
-    evaluations: curve?.points ?? [],
-    evalSeconds: curve?.seconds ?? 0,
-    ...evaluation,
-    finalLoss: finalAverage(recorded),
-    diverged,
-    model: net,
-    backend: backend.name,
+    label: settings.label, settings, layers: [...net.layers], init: net.init, seed: net.seed, losses, steps, samplesSeen, seconds,
+    samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0, evaluations: curve?.points ?? [], evalSeconds: curve?.seconds ?? 0,
+    ...evaluation, finalLoss: finalAverage(losses), diverged, model: net, backend,
   };
 }
 
@@ -201,14 +151,21 @@ export function evaluate(model: Model, data: Dataset): Pick<Run, "accuracy" | "p
   return { accuracy: accuracy(classes, data.test.labels), perClassAccuracy: perClassAccuracy(confusion), confusion };
 }
 
-function checkModelState(model: Model, settings: ResolvedSettings): void {
-  const state = modelState(model);
-  if (state.disposed) throw new Error(`train: the model ${model.layers.join("→")} was disposed: build a new one with mlp(...)`);
-  if (state.trainedSteps > 0 && !settings.resume) {
+/** `model` as a `Model` that may train with these settings: built by this library, not disposed, fresh or resumed. */
+function checkModel(model: unknown, settings: ResolvedSettings): Model {
+  if (!(model instanceof Model)) {
+    const hint = isDatasetLike(model)
+      ? " (the model comes first: train(model, data, options))"
+      : describeValue(model) === "a Model" ? " from another copy of the library (import mlp and train from the same module)" : "";
+    throw new TypeError(`train: expected a Model (e.g. mlp([784, 10])) or a function returning one, got ${describeValue(model)}${hint}`);
+  }
+  if (model.disposed) throw new Error(`train: the model ${model.layers.join("→")} was disposed: build a new one with mlp(...)`);
+  if (model.trainedSteps > 0 && !settings.resume) {
     throw new Error(
-      `train: model already trained for ${state.trainedSteps} steps: build a new one with mlp(...), or pass { resume: true } to continue`,
+      `train: model already trained for ${model.trainedSteps} steps: build a new one with mlp(...), or pass { resume: true } to continue`,
     );
   }
+  return model;
 }
 
 function isDatasetLike(value: unknown): boolean {

@@ -3,7 +3,7 @@
  * child processes report. Targets are ratios measured in one command; absolute seconds are only coarse guards.
  */
 import type { Init } from "../../lib/model/model";
-import type { TrainOptions } from "../../lib/train/train";
+import type { TrainOptions } from "../../lib/train/settings";
 
 /** One benchmarked configuration: what to train, and what it must achieve. */
 export interface Config {

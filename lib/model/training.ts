@@ -1,0 +1,65 @@
+/**
+ * A model being trained: the one place that runs an optimizer step and writes the result into the model. `train`
+ * walks the batches and asks this session for each step; which layout each layer trains in, how the loss and
+ * gradients are computed (`engine`) and how the update is made (`optimizers`) stay behind it, so a faster step
+ * (e.g. one fused kernel) changes this module and nothing above it.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Batch } from "../data/batch";
+import { lossAndGradients, preferredLayout } from "./engine";
+import { engineLayers, replaceTensors, setTrainedSteps, useLayouts } from "./model-state";
+import type { Model } from "./model";
+import { createOptimizer, type OptimizerName } from "./optimizers";
+
+/** What a training session needs to know: the update rule and the batch size it will see. */
+export interface SessionSettings {
+  optimizer: OptimizerName;
+  lr: number;
+  /** Optimizer "momentum"'s coefficient (null: PyTorch's default). */
+  momentum: number | null;
+  batchSize: number;
+}
+
+/** What one step did: its loss, and whether its update was applied (not when the loss is NaN or infinite). */
+export interface StepOutcome {
+  loss: number;
+  applied: boolean;
+}
+
+/** A model in training: one optimizer step at a time, then `dispose` (the model keeps its trained parameters). */
+export interface TrainingSession {
+  /** One optimizer step on `batch` (made with both orientations: `splitBatch(..., true)`). */
+  applyStep(batch: Batch): StepOutcome;
+  /** Use learning rate `lr` from the next step on; the optimizer's state carries on. */
+  setLr(lr: number): void;
+  /** Free the optimizer's state. */
+  dispose(): void;
+}
+
+/**
+ * Start training `model`: each layer moves into the layout that trains fastest at this batch size, and a fresh
+ * optimizer is made. Each `applyStep` replaces the model's parameters and counts the step.
+ * @example const session = startTraining(model, { optimizer: "sgd", lr: 0.1, momentum: null, batchSize: 16 }); session.applyStep(batch); session.dispose();
+ */
+export function startTraining(model: Model, settings: SessionSettings): TrainingSession {
+  const { layers } = model;
+  useLayouts(model, layers.slice(1).map((outputs, k) => preferredLayout(layers[k]!, outputs, settings.batchSize, k === 0)));
+  const optimizer = createOptimizer(settings.optimizer, settings.lr, settings.momentum ?? undefined);
+  return {
+    applyStep(batch: Batch): StepOutcome {
+      const current = engineLayers(model);
+      let loss = NaN;
+      const next = tf.tidy(() => {
+        const result = lossAndGradients(current, batch, optimizer.gradientScale);
+        loss = result.loss;
+        return result.grads ? optimizer.apply(current.map((layer) => layer.params), result.grads) : [];
+      });
+      if (next.length === 0) return { loss, applied: false };
+      replaceTensors(model, current.map((layer, k) => ({ params: next[k]!, layout: layer.layout })));
+      setTrainedSteps(model, model.trainedSteps + 1);
+      return { loss, applied: true };
+    },
+    setLr: (lr) => optimizer.setLr(lr),
+    dispose: () => optimizer.dispose(),
+  };
+}
