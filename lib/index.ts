@@ -28,6 +28,6 @@ export {
 } from "./results/analysis";
 export {
   lossFigure, resultsTable, referenceTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,
-  CLASS_COLORSCALES, UNIT_COLORSCALE, type Figure,
+  CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE, type Figure,
 } from "./figures";
 export { show } from "./show/show";

@@ -4,7 +4,8 @@ import { asList, classNames, kindOf, isArrayLike } from "./check";
 import { positiveOr1, RUN_COLOURS, TEXT_COLOUR } from "./colours";
 import { baseConfig, legendBelow, titleOf, type Figure } from "./kit";
 import { divergedStep, type RunNumbers } from "./runs";
-import { fmtInt, plotlyText, round } from "./text";
+import { formatCount } from "../math/format";
+import { plotlyText, round } from "./text";
 
 /** Options for `confusionFigure`. */
 export interface ConfusionOptions {
@@ -42,7 +43,7 @@ export function confusionFigure(confusion: ArrayLike<ArrayLike<number>>, options
   const text = matrix.map((row, r) =>
     row.map((v, c) => {
       const share = rowTotals[r]! > 0 ? ` (${((100 * v) / rowTotals[r]!).toFixed(1)}% of true ${names[r]})` : "";
-      return `true ${names[r]} · predicted ${names[c]}<br>${fmtInt(v)} images${share}`;
+      return `true ${names[r]} · predicted ${names[c]}<br>${formatCount(v)} images${share}`;
     }),
   );
   const common = { x0: 0, dx: 1, y0: 0, dy: 1, text, hovertemplate: "%{text}<extra></extra>", hoverongaps: false, xgap: 1, ygap: 1 };

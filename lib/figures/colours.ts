@@ -59,17 +59,17 @@ function twoSided(negative: readonly string[], positive: readonly string[]): Arr
  * Purples, Blues, Greys, Greens / Oranges, Reds, RdPu, BuPu, BuGn), so the digit's shape keeps the original's
  * hue; negative weights are the same grey in every class (brown for class 3, whose own colour is grey), so
  * "grey = evidence against" reads the same everywhere.
- * @example weightGridFigure(weights, { colorscales: CLASS_COLORSCALES.map(() => UNIT_COLORSCALE) });
+ * @example weightGridFigure(weights, { colourScales: CLASS_COLOUR_SCALES.map(() => UNIT_COLOUR_SCALE) });
  */
-export const CLASS_COLORSCALES: ReadonlyArray<Array<[number, string]>> = [
+export const CLASS_COLOUR_SCALES: ReadonlyArray<Array<[number, string]>> = [
   "YlGnBu", "Purples", "Blues", "Greys", "Greens", "Oranges", "Reds", "RdPu", "BuPu", "BuGn",
 ].map((name) => twoSided(name === "Greys" ? NEGATIVE_BROWN : NEGATIVE_GREY, SEQUENTIAL[name]!));
 
 /**
  * Scale for weights that belong to no class (hidden units): ColorBrewer RdBu, red negative, white 0, blue positive.
- * @example weightGridFigure(weights, { colorscales: UNIT_COLORSCALE });
+ * @example weightGridFigure(weights, { colourScales: UNIT_COLOUR_SCALE });
  */
-export const UNIT_COLORSCALE: Array<[number, string]> = twoSided(
+export const UNIT_COLOUR_SCALE: Array<[number, string]> = twoSided(
   ["#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"],
   ["#d1e5f0", "#92c5de", "#4393c3", "#2166ac", "#053061"],
 );
@@ -78,12 +78,12 @@ export const UNIT_COLORSCALE: Array<[number, string]> = twoSided(
 export type NamedOrStops = string | Array<[number, string]>;
 
 /**
- * The scale of one class: `CLASS_COLORSCALES` by default, else the caller's one scale for all, or their list's
+ * The scale of one class: `CLASS_COLOUR_SCALES` by default, else the caller's one scale for all, or their list's
  * entry for this class (repeating when the list is shorter).
  * @example pickScale(["Blues", "Reds"], 2); // "Blues"
  */
 export function pickScale(scales: NamedOrStops | readonly NamedOrStops[] | undefined, unit: number): ColorScale {
-  if (scales === undefined) return CLASS_COLORSCALES[unit % CLASS_COLORSCALES.length]!;
+  if (scales === undefined) return CLASS_COLOUR_SCALES[unit % CLASS_COLOUR_SCALES.length]!;
   if (typeof scales === "string") return scales;
   // A list of [stop, colour] pairs is one scale; any other list holds one scale per class.
   if (Array.isArray(scales[0]) && typeof scales[0][0] === "number") return scales as Array<[number, string]>;

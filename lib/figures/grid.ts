@@ -12,7 +12,7 @@ export interface Panel {
   /** Already escaped. */
   title: string;
   titleColour?: string;
-  colorscale: ColorScale;
+  colourScale: ColorScale;
   zmin: number;
   zmax: number;
   /** Already escaped; shown on hover above the value. */
@@ -79,7 +79,7 @@ export function gridFigure(spec: GridSpec): Figure {
         dy: 1,
         zmin: panel.zmin,
         zmax: panel.zmax,
-        colorscale: panel.colorscale,
+        colorscale: panel.colourScale,
         showscale: false,
         hoverongaps: false,
         name: panel.hover,

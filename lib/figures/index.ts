@@ -8,7 +8,7 @@ export type { Figure } from "./kit";
 export type { LossSeries } from "./runs";
 export { lossFigure, type LossFigureOptions } from "./loss";
 export { resultsTable, referenceTable, type ResultsTableOptions, type ReferenceTableOptions } from "./tables";
-export { CLASS_COLORSCALES, UNIT_COLORSCALE } from "./colours";
+export { CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE } from "./colours";
 export {
   weightGridFigure,
   hiddenUnitsFigure,

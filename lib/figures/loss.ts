@@ -7,7 +7,8 @@ import { downsample, MIN_POINTS } from "./downsample";
 import { baseConfig, legendBelow, titleOf, type Figure } from "./kit";
 import { divergenceText } from "./progress";
 import { assertSeries, divergedStep, type LossSeries } from "./runs";
-import { fmtInt, plotlyText, round } from "./text";
+import { formatCount } from "../math/format";
+import { plotlyText, round } from "./text";
 
 /** Options for `lossFigure`. */
 export interface LossFigureOptions {
@@ -109,7 +110,7 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
   });
   const what = smooth === 1 ? "loss of every step" : `${smooth}-step moving average of the loss`;
   const subtitle = (thinned
-    ? `${what} · long runs drawn as the min/max of each bucket of steps (at most ${fmtInt(maxPoints)} points; hover says how many)`
+    ? `${what} · long runs drawn as the min/max of each bucket of steps (at most ${formatCount(maxPoints)} points; hover says how many)`
     : what) + (curves ? " · dotted: accuracy (right axis)" : "");
   // Draw the longest (noisiest) runs first, underneath; the legend keeps the caller's order through legendrank.
   const order = data.map((trace, i) => ({ trace, i, n: ((trace as { x?: unknown[] }).x ?? []).length }));

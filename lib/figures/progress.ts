@@ -1,12 +1,13 @@
 /** The status line of a live training view: what a progress report says in one line. */
 import { WRONG } from "./colours";
 import type { Progress } from "../train/settings";
-import { escapeHtml, fmtInt } from "./text";
+import { formatCount, formatLoss } from "../math/format";
+import { escapeHtml } from "./text";
 
 /**
  * The one-line status of a live training view (HTML): step of total, speed, running loss, time; a diverged run
  * says where it stopped and on which loss, in red.
- * @example show.html(progressText(progress)); // "lr 0.5 · step 100 / 3,750 (2%) · 6,400 samples/s · loss 0.8123 · 0.3 s"
+ * @example show.html(progressText(progress)); // "lr 0.5 · step 100 / 3,750 (2%) · 6,400 samples/s · loss 0.812 · 0.3 s"
  */
 export function progressText(p: Progress): string {
   const percent = p.totalSteps > 0 ? ` (${Math.floor((100 * p.step) / p.totalSteps)}%)` : "";
@@ -14,13 +15,13 @@ export function progressText(p: Progress): string {
   if (p.diverged) {
     return (
       `<div style="${style};color:${WRONG}">${escapeHtml(p.label)} · ${divergenceText(p.diverged)}, of ` +
-      `${fmtInt(p.totalSteps)} steps · ${p.seconds.toFixed(1)} s · not evaluated</div>`
+      `${formatCount(p.totalSteps)} steps · ${p.seconds.toFixed(1)} s · not evaluated</div>`
     );
   }
   const state = p.done ? "done: " : "";
   return (
-    `<div style="${style}">${escapeHtml(p.label)} · ${state}step ${fmtInt(p.step)} / ` +
-    `${fmtInt(p.totalSteps)}${percent} · ${fmtInt(Math.round(p.samplesPerSecond))} samples/s · loss ${lossText(p.loss)} · ` +
+    `<div style="${style}">${escapeHtml(p.label)} · ${state}step ${formatCount(p.step)} / ` +
+    `${formatCount(p.totalSteps)}${percent} · ${formatCount(Math.round(p.samplesPerSecond))} samples/s · loss ${formatLoss(p.loss)} · ` +
     `${p.seconds.toFixed(1)} s${curveText(p)}</div>`
   );
 }
@@ -30,7 +31,7 @@ export function progressText(p: Progress): string {
  * @example divergenceText({ step: 61, loss: Infinity }); // "diverged at step 61 (loss Infinity)"
  */
 export function divergenceText(diverged: { step: number; loss?: number }): string {
-  return `diverged at step ${fmtInt(diverged.step)}${diverged.loss === undefined ? "" : ` (loss ${lossText(diverged.loss)})`}`;
+  return `diverged at step ${formatCount(diverged.step)}${diverged.loss === undefined ? "" : ` (loss ${formatLoss(diverged.loss)})`}`;
 }
 
 /** The latest accuracy and what measuring it cost, as a share of the training time. */
@@ -39,9 +40,5 @@ function curveText(p: Progress): string {
   if (!last) return "";
   const cost = p.evalSeconds ?? 0;
   const share = p.seconds > 0 ? ` (${Math.round((100 * cost) / p.seconds)}% of training)` : "";
-  return ` · accuracy ${last.accuracy.toFixed(2)}% at step ${fmtInt(last.step)} · measuring ${cost.toFixed(1)} s${share}`;
-}
-
-function lossText(loss: number): string {
-  return Number.isFinite(loss) ? loss.toFixed(4) : String(loss);
+  return ` · accuracy ${last.accuracy.toFixed(2)}% at step ${formatCount(last.step)} · measuring ${cost.toFixed(1)} s${share}`;
 }

@@ -85,7 +85,7 @@ export function samplesFigure(split: LabelledImages, options: SamplesOptions = {
       z: toRows(values, height, width, 4),
       title: predicted === undefined ? `This is a ${name(label)}` : `label ${name(label)} · predicted ${name(predicted)}`,
       ...(wrong ? { titleColour: WRONG, border: WRONG } : {}),
-      colorscale: [
+      colourScale: [
         [0, "#ffffff"],
         [1, "#000000"],
       ],

@@ -5,7 +5,8 @@ import { asList, kindOf } from "./check";
 import { WRONG } from "./colours";
 import { assertSeries, divergedStep, type RunNumbers } from "./runs";
 import { divergenceText } from "./progress";
-import { escapeHtml, fmtFixed, fmtInt, fmtLoss } from "./text";
+import { formatCount, formatLoss } from "../math/format";
+import { escapeHtml, fmtFixed } from "./text";
 
 type Align = "left" | "right";
 
@@ -45,8 +46,8 @@ export function resultsTable(runs: RunNumbers | readonly RunNumbers[], options: 
       "<tr>" +
       cell(escapeHtml(run.label), "left") +
       cell(accuracy, "right", accuracyStyle) +
-      cell(fmtLoss(loss)) +
-      cell(fmtInt(run.steps)) +
+      cell(Number.isFinite(loss) ? formatLoss(loss) : "—") +
+      cell(formatCount(run.steps)) +
       cell(fmtFixed(run.seconds, 1)) +
       cell(note, "left", note ? `color:${WRONG}` : "") +
       "</tr>"

@@ -36,23 +36,6 @@ export function round(value: number, significant: number): number {
 }
 
 /**
- * A whole number with thousands separators (non-finite values as they are).
- * @example fmtInt(3750); // "3,750"
- */
-export function fmtInt(value: number): string {
-  return Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : String(value);
-}
-
-/**
- * Three decimals, but small losses (a batch-1 run near zero) keep two significant digits instead of "0.000".
- * @example fmtLoss(0.0042); // "0.0042"
- */
-export function fmtLoss(value: number): string {
-  if (!Number.isFinite(value)) return "—";
-  return Math.abs(value) >= 0.01 || value === 0 ? value.toFixed(3) : value.toPrecision(2);
-}
-
-/**
  * A fixed number of decimals; a dash for a missing (non-finite) value, so a table cell never reads "NaN".
  * @example fmtFixed(84.236, 2); // "84.24"
  */

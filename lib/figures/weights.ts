@@ -5,7 +5,7 @@
 import type { ColorScale } from "plotly.js-dist-min";
 import type { LayerWeights } from "../model/model";
 import { assertPositiveInt, classNames, kindOf, isArrayLike } from "./check";
-import { pickScale, positiveOr1, UNIT_COLORSCALE, type NamedOrStops } from "./colours";
+import { pickScale, positiveOr1, UNIT_COLOUR_SCALE, type NamedOrStops } from "./colours";
 import { gridFigure, toRows, type Panel } from "./grid";
 import type { Figure } from "./kit";
 import { plotlyText } from "./text";
@@ -23,9 +23,9 @@ export interface WeightGridOptions {
   classNames?: readonly string[];
   /**
    * One scale for every class (a Plotly name such as "RdBu", or [stop, colour] pairs), or a list with one per
-   * class (default `CLASS_COLORSCALES`).
+   * class (default `CLASS_COLOUR_SCALES`).
    */
-  colorscales?: NamedOrStops | readonly NamedOrStops[];
+  colourScales?: NamedOrStops | readonly NamedOrStops[];
   /** Scale every image to the largest |weight| of its set instead of its own (compares magnitudes). */
   sharedRange?: boolean;
   /** Images per row (default 5: the original's 2×5). */
@@ -67,7 +67,7 @@ export function weightGridFigure(weights: LayerWeights | readonly WeightSet[], o
       weightPanel(values, side, options.sharedRange ? shared : maxAbs(values), {
         title: `class ${names[unit]}`,
         hover: `class ${names[unit]}${set.label !== undefined ? ` · ${plotlyText(set.label)}` : ""}`,
-        colorscale: pickScale(options.colorscales, unit),
+        colourScale: pickScale(options.colourScales, unit),
       }),
     );
     return { ...(set.label !== undefined ? { header: plotlyText(set.label) } : {}), panels };
@@ -96,7 +96,7 @@ export interface HiddenUnitsOptions {
   title?: string;
   /** Images per row (default 8). */
   perRow?: number;
-  colorscale?: ColorScale;
+  colourScale?: ColorScale;
 }
 
 /**
@@ -122,7 +122,7 @@ export function hiddenUnitsFigure(weights: LayerWeights, options: HiddenUnitsOpt
     return weightPanel(values, side, maxAbs(values), {
       title: `unit ${unit}`,
       hover: `unit ${unit}`,
-      colorscale: options.colorscale ?? UNIT_COLORSCALE,
+      colourScale: options.colourScale ?? UNIT_COLOUR_SCALE,
     });
   });
   return gridFigure({
@@ -140,7 +140,7 @@ function weightPanel(
   values: readonly number[],
   side: number,
   largest: number,
-  text: { title: string; hover: string; colorscale: ColorScale },
+  text: { title: string; hover: string; colourScale: ColorScale },
 ): Panel {
   const zmax = positiveOr1(largest);
   return { z: toRows(values, side, side, 4), ...text, zmin: -zmax, zmax, valueFormat: ".4f" };

@@ -13,6 +13,7 @@ import { pixelBatch, splitBatch } from "../data/batch";
 import { forwardLogits, wantsColumns } from "./engine";
 import { attachState, disposeState, engineLayers, liveState, modelState } from "./model-state";
 import { argmaxRows } from "../math/metrics";
+import { formatCount } from "../math/format";
 import { seededRandom } from "../math/random";
 
 /**
@@ -92,14 +93,14 @@ export class Model {
    * @example mlp([784, 10]).summary(); // "MLP 784→10 (init torch, seed 0)\n  Dense 784→10 (7,850 params)\n  Total 7,850 params"
    */
   summary(): string {
-    const lines = [`MLP ${this.layers.join("→")} (init ${this.init}, seed ${this.seed}${this.trainedSteps ? `, trained ${count(this.trainedSteps)} steps` : ""})`];
+    const lines = [`MLP ${this.layers.join("→")} (init ${this.init}, seed ${this.seed}${this.trainedSteps ? `, trained ${formatCount(this.trainedSteps)} steps` : ""})`];
     for (let k = 1; k < this.layers.length; k++) {
       const inputs = this.layers[k - 1]!;
       const outputs = this.layers[k]!;
-      lines.push(`  Dense ${inputs}→${outputs} (${count(outputs * (inputs + 1))} params)`);
+      lines.push(`  Dense ${inputs}→${outputs} (${formatCount(outputs * (inputs + 1))} params)`);
       if (k < this.layers.length - 1) lines.push("  ReLU");
     }
-    lines.push(`  Total ${count(this.parameterCount)} params`);
+    lines.push(`  Total ${formatCount(this.parameterCount)} params`);
     return lines.join("\n");
   }
 
@@ -149,15 +150,15 @@ export class Model {
     const inputs = this.layers[0]!;
     const outputs = this.layers[this.layers.length - 1]!;
     const total = inputCount(input, inputs);
-    const layers = engineLayers(this);
-    const withColumns = wantsColumns(layers);
+    const tensors = engineLayers(this);
+    const withColumns = wantsColumns(tensors);
     const logits = new Float32Array(total * outputs);
     for (let from = 0; from < total; from += batchSize) {
       const to = Math.min(from + batchSize, total);
       const batch = input instanceof Float32Array
         ? pixelBatch(input, inputs, from, to, withColumns)
         : splitBatch(input, from, to, null, withColumns);
-      logits.set(forwardLogits(layers, batch), from * outputs);
+      logits.set(forwardLogits(tensors, batch), from * outputs);
     }
     return { count: total, outputs, logits, classes: argmaxRows(logits, outputs) };
   }
@@ -261,10 +262,10 @@ function checkLayers(layers: readonly number[]): void {
   if (total > MAX_PARAMETERS) {
     const k = sizes.indexOf(Math.max(...sizes));
     const [what, size] = sizes[k]! > MAX_PARAMETERS
-      ? [`layers[${k + 1}]: a layer of ${count(layers[k + 1]!)} units on ${count(layers[k]!)} inputs has`, sizes[k]!]
+      ? [`layers[${k + 1}]: a layer of ${formatCount(layers[k + 1]!)} units on ${formatCount(layers[k]!)} inputs has`, sizes[k]!]
       : [`layers: the model ${layers.join("→")} has`, total];
     throw new RangeError(
-      `${what} ${count(size)} weights and biases, which need ${bytes(4 * size)} as float32; the limit is ${count(MAX_PARAMETERS)} ` +
+      `${what} ${formatCount(size)} weights and biases, which need ${bytes(4 * size)} as float32; the limit is ${formatCount(MAX_PARAMETERS)} ` +
         `per model (${bytes(4 * MAX_PARAMETERS)}), so that training's copies of them fit in the wasm backend's 4 GB of memory`,
     );
   }
@@ -289,8 +290,4 @@ function inputCount(input: Split | Float32Array, inputs: number): number {
     );
   }
   return input.count;
-}
-
-function count(n: number): string {
-  return n.toLocaleString("en-US");
 }

@@ -123,8 +123,8 @@ export function bestRun(runs: readonly Run[], filter: RunFilter = () => true): R
   return candidates.reduce((best, run) => (run.accuracy > best.accuracy ? run : best));
 }
 
-/** What grouping and filtering read of a run: a run from `train`, or one from `loadRuns` (which has no model). */
-type RunSettings = Pick<Run, "layers" | "init" | "seed" | "settings" | "accuracy">;
+/** What grouping and filtering read of a run (its spec values and accuracy): a run from `train`, or one from `loadRuns` (which has no model). */
+type RunOutline = Pick<Run, "layers" | "init" | "seed" | "settings" | "accuracy">;
 
 /** The accuracies of one group of runs that differ only in their seeds. */
 export interface SeedSpread {
@@ -143,11 +143,11 @@ export interface SeedSpread {
  * accuracy and their spread: how much of a single run's number is its seed. Groups keep the runs' order.
  * @example for (const g of seedSpread(runs, "lr")) console.log(`lr ${g.value}: spread ${g.spread.toFixed(2)} points`);
  */
-export function seedSpread(runs: readonly RunSettings[], by: Exclude<keyof RunSpec, "label" | "seed">): SeedSpread[] {
+export function seedSpread(runs: readonly RunOutline[], by: Exclude<keyof RunSpec, "label" | "seed">): SeedSpread[] {
   if (runs.length === 0) throw new RangeError("seedSpread: expected at least one run");
   const groups = new Map<string, { value: unknown; accuracies: number[] }>();
   for (const run of runs) {
-    const value = settingOf(run, by);
+    const value = specValueOf(run, by);
     const key = JSON.stringify(value);
     const group = groups.get(key) ?? { value, accuracies: [] };
     group.accuracies.push(run.accuracy);
@@ -160,7 +160,7 @@ export function seedSpread(runs: readonly RunSettings[], by: Exclude<keyof RunSp
 }
 
 /** A run's value of a `RunSpec` key: its model's layers, init and seed, or its training settings. */
-function settingOf(run: RunSettings, key: Exclude<keyof RunSpec, "label">): unknown {
+function specValueOf(run: RunOutline, key: Exclude<keyof RunSpec, "label">): unknown {
   if (key === "layers") return run.layers;
   if (key === "init") return run.init;
   if (key === "seed") return run.seed;
@@ -169,7 +169,7 @@ function settingOf(run: RunSettings, key: Exclude<keyof RunSpec, "label">): unkn
 
 function matches(run: Run, wanted: Partial<Omit<RunSpec, "label">>): boolean {
   return (Object.keys(wanted) as Exclude<keyof RunSpec, "label">[])
-    .every((key) => JSON.stringify(settingOf(run, key)) === JSON.stringify(wanted[key]));
+    .every((key) => JSON.stringify(specValueOf(run, key)) === JSON.stringify(wanted[key]));
 }
 
 function median(values: readonly number[]): number {

@@ -7,6 +7,7 @@ import type { Dataset } from "../data/data";
 import { checkSpec, SPEC_KEYS, type CheckedSpec, type RunSpec } from "./spec";
 import { trainAllChecked, type SweepOptions } from "./sweep";
 import { checkDataset } from "../train/checks";
+import { scheduleLabel } from "../train/settings";
 import type { Run } from "../train/train";
 
 /** A setting `compare` can vary: any key of a run but its label. */
@@ -106,7 +107,7 @@ function describeVariant(spec: CheckedSpec, varied: readonly VaryKey[]): string 
   if (has("momentum")) parts.push(`momentum ${settings.momentum}`);
   if (has("lrDecay")) {
     const decay = settings.lrDecay;
-    parts.push(decay ? `lr ×${decay.factor} every ${decay.every === 1 ? "epoch" : `${decay.every} epochs`}` : "constant lr");
+    parts.push(decay ? `lr ${scheduleLabel(decay)}` : "constant lr");
   }
   if (has("batchSize")) parts.push(`batch ${settings.batchSize}`);
   if (has("epochs")) parts.push(`${settings.epochs} epoch${settings.epochs === 1 ? "" : "s"}`);

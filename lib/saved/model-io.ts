@@ -48,10 +48,10 @@ export async function saveModel(model: Model, dir: string): Promise<string> {
   if (!(model instanceof Model)) throw new TypeError(`saveModel: expected a Model (e.g. run.model), got ${typeof model}`);
   if (typeof dir !== "string" || dir === "") throw new TypeError(`saveModel: expected a folder path, got ${String(dir)}`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new SavedFileError(dir, "", "saveModel needs a folder, but this is a file");
-  const layers = model.layers.slice(1).map((_, k) => model.weights(k));
-  const data = new Uint8Array(layers.reduce((total, layer) => total + 4 * (layer.kernel.length + layer.bias.length), 0));
+  const weights = model.layers.slice(1).map((_, k) => model.weights(k));
+  const data = new Uint8Array(weights.reduce((total, layer) => total + 4 * (layer.kernel.length + layer.bias.length), 0));
   let offset = 0;
-  for (const part of layers.flatMap((layer) => [layer.kernel, layer.bias])) {
+  for (const part of weights.flatMap((layer) => [layer.kernel, layer.bias])) {
     data.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
     offset += part.byteLength;
   }
@@ -63,8 +63,8 @@ export async function saveModel(model: Model, dir: string): Promise<string> {
     format: "layers-model",
     generatedBy: libraryVersion(),
     convertedBy: null,
-    modelTopology: { class_name: "Sequential", config: { name: "mlp", layers: layers.map(denseConfig) }, keras_version: "tfjs-layers 4.22.0", backend: "tensor_flow.js" },
-    weightsManifest: [{ paths: [weightsFile], weights: layers.flatMap(weightSpecs) }],
+    modelTopology: { class_name: "Sequential", config: { name: "mlp", layers: weights.map(denseConfig) }, keras_version: "tfjs-layers 4.22.0", backend: "tensor_flow.js" },
+    weightsManifest: [{ paths: [weightsFile], weights: weights.flatMap(weightSpecs) }],
     userDefinedMetadata: { "@mie/lib": provenance },
   };
   const path = join(dir, MODEL_FILE);
@@ -208,7 +208,7 @@ async function readWeights(path: string, dir: string, manifest: unknown): Promis
     const field = `weightsManifest[${g}]`;
     const { paths, weights } = record(group) ?? {};
     if (!Array.isArray(paths) || !Array.isArray(weights)) throw new SavedFileError(path, field, "expected { paths: [...], weights: [...] }");
-    const specs = weights.map((spec, w) => checkSpec(path, `${field}.weights[${w}]`, spec));
+    const specs = weights.map((spec, w) => checkWeightEntry(path, `${field}.weights[${w}]`, spec));
     const files = paths.map((file, p) => {
       if (typeof file !== "string" || isAbsolute(file) || normalize(file).startsWith("..") || file.includes("://")) {
         throw new SavedFileError(path, `${field}.paths[${p}]`, `expected a file name beside model.json, got ${JSON.stringify(file)}`);
@@ -256,7 +256,7 @@ async function readWeightFiles(files: string[], needed: number, field: string): 
   }
 }
 
-function checkSpec(path: string, field: string, raw: unknown): WeightSpec {
+function checkWeightEntry(path: string, field: string, raw: unknown): WeightSpec {
   const spec = record(raw);
   if (!spec || typeof spec.name !== "string" || !Array.isArray(spec.shape) || !spec.shape.every((n) => Number.isInteger(n) && n >= 0)) {
     throw new SavedFileError(path, field, "expected { name, shape: [integers], dtype }");

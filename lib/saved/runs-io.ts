@@ -8,7 +8,7 @@
  */
 import { JSON_FILE_LIMIT, libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 import { INITS } from "../model/model";
-import { resolveSettings, describeValue, type TrainOptions, type TrainSettings } from "../train/settings";
+import { resolveSettings, describeValue, scheduleLabel, type TrainOptions, type TrainSettings } from "../train/settings";
 import type { Run } from "../train/train";
 
 const FORMAT = "@mie/lib runs";
@@ -112,7 +112,7 @@ const CSV_COLUMNS: [string, (run: SavedRun) => unknown][] = [
   ["optimizer", (run) => run.settings.optimizer],
   ["lr", (run) => run.settings.lr],
   ["momentum", (run) => run.settings.momentum],
-  ["lrDecay", (run) => (run.settings.lrDecay ? `x${run.settings.lrDecay.factor} every ${run.settings.lrDecay.every}` : "")],
+  ["lrDecay", (run) => (run.settings.lrDecay ? scheduleLabel(run.settings.lrDecay) : "")],
   ["batchSize", (run) => run.settings.batchSize],
   ["epochs", (run) => run.settings.epochs],
   ["shuffleSeed", (run) => run.settings.shuffleSeed],

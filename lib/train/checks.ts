@@ -4,6 +4,7 @@
  * further in takes a `CheckedDataset` and trusts it.
  */
 import type { Dataset, Split } from "../data/data";
+import { formatCount } from "../math/format";
 import { describeValue, type ResolvedSettings } from "./settings";
 
 declare const checked: unique symbol;
@@ -85,15 +86,15 @@ function checkSteps({ batchSize, epochs }: Pick<ResolvedSettings, "batchSize" | 
   if (batchSize > images) {
     // Refused rather than clipped: the run would be labelled "batch N" while each step saw fewer images.
     throw new RangeError(
-      `batchSize: ${count(batchSize)} is more than the ${count(images)} training images of ${name}: every step would ` +
-        `be the whole split, not a batch of ${count(batchSize)}; use a batchSize of at most ${count(images)}`,
+      `batchSize: ${formatCount(batchSize)} is more than the ${formatCount(images)} training images of ${name}: every step would ` +
+        `be the whole split, not a batch of ${formatCount(batchSize)}; use a batchSize of at most ${formatCount(images)}`,
     );
   }
   const steps = Math.ceil(images / batchSize) * epochs;
   if (steps > MAX_STEPS) {
     throw new RangeError(
-      `epochs: ${count(epochs)} epoch${epochs === 1 ? "" : "s"} of ${count(Math.ceil(images / batchSize))} steps is ` +
-        `${count(steps)} steps; the limit is ${count(MAX_STEPS)} steps per run (every step's loss is kept: 4 bytes each)`,
+      `epochs: ${formatCount(epochs)} epoch${epochs === 1 ? "" : "s"} of ${formatCount(Math.ceil(images / batchSize))} steps is ` +
+        `${formatCount(steps)} steps; the limit is ${formatCount(MAX_STEPS)} steps per run (every step's loss is kept: 4 bytes each)`,
     );
   }
 }
@@ -108,15 +109,11 @@ function checkSplit(name: "train" | "test", split: unknown, expected: string): v
     throw new TypeError(`data.${name}: count, rows and cols must be whole numbers, got ${got}`);
   }
   const pixels = n! * rows! * cols!;
-  const size = (array: unknown): string => (array instanceof Uint8Array ? count(array.length) : describeValue(array));
+  const size = (array: unknown): string => (array instanceof Uint8Array ? formatCount(array.length) : describeValue(array));
   if (!(images instanceof Uint8Array) || images.length < pixels) {
-    throw new TypeError(`data.${name}.images: expected a Uint8Array of ${count(pixels)} pixels (${n} images of ${rows}×${cols}), got ${size(images)}`);
+    throw new TypeError(`data.${name}.images: expected a Uint8Array of ${formatCount(pixels)} pixels (${n} images of ${rows}×${cols}), got ${size(images)}`);
   }
   if (!(labels instanceof Uint8Array) || labels.length < n!) {
-    throw new TypeError(`data.${name}.labels: expected a Uint8Array of ${count(n!)} labels, got ${size(labels)}`);
+    throw new TypeError(`data.${name}.labels: expected a Uint8Array of ${formatCount(n!)} labels, got ${size(labels)}`);
   }
-}
-
-function count(n: number): string {
-  return n.toLocaleString("en-US");
 }

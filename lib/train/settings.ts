@@ -211,7 +211,7 @@ export function defaultLabel(model: ModelDescription, settings: ResolvedSettings
   const parts = [model.layers.join("-"), settings.optimizer];
   if (settings.momentum !== null && settings.momentum !== PYTORCH_DEFAULTS.momentum) parts.push(`momentum ${settings.momentum}`);
   parts.push(`lr ${settings.lr}`);
-  if (settings.lrDecay) parts.push(`×${settings.lrDecay.factor} every ${settings.lrDecay.every === 1 ? "epoch" : `${settings.lrDecay.every} epochs`}`);
+  if (settings.lrDecay) parts.push(scheduleLabel(settings.lrDecay));
   parts.push(`batch ${settings.batchSize}`);
   if (model.init !== "torch") parts.push(`init ${model.init}`);
   if (model.seed !== 0) parts.push(`seed ${model.seed}`);
@@ -220,6 +220,14 @@ export function defaultLabel(model: ModelDescription, settings: ResolvedSettings
   if (typeof settings.evalOn === "object" && settings.evalOn !== null) parts.push(`holdout ${settings.evalOn.holdout}`);
   if (settings.resume) parts.push("resumed");
   return parts.join(" ");
+}
+
+/**
+ * How labels, tables and files name a learning-rate schedule.
+ * @example scheduleLabel({ factor: 0.5, every: 2 }); // "×0.5 every 2 epochs"
+ */
+export function scheduleLabel(lrDecay: LrDecay): string {
+  return `×${lrDecay.factor} every ${lrDecay.every === 1 ? "epoch" : `${lrDecay.every} epochs`}`;
 }
 
 /**

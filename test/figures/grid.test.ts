@@ -6,7 +6,7 @@ import { annotationTexts, ofType } from "../helpers/figures";
 const panel = (title: string, border?: string): Panel => ({
   z: toRows([0, 1, 2, 3, 4, 5], 2, 3, 4),
   title,
-  colorscale: "Greys",
+  colourScale: "Greys",
   zmin: 0,
   zmax: 5,
   hover: title,

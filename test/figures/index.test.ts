@@ -4,8 +4,8 @@ import * as figures from "../../lib/figures";
 
 test("the figures package exports the figures and scales, not its helpers", () => {
   assert.deepEqual(Object.keys(figures).sort(), [
-    "CLASS_COLORSCALES",
-    "UNIT_COLORSCALE",
+    "CLASS_COLOUR_SCALES",
+    "UNIT_COLOUR_SCALE",
     "confusionFigure",
     "hiddenUnitsFigure",
     "lossFigure",

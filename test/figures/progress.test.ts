@@ -20,7 +20,7 @@ describe("progressText", () => {
       done: false,
     });
     assert.ok(text.includes(EVIL_HTML));
-    assert.match(text, /step 1,000 \/ 3,750 \(26%\) · 6,400 samples\/s · loss 0\.4321 · 2\.5 s/);
+    assert.match(text, /step 1,000 \/ 3,750 \(26%\) · 6,400 samples\/s · loss 0\.432 · 2\.5 s/);
   });
 
   test("with an accuracy curve: the latest point and what measuring cost, as a share of the training time", () => {

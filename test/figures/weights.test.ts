@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CLASS_COLORSCALES } from "../../lib/figures/colours";
+import { CLASS_COLOUR_SCALES } from "../../lib/figures/colours";
 import type { LayerWeights } from "../../lib/model/model";
 import { hiddenUnitsFigure, weightGridFigure } from "../../lib/figures/weights";
 import { annotationTexts, EVIL, EVIL_PLOTLY, layer, ofType, type Trace } from "../helpers/figures";
@@ -41,10 +41,10 @@ describe("weightGridFigure", () => {
   test("each class has its own colour scale, and the caller can replace them", () => {
     const maps = ofType(weightGridFigure(layer(10)), "heatmap");
     assert.equal(new Set(maps.map((m) => JSON.stringify(m.colorscale))).size, 10);
-    assert.deepEqual(maps[4]!.colorscale, CLASS_COLORSCALES[4]);
-    const one = ofType(weightGridFigure(layer(10), { colorscales: "RdBu" }), "heatmap");
+    assert.deepEqual(maps[4]!.colorscale, CLASS_COLOUR_SCALES[4]);
+    const one = ofType(weightGridFigure(layer(10), { colourScales: "RdBu" }), "heatmap");
     assert.ok(one.every((m) => m.colorscale === "RdBu"));
-    const each = ofType(weightGridFigure(layer(10), { colorscales: ["Blues", "Reds"] }), "heatmap");
+    const each = ofType(weightGridFigure(layer(10), { colourScales: ["Blues", "Reds"] }), "heatmap");
     assert.deepEqual(each.slice(0, 3).map((m) => m.colorscale), ["Blues", "Reds", "Blues"]);
   });
 
