@@ -44,7 +44,6 @@ export function gridFigure(spec: GridSpec): Figure {
   const { rows: h, cols: w, perRow } = spec;
   const gapX = Math.max(3, Math.round(w / 8));
   const titleSpace = Math.max(6, Math.round(h / 4.5));
-  const headerSpace = titleSpace + 2;
   const cellW = w + gapX;
   const cellH = h + titleSpace + 2;
   const totalW = perRow * cellW - gapX;
@@ -54,61 +53,14 @@ export function gridFigure(spec: GridSpec): Figure {
   let top = 0;
   for (const block of spec.blocks) {
     if (block.header !== undefined) {
-      annotations.push({
-        text: `<b>${block.header}</b>`,
-        x: -0.5,
-        y: top + headerSpace - 1,
-        xref: "x",
-        yref: "y",
-        xanchor: "left",
-        yanchor: "bottom",
-        showarrow: false,
-        font: { size: 15, color: TEXT_COLOUR },
-      });
-      top += headerSpace;
+      annotations.push(headerAnnotation(block.header, top + titleSpace + 1));
+      top += titleSpace + 2;
     }
     block.panels.forEach((panel, i) => {
-      const x0 = (i % perRow) * cellW;
-      const y0 = top + Math.floor(i / perRow) * cellH + titleSpace;
-      data.push({
-        type: "heatmap",
-        z: panel.z,
-        x0,
-        dx: 1,
-        y0,
-        dy: 1,
-        zmin: panel.zmin,
-        zmax: panel.zmax,
-        colorscale: panel.colourScale,
-        showscale: false,
-        hoverongaps: false,
-        name: panel.hover,
-        // The panel's text goes in through the name: inside the template, "%{...}" in a label would be interpreted.
-        hovertemplate: `%{fullData.name}<br>value %{z:${panel.valueFormat}}<extra></extra>`,
-      });
-      annotations.push({
-        text: panel.title,
-        x: x0 + (w - 1) / 2,
-        y: y0 - 0.5,
-        xref: "x",
-        yref: "y",
-        xanchor: "center",
-        yanchor: "bottom",
-        showarrow: false,
-        font: { size: 12, color: panel.titleColour ?? TEXT_COLOUR },
-      });
-      if (panel.border) {
-        shapes.push({
-          type: "rect",
-          xref: "x",
-          yref: "y",
-          x0: x0 - 1,
-          x1: x0 + w,
-          y0: y0 - 1,
-          y1: y0 + h,
-          line: { color: panel.border, width: 2 },
-        });
-      }
+      const placed = placePanel(panel, (i % perRow) * cellW, top + Math.floor(i / perRow) * cellH + titleSpace, w, h);
+      data.push(placed.heatmap);
+      annotations.push(placed.title);
+      if (placed.border) shapes.push(placed.border);
     });
     top += Math.ceil(block.panels.length / perRow) * cellH;
   }
@@ -132,6 +84,32 @@ export function gridFigure(spec: GridSpec): Figure {
     },
     config: baseConfig(),
   };
+}
+
+/** A block's bold header, its baseline at `y`. */
+function headerAnnotation(text: string, y: number): Partial<Annotation> {
+  return {
+    text: `<b>${text}</b>`, x: -0.5, y, xref: "x", yref: "y", xanchor: "left", yanchor: "bottom", showarrow: false,
+    font: { size: 15, color: TEXT_COLOUR },
+  };
+}
+
+/** A panel as a heatmap whose top-left pixel is at (x0, y0), its title above it, and its border if it has one. */
+function placePanel(panel: Panel, x0: number, y0: number, w: number, h: number) {
+  const heatmap: Data = {
+    type: "heatmap", z: panel.z, x0, dx: 1, y0, dy: 1, zmin: panel.zmin, zmax: panel.zmax, colorscale: panel.colourScale,
+    showscale: false, hoverongaps: false, name: panel.hover,
+    // The panel's text goes in through the name: inside the template, "%{...}" in a label would be interpreted.
+    hovertemplate: `%{fullData.name}<br>value %{z:${panel.valueFormat}}<extra></extra>`,
+  };
+  const title: Partial<Annotation> = {
+    text: panel.title, x: x0 + (w - 1) / 2, y: y0 - 0.5, xref: "x", yref: "y", xanchor: "center", yanchor: "bottom",
+    showarrow: false, font: { size: 12, color: panel.titleColour ?? TEXT_COLOUR },
+  };
+  const border: Partial<Shape> | null = panel.border
+    ? { type: "rect", xref: "x", yref: "y", x0: x0 - 1, x1: x0 + w, y0: y0 - 1, y1: y0 + h, line: { color: panel.border, width: 2 } }
+    : null;
+  return { heatmap, title, border };
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The training-loss chart: one smoothed line per run, thinned for display, divergence marked. */
-import type { Data } from "plotly.js-dist-min";
+import type { Data, Layout } from "plotly.js-dist-min";
 import { movingAverage } from "../math/metrics";
 import { asList } from "./check";
 import { RUN_COLOURS } from "./colours";
@@ -37,6 +37,38 @@ export interface LossFigureOptions {
  */
 export function lossFigure(runs: LossSeries | readonly LossSeries[], options: LossFigureOptions = {}): Figure {
   const list = asList(runs, "lossFigure: runs");
+  const checked = checkOptions(options);
+  const perRun = list.map((run, index) => runTraces(run, index, checked));
+  const thinned = perRun.some((run) => run.thinned);
+  const curves = perRun.some((run) => run.curve);
+  const what = checked.smooth === 1 ? "loss of every step" : `${checked.smooth}-step moving average of the loss`;
+  const subtitle = (thinned
+    ? `${what} · long runs drawn as the min/max of each bucket of steps (at most ${formatCount(checked.maxPoints)} points; hover says how many)`
+    : what) + (curves ? " · dotted: accuracy (right axis)" : "");
+  // Draw the longest (noisiest) runs first, underneath; the legend keeps the caller's order through legendrank.
+  const order = perRun.flatMap((run) => run.traces).map((trace, i) => ({ trace, i, n: ((trace as { x?: unknown[] }).x ?? []).length }));
+  order.sort((a, b) => b.n - a.n || a.i - b.i);
+  const title = titleOf(options.title ?? (list.length === 1 ? `Training loss: ${list[0]!.label}` : "Training loss"), subtitle);
+  const legend = list.length > 1 ? perRun.map((run) => run.legend) : [];
+  return {
+    data: order.map((entry) => entry.trace),
+    layout: {
+      title,
+      ...legendBelow(legend, options.height ?? 420, { t: 80, r: curves ? 70 : 20, b: 60, l: 70 }),
+      ...axes(checked.xMode, options, curves),
+      hovermode: "closest",
+    },
+    config: baseConfig(),
+  };
+}
+
+interface CheckedOptions {
+  xMode: "steps" | "samples";
+  smooth: number;
+  maxPoints: number;
+}
+
+function checkOptions(options: LossFigureOptions): CheckedOptions {
   const xMode = options.x ?? "steps";
   if (xMode !== "steps" && xMode !== "samples") {
     throw new RangeError(`lossFigure: options.x must be "steps" or "samples", got ${JSON.stringify(options.x)}`);
@@ -49,95 +81,85 @@ export function lossFigure(runs: LossSeries | readonly LossSeries[], options: Lo
   if (!Number.isInteger(maxPoints) || maxPoints < MIN_POINTS) {
     throw new RangeError(`lossFigure: options.maxPoints must be an integer >= ${MIN_POINTS} (points per run), got ${options.maxPoints}`);
   }
-  const data: Data[] = [];
-  const legend: string[] = [];
-  let thinned = false;
-  let curves = false;
-  list.forEach((run, index) => {
-    const where = `lossFigure: runs[${index}] (${JSON.stringify(run?.label)})`;
-    assertSeries(run, where);
-    let scale = 1;
-    if (xMode === "samples") {
-      const batchSize = run.batchSize ?? run.settings?.batchSize;
-      if (!(typeof batchSize === "number" && batchSize > 0)) {
-        throw new RangeError(`${where}: x: "samples" needs a positive batchSize, got ${batchSize}`);
-      }
-      scale = batchSize;
-    }
-    const colour = RUN_COLOURS[index % RUN_COLOURS.length]!;
-    const smoothed = movingAverage(run.losses, smooth);
-    const xs = Float64Array.from({ length: smoothed.length }, (_, i) => (i + 1) * scale);
-    const shown = downsample(xs, smoothed, maxPoints);
-    thinned ||= shown.bucket > 1;
-    const divergedAt = divergedStep(run);
-    const diverged = divergedAt !== null ? ` · ${divergenceText(run.diverged!)}` : "";
-    const name = plotlyText(run.label) + diverged;
-    legend.push(run.label + diverged);
-    const detail = shown.bucket > 1 ? `<br>min/max of ${shown.bucket} steps (display only)` : "";
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      name,
-      legendgroup: `run${index}`,
-      legendrank: index + 1,
-      x: shown.x,
-      y: shown.y.map((v) => (v === null ? null : round(v, 5))),
-      line: { color: colour, width: 1.5 },
-      hovertemplate:
-        `%{fullData.name}<br>${xMode === "steps" ? "step %{x:,}" : "%{x:,} samples"}<br>` +
-        `loss %{y:.4f}${detail}<extra></extra>`,
-    });
-    if (run.evaluations && run.evaluations.length > 0) {
-      data.push(accuracyTrace(run.label, run.evaluations, scale, index, xMode));
-      curves = true;
-    }
-    if (divergedAt !== null) {
-      const step = divergedAt;
-      const last = lastFinite(smoothed, Math.min(smoothed.length, step));
-      data.push({
-        type: "scatter",
-        mode: "markers",
-        name: `${plotlyText(run.label)} diverged`,
-        legendgroup: `run${index}`,
-        showlegend: false,
-        x: [step * scale],
-        y: [last ?? null],
-        marker: { symbol: "x", size: 11, color: colour, line: { width: 2, color: colour } },
-        text: [`${plotlyText(run.label)}: ${plotlyText(divergenceText(run.diverged!))}`],
-        hovertemplate: "%{text}<extra></extra>",
-      });
-    }
-  });
-  const what = smooth === 1 ? "loss of every step" : `${smooth}-step moving average of the loss`;
-  const subtitle = (thinned
-    ? `${what} · long runs drawn as the min/max of each bucket of steps (at most ${formatCount(maxPoints)} points; hover says how many)`
-    : what) + (curves ? " · dotted: accuracy (right axis)" : "");
-  // Draw the longest (noisiest) runs first, underneath; the legend keeps the caller's order through legendrank.
-  const order = data.map((trace, i) => ({ trace, i, n: ((trace as { x?: unknown[] }).x ?? []).length }));
-  order.sort((a, b) => b.n - a.n || a.i - b.i);
+  return { xMode, smooth, maxPoints };
+}
+
+/** One run's traces (its loss line, its accuracy curve, its divergence ×), its legend entry, and what they show. */
+function runTraces(run: LossSeries, index: number, { xMode, smooth, maxPoints }: CheckedOptions) {
+  const where = `lossFigure: runs[${index}] (${JSON.stringify(run?.label)})`;
+  assertSeries(run, where);
+  const scale = xMode === "samples" ? batchSizeOf(run, where) : 1;
+  const colour = RUN_COLOURS[index % RUN_COLOURS.length]!;
+  const smoothed = movingAverage(run.losses, smooth);
+  const xs = Float64Array.from({ length: smoothed.length }, (_, i) => (i + 1) * scale);
+  const shown = downsample(xs, smoothed, maxPoints);
+  const divergedAt = divergedStep(run);
+  const diverged = divergedAt !== null ? ` · ${divergenceText(run.diverged!)}` : "";
+  const detail = shown.bucket > 1 ? `<br>min/max of ${shown.bucket} steps (display only)` : "";
+  const traces: Data[] = [{
+    type: "scatter",
+    mode: "lines",
+    name: plotlyText(run.label) + diverged,
+    legendgroup: `run${index}`,
+    legendrank: index + 1,
+    x: shown.x,
+    y: shown.y.map((v) => (v === null ? null : round(v, 5))),
+    line: { color: colour, width: 1.5 },
+    hovertemplate: `%{fullData.name}<br>${xLabel(xMode)}<br>loss %{y:.4f}${detail}<extra></extra>`,
+  }];
+  const curve = (run.evaluations?.length ?? 0) > 0;
+  if (curve) traces.push(accuracyTrace(run.label, run.evaluations!, scale, index, xMode));
+  if (divergedAt !== null) traces.push(divergenceMarker(run, lastFinite(smoothed, Math.min(smoothed.length, divergedAt)), divergedAt * scale, index));
+  return { traces, legend: run.label + diverged, thinned: shown.bucket > 1, curve };
+}
+
+function batchSizeOf(run: LossSeries, where: string): number {
+  const batchSize = run.batchSize ?? run.settings?.batchSize;
+  if (!(typeof batchSize === "number" && batchSize > 0)) {
+    throw new RangeError(`${where}: x: "samples" needs a positive batchSize, got ${batchSize}`);
+  }
+  return batchSize;
+}
+
+/** The × at a diverged run's last finite value. */
+function divergenceMarker(run: LossSeries, last: number | undefined, x: number, index: number): Data {
+  const colour = RUN_COLOURS[index % RUN_COLOURS.length]!;
   return {
-    data: order.map((entry) => entry.trace),
-    layout: {
-      title: titleOf(options.title ?? (list.length === 1 ? `Training loss: ${list[0]!.label}` : "Training loss"), subtitle),
-      ...legendBelow(list.length > 1 ? legend : [], options.height ?? 420, { t: 80, r: curves ? 70 : 20, b: 60, l: 70 }),
-      xaxis: {
-        title: { text: xMode === "steps" ? "step (one batch each)" : "training images seen" },
-        ...(options.xMax !== undefined ? { range: [0, options.xMax] } : { rangemode: "tozero" as const }),
-        tickformat: ",",
-      },
-      yaxis: {
-        title: { text: "loss (cross-entropy)" },
-        ...(options.logY ? { type: "log" as const, exponentformat: "power" as const } : {}),
-      },
-      ...(curves
-        ? {
-            // Ticks of its own: synced to the loss axis's grid (Plotly's default for an overlay) they land on odd values.
-            yaxis2: { title: { text: "accuracy (%)" }, overlaying: "y" as const, side: "right" as const, tickmode: "auto" as const, ticksuffix: "%", showgrid: false },
-          }
-        : {}),
-      hovermode: "closest",
+    type: "scatter",
+    mode: "markers",
+    name: `${plotlyText(run.label)} diverged`,
+    legendgroup: `run${index}`,
+    showlegend: false,
+    x: [x],
+    y: [last ?? null],
+    marker: { symbol: "x", size: 11, color: colour, line: { width: 2, color: colour } },
+    text: [`${plotlyText(run.label)}: ${plotlyText(divergenceText(run.diverged!))}`],
+    hovertemplate: "%{text}<extra></extra>",
+  };
+}
+
+function xLabel(xMode: CheckedOptions["xMode"]): string {
+  return xMode === "steps" ? "step %{x:,}" : "%{x:,} samples";
+}
+
+/** The x axis (steps or images), the loss axis, and the accuracy axis on the right when a run has a curve. */
+function axes(xMode: CheckedOptions["xMode"], options: LossFigureOptions, curves: boolean): Partial<Layout> {
+  return {
+    xaxis: {
+      title: { text: xMode === "steps" ? "step (one batch each)" : "training images seen" },
+      ...(options.xMax !== undefined ? { range: [0, options.xMax] } : { rangemode: "tozero" as const }),
+      tickformat: ",",
     },
-    config: baseConfig(),
+    yaxis: {
+      title: { text: "loss (cross-entropy)" },
+      ...(options.logY ? { type: "log" as const, exponentformat: "power" as const } : {}),
+    },
+    ...(curves
+      ? {
+          // Ticks of its own: synced to the loss axis's grid (Plotly's default for an overlay) they land on odd values.
+          yaxis2: { title: { text: "accuracy (%)" }, overlaying: "y" as const, side: "right" as const, tickmode: "auto" as const, ticksuffix: "%", showgrid: false },
+        }
+      : {}),
   };
 }
 
@@ -161,7 +183,7 @@ function accuracyTrace(
     y: points.map((point) => (Number.isFinite(point.accuracy) ? round(point.accuracy, 5) : null)),
     line: { color: colour, width: 1.5, dash: "dot" },
     marker: { size: 5, color: colour },
-    hovertemplate: `%{fullData.name}<br>${xMode === "steps" ? "step %{x:,}" : "%{x:,} samples"}<br>accuracy %{y:.2f}%<extra></extra>`,
+    hovertemplate: `%{fullData.name}<br>${xLabel(xMode)}<br>accuracy %{y:.2f}%<extra></extra>`,
   };
 }
 
