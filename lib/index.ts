@@ -24,10 +24,10 @@ export { closeWorkers } from "./runs/pool";
 export { compare, combinations } from "./runs/compare";
 export {
   misclassified, predictionCounts, predictedClasses, largestWeight, initialWeights, weightChange, bestRun, seedSpread,
-  accuracyPeak,
+  accuracyPeak, curveSummary, predictionAgreement,
 } from "./results/analysis";
 export {
-  lossFigure, resultsTable, referenceTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,
+  lossFigure, resultsTable, referenceTable, curveTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,
   CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE, type Figure,
 } from "./figures";
 export { show } from "./show/show";

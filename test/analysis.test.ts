@@ -3,11 +3,12 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/train/backend";
 import {
-  accuracyPeak, bestRun, initialWeights, largestWeight, misclassified, predictedClasses, predictionCounts, seedSpread, weightChange,
+  accuracyPeak, bestRun, curveSummary, predictionAgreement, initialWeights, largestWeight, misclassified, predictedClasses, predictionCounts, seedSpread, weightChange,
 } from "../lib/results/analysis";
 import { mlp, modelFromWeights, type LayerWeights } from "../lib/model/model";
 import { resolveSettings } from "../lib/train/settings";
 import { train, type Run } from "../lib/train/train";
+import { accuracy } from "../lib/math/metrics";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {
@@ -118,4 +119,36 @@ test("accuracyPeak finds where the curve stopped improving (the earliest best po
   assert.deepEqual(accuracyPeak(curve([90, 93, 94, 95, 96, 97])), { step: 300, epoch: 3, accuracy: 97, final: 97, atEnd: true });
   assert.ok(Number.isNaN(accuracyPeak({ ...curve([90, 80]), diverged: { step: 120, loss: NaN } }).epoch));
   assert.throws(() => accuracyPeak(curve([])), /accuracyPeak: run "r" has no accuracy curve: train it with evalEvery/);
+});
+
+test("curveSummary puts a run's curve in one row: its peak, its final accuracy and what measuring cost", () => {
+  const settings = { ...resolveSettings({ epochs: 2, evalEvery: 50 }), label: "r" };
+  const run = {
+    label: "r", accuracy: 94, steps: 200, settings, diverged: null, seconds: 10, evalSeconds: 0.5,
+    evaluations: [{ step: 50, accuracy: 90 }, { step: 100, accuracy: 95 }, { step: 150, accuracy: 94.5 }, { step: 200, accuracy: 94 }],
+  };
+  assert.deepEqual(curveSummary(run), {
+    label: "r", accuracy: 94, points: 4, seconds: 10, evalSeconds: 0.5, extraPercent: 5,
+    peak: { step: 100, epoch: 1, accuracy: 95, final: 94, atEnd: false },
+  });
+  assert.ok(Number.isNaN(curveSummary({ ...run, seconds: 0 }).extraPercent), "no share of a run that took no time");
+  assert.throws(() => curveSummary({ ...run, evaluations: [] }), /run "r" has no accuracy curve/);
+});
+
+test("predictionAgreement finds the images two models classify differently, and each one's accuracy", async () => {
+  const data = await smallMnist(100, 50);
+  const before = tf.memory().numTensors;
+  const [a, b] = [mlp([784, 10], { seed: 1 }), mlp([784, 10], { seed: 2 })];
+  const copy = modelFromWeights([a.weights(0)]);
+  const same = predictionAgreement(a, copy, data.test);
+  assert.deepEqual(same.differing, []);
+  assert.equal(same.images, 50);
+  assert.equal(same.accuracies[0], same.accuracies[1]);
+  const other = predictionAgreement(a, b, data.test);
+  const [pa, pb] = [a.predict(data.test).classes, b.predict(data.test).classes];
+  assert.deepEqual(other.differing, [...pa.keys()].filter((i) => pa[i] !== pb[i]));
+  assert.ok(other.differing.length > 0, "two seeds of an untrained model disagree somewhere");
+  assert.deepEqual(other.accuracies, [accuracy(pa, data.test.labels), accuracy(pb, data.test.labels)]);
+  [a, b, copy].forEach((model) => model.dispose());
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -7,7 +7,9 @@
 export type { Figure } from "./kit";
 export type { LossSeries } from "./runs";
 export { lossFigure, type LossFigureOptions } from "./loss";
-export { resultsTable, referenceTable, type ResultsTableOptions, type ReferenceTableOptions } from "./tables";
+export {
+  resultsTable, referenceTable, curveTable, type ResultsTableOptions, type ReferenceTableOptions, type CurveTableOptions,
+} from "./tables";
 export { CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE } from "./colours";
 export {
   weightGridFigure,

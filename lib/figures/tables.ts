@@ -1,4 +1,8 @@
-/** HTML tables: our results per run, and our accuracies beside the original's and the PyTorch re-run's. */
+/**
+ * HTML tables: our results per run, runs' accuracy curves, and our accuracies beside the original's and the PyTorch
+ * re-run's.
+ */
+import type { CurveSummary } from "../results/analysis";
 import type { ReferenceRow } from "../results/reference";
 import { finalAverage } from "../math/metrics";
 import { asList, kindOf } from "./check";
@@ -62,6 +66,40 @@ export function resultsTable(runs: RunNumbers | readonly RunNumbers[], options: 
     head("seconds") +
     head("note", "left") +
     `</tr></thead><tbody>${rows.join("")}</tbody></table>`
+  );
+}
+
+/** Options for `curveTable`. */
+export interface CurveTableOptions {
+  title?: string;
+}
+
+/**
+ * One row per run's accuracy curve (`curveSummary`): the final test accuracy, the curve's best point and its epoch,
+ * whether it was still improving at the end, and what measuring the curve cost beside the training time.
+ * @example show.html(curveTable(runs.map(curveSummary), { title: "Accuracy curves" }));
+ */
+export function curveTable(rows: readonly CurveSummary[], options: CurveTableOptions = {}): string {
+  if (!Array.isArray(rows) || rows.length === 0) {
+    throw new TypeError(`curveTable: rows must be a non-empty array from curveSummary(run), got ${kindOf(rows)}`);
+  }
+  const cell = (text: string, align: Align = "right"): string => `<td style="text-align:${align};padding:4px 10px">${text}</td>`;
+  const body = rows.map((row) =>
+    "<tr>" +
+    cell(escapeHtml(row.label), "left") +
+    cell(fmtFixed(row.accuracy, 2)) +
+    cell(fmtFixed(row.peak.accuracy, 2)) +
+    cell(fmtFixed(row.peak.epoch, 1)) +
+    cell(row.peak.atEnd ? "still improving" : `fell to ${fmtFixed(row.peak.final, 2)}`, "left") +
+    cell(fmtFixed(row.seconds, 1)) +
+    cell(`${fmtFixed(row.evalSeconds, 1)} (${formatCount(row.points)} points)`) +
+    cell(fmtFixed(row.extraPercent, 0)) +
+    "</tr>");
+  return (
+    `<table class="mie-curves" style="border-collapse:collapse">${caption(options.title)}<thead><tr>` +
+    head("setting", "left") + head("test accuracy (%)") + head("best on the curve (%)") + head("at epoch") +
+    head("at the end", "left") + head("training (s)") + head("measuring (s)") + head("measuring extra (%)") +
+    `</tr></thead><tbody>${body.join("")}</tbody></table>`
   );
 }
 

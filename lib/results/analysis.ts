@@ -5,6 +5,7 @@
  */
 import type { Split } from "../data/data";
 import { mlp, Model, type LayerWeights } from "../model/model";
+import { accuracy } from "../math/metrics";
 import { seedStats } from "./reference";
 import type { RunSpec } from "../runs/spec";
 import type { Run } from "../train/train";
@@ -202,4 +203,50 @@ export function accuracyPeak(run: Pick<Run, "label" | "evaluations" | "steps" | 
   const last = run.evaluations.at(-1)!;
   const stepsPerEpoch = run.diverged ? NaN : run.steps / run.settings.epochs;
   return { step: best.step, epoch: best.step / stepsPerEpoch, accuracy: best.accuracy, final: last.accuracy, atEnd: best === last };
+}
+
+/** What a run's accuracy curve found, and what measuring it cost: one row of `curveTable`. */
+export interface CurveSummary {
+  label: string;
+  /** The final test accuracy (percent). */
+  accuracy: number;
+  /** Where the curve peaked (`accuracyPeak`). */
+  peak: AccuracyPeak;
+  /** Points measured on the curve. */
+  points: number;
+  /** Seconds of training, and of measuring the curve (apart from training). */
+  seconds: number;
+  evalSeconds: number;
+  /** Measuring's cost as a percentage of the training time (NaN for a run that took no time). */
+  extraPercent: number;
+}
+
+/**
+ * A run's accuracy curve in one row: its peak, its final accuracy, and what measuring it cost.
+ * @example show.html(curveTable(runs.map(curveSummary)));
+ */
+export function curveSummary(run: Pick<Run, "label" | "accuracy" | "evaluations" | "steps" | "settings" | "diverged" | "seconds" | "evalSeconds">): CurveSummary {
+  const { label, accuracy, seconds, evalSeconds } = run;
+  const extraPercent = seconds > 0 ? (100 * evalSeconds) / seconds : NaN;
+  return { label, accuracy, peak: accuracyPeak(run), points: run.evaluations.length, seconds, evalSeconds, extraPercent };
+}
+
+/** Whether two models predict alike: how many images they classify differently, and each one's accuracy. */
+export interface PredictionAgreement {
+  images: number;
+  /** Indices of the images the two classify differently (empty when they agree on every one). */
+  differing: number[];
+  /** Percent correct of the first and of the second model. */
+  accuracies: [number, number];
+}
+
+/**
+ * Compare two models' predictions on a split, e.g. a trained model and its copy loaded back from disk.
+ * @example const { differing } = predictionAgreement(run.model, await loadModel("models/best"), data.test); differing.length; // 0
+ */
+export function predictionAgreement(first: Model, second: Model, split: Split): PredictionAgreement {
+  const [a, b] = [first.predict(split).classes, second.predict(split).classes];
+  const differing: number[] = [];
+  for (let i = 0; i < split.count; i++) if (a[i] !== b[i]) differing.push(i);
+  return { images: split.count, differing, accuracies: [accuracy(a, split.labels), accuracy(b, split.labels)] };
 }

@@ -7,6 +7,7 @@ test("the figures package exports the figures and scales, not its helpers", () =
     "CLASS_COLOUR_SCALES",
     "UNIT_COLOUR_SCALE",
     "confusionFigure",
+    "curveTable",
     "hiddenUnitsFigure",
     "lossFigure",
     "perClassFigure",

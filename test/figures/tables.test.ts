@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { referenceTable, resultsTable } from "../../lib/figures/tables";
+import { curveTable, referenceTable, resultsTable } from "../../lib/figures/tables";
 import { finalAverage } from "../../lib/math/metrics";
 import { referenceRows } from "../../lib/results/reference";
 import { EVIL, EVIL_HTML, run } from "../helpers/figures";
@@ -75,4 +75,19 @@ test("referenceTable: a run without a result (diverged) is never shown as a numb
   assert.match(html, /no result <span style="color:#d62728">✗<\/span>/);
   assert.doesNotMatch(html, /NaN/);
   assert.match(html, /widened by 0\.5 points on each side/);
+});
+
+describe("curveTable", () => {
+  test("one escaped row per curve: final and best accuracy, the peak's epoch, how it ended, and measuring's cost", () => {
+    const peak = { step: 100, epoch: 1, accuracy: 95, final: 94, atEnd: false };
+    const row = { label: EVIL, accuracy: 94, peak, points: 6, seconds: 10, evalSeconds: 0.5, extraPercent: 5 };
+    const html = curveTable([row, { ...row, label: "up", peak: { ...peak, epoch: 3, final: 95, atEnd: true } }], { title: "curves" });
+    assert.doesNotMatch(html, /<script|<img/);
+    assert.ok(html.includes(EVIL_HTML));
+    assert.equal(html.match(/<tr>/g)!.length, 3, "a header row and two runs");
+    assert.match(html, />95\.00<\/td><td[^>]*>1\.0<\/td><td[^>]*>fell to 94\.00</);
+    assert.match(html, />3\.0<\/td><td[^>]*>still improving</);
+    assert.match(html, />0\.5 \(6 points\)<\/td><td[^>]*>5</);
+    assert.throws(() => curveTable([]), /curveTable: rows must be a non-empty array from curveSummary\(run\)/);
+  });
 });
