@@ -20,50 +20,17 @@ export interface ConfusionOptions {
  * @example show.figure(confusionFigure(run.confusion!, { title: "784-10, lr 0.5" }));
  */
 export function confusionFigure(confusion: ArrayLike<ArrayLike<number>>, options: ConfusionOptions = {}): Figure {
-  if (!isArrayLike(confusion) || confusion.length === 0) {
-    throw new TypeError(`confusionFigure: confusion must be a square matrix of counts, got ${kindOf(confusion)}`);
-  }
-  const n = confusion.length;
-  const matrix = Array.from({ length: n }, (_, r) => {
-    const row = confusion[r];
-    if (!isArrayLike(row) || row.length !== n) {
-      throw new RangeError(`confusionFigure: confusion[${r}] has ${kindOf(row)}; expected ${n} counts (square matrix)`);
-    }
-    return Array.from(row, (v, c) => {
-      if (!Number.isFinite(v) || v < 0) throw new RangeError(`confusionFigure: confusion[${r}][${c}] = ${v}; expected a count`);
-      return v;
-    });
-  });
+  const matrix = checkConfusion(confusion);
+  const n = matrix.length;
   const names = classNames(options.classNames, n, "confusionFigure: options.classNames");
   const offDiagonal = matrix.map((row, r) => row.map((v, c) => (r === c ? null : v)));
   const diagonal = matrix.map((row, r) => row.map((v, c) => (r === c ? v : null)));
   const maxMistake = Math.max(0, ...matrix.flatMap((row, r) => row.filter((_, c) => c !== r)));
   const maxCorrect = Math.max(0, ...matrix.map((row, r) => row[r]!));
-  const rowTotals = matrix.map((row) => row.reduce((a, b) => a + b, 0));
-  const text = matrix.map((row, r) =>
-    row.map((v, c) => {
-      const share = rowTotals[r]! > 0 ? ` (${((100 * v) / rowTotals[r]!).toFixed(1)}% of true ${names[r]})` : "";
-      return `true ${names[r]} · predicted ${names[c]}<br>${formatCount(v)} images${share}`;
-    }),
-  );
-  const common = { x0: 0, dx: 1, y0: 0, dy: 1, text, hovertemplate: "%{text}<extra></extra>", hoverongaps: false, xgap: 1, ygap: 1 };
-  const annotations: Partial<Annotation>[] = [];
-  matrix.forEach((row, r) =>
-    row.forEach((v, c) => {
-      if (v === 0) return;
-      const strength = r === c ? v / positiveOr1(maxCorrect) : v / positiveOr1(maxMistake);
-      annotations.push({
-        text: String(v),
-        x: c,
-        y: r,
-        xref: "x",
-        yref: "y",
-        showarrow: false,
-        // White on the darkest cells, where the default text colour would not read.
-        font: { size: n > 12 ? 9 : 11, color: strength > 0.55 ? "#ffffff" : TEXT_COLOUR },
-      });
-    }),
-  );
+  const common = {
+    x0: 0, dx: 1, y0: 0, dy: 1, text: hoverText(matrix, names), hovertemplate: "%{text}<extra></extra>", hoverongaps: false, xgap: 1, ygap: 1,
+  };
+  const annotations = countLabels(matrix, maxCorrect, maxMistake);
   const ticks = { tickvals: names.map((_, i) => i), ticktext: names, ticks: "" as const, showgrid: false, zeroline: false };
   return {
     data: [
@@ -107,6 +74,52 @@ export function confusionFigure(confusion: ArrayLike<ArrayLike<number>>, options
     },
     config: baseConfig(),
   };
+}
+
+/** The matrix as plain rows, after checking it is square and holds counts. */
+function checkConfusion(confusion: ArrayLike<ArrayLike<number>>): number[][] {
+  if (!isArrayLike(confusion) || confusion.length === 0) {
+    throw new TypeError(`confusionFigure: confusion must be a square matrix of counts, got ${kindOf(confusion)}`);
+  }
+  const n = confusion.length;
+  return Array.from({ length: n }, (_, r) => {
+    const row = confusion[r];
+    if (!isArrayLike(row) || row.length !== n) {
+      throw new RangeError(`confusionFigure: confusion[${r}] has ${kindOf(row)}; expected ${n} counts (square matrix)`);
+    }
+    return Array.from(row, (v, c) => {
+      if (!Number.isFinite(v) || v < 0) throw new RangeError(`confusionFigure: confusion[${r}][${c}] = ${v}; expected a count`);
+      return v;
+    });
+  });
+}
+
+/** Each cell's hover: true and predicted class, the count, and its share of the true class's images. */
+function hoverText(matrix: readonly number[][], names: readonly string[]): string[][] {
+  const rowTotals = matrix.map((row) => row.reduce((a, b) => a + b, 0));
+  return matrix.map((row, r) =>
+    row.map((v, c) => {
+      const share = rowTotals[r]! > 0 ? ` (${((100 * v) / rowTotals[r]!).toFixed(1)}% of true ${names[r]})` : "";
+      return `true ${names[r]} · predicted ${names[c]}<br>${formatCount(v)} images${share}`;
+    }),
+  );
+}
+
+/** The count written in every non-empty cell, white where its colour is dark. */
+function countLabels(matrix: readonly number[][], maxCorrect: number, maxMistake: number): Partial<Annotation>[] {
+  const annotations: Partial<Annotation>[] = [];
+  matrix.forEach((row, r) =>
+    row.forEach((v, c) => {
+      if (v === 0) return;
+      const strength = r === c ? v / positiveOr1(maxCorrect) : v / positiveOr1(maxMistake);
+      annotations.push({
+        text: String(v), x: c, y: r, xref: "x", yref: "y", showarrow: false,
+        // White on the darkest cells, where the default text colour would not read.
+        font: { size: matrix.length > 12 ? 9 : 11, color: strength > 0.55 ? "#ffffff" : TEXT_COLOUR },
+      });
+    }),
+  );
+  return annotations;
 }
 
 /** Options for `perClassFigure`. */
