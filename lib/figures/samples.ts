@@ -39,35 +39,8 @@ export interface SamplesOptions {
  * @example show.figure(samplesFigure(data.train, { count: 5 }));
  */
 export function samplesFigure(split: LabelledImages, options: SamplesOptions = {}): Figure {
-  if (!split || typeof split !== "object" || !isArrayLike(split.images)) {
-    throw new TypeError(`samplesFigure: split must be { images, labels } (e.g. data.train), got ${kindOf(split)}`);
-  }
-  const pixels = split.images;
-  const labels = split.labels;
-  const height = options.rows ?? split.rows ?? 28;
-  const width = options.cols ?? split.cols ?? 28;
-  if (!isArrayLike(labels)) throw new TypeError(`samplesFigure: labels must be an array of classes, got ${kindOf(labels)}`);
+  const { pixels, labels, height, width, chosen, predictions } = checkSamples(split, options);
   const size = height * width;
-  if (pixels.length % size !== 0) {
-    throw new RangeError(`samplesFigure: images has ${pixels.length} values, not a multiple of ${height}×${width} = ${size}`);
-  }
-  const available = pixels.length / size;
-  if (labels.length !== available) {
-    throw new RangeError(`samplesFigure: ${available} images but ${labels.length} labels; expected one label per image`);
-  }
-  const chosen = options.indices ?? firstImages(options, available);
-  const count = chosen.length;
-  assertPositiveInt(count, "samplesFigure: options.indices.length");
-  const outside = chosen.find((index) => !Number.isInteger(index) || index < 0 || index >= available);
-  if (outside !== undefined) {
-    throw new RangeError(`samplesFigure: image ${outside} requested but there are ${available} (indices 0..${available - 1})`);
-  }
-  const predictions = options.predictions;
-  if (predictions !== undefined && (!isArrayLike(predictions) || predictions.length !== labels.length)) {
-    throw new RangeError(
-      `samplesFigure: options.predictions must have one class per label (${labels.length}), got ${kindOf(predictions)}`,
-    );
-  }
   const name = (c: number): string =>
     options.classNames ? plotlyText(options.classNames[c] ?? c) : String(c);
   let brightest = 0;
@@ -96,7 +69,7 @@ export function samplesFigure(split: LabelledImages, options: SamplesOptions = {
     };
   });
   const mistakes = predictions ? panels.filter((p) => p.border).length : 0;
-  const perRow = options.perRow ?? Math.min(5, count);
+  const perRow = options.perRow ?? Math.min(5, chosen.length);
   assertPositiveInt(perRow, "samplesFigure: options.perRow");
   return gridFigure({
     blocks: [{ panels }],
@@ -104,8 +77,40 @@ export function samplesFigure(split: LabelledImages, options: SamplesOptions = {
     rows: height,
     cols: width,
     title: options.title ?? (predictions ? "Test images and predictions" : "Training images"),
-    ...(predictions ? { subtitle: `${mistakes} of ${count} wrong (red)` } : {}),
+    ...(predictions ? { subtitle: `${mistakes} of ${chosen.length} wrong (red)` } : {}),
   });
+}
+
+/** The split's images and labels, their size, the images to draw and the predictions, after checking they fit. */
+function checkSamples(split: LabelledImages, options: SamplesOptions) {
+  if (!split || typeof split !== "object" || !isArrayLike(split.images)) {
+    throw new TypeError(`samplesFigure: split must be { images, labels } (e.g. data.train), got ${kindOf(split)}`);
+  }
+  const { images: pixels, labels } = split;
+  const height = options.rows ?? split.rows ?? 28;
+  const width = options.cols ?? split.cols ?? 28;
+  if (!isArrayLike(labels)) throw new TypeError(`samplesFigure: labels must be an array of classes, got ${kindOf(labels)}`);
+  const size = height * width;
+  if (pixels.length % size !== 0) {
+    throw new RangeError(`samplesFigure: images has ${pixels.length} values, not a multiple of ${height}×${width} = ${size}`);
+  }
+  const available = pixels.length / size;
+  if (labels.length !== available) {
+    throw new RangeError(`samplesFigure: ${available} images but ${labels.length} labels; expected one label per image`);
+  }
+  const chosen = options.indices ?? firstImages(options, available);
+  assertPositiveInt(chosen.length, "samplesFigure: options.indices.length");
+  const outside = chosen.find((index) => !Number.isInteger(index) || index < 0 || index >= available);
+  if (outside !== undefined) {
+    throw new RangeError(`samplesFigure: image ${outside} requested but there are ${available} (indices 0..${available - 1})`);
+  }
+  const predictions = options.predictions;
+  if (predictions !== undefined && (!isArrayLike(predictions) || predictions.length !== labels.length)) {
+    throw new RangeError(
+      `samplesFigure: options.predictions must have one class per label (${labels.length}), got ${kindOf(predictions)}`,
+    );
+  }
+  return { pixels, labels, height, width, chosen, predictions };
 }
 
 /** The indices `start`, `start + 1`, … of `count` images (default: up to 10), checked against the split's size. */
