@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { createGunzip } from "node:zlib";
 import { checkSize, describeSize, FileCheckError, openRegularFile, type OpenedFile } from "./checked-files";
 import { checkIdxLength, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IDX_MAX_HEADER, idxHeader, parseIdx, type IdxArray, type IdxHeader } from "./idx";
+import { formatCount } from "../math/format";
 import { permutation, seededRandom } from "../math/random";
 
 /**
@@ -276,6 +277,5 @@ function limitFromEnv(variable: string): SubsetSpec | undefined {
 }
 
 function describeCount(part: Split, whole: Split): string {
-  return part.count === whole.count ? part.count.toLocaleString("en-US")
-    : `${part.count.toLocaleString("en-US")} of ${whole.count.toLocaleString("en-US")}`;
+  return part.count === whole.count ? formatCount(part.count) : `${formatCount(part.count)} of ${formatCount(whole.count)}`;
 }
