@@ -27,7 +27,7 @@ export {
   accuracyPeak, curveSummary, predictionAgreement,
 } from "./results/analysis";
 export {
-  lossFigure, resultsTable, referenceTable, curveTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,
+  lossFigure, resultsTable, referenceTable, curveTable, seedSpreadTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,
   CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE, type Figure,
 } from "./figures";
 export { show } from "./show/show";

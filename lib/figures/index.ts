@@ -8,7 +8,8 @@ export type { Figure } from "./kit";
 export type { LossSeries } from "./runs";
 export { lossFigure, type LossFigureOptions } from "./loss";
 export {
-  resultsTable, referenceTable, curveTable, type ResultsTableOptions, type ReferenceTableOptions, type CurveTableOptions,
+  resultsTable, referenceTable, curveTable, seedSpreadTable, type ResultsTableOptions, type ReferenceTableOptions,
+  type CurveTableOptions, type SeedSpreadTableOptions,
 } from "./tables";
 export { CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE } from "./colours";
 export {

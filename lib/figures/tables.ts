@@ -2,7 +2,7 @@
  * HTML tables: our results per run, runs' accuracy curves, and our accuracies beside the original's and the PyTorch
  * re-run's.
  */
-import type { CurveSummary } from "../results/analysis";
+import type { CurveSummary, SeedSpread } from "../results/analysis";
 import type { ReferenceRow } from "../results/reference";
 import { finalAverage } from "../math/metrics";
 import { asList, kindOf } from "./check";
@@ -99,6 +99,35 @@ export function curveTable(rows: readonly CurveSummary[], options: CurveTableOpt
     `<table class="mie-curves" style="border-collapse:collapse">${caption(options.title)}<thead><tr>` +
     head("setting", "left") + head("test accuracy (%)") + head("best on the curve (%)") + head("at epoch") +
     head("at the end", "left") + head("training (s)") + head("measuring (s)") + head("measuring extra (%)") +
+    `</tr></thead><tbody>${body.join("")}</tbody></table>`
+  );
+}
+
+/** Options for `seedSpreadTable`. */
+export interface SeedSpreadTableOptions {
+  /** What the groups differ in, as the first column's header (default "setting"), e.g. "lr". */
+  setting?: string;
+  title?: string;
+}
+
+/**
+ * One row per group of runs that differ only in their seeds (`seedSpread`): the setting's value, how many runs,
+ * their lowest, highest and mean test accuracy, and the spread between the lowest and the highest.
+ * @example show.html(seedSpreadTable(seedSpread(runs, "lr"), { setting: "lr" }));
+ */
+export function seedSpreadTable(groups: readonly SeedSpread[], options: SeedSpreadTableOptions = {}): string {
+  if (!Array.isArray(groups) || groups.length === 0) {
+    throw new TypeError(`seedSpreadTable: groups must be a non-empty array from seedSpread(runs, key), got ${kindOf(groups)}`);
+  }
+  const cell = (text: string, align: Align = "right"): string => `<td style="text-align:${align};padding:4px 10px">${text}</td>`;
+  const value = (v: unknown): string => escapeHtml(Array.isArray(v) ? v.join("-") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
+  const body = groups.map((group) =>
+    "<tr>" + cell(value(group.value), "left") + cell(formatCount(group.runs)) + cell(fmtFixed(group.min, 2)) +
+    cell(fmtFixed(group.max, 2)) + cell(fmtFixed(group.spread, 2)) + cell(fmtFixed(group.mean, 2)) + "</tr>");
+  return (
+    `<table class="mie-seeds" style="border-collapse:collapse">${caption(options.title)}<thead><tr>` +
+    head(escapeHtml(options.setting ?? "setting"), "left") + head("runs") + head("lowest (%)") + head("highest (%)") +
+    head("spread (points)") + head("mean (%)") +
     `</tr></thead><tbody>${body.join("")}</tbody></table>`
   );
 }

@@ -14,6 +14,7 @@ test("the figures package exports the figures and scales, not its helpers", () =
     "referenceTable",
     "resultsTable",
     "samplesFigure",
+    "seedSpreadTable",
     "weightGridFigure",
   ]);
 });

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { curveTable, referenceTable, resultsTable } from "../../lib/figures/tables";
+import { curveTable, referenceTable, resultsTable, seedSpreadTable } from "../../lib/figures/tables";
 import { finalAverage } from "../../lib/math/metrics";
 import { referenceRows } from "../../lib/results/reference";
 import { EVIL, EVIL_HTML, run } from "../helpers/figures";
@@ -89,5 +89,22 @@ describe("curveTable", () => {
     assert.match(html, />3\.0<\/td><td[^>]*>still improving</);
     assert.match(html, />0\.5 \(6 points\)<\/td><td[^>]*>5</);
     assert.throws(() => curveTable([]), /curveTable: rows must be a non-empty array from curveSummary\(run\)/);
+  });
+});
+
+describe("seedSpreadTable", () => {
+  test("one escaped row per group: the value (layers joined), runs, lowest, highest, spread and mean", () => {
+    const html = seedSpreadTable([
+      { value: 0.5, runs: 5, min: 93.32, max: 96.12, spread: 2.8, mean: 95.14 },
+      { value: [784, 500, 10], runs: 2, min: 97, max: 97.5, spread: 0.5, mean: 97.25 },
+      { value: EVIL, runs: 1, min: 90, max: 90, spread: 0, mean: 90 },
+    ], { setting: "lr", title: "seeds" });
+    assert.doesNotMatch(html, /<script|<img/);
+    assert.ok(html.includes(EVIL_HTML));
+    assert.equal(html.match(/<tr>/g)!.length, 4, "a header row and three groups");
+    assert.match(html, /<th[^>]*>lr<\/th>/);
+    assert.match(html, />0\.5<\/td><td[^>]*>5<\/td><td[^>]*>93\.32<\/td><td[^>]*>96\.12<\/td><td[^>]*>2\.80<\/td><td[^>]*>95\.14</);
+    assert.match(html, />784-500-10</);
+    assert.throws(() => seedSpreadTable([]), /seedSpreadTable: groups must be a non-empty array from seedSpread\(runs, key\)/);
   });
 });
