@@ -30,4 +30,5 @@ export {
   lossFigure, resultsTable, referenceTable, curveTable, seedSpreadTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,
   CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE, type Figure,
 } from "./figures";
+export { exploreFigure, type ExploreOptions, type ExploreRun } from "./figures";
 export { show } from "./show/show";

@@ -20,3 +20,4 @@ export {
 } from "./weights";
 export { samplesFigure, type LabelledImages, type SamplesOptions } from "./samples";
 export { confusionFigure, perClassFigure, type ConfusionOptions, type PerClassOptions } from "./classes";
+export { exploreFigure, type ExploreOptions, type ExploreRun } from "./explore";

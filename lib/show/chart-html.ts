@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { relative } from "node:path";
 import type { Figure } from "../figures";
+import { exploreScript } from "./explore-script";
 
 /**
  * Path of the Plotly bundle to inline: the pinned `plotly.js-cartesian-dist-min` (1.5 MB against the full
@@ -127,6 +128,7 @@ export function figureHtml(fig: Figure, id: string, bundle: BundleLocation = bun
   }
   const spec = scriptSafeJson({ data: fig.data, layout: fig.layout, config: fig.config ?? {} });
   const height = typeof fig.layout.height === "number" ? fig.layout.height : 450;
+  const follow = exploreScript(fig, "window.Plotly", "el");
   return (
     `<div id="${id}" class="mie-plot" style="width:100%;min-height:${height}px">${UNTRUSTED_NOTE}</div>\n` +
     `<script>(function () {\n` +
@@ -139,7 +141,9 @@ export function figureHtml(fig: Figure, id: string, bundle: BundleLocation = bun
     `    if (!el) return;\n` +
     `    el.textContent = "";\n` +
     `    el.style.minHeight = "${height}px";\n` +
-    `    window.Plotly.newPlot(el, spec.data, spec.layout, spec.config);\n` +
+    `    window.Plotly.newPlot(el, spec.data, spec.layout, spec.config)` +
+    (follow ? `.then(function () { ${follow} })` : "") +
+    `;\n` +
     `  };\n` +
     `  if (window.Plotly) return draw();\n` +
     `  note("Loading the chart…");\n` +

@@ -9,6 +9,7 @@ import * as tslab from "tslab";
 import { figureHtml, plotlyBundleHtml, plotlyBundlePath } from "./chart-html";
 import {
   confusionFigure,
+  exploreFigure,
   hiddenUnitsFigure,
   lossFigure,
   perClassFigure,
@@ -17,6 +18,8 @@ import {
   samplesFigure,
   weightGridFigure,
   type ConfusionOptions,
+  type ExploreOptions,
+  type ExploreRun,
   type Figure,
   type HiddenUnitsOptions,
   type LabelledImages,
@@ -84,6 +87,9 @@ export interface Show {
   perClass(runs: RunNumbers | readonly RunNumbers[] | ArrayLike<number>, options?: PerClassOptions): void;
   /** Our accuracies beside the original's and the PyTorch re-run's (rows from `referenceRows`). */
   referenceTable(rows: readonly ReferenceRow[], options?: ReferenceTableOptions): void;
+  /** The accuracy landscape of runs varying one or two settings, with a slider per setting that picks the run
+   *  whose loss curve is drawn (see `exploreFigure`); the sliders work in the saved notebook and the report. */
+  explore(runs: readonly ExploreRun[], options: ExploreOptions): void;
   /** Raw HTML (not escaped: for HTML you built). */
   html(html: string): void;
   markdown(text: string): void;
@@ -179,6 +185,7 @@ export function createShow(config: ShowConfig = {}): Show {
       figure(confusionFigure(matrix, { title: `Confusion matrix: ${isRun(run) ? run.label : "test set"}`, ...options }));
     },
     perClass: (runs, options) => figure(perClassFigure(runs, options)),
+    explore: (runs, options) => figure(exploreFigure(runs, options)),
     referenceTable: (rows, options) => send(() => sink.html(referenceTable(rows, options))),
     html: (html) => send(() => sink.html(html)),
     markdown: (text) => send(() => sink.markdown(text)),
