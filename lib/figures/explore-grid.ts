@@ -3,13 +3,19 @@
  * cell's edges lie on the chart's axes (log10 of the value where the values span decades).
  */
 import { kindOf } from "./check";
+import type { TrainSettings } from "../train/settings";
 import type { LossSeries } from "./runs";
 
-/** What the explorer reads of a run: its loss curve, its test accuracy and the settings it varies. */
-export type ExploreRun = LossSeries & {
+/**
+ * What the explorer reads of a run: its loss curve, its test accuracy and the settings it varies (a `Run`, a
+ * `LoadedRun`, or a plain object).
+ * @example const cell: ExploreRun = { label: "lr 0.5", losses: [2.3, 0.4], accuracy: 91.2, settings: { lr: 0.5 } };
+ */
+export type ExploreRun = Omit<LossSeries, "settings"> & {
   /** Percent of the test images correct; NaN for a diverged run. */
   accuracy: number;
-  settings?: object;
+  /** A run's settings (`lr`, `batchSize`, `optimizer`, …), which `by` names; `batchSize` also scales the x axis. */
+  settings?: TrainSettings | Readonly<Record<string, unknown>>;
   layers?: readonly number[];
   seed?: number;
   init?: string;

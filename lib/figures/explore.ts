@@ -17,7 +17,10 @@ import { plotlyText, round } from "./text";
 
 export type { ExploreRun } from "./explore-grid";
 
-/** Options for `exploreFigure`. */
+/**
+ * Options for `exploreFigure`.
+ * @example const options: ExploreOptions = { by: ["lr", "batchSize"], title: "One epoch of SGD" };
+ */
 export interface ExploreOptions {
   /** The one or two settings the runs vary: keys of `run.settings` ("lr", "batchSize", "optimizer", …) or
    *  "layers", "seed", "init". The first is the heatmap's x axis (and the first slider). */
@@ -63,7 +66,6 @@ const BOTTOM = 56;
  */
 export function exploreFigure(runs: ExploreRun | readonly ExploreRun[], options: ExploreOptions): Figure {
   const list = asList(runs, "exploreFigure: runs");
-  if (list.length === 0) throw new RangeError("exploreFigure: runs is empty: give at least one finished run");
   const by = options?.by;
   if (!Array.isArray(by) || by.length < 1 || by.length > 2 || !by.every((key) => typeof key === "string") || by[0] === by[1]) {
     throw new TypeError(`exploreFigure: options.by must name one or two different settings, e.g. ["lr", "batchSize"], got ${JSON.stringify(by)}`);
