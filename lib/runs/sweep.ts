@@ -49,7 +49,9 @@ export async function trainAll(specs: readonly RunSpec[], data: Dataset, options
 export async function trainAllChecked(specs: readonly CheckedSpec[], data: CheckedDataset, options: SweepOptions = {}): Promise<Run[]> {
   checkUniqueLabels(specs);
   const workers = Math.min(workerCount(options.workers), specs.length);
-  const { onProgress, onRun } = options;
+  const { onRun } = options;
+  // Every report says how many runs the sweep has, so a live view can say "run 12 of 72" and estimate the rest.
+  const onProgress = options.onProgress && ((p: Progress): void => options.onProgress!({ ...p, runsInSweep: specs.length }));
   const onStart = (index: number): void => onProgress?.(startProgress(specs[index]!, data));
   return interruptible(options.signal, (signal) =>
     workers > 1

@@ -32,6 +32,7 @@ import {
   type WeightGridOptions,
 } from "../figures";
 import { progressText } from "../figures/progress";
+import { sweepEstimate, sweepStatusHtml } from "../figures/sweep-progress";
 import { divergedStep, type RunNumbers } from "../figures/runs";
 import type { LayerWeights } from "../model/model";
 import type { ReferenceRow } from "../results/reference";
@@ -199,7 +200,9 @@ export function createShow(config: ShowConfig = {}): Show {
       const runs: Entry[] = [];
       const inFlight = new Map<string, Entry>();
       let last = -Infinity;
+      let first: number | null = null;
       return (p) => {
+        first ??= now();
         const batchSize = p.batchSize ?? Math.max(1, Math.ceil(p.samplesSeen / Math.max(1, p.step)));
         const entry: Entry = {
           progress: p,
@@ -225,7 +228,11 @@ export function createShow(config: ShowConfig = {}): Show {
         const current = running ?? entry;
         const shown = runs.filter((run) => run === current || inFlight.get(run.progress.label) === run || run.progress.diverged);
         const status = shown.map((run) => progressText(run.progress));
-        const html = status.join("") + figureHtml(chart, nextId());
+        const overall = sweepStatusHtml(sweepEstimate({
+          of: p.runsInSweep ?? 1, started: runs.length, done: runs.length - inFlight.size,
+          inFlight: [...inFlight.values()].map((run) => run.progress.step / Math.max(1, run.progress.totalSteps)), elapsed: (time - first) / 1000,
+        }));
+        const html = overall + status.join("") + figureHtml(chart, nextId());
         send(() => display.html(html));
       };
     },

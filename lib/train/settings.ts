@@ -120,6 +120,8 @@ export interface Progress {
   evaluations?: readonly Evaluation[];
   evalSeconds?: number;
   done: boolean;
+  /** Runs in the sweep this run belongs to (`trainAll`, `compare`); absent for a single `train`. */
+  runsInSweep?: number;
 }
 
 /** What a default label says about the model. */
