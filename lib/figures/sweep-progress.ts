@@ -3,7 +3,8 @@
  * above the live chart, and written as data attributes that `npm run reports` reads from the kernel's output to
  * print progress inside a long cell.
  */
-import { escapeHtml, fmtInt } from "./text";
+import { formatCount as fmtInt } from "../math/format";
+import { escapeHtml } from "./text";
 
 /** What the live view knows of its runs at one moment. */
 export interface SweepSnapshot {
