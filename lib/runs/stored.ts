@@ -12,7 +12,6 @@ import { appendFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Dataset } from "../data/data";
 import { Model } from "../model/model";
-import { modelState } from "../model/model-state";
 import { restoreModel } from "../model/snapshot";
 import { readStoredRun, writeStoredRun, type StoredRun } from "../saved/run-store";
 import { initBackend } from "../train/backend";
@@ -114,16 +113,7 @@ export async function storeRun(store: RunStore, lookup: StoreLookup, run: Run): 
  * @example const run = storedRun(lookup.hit!, settings, "lr 0.5");
  */
 export function storedRun(hit: StoredRun, settings: Omit<TrainSettings, "label">, label: string, into?: Model): Run {
-  const restored = restoreModel(hit.model);
-  let model = restored;
-  if (into) {
-    const from = modelState(restored);
-    const to = modelState(into);
-    to.tensors?.forEach((layer) => layer.params.dispose());
-    Object.assign(to, { tensors: from.tensors, values: null, trainedSteps: from.trainedSteps });
-    Object.assign(from, { tensors: null, disposed: true });
-    model = into;
-  }
+  const model = restoreModel(hit.model, into);
   return { ...hit.run, label, settings: { ...settings, label }, init: model.init, seed: model.seed, model, stored: hit.mark };
 }
 
@@ -185,9 +175,9 @@ function noted(run: Run): Run {
 
 function storable(net: unknown, data: Dataset, settings: Omit<TrainSettings, "label">): net is Model {
   if (!(net instanceof Model)) return false;
-  const state = modelState(net);
-  if (state.disposed || (state.trainedSteps > 0 && !settings.resume)) return false;
   try {
+    if (net.trainedSteps > 0 && !settings.resume) return false; // throws for a disposed model
+
     checkRunFits(net.layers, settings, checkDataset(data));
     return true;
   } catch {
