@@ -7,13 +7,18 @@
  * runs and its kernel start and export use one core, so a second notebook fills the other. Every notebook runs
  * to its end even when another fails, and every failure is reported.
  *
- * usage: npm run reports [-- [--notebooks DIR] [--out DIR] [--jobs N] NAME ...]
+ * Runs come from the run store (`.mie-runs/`, see lib/runs/stored.ts) when nothing that decides them changed, so a
+ * second `npm run reports` only starts kernels and exports; each report says how many of its runs were stored.
+ *
+ * usage: npm run reports [-- [--notebooks DIR] [--out DIR] [--jobs N] [--fresh] NAME ...]
  *        NAME = notebook file name without .ipynb (default: all in DIR, default notebooks/); --out default reports/;
  *        --jobs N  notebooks executed at once (default: the number of cores; 1: one after another)
+ *        --fresh  retrain every run instead of reading the run store (the new results are stored)
  * env:   MIE_TRAIN_LIMIT / MIE_TEST_LIMIT  reduce the data (quick runs); MIE_BACKEND  choose the backend;
  *        MIE_MEMORY_BUDGET_MB  memory for all notebooks together (default 80% of what is free), shared out per kernel
+ *        MIE_RUNS  the run store's folder, or off
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { executeNotebook, ROOT, type NotebookEvent } from "./jupyter";
@@ -26,10 +31,11 @@ interface Args {
   out: string;
   jobs: number;
   names: string[];
+  fresh: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { notebooks: join(ROOT, "notebooks"), out: join(ROOT, "reports"), jobs: availableParallelism(), names: [] };
+  const args: Args = { notebooks: join(ROOT, "notebooks"), out: join(ROOT, "reports"), jobs: availableParallelism(), names: [], fresh: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--jobs") {
@@ -40,8 +46,10 @@ function parseArgs(argv: string[]): Args {
       const value = argv[++i];
       if (!value) throw new Error(`${arg}: expected a folder after it`);
       args[arg === "--out" ? "out" : "notebooks"] = resolve(value);
+    } else if (arg === "--fresh") {
+      args.fresh = true;
     } else if (arg.startsWith("--")) {
-      throw new Error(`${arg}: unknown option (expected --notebooks DIR, --out DIR, --jobs N, or notebook names)`);
+      throw new Error(`${arg}: unknown option (expected --notebooks DIR, --out DIR, --jobs N, --fresh, or notebook names)`);
     } else {
       args.names.push(arg);
     }
@@ -76,6 +84,8 @@ async function main(): Promise<void> {
   const limits = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key]);
   console.log(`Executing ${notebooks.length} notebook(s) with ${python}` +
     (limits.length ? ` on reduced data (${limits.map((key) => `${key}=${process.env[key]}`).join(", ")})` : " on the full data"));
+  console.log(args.fresh ? "--fresh: retraining every run (and storing the new results in the run store)"
+    : process.env.MIE_RUNS === "off" ? "Run store off (MIE_RUNS=off): every run trains" : "Runs already in the run store are read from it (--fresh retrains them)");
 
   mkdirSync(reports, { recursive: true });
   removeAbandonedStaging(reports);
@@ -86,6 +96,7 @@ async function main(): Promise<void> {
   const memoryBudget = String(memoryShareMB(jobs));
   const timings = new Map<string, string>();
   const failures = new Map<string, unknown>();
+  const storeCounts = new Map<string, string>();
   try {
     await inParallel(notebooks, jobs, async (notebook) => {
       const name = basename(notebook, ".ipynb");
@@ -97,9 +108,10 @@ async function main(): Promise<void> {
           outNotebook: join(staging, `${name}.ipynb`),
           outHtml: join(staging, `${name}.html`),
           onEvent: (event) => log.event(name, event),
-          env: { MIE_MEMORY_BUDGET_MB: memoryBudget },
+          env: { MIE_MEMORY_BUDGET_MB: memoryBudget, MIE_RUNS_LOG: join(staging, `${name}.runs.jsonl`), ...(args.fresh ? { MIE_RUNS: "fresh" } : {}) },
         });
         timings.set(name, seconds(notebookStarted));
+        storeCounts.set(name, noteStoredRuns(join(staging, `${name}.html`), join(staging, `${name}.runs.jsonl`)));
       } catch (error) {
         failures.set(name, error);
         console.log(`\n${name} failed after ${seconds(notebookStarted)}; its error follows at the end`);
@@ -122,6 +134,7 @@ async function main(): Promise<void> {
     const html = join(reports, `${basename(notebook, ".ipynb")}.html`);
     console.log(`  ${html} (${(statSync(html).size / 1e6).toFixed(1)} MB)`);
   }
+  for (const notebook of notebooks) console.log(`  ${basename(notebook, ".ipynb")}: ${storeCounts.get(basename(notebook, ".ipynb"))}`);
   const times = notebooks.map((notebook) => basename(notebook, ".ipynb")).map((name) => `${name}: ${timings.get(name)}`);
   console.log(`Time: ${times.join(", ")}; total ${seconds(started)}${jobs > 1 ? ` (${jobs} notebooks at once)` : ""}`);
 }
@@ -144,6 +157,21 @@ function processExists(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM"; // someone else's
   }
+}
+
+/**
+ * How many of a notebook's runs came from the run store, from the lines its kernel wrote to `MIE_RUNS_LOG`: said
+ * at the top of its report (so nobody reads stored seconds as new measurements) and returned for the summary.
+ */
+function noteStoredRuns(html: string, log: string): string {
+  const runs = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { stored: boolean }) : [];
+  const stored = runs.filter((run) => run.stored).length;
+  const text = runs.length === 0 ? "no training runs"
+    : `${runs.length} run${runs.length === 1 ? "" : "s"}: ${stored} from the run store, ${runs.length - stored} trained now`;
+  const note = `<p class="mie-store-note" style="font-family:monospace">${text}` +
+    `${stored > 0 ? " (a stored run's table row and status line say when and where it trained; its seconds are from then)" : ""}</p>`;
+  writeFileSync(html, readFileSync(html, "utf8").replace(/<body[^>]*>/, (body) => `${body}\n${note}`));
+  return text;
 }
 
 /** Every notebook that failed, each with its own error, in notebook order. */

@@ -1,6 +1,6 @@
 /** The status line of a live training view: what a progress report says in one line. */
 import { WRONG } from "./colours";
-import type { Progress } from "../train/settings";
+import type { Progress, StoredMark } from "../train/settings";
 import { formatCount, formatLoss } from "../math/format";
 import { escapeHtml } from "./text";
 
@@ -16,6 +16,13 @@ export function progressText(p: Progress): string {
     return (
       `<div style="${style};color:${WRONG}">${escapeHtml(p.label)} · ${divergenceText(p.diverged)}, of ` +
       `${formatCount(p.totalSteps)} steps · ${p.seconds.toFixed(1)} s · not evaluated</div>`
+    );
+  }
+  if (p.stored) {
+    // Not a measurement of now: say where the numbers come from instead of a speed.
+    return (
+      `<div style="${style}">${escapeHtml(p.label)} · ${formatCount(p.step)} steps · loss ${formatLoss(p.loss)}${curveText(p, false)} · ` +
+      `${escapeHtml(storedText(p.stored))}</div>`
     );
   }
   const state = p.done ? "done: " : "";
@@ -34,10 +41,20 @@ export function divergenceText(diverged: { step: number; loss?: number }): strin
   return `diverged at step ${formatCount(diverged.step)}${diverged.loss === undefined ? "" : ` (loss ${formatLoss(diverged.loss)})`}`;
 }
 
+/**
+ * How every view says a run came from the run store: when, where and how long it trained then.
+ * @example storedText(run.stored!); // "stored: trained 2026-12-02 17:50 UTC on lab-1 (wasm) in 3.2 s"
+ */
+export function storedText(mark: StoredMark): string {
+  const when = mark.at.replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, " UTC");
+  return `stored: trained ${when} on ${mark.host} (${mark.backend}) in ${mark.seconds.toFixed(1)} s`;
+}
+
 /** The latest accuracy and what measuring it cost, as a share of the training time. */
-function curveText(p: Progress): string {
+function curveText(p: Progress, withCost = true): string {
   const last = p.evaluations?.at(-1);
   if (!last) return "";
+  if (!withCost) return ` · accuracy ${last.accuracy.toFixed(2)}% at step ${formatCount(last.step)}`;
   const cost = p.evalSeconds ?? 0;
   const share = p.seconds > 0 ? ` (${Math.round((100 * cost) / p.seconds)}% of training)` : "";
   return ` · accuracy ${last.accuracy.toFixed(2)}% at step ${formatCount(last.step)} · measuring ${cost.toFixed(1)} s${share}`;

@@ -8,7 +8,7 @@ import { finalAverage } from "../math/metrics";
 import { asList, kindOf } from "./check";
 import { WRONG } from "./colours";
 import { assertSeries, divergedStep, type RunNumbers } from "./runs";
-import { divergenceText } from "./progress";
+import { divergenceText, storedText } from "./progress";
 import { formatCount, formatLoss } from "../math/format";
 import { escapeHtml, fmtFixed } from "./text";
 
@@ -42,7 +42,9 @@ export function resultsTable(runs: RunNumbers | readonly RunNumbers[], options: 
   const rows = list.map((run) => {
     const loss = finalAverage(run.losses, smooth);
     const diverged = divergedStep(run) !== null;
-    const note = diverged ? divergenceText(run.diverged!) : Number.isFinite(loss) ? "" : "loss not finite";
+    const problem = diverged ? divergenceText(run.diverged!) : Number.isFinite(loss) ? "" : "loss not finite";
+    // A stored run's seconds are from when it trained, not a measurement of this run of the notebook.
+    const storedNote = run.stored ? escapeHtml(storedText(run.stored)) : "";
     // A diverged run's accuracy is a flag, never a number: its weights were not trained to the end.
     const accuracy = diverged ? "diverged" : Number.isFinite(run.accuracy) ? fmtFixed(run.accuracy, 2) : "not evaluated";
     const accuracyStyle = diverged ? `color:${WRONG}` : run.accuracy === best ? "font-weight:bold" : "";
@@ -52,8 +54,8 @@ export function resultsTable(runs: RunNumbers | readonly RunNumbers[], options: 
       cell(accuracy, "right", accuracyStyle) +
       cell(Number.isFinite(loss) ? formatLoss(loss) : "—") +
       cell(formatCount(run.steps)) +
-      cell(fmtFixed(run.seconds, 1)) +
-      cell(note, "left", note ? `color:${WRONG}` : "") +
+      cell(run.stored ? `${fmtFixed(run.seconds, 1)} (stored)` : fmtFixed(run.seconds, 1)) +
+      cell([problem && `<span style="color:${WRONG}">${problem}</span>`, storedNote].filter(Boolean).join(" · "), "left") +
       "</tr>"
     );
   });

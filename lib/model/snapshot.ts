@@ -28,16 +28,20 @@ export function snapshotModel(model: Model): ModelSnapshot {
 
 /**
  * Rebuild a model from `snapshotModel`'s data, on this thread's backend (`initBackend` must have run). It counts
- * as trained as far as the snapshot was, so `train` refuses it without `resume`.
+ * as trained as far as the snapshot was, so `train` refuses it without `resume`. With `into` (a model of the same
+ * layers, e.g. the one a caller passed to `train` when the run store had its run), that model takes the numbers.
  * @example const model = restoreModel(message.model); model.predict(data.test);
  */
-export function restoreModel(snapshot: ModelSnapshot): Model {
+export function restoreModel(snapshot: ModelSnapshot, into?: Model): Model {
   const { layers, params } = snapshot;
   checkMlp(layers, {});
   if (params.length !== layers.length - 1) {
     throw new RangeError(`restoreModel: expected ${layers.length - 1} layers of parameters for ${layers.join("→")}, got ${params.length}`);
   }
-  const model = new Model(layers, snapshot.init, snapshot.seed, []);
+  if (into && into.layers.join() !== layers.join()) {
+    throw new RangeError(`restoreModel: the snapshot is ${layers.join("→")}, the model to restore into ${into.layers.join("→")}`);
+  }
+  const model = into ?? new Model(layers, snapshot.init, snapshot.seed, []);
   replaceTensors(model, params.map(({ values, layout }, k) => {
     const shape: [number, number] = layout === "unitMajor" ? [layers[k + 1]!, layers[k]! + 1] : [layers[k]! + 1, layers[k + 1]!];
     return { params: tf.tensor2d(values, shape), layout };

@@ -10,6 +10,7 @@ import { trainInWorkers, type PoolOptions } from "./pool";
 import { coreCount } from "./pool-size";
 import type { Progress } from "../train/settings";
 import { checkSpec, trainSpec, type CheckedSpec, type RunSpec } from "./spec";
+import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, type RunStore, type StoreLookup, type StoreSetting } from "./stored";
 import type { Run } from "../train/train";
 
 /** Options of `trainAll` and `compare`. */
@@ -24,13 +25,16 @@ export interface SweepOptions {
   onRun?: (run: Run, index: number) => void;
   /** Stops the sweep when aborted: workers are terminated and the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** The run store: a folder, "off" or "fresh" (see `StoreSetting`). Default: `MIE_RUNS`, else the project's `.mie-runs/`. */
+  store?: StoreSetting;
 }
 
 /**
  * Train every spec on `data`, in parallel on all cores, and return the runs in the order of `specs`. Each run
  * gets a fresh model from its layers, init and seed; the returned models are trained (usable with `predict`,
  * `show.weights`, ...). If a run fails, the error names its label, the other runs are stopped and the models
- * of the runs that finished are disposed.
+ * of the runs that finished are disposed. Runs already in the run store come from it (marked `run.stored`, one
+ * progress report each with the whole curve); the others train, and each is stored as soon as it finishes.
  * @example const runs = await trainAll([0, 1, 2].map((seed) => ({ layers: [784, 10], batchSize: 1000, seed })), data);
  */
 export async function trainAll(specs: readonly RunSpec[], data: Dataset, options: SweepOptions = {}): Promise<Run[]> {
@@ -48,15 +52,56 @@ export async function trainAll(specs: readonly RunSpec[], data: Dataset, options
  */
 export async function trainAllChecked(specs: readonly CheckedSpec[], data: CheckedDataset, options: SweepOptions = {}): Promise<Run[]> {
   checkUniqueLabels(specs);
-  const workers = Math.min(workerCount(options.workers), specs.length);
-  const { onRun } = options;
+  const requested = workerCount(options.workers);
+  options.signal?.throwIfAborted();
   // Every report says how many runs the sweep has, so a live view can say "run 12 of 72" and estimate the rest.
   const onProgress = options.onProgress && ((p: Progress): void => options.onProgress!({ ...p, runsInSweep: specs.length }));
-  const onStart = (index: number): void => onProgress?.(startProgress(specs[index]!, data));
-  return interruptible(options.signal, (signal) =>
-    workers > 1
-      ? trainInWorkers(specs, data, { workers, signal, onProgress, onStart, onRun })
-      : trainInThisThread(specs, data, { signal, onProgress, onStart, onRun }));
+  const store = resolveStore(options.store, "trainAll");
+  const lookups = store ? await Promise.all(specs.map((spec) => lookUpSpec(store, spec, data))) : [];
+  const runs: Run[] = [];
+  lookups.forEach((lookup, index) => {
+    if (!lookup.hit) return;
+    const spec = specs[index]!;
+    const run = storedRun(lookup.hit, spec.resolved.settings, spec.label);
+    runs[index] = noted(run);
+    onProgress?.(storedProgress(run, data));
+    options.onRun?.(run, index);
+  });
+  const missing = specs.map((_, index) => index).filter((index) => !lookups[index]?.hit);
+  if (missing.length === 0) return runs;
+  const specsToTrain = missing.map((index) => specs[index]!);
+  const workers = Math.min(requested, specsToTrain.length);
+  const writes: Promise<void>[] = [];
+  const onStart = (index: number): void => onProgress?.(startProgress(specsToTrain[index]!, data));
+  const onRun = (run: Run, index: number): void => {
+    const original = missing[index]!;
+    if (store) writes.push(storeRun(store, lookups[original]!, run));
+    noted(run); // apart from the optional call below, whose arguments are skipped without a callback
+    options.onRun?.(run, original);
+  };
+  try {
+    const trained = await interruptible(options.signal, (signal) =>
+      workers > 1
+        ? trainInWorkers(specsToTrain, data, { workers, signal, onProgress, onStart, onRun })
+        : trainInThisThread(specsToTrain, data, { signal, onProgress, onStart, onRun }, () => Promise.all(writes)));
+    trained.forEach((run, index) => (runs[missing[index]!] = run));
+    return runs;
+  } catch (error) {
+    runs.forEach((run) => run?.model.dispose());
+    throw error;
+  } finally {
+    await Promise.all(writes); // each reports its own failure; a run that finished is on disk before trainAll returns
+  }
+}
+
+function lookUpSpec(store: RunStore, spec: CheckedSpec, data: Dataset): Promise<StoreLookup> {
+  const { init, seed, settings } = spec.resolved;
+  return lookUp(store, settings, { layers: [...spec.layers], init, seed }, data, spec.label);
+}
+
+function noted(run: Run): Run {
+  noteRun(run);
+  return run;
 }
 
 /**
@@ -78,8 +123,14 @@ function positiveWorkers(name: string, value: number, raw: unknown = value): num
   return value;
 }
 
-/** The pool's contract, one run after another in this thread: the same results, failures and clean-up. */
-async function trainInThisThread(specs: readonly CheckedSpec[], data: CheckedDataset, options: Omit<PoolOptions, "workers">): Promise<Run[]> {
+/**
+ * The pool's contract, one run after another in this thread: the same results, failures and clean-up. `stored`
+ * settles once the runs so far are in the store: awaited before the next run, whose synchronous steps would
+ * otherwise hold the write back (and a kernel killed meanwhile would lose the run).
+ */
+async function trainInThisThread(
+  specs: readonly CheckedSpec[], data: CheckedDataset, options: Omit<PoolOptions, "workers">, stored?: () => Promise<unknown>,
+): Promise<Run[]> {
   const { signal, onProgress } = options;
   const runs: Run[] = [];
   try {
@@ -90,6 +141,7 @@ async function trainInThisThread(specs: readonly CheckedSpec[], data: CheckedDat
       });
       runs.push(run);
       options.onRun?.(run, index);
+      await stored?.();
     }
     return runs;
   } catch (error) {

@@ -122,6 +122,24 @@ export interface Progress {
   done: boolean;
   /** Runs in the sweep this run belongs to (`trainAll`, `compare`); absent for a single `train`. */
   runsInSweep?: number;
+  /** Set when the run came from the run store: its one report, `done`, holds the whole stored curve. */
+  stored?: StoredMark;
+}
+
+/**
+ * Where a run read from the run store was trained: its numbers, `seconds` included, are from then, not now.
+ * @example if (run.stored) console.log(`trained ${run.stored.at} on ${run.stored.host} (${run.stored.backend}) in ${run.stored.seconds} s`);
+ */
+export interface StoredMark {
+  /** When it finished training (ISO 8601). */
+  at: string;
+  /** The machine it trained on (`os.hostname()`). */
+  host: string;
+  backend: string;
+  /** Its training time then (the run's `seconds`). */
+  seconds: number;
+  /** Its entry in the store (a folder named by the run's key). */
+  entry: string;
 }
 
 /** What a default label says about the model. */

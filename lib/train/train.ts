@@ -15,7 +15,7 @@ import { startTraining, type TrainingSession } from "../model/training";
 import { permutation, seededRandom } from "../math/random";
 import { RunLog } from "./run-log";
 import {
-  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type ResolvedSettings, type TrainOptions, type TrainSettings,
+  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type ResolvedSettings, type StoredMark, type TrainOptions, type TrainSettings,
 } from "./settings";
 
 
@@ -55,6 +55,8 @@ export interface Run {
   model: Model;
   /** Backend that ran it: "wasm", "tfjs-node" or "cpu". */
   backend: string;
+  /** Set when the run was read from the run store instead of trained now (see `runs/stored.ts`). */
+  stored?: StoredMark;
 }
 
 /** Minimum time between two progress reports. */
