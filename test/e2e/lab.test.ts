@@ -13,11 +13,11 @@ import type { Page } from "playwright-core";
 import { UNTRUSTED_NOTE } from "../../lib/show/chart-html";
 import { ROOT } from "../../scripts/jupyter";
 import { allCommandLines } from "../helpers/command-lines";
+import { NOTEBOOK_CHARTS } from "../helpers/notebook";
 import { labOutputs, menu, startLabSession, waitForCharts, waitForNotebook, waitForRun, type LabSession } from "../helpers/lab-ui";
 
 const REDUCED = { MIE_TRAIN_LIMIT: "2000", MIE_TEST_LIMIT: "500" };
-/** Charts each notebook draws (see notebooks.test.ts). */
-const CHARTS = { OneLayerNetwork: 8, MoreLayerNetwork: 7, BeyondOneEpoch: 2 } as const;
+const CHARTS = NOTEBOOK_CHARTS;
 /** A line of the Plotly bundle's licence header: present once per inlined copy. */
 const BUNDLE_MARK = "Copyright 2012-2026, Plotly, Inc.";
 

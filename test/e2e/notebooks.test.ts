@@ -10,17 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executeNotebook, ROOT } from "../../scripts/jupyter";
 import { openReport } from "../helpers/browser";
-import { htmlOutputs, streamText, type NotebookJson } from "../helpers/notebook";
+import { htmlOutputs, NOTEBOOK_CHARTS, streamText, type NotebookJson } from "../helpers/notebook";
 
 const REDUCED = { MIE_TRAIN_LIMIT: "2000", MIE_TEST_LIMIT: "500" };
 const NOTEBOOKS = ["OneLayerNetwork", "MoreLayerNetwork", "BeyondOneEpoch"] as const;
-/**
- * Charts each notebook draws (tables are HTML, not charts). OneLayerNetwork: samples, baseline, learning rates,
- * optimizers, batch sizes, batch-1000 seeds, the landscape (live, explorer), class weights, zero init. MoreLayerNetwork: the seeds (the original's run among them),
- * your settings, comparison, confusion matrix, per-class accuracy, misclassified digits, hidden units.
- * BeyondOneEpoch: the four three-epoch runs (live), the saved runs drawn from their file.
- */
-const CHARTS: Record<(typeof NOTEBOOKS)[number], number> = { OneLayerNetwork: 10, MoreLayerNetwork: 7, BeyondOneEpoch: 2 };
+const CHARTS: Record<(typeof NOTEBOOKS)[number], number> = NOTEBOOK_CHARTS;
 /**
  * Lowest acceptable "Test accuracy: …%" of each such line, in notebook order, on the reduced data: a broken trainer
  * (one class for every image: ~10%) cannot pass. Measured with trainAll on the first 2,000 / 500 images, seeds

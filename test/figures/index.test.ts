@@ -8,6 +8,7 @@ test("the figures package exports the figures and scales, not its helpers", () =
     "UNIT_COLOUR_SCALE",
     "confusionFigure",
     "curveTable",
+    "exploreFigure",
     "hiddenUnitsFigure",
     "lossFigure",
     "perClassFigure",
