@@ -69,7 +69,7 @@ describe("saveRuns and loadRuns", () => {
     assert.deepEqual(referenceRows([["baseline", loaded[0]!.accuracy], ["lr 50", loaded[2]!.accuracy]]),
       referenceRows([["baseline", runs[0]!.accuracy], ["lr 50", runs[2]!.accuracy]]));
     const outputs: string[] = [];
-    const sink: DisplaySink = { html: (html) => outputs.push(html), markdown: () => {}, newDisplay: () => ({ html: () => {} }) };
+    const sink: DisplaySink = { display: (bundle) => void outputs.push(bundle["text/html"] ?? ""), update: () => {} };
     const show = createShow({ sink, loadBundle: () => "/* bundle */" });
     show.table(loaded);
     show.loss(loaded);
@@ -83,7 +83,7 @@ describe("saveRuns and loadRuns", () => {
     const path = join(folder, "no-model.json");
     await saveRuns(runs[0]!, path);
     const [loaded] = await loadRuns(path);
-    const show = createShow({ sink: { html: () => {}, markdown: () => {}, newDisplay: () => ({ html: () => {} }) }, loadBundle: () => "" });
+    const show = createShow({ sink: { display: () => {}, update: () => {} }, loadBundle: () => "" });
     const noModel = (error: unknown) =>
       error instanceof SavedFileError && error.path === path && /runs\[0\]\.model: run "lr 0\.1, \\"quoted\\"" was loaded from a results file, which keeps its numbers but not its model \(save models with saveModel/.test(error.message);
     assert.throws(() => show.weights(loaded!), noModel);

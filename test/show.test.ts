@@ -6,7 +6,7 @@ import { bundleLocation, UNTRUSTED_NOTE, type BundleLocation } from "../lib/show
 import { lossFigure } from "../lib/figures";
 import type { LayerWeights } from "../lib/model/model";
 import type { Progress } from "../lib/train/settings";
-import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink } from "../lib/show/show";
+import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink, type MimeBundle } from "../lib/show/show";
 
 const BUNDLE = "/*FAKE-PLOTLY-BUNDLE*/ window.Plotly = {};";
 
@@ -14,13 +14,20 @@ const BUNDLE = "/*FAKE-PLOTLY-BUNDLE*/ window.Plotly = {};";
 function recorder() {
   const outputs: string[] = [];
   const displays: string[][] = [];
+  const byId = new Map<string, string[]>();
+  const text = (bundle: MimeBundle) => bundle["text/html"] ?? `markdown:${bundle["text/markdown"]}`;
   const sink: DisplaySink = {
-    html: (html) => outputs.push(html),
-    markdown: (text) => outputs.push(`markdown:${text}`),
-    newDisplay: () => {
-      const updates: string[] = [];
+    display: (bundle, id) => {
+      if (id === undefined) return void outputs.push(text(bundle));
+      assert.ok(!byId.has(id), `display id ${id} displayed twice`);
+      const updates = [text(bundle)];
+      byId.set(id, updates);
       displays.push(updates);
-      return { html: (html) => updates.push(html) };
+    },
+    update: (id, bundle) => {
+      const updates = byId.get(id);
+      assert.ok(updates, `update of display id ${id}, never displayed`);
+      updates.push(text(bundle));
     },
   };
   return { sink, outputs, displays };

@@ -1,11 +1,13 @@
 /**
- * Showing figures in a tslab notebook: the only module that knows tslab. Charts are Plotly (see chart-html.ts):
- * the pinned bundle goes out once per kernel session as its own output, so exported reports are self-contained
- * and offline; each chart draws with it, or loads it from the Jupyter server on a page that never received it.
+ * Showing figures in a notebook, through the kernel's display (`DisplaySink`: tslab's or Deno's, see
+ * kernel-sink.ts), which is all this module knows of the kernel. Charts are Plotly (see chart-html.ts): the pinned
+ * bundle goes out once per kernel session as its own output, so exported reports are self-contained and offline;
+ * each chart draws with it, or loads it from the Jupyter server on a page that never received it.
  */
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import * as tslab from "tslab";
+import type { DisplaySink } from "./display-sink";
+import { kernelSink } from "./kernel-sink";
 import { figureHtml, plotlyBundleHtml, plotlyBundlePath } from "./chart-html";
 import {
   confusionFigure,
@@ -39,14 +41,7 @@ import type { ReferenceRow } from "../results/reference";
 import type { Progress } from "../train/settings";
 
 export { bundleLocation, figureHtml, plotlyBundleHtml, plotlyBundlePath, scriptSafeJson, type BundleLocation } from "./chart-html";
-
-/** Where HTML goes: tslab's display in a notebook, a recorder in tests. */
-export interface DisplaySink {
-  html(html: string): void;
-  markdown(text: string): void;
-  /** One output that later calls replace in place (tslab: display_data, then update_display_data). */
-  newDisplay(): { html(html: string): void };
-}
+export { NoKernelError, type DisplaySink, type MimeBundle } from "./display-sink";
 
 /** Anything with layer weights to read back: a model from `mlp(...)`, or a run that carries its model. */
 export interface WeightsSource {
@@ -101,6 +96,7 @@ export interface Show {
 
 /** Options for `createShow`; defaults are the real notebook ones. */
 export interface ShowConfig {
+  /** Where outputs go (default: this kernel's display, `kernelSink()`; tests pass a recorder). */
   sink?: DisplaySink;
   /** The Plotly bundle's source (default: the pinned `plotly.js-cartesian-dist-min` bundle, `plotlyBundlePath()`). */
   loadBundle?: () => string;
@@ -108,18 +104,12 @@ export interface ShowConfig {
   now?: () => number;
 }
 
-const tslabSink: DisplaySink = {
-  html: (html) => tslab.display.html(html),
-  markdown: (text) => tslab.display.markdown(text),
-  newDisplay: () => tslab.newDisplay(),
-};
-
 /**
  * Build a `show` namespace around a display sink. The notebook one is the exported `show`; tests pass a recorder.
  * @example const testShow = createShow({ sink: recorder, loadBundle: () => "window.Plotly = fake;" });
  */
 export function createShow(config: ShowConfig = {}): Show {
-  const sink = config.sink ?? tslabSink;
+  const sink = config.sink ?? kernelSink();
   const loadBundle = config.loadBundle ?? (() => readFileSync(plotlyBundlePath(), "utf8"));
   const now = config.now ?? Date.now;
   // Random per process: ids stay unique across kernel restarts, whose old outputs are still on the page.
@@ -127,38 +117,25 @@ export function createShow(config: ShowConfig = {}): Show {
   let counter = 0;
   let bundleShown = false;
 
-  const send = (action: () => void): void => {
-    try {
-      action();
-    } catch (error) {
-      if (error instanceof Error && /not ready/i.test(error.message)) {
-        throw new Error(
-          "show: no Jupyter kernel here (tslab's display is not ready). show.* displays in a tslab notebook; " +
-            "elsewhere build the figure (lossFigure, resultsTable, …) and use it directly.",
-        );
-      }
-      throw error;
-    }
-  };
+  const html = (content: string): void => sink.display({ "text/html": content });
   // The bundle is its own output, shown before the first chart: a live view's updates replace their output, so
   // the bundle must never be part of one.
   const ensurePlotly = (): void => {
     if (bundleShown) return;
-    const html = plotlyBundleHtml(loadBundle());
-    send(() => sink.html(html));
+    html(plotlyBundleHtml(loadBundle()));
     bundleShown = true;
   };
   const nextId = (): string => `mie-plot-${session}-${++counter}`;
   const figure = (fig: Figure): void => {
-    const html = figureHtml(fig, nextId());
+    const chart = figureHtml(fig, nextId());
     ensurePlotly();
-    send(() => sink.html(html));
+    html(chart);
   };
 
   return {
     figure,
     loss: (runs, options) => figure(lossFigure(runs, options)),
-    table: (runs, options) => send(() => sink.html(resultsTable(runs, options))),
+    table: (runs, options) => html(resultsTable(runs, options)),
     weights: (source, options = {}) => {
       const { layer = 0, ...rest } = options;
       const weights = Array.isArray(source)
@@ -187,13 +164,15 @@ export function createShow(config: ShowConfig = {}): Show {
     },
     perClass: (runs, options) => figure(perClassFigure(runs, options)),
     explore: (runs, options) => figure(exploreFigure(runs, options)),
-    referenceTable: (rows, options) => send(() => sink.html(referenceTable(rows, options))),
-    html: (html) => send(() => sink.html(html)),
-    markdown: (text) => send(() => sink.markdown(text)),
+    referenceTable: (rows, options) => html(referenceTable(rows, options)),
+    html,
+    markdown: (text) => sink.display({ "text/markdown": text }),
     live: (title, options = {}) => {
       const { interval = 500, ...chartOptions } = options;
       ensurePlotly();
-      const display = sink.newDisplay();
+      // One output, replaced in place by every redraw: created by the first report, updated by the others.
+      const displayId = `mie-live-${session}-${++counter}`;
+      let displayed = false;
       // Every run seen, in the order it first reported. A sweep trains several runs at once, so a report updates
       // its run's entry by label; finished runs stay, so a comparison ends as all its curves overlaid.
       type Entry = { progress: Progress; series: LossSeries; length: number };
@@ -232,8 +211,10 @@ export function createShow(config: ShowConfig = {}): Show {
           of: p.runsInSweep ?? 1, started: runs.length, done: runs.length - inFlight.size,
           inFlight: [...inFlight.values()].map((run) => run.progress.step / Math.max(1, run.progress.totalSteps)), elapsed: (time - first) / 1000,
         }));
-        const html = overall + status.join("") + figureHtml(chart, nextId());
-        send(() => display.html(html));
+        const bundle = { "text/html": overall + status.join("") + figureHtml(chart, nextId()) };
+        if (displayed) sink.update(displayId, bundle);
+        else sink.display(bundle, displayId);
+        displayed = true;
       };
     },
   };
