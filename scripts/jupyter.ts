@@ -1,7 +1,7 @@
 /**
- * Running notebooks with a real Jupyter (nbclient + nbconvert) and the project's tslab kernel, for the report
- * command and the end-to-end tests. Everything Jupyter writes goes under `.jupyter-local/` in the project,
- * never into the user's home.
+ * Running notebooks with a real Jupyter (nbclient + nbconvert) and the project's kernels (tslab, or Deno's), for
+ * the report command and the end-to-end tests. Everything Jupyter writes goes under `.jupyter-local/` in the
+ * project, and Deno's cache under `.deno/`: never into the user's home.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -13,6 +13,10 @@ export const ROOT = resolve(__dirname, "..");
 
 /** The kernelspec name notebooks declare; users expect `tslab`. */
 export const KERNEL_NAME = "tslab";
+
+/** The kernels the project registers: tslab (the notebooks' own) and Deno's (`deno jupyter`). */
+export const KERNELS = ["tslab", "deno"] as const;
+export type KernelName = (typeof KERNELS)[number];
 
 /**
  * Environment for every Jupyter process: project-local config, data and runtime folders (kernelspec included).
@@ -52,6 +56,47 @@ export function installKernel(dataDir = jupyterEnv().JUPYTER_DATA_DIR!, root = R
   };
   writeFileSync(join(folder, "kernel.json"), `${JSON.stringify(spec, null, 2)}\n`);
   return folder;
+}
+
+/**
+ * The Deno binary npm installed (package `deno`, pinned in package.json): the native executable itself, so that
+ * Jupyter's interrupt and shutdown signals reach the kernel and no Node process sits in between. npm links it as
+ * `node_modules/deno/deno` when `deno`'s install script ran; otherwise it is in the platform's optional package.
+ * @example denoBinary(); // "/home/me/mie/node_modules/deno/deno"
+ */
+export function denoBinary(root = ROOT): string {
+  const platform = `${process.platform === "win32" ? "win32" : process.platform}-${process.arch}${process.platform === "linux" ? "-glibc" : ""}`;
+  const exe = process.platform === "win32" ? "deno.exe" : "deno";
+  const candidates = [join(root, "node_modules", "deno", exe), join(root, "node_modules", "@deno", platform, exe)];
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`Deno is not installed: none of ${candidates.join(", ")} exists (npm ci in ${root} installs the pinned deno package)`);
+  return found;
+}
+
+/**
+ * Deno's kernelspec, written by us rather than `deno jupyter --install` (which writes into the home folder whatever
+ * JUPYTER_* says): Deno's own binary by absolute path, with its cache (`DENO_DIR`) in the project's `.deno/`.
+ * @example installDenoKernel(); // .jupyter-local/data/kernels/deno/kernel.json
+ */
+export function installDenoKernel(dataDir = jupyterEnv().JUPYTER_DATA_DIR!, root = ROOT): string {
+  const folder = join(dataDir, "kernels", "deno");
+  mkdirSync(folder, { recursive: true });
+  const spec = {
+    argv: [denoBinary(root), "jupyter", "--kernel", "--conn", "{connection_file}"],
+    display_name: "Deno",
+    language: "typescript",
+    env: { DENO_DIR: join(root, ".deno"), DENO_NO_UPDATE_CHECK: "1" },
+  };
+  writeFileSync(join(folder, "kernel.json"), `${JSON.stringify(spec, null, 2)}\n`);
+  return folder;
+}
+
+/**
+ * Register both kernels project-locally; returns their folders.
+ * @example installKernels(); // [".jupyter-local/data/kernels/tslab", ".jupyter-local/data/kernels/deno"]
+ */
+export function installKernels(dataDir = jupyterEnv().JUPYTER_DATA_DIR!, root = ROOT): string[] {
+  return [installKernel(dataDir, root), installDenoKernel(dataDir, root)];
 }
 
 /** One line of progress from the executor. */
@@ -143,10 +188,13 @@ export interface ExecuteOptions {
   onEvent?: (event: NotebookEvent) => void;
   /** Python with nbclient; default: the project's (`projectPython()`, which sets up `.venv` if needed). */
   python?: string;
+  /** The kernel that runs it, whatever the notebook declares (default `tslab`). */
+  kernel?: KernelName;
 }
 
 /**
- * Execute a notebook with nbclient and the tslab kernel (installed project-locally first), then export HTML.
+ * Execute a notebook with nbclient and the tslab kernel, or Deno's (`options.kernel`; installed project-locally
+ * first), then export HTML.
  * Rejects with a `NotebookError` naming the failing cell and its real error text.
  * @example await executeNotebook("notebooks/OneLayerNetwork.ipynb", { outNotebook: "/tmp/out.ipynb", outHtml: "/tmp/out.html" });
  */
@@ -155,12 +203,14 @@ export async function executeNotebook(notebook: string, options: ExecuteOptions)
   if (!existsSync(path)) throw new Error(`${path}: notebook not found`);
   const python = options.python ?? projectPython().python;
   const env = { ...jupyterEnv(), ...options.env };
-  installKernel(env.JUPYTER_DATA_DIR);
+  const kernel = options.kernel ?? KERNEL_NAME;
+  if (kernel === "deno") installDenoKernel(env.JUPYTER_DATA_DIR);
+  else installKernel(env.JUPYTER_DATA_DIR);
   const args = [
     join(ROOT, "scripts", "execute_notebook.py"),
     path,
     "--kernel",
-    KERNEL_NAME,
+    kernel,
     "--out-notebook",
     resolve(options.outNotebook),
     "--timeout",
