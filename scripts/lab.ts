@@ -1,6 +1,7 @@
 /**
- * This project in JupyterLab, from the project's own Python (`.venv`, set up if needed) with the tslab kernel
- * registered project-locally: `npm run lab` prints the URL to open. Also used by the JupyterLab browser tests.
+ * This project in JupyterLab, from the project's own Python (`.venv`, set up if needed) with both kernels
+ * registered project-locally, tslab ("TypeScript", the notebooks' own) and Deno's ("Deno"): `npm run lab` prints
+ * the URL to open. Also used by the JupyterLab browser tests.
  *
  * usage: npm run lab [-- --port N]     (default: the first free port from 8888)
  */
@@ -10,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installKernel, jupyterEnv, ROOT } from "./jupyter";
+import { installKernels, jupyterEnv, ROOT } from "./jupyter";
 import { manualInstallHelp, missingModules, projectPython } from "./python-env";
 import { ensureNativeBackend } from "./native";
 
@@ -79,7 +80,7 @@ function tokenFile(token: string): { path: string; remove: () => void } {
 
 /**
  * Start JupyterLab on 127.0.0.1 with a random token (passed in a private file, see `tokenFile`), project-local
- * Jupyter dirs and the project's tslab kernel; resolves once it answers. Always `stop()` it.
+ * Jupyter dirs and the project's kernels (tslab and Deno's); resolves once it answers. Always `stop()` it.
  * @example const lab = await startLab(); console.log(lab.url("notebooks/OneLayerNetwork.ipynb")); await lab.stop();
  */
 export async function startLab(options: LabOptions = {}): Promise<LabServer> {
@@ -93,7 +94,7 @@ export async function startLab(options: LabOptions = {}): Promise<LabServer> {
   const env: NodeJS.ProcessEnv = { ...jupyterEnv(options.stateRoot ?? ROOT), ...options.env, JUPYTER_TOKEN_FILE: secret.path };
   // A JUPYTER_TOKEN of the caller's would win over the file.
   delete env.JUPYTER_TOKEN;
-  installKernel(env.JUPYTER_DATA_DIR);
+  installKernels(env.JUPYTER_DATA_DIR);
   const child: ChildProcess = spawn(
     python,
     [
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
   ensureNativeBackend(projectPython().python);
   const lab = await startLab({ port });
   // The only place the token is shown: this terminal (the server's own log, which holds it too, stays in memory).
-  console.log(`\nJupyterLab is running this project (kernel "TypeScript", tslab). Open:\n\n  ${lab.url("notebooks/OneLayerNetwork.ipynb")}\n`);
+  console.log(`\nJupyterLab is running this project (kernels "TypeScript", tslab, and "Deno"; Kernel → Change Kernel…). Open:\n\n  ${lab.url("notebooks/OneLayerNetwork.ipynb")}\n`);
   console.log("Ctrl+C stops it.");
   const quit = (): void => {
     void lab.stop().then(() => process.exit(0));

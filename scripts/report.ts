@@ -10,10 +10,11 @@
  * Runs come from the run store (`.mie-runs/`, see lib/runs/stored.ts) when nothing that decides them changed, so a
  * second `npm run reports` only starts kernels and exports; each report says how many of its runs were stored.
  *
- * usage: npm run reports [-- [--notebooks DIR] [--out DIR] [--jobs N] [--fresh] NAME ...]
+ * usage: npm run reports [-- [--notebooks DIR] [--out DIR] [--jobs N] [--fresh] [--kernel tslab|deno] NAME ...]
  *        NAME = notebook file name without .ipynb (default: all in DIR, default notebooks/); --out default reports/;
  *        --jobs N  notebooks executed at once (default: the number of cores; 1: one after another)
  *        --fresh  retrain every run instead of reading the run store (the new results are stored)
+ *        --kernel deno  execute on Deno's Jupyter kernel instead of tslab; reports then go to reports/deno/ (same names)
  * env:   MIE_TRAIN_LIMIT / MIE_TEST_LIMIT  reduce the data (quick runs); MIE_BACKEND  choose the backend;
  *        MIE_MEMORY_BUDGET_MB  memory for all notebooks together (default 80% of what is free), shared out per kernel
  *        MIE_RUNS  the run store's folder, or off
@@ -21,7 +22,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { executeNotebook, ROOT, type NotebookEvent } from "./jupyter";
+import { executeNotebook, KERNELS, ROOT, type KernelName, type NotebookEvent } from "./jupyter";
 import { projectPython } from "./python-env";
 import { memoryShareMB } from "../lib/runs/pool-size";
 import { ensureNativeBackend } from "./native";
@@ -32,10 +33,11 @@ interface Args {
   jobs: number;
   names: string[];
   fresh: boolean;
+  kernel: KernelName;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { notebooks: join(ROOT, "notebooks"), out: join(ROOT, "reports"), jobs: availableParallelism(), names: [], fresh: false };
+  const args: Args = { notebooks: join(ROOT, "notebooks"), out: "", jobs: availableParallelism(), names: [], fresh: false, kernel: "tslab" };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--jobs") {
@@ -48,12 +50,18 @@ function parseArgs(argv: string[]): Args {
       args[arg === "--out" ? "out" : "notebooks"] = resolve(value);
     } else if (arg === "--fresh") {
       args.fresh = true;
+    } else if (arg === "--kernel") {
+      const value = argv[++i];
+      if (!KERNELS.includes(value as KernelName)) throw new Error(`--kernel: expected ${KERNELS.join(" or ")}, got ${JSON.stringify(value ?? null)}`);
+      args.kernel = value as KernelName;
     } else if (arg.startsWith("--")) {
-      throw new Error(`${arg}: unknown option (expected --notebooks DIR, --out DIR, --jobs N, --fresh, or notebook names)`);
+      throw new Error(`${arg}: unknown option (expected --notebooks DIR, --out DIR, --jobs N, --fresh, --kernel tslab|deno, or notebook names)`);
     } else {
       args.names.push(arg);
     }
   }
+  // Deno's reports keep the notebooks' names in their own folder, beside tslab's rather than over them.
+  args.out ||= args.kernel === "deno" ? join(ROOT, "reports", "deno") : join(ROOT, "reports");
   return args;
 }
 
@@ -82,7 +90,7 @@ async function main(): Promise<void> {
   console.log(description);
   ensureNativeBackend(python);
   const limits = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key]);
-  console.log(`Executing ${notebooks.length} notebook(s) with ${python}` +
+  console.log(`Executing ${notebooks.length} notebook(s) on the ${args.kernel === "deno" ? "Deno" : "tslab"} kernel with ${python}` +
     (limits.length ? ` on reduced data (${limits.map((key) => `${key}=${process.env[key]}`).join(", ")})` : " on the full data"));
   console.log(args.fresh ? "--fresh: retraining every run (and storing the new results in the run store)"
     : process.env.MIE_RUNS === "off" ? "Run store off (MIE_RUNS=off): every run trains" : "Runs already in the run store are read from it (--fresh retrains them)");
@@ -107,6 +115,7 @@ async function main(): Promise<void> {
           python,
           outNotebook: join(staging, `${name}.ipynb`),
           outHtml: join(staging, `${name}.html`),
+          kernel: args.kernel,
           onEvent: (event) => log.event(name, event),
           env: { MIE_MEMORY_BUDGET_MB: memoryBudget, MIE_RUNS_LOG: join(staging, `${name}.runs.jsonl`), ...(args.fresh ? { MIE_RUNS: "fresh" } : {}) },
         });

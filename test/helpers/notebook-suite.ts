@@ -1,0 +1,112 @@
+/**
+ * The notebooks end to end, on a reduced dataset (MIE_TRAIN_LIMIT / MIE_TEST_LIMIT): executed by a real Jupyter
+ * with one kernel (tslab or Deno's), exported to HTML and opened offline in Chromium; the same checks for both
+ * kernels (e2e/notebooks.test.ts, e2e/notebooks-deno.test.ts). lab.test.ts runs them live in JupyterLab.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { executeNotebook, ROOT, type KernelName } from "../../scripts/jupyter";
+import { openReport } from "./browser";
+import { htmlOutputs, NOTEBOOK_CHARTS, streamText, type NotebookJson } from "./notebook";
+
+export const REDUCED = { MIE_TRAIN_LIMIT: "2000", MIE_TEST_LIMIT: "500" };
+export const NOTEBOOKS = ["OneLayerNetwork", "MoreLayerNetwork", "BeyondOneEpoch"] as const;
+const CHARTS: Record<(typeof NOTEBOOKS)[number], number> = NOTEBOOK_CHARTS;
+/**
+ * Lowest acceptable "Test accuracy: …%" of each such line, in notebook order, on the reduced data: a broken trainer
+ * (one class for every image: ~10%) cannot pass. Measured with trainAll on the first 2,000 / 500 images, seeds
+ * 0–9 of each notebook setting: OneLayer baseline (784-10, SGD 0.001, batch 16) 19.8–36.2% (seed 0: 36.2);
+ * MoreLayer's original (784-500-10, SGD 0.5, batch 16) 79.6–86.2% (seed 0: 79.6); its "your settings" cell
+ * (784-500-500-10, momentum 0.01, batch 32) 58.4–65.0% (seed 0: 58.4); BeyondOneEpoch's three shuffled epochs
+ * (SGD 0.1, batch 16) of 784-500-10 86.8–88.2% (seed 0: 87.6), with lr halved every epoch 86.0–87.4% (86.6),
+ * 784-500-500-10 86.4–88.6% (88.2), halved 85.0–86.0% (85.0), and the reloaded best of the four 87.4–88.6% (88.2)
+ * (BeyondOneEpoch shows them in its curve table and its reloaded model's `predictionAgreement`).
+ * Floors sit about 5 points under the lowest seed.
+ */
+const ACCURACY_FLOORS: Record<(typeof NOTEBOOKS)[number], number[]> = {
+  OneLayerNetwork: [15], MoreLayerNetwork: [70, 50], BeyondOneEpoch: [81, 81, 81, 80, 82],
+};
+
+/** The "Test accuracy: …%" lines a notebook printed, in order. */
+export const printedAccuracies = (stdout: string): number[] => [...stdout.matchAll(/Test accuracy: (\d+\.\d\d)%/g)].map((match) => Number(match[1]));
+
+/**
+ * BeyondOneEpoch's accuracies: each run's final test accuracy from its curve table (`curveTable`), then the reloaded
+ * best model's from the `predictionAgreement` it printed, which must show no differing prediction and equal accuracies.
+ */
+function beyondAccuracies(notebook: NotebookJson, stdout: string): number[] {
+  const table = htmlOutputs(notebook).find((html) => html.includes('class="mie-curves"')) ?? "";
+  const runs = [...table.matchAll(/<tr><td[^>]*>[^<]*<\/td><td[^>]*>(\d+\.\d\d)<\/td>/g)].map((match) => Number(match[1]));
+  const agreement = stdout.match(/differing: \[\],\s+accuracies: \[ ([\d.]+), ([\d.]+) \]/);
+  assert.ok(agreement, `the reloaded model's agreement is printed with no differing prediction:\n${stdout}`);
+  assert.equal(agreement[1], agreement[2], "the reloaded model's accuracy is the trained one's");
+  return [...runs, Number(agreement[2])];
+}
+
+const plotPlaceholders = (notebook: NotebookJson) =>
+  htmlOutputs(notebook).reduce((sum, html) => sum + (html.match(/class="mie-plot"/g) ?? []).length, 0);
+
+/**
+ * Execute every notebook on `kernel` (reduced data), then check each: its cells ran, printing backend and
+ * accuracies over their floors and nothing on stderr; its report draws every chart offline. Returns the executed
+ * notebooks by name (filled once the suite's `before` has run), for a caller's further tests.
+ * @example notebookSuite("deno");
+ */
+export function notebookSuite(kernel: KernelName): Map<string, NotebookJson> {
+  const executed = new Map<string, NotebookJson>();
+  describe(`notebooks on the ${kernel} kernel, executed headless and exported`, () => {
+    const out = mkdtempSync(join(tmpdir(), `mie-notebooks-${kernel}-`));
+
+    before(async () => {
+      for (const name of NOTEBOOKS) {
+        await executeNotebook(join(ROOT, "notebooks", `${name}.ipynb`), {
+          outNotebook: join(out, `${name}.ipynb`),
+          outHtml: join(out, `${name}.html`),
+          env: REDUCED,
+          kernel,
+        });
+        executed.set(name, JSON.parse(readFileSync(join(out, `${name}.ipynb`), "utf8")) as NotebookJson);
+      }
+    });
+    after(() => rmSync(out, { recursive: true, force: true }));
+
+    for (const name of NOTEBOOKS) {
+      test(`${name}: every cell ran, on the reduced data, printing backend and accuracies`, () => {
+        const notebook = executed.get(name)!;
+        const stdout = streamText(notebook, "stdout");
+        assert.match(stdout, /^backend (tfjs-node|wasm|cpu)/m);
+        // CI also executes the notebooks with MIE_BACKEND=tfjs-node: the kernel must then really run on it.
+        const requested = process.env.MIE_BACKEND;
+        if (requested && requested !== "auto") assert.match(stdout, new RegExp(`^backend ${requested} `, "m"));
+        assert.match(stdout, /MNIST: 2,000 of 60,000 train \/ 500 of 10,000 test/);
+        const accuracies = name === "BeyondOneEpoch" ? beyondAccuracies(notebook, stdout) : printedAccuracies(stdout);
+        assert.equal(accuracies.length, ACCURACY_FLOORS[name].length, `${name}: one accuracy per floor`);
+        accuracies.forEach((accuracy, i) => {
+          const floor = ACCURACY_FLOORS[name][i]!;
+          assert.ok(accuracy >= floor, `${name}: test accuracy ${accuracy}% (line ${i + 1}) is under its floor of ${floor}%`);
+        });
+        assert.equal(streamText(notebook, "stderr"), "", "nothing printed to stderr");
+      });
+
+      test(`${name}: the HTML report draws every chart offline, with one Plotly bundle and no errors`, async () => {
+        const html = readFileSync(join(out, `${name}.html`), "utf8");
+        const expected = plotPlaceholders(executed.get(name)!);
+        assert.equal(expected, CHARTS[name], `${name}: charts in the executed notebook`);
+        assert.equal(html.split("Copyright 2012-2026, Plotly, Inc.").length - 1, 1, "the bundle is inlined exactly once");
+        const report = await openReport(join(out, `${name}.html`));
+        try {
+          assert.deepEqual(report.errors, []);
+          assert.deepEqual(report.requests, [], "an offline report requests nothing");
+          assert.equal(report.plotCount, expected);
+          assert.equal(report.plotsWithSvg, expected);
+        } finally {
+          await report.close();
+        }
+      });
+    }
+  });
+  return executed;
+}
