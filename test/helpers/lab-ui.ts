@@ -32,8 +32,9 @@ export interface LabSession {
   home: string;
   /** Copy a notebook into the scratch folder; returns its path relative to the server root. */
   copy(notebook: string): string;
-  /** Open a notebook in a new tab (its own workspace) and wait until its cells are there. */
-  open(path: string, workspace: string): Promise<Page>;
+  /** Open a notebook in a new tab (its own workspace) and wait until its cells are there and its kernel (by display
+   *  name, default "TypeScript", tslab's; "Deno" for Deno's) is idle. */
+  open(path: string, workspace: string, kernel?: string): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -78,10 +79,10 @@ export async function startLabSession(env: NodeJS.ProcessEnv = {}): Promise<LabS
       cpSync(notebook, target);
       return relative(ROOT, target);
     },
-    async open(path, workspace) {
+    async open(path, workspace, kernel) {
       const page = await context.newPage();
       await page.goto(lab.url(path, workspace), { waitUntil: "load", timeout: 120_000 });
-      await waitForNotebook(page);
+      await waitForNotebook(page, kernel);
       return page;
     },
     async close() {
@@ -92,13 +93,13 @@ export async function startLabSession(env: NodeJS.ProcessEnv = {}): Promise<LabS
   };
 }
 
-/** Wait until the notebook is on the page with the TypeScript kernel idle (status bar "TypeScript | Idle"). */
-export async function waitForNotebook(page: Page): Promise<void> {
+/** Wait until the notebook is on the page with its kernel idle (status bar "TypeScript | Idle", or `kernel`'s name). */
+export async function waitForNotebook(page: Page, kernel = "TypeScript"): Promise<void> {
   await page.waitForFunction(
-    () =>
+    (name) =>
       document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell .jp-InputArea") !== null &&
-      /TypeScript \| Idle/.test(document.querySelector(".jp-StatusBar-Widget, #jp-main-statusbar")?.textContent ?? ""),
-    undefined,
+      (document.querySelector(".jp-StatusBar-Widget, #jp-main-statusbar")?.textContent ?? "").includes(`${name} | Idle`),
+    kernel,
     { timeout: 120_000, polling: 250 },
   );
 }
