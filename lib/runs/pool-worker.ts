@@ -4,10 +4,15 @@
  * tfjs-node) ends the whole process, the kernel included. A child process holds its own copy of the dataset and
  * costs more to start, but when it crashes only it ends: the pool sees the signal and retries the run elsewhere.
  * Measured in docs/performance.md ("Pool workers: threads or processes").
+ *
+ * Under Deno a thread is a Web Worker (Deno's own `Worker`): Deno's `node:worker_threads` serializes a message's
+ * bytes slowly (a 47 MB dataset took 10–12 s per worker here, shared memory or not), while a Web Worker receives
+ * the shared dataset at once (docs/performance.md, "The pool under Deno").
  */
 import { Worker } from "node:worker_threads";
 import { fork, type ChildProcess } from "node:child_process";
 import { extname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Dataset } from "../data/data";
 import type { BackendName } from "../train/backend";
 import type { Progress } from "../train/settings";
@@ -82,7 +87,16 @@ export interface PoolWorker {
  * @example const worker = startPoolWorker("thread"); await worker.terminate();
  */
 export function startPoolWorker(kind: WorkerKind): PoolWorker {
-  return kind === "thread" ? new ThreadWorker() : new ProcessWorker();
+  if (kind === "process") return new ProcessWorker();
+  return "Deno" in globalThis ? new WebThreadWorker() : new ThreadWorker();
+}
+
+/**
+ * Whether this runtime can start pool workers: always under Node; under Deno when it has Web Workers.
+ * @example if (!poolWorkersAvailable()) console.log("one run at a time");
+ */
+export function poolWorkersAvailable(): boolean {
+  return !("Deno" in globalThis) || typeof (globalThis as { Worker?: unknown }).Worker === "function";
 }
 
 /** The worker's entry beside this file: the compiled `worker.js`, or `worker.ts` when running under tsx. */
@@ -145,6 +159,69 @@ class ThreadWorker extends BaseWorker implements PoolWorker {
 
   async terminate(): Promise<void> {
     await this.worker.terminate();
+  }
+}
+
+/** Deno's Web Worker, the part the pool uses (the library is compiled against Node's types). */
+interface WebWorker {
+  postMessage(message: unknown): void;
+  addEventListener(type: string, listener: (event: { data?: unknown; message?: string; preventDefault?: () => void }) => void): void;
+  removeEventListener(type: string, listener: (event: { data?: unknown; message?: string; preventDefault?: () => void }) => void): void;
+  terminate(): void;
+}
+
+/**
+ * A thread under Deno: a Web Worker running the same entry. A Web Worker cannot be unreferenced, so under
+ * `deno run` an idle one keeps the script alive until `closeWorkers()` or its idle time ends; in a kernel, which
+ * never ends by itself, that changes nothing.
+ */
+class WebThreadWorker extends BaseWorker implements PoolWorker {
+  readonly kind = "thread";
+  readonly pid = process.pid;
+  private readonly worker: WebWorker;
+  private readonly ended: Promise<void>;
+  private end!: () => void;
+
+  constructor() {
+    super();
+    const Web = (globalThis as unknown as { Worker: new (url: string, options: { type: "module" }) => WebWorker }).Worker;
+    this.worker = new Web(pathToFileURL(workerEntry()).href, { type: "module" });
+    this.ended = new Promise((resolve) => (this.end = resolve));
+  }
+
+  send(job: JobOrder, data: Dataset): void {
+    this.worker.postMessage(this.message(job, data));
+  }
+
+  /** Posting a dataset in shared memory shares its buffers: nothing is copied. */
+  protected prepare(data: Dataset): Dataset {
+    return data;
+  }
+
+  listen(listeners: WorkerListeners): () => void {
+    const onMessage = (event: { data?: unknown }): void => listeners.message(event.data as WorkerMessage);
+    const onError = (event: { message?: string; preventDefault?: () => void }): void => {
+      event.preventDefault?.(); // handled here: it must not end the kernel
+      listeners.ended(`its worker thread failed: ${event.message ?? "unknown error"}`);
+    };
+    this.worker.addEventListener("message", onMessage);
+    this.worker.addEventListener("error", onError);
+    this.worker.addEventListener("messageerror", onError);
+    return () => {
+      this.worker.removeEventListener("message", onMessage);
+      this.worker.removeEventListener("error", onError);
+      this.worker.removeEventListener("messageerror", onError);
+    };
+  }
+
+  ref(): void {}
+
+  unref(): void {}
+
+  async terminate(): Promise<void> {
+    this.worker.terminate();
+    this.end();
+    await this.ended;
   }
 }
 

@@ -23,7 +23,7 @@ import { restoreModel } from "../model/snapshot";
 import type { CheckedDataset } from "../train/checks";
 import type { CheckedSpec, RunSpec } from "./spec";
 import type { Run } from "../train/train";
-import { startPoolWorker, type Job, type PoolWorker, type WorkerKind, type WorkerMessage } from "./pool-worker";
+import { poolWorkersAvailable, startPoolWorker, type Job, type PoolWorker, type WorkerKind, type WorkerMessage } from "./pool-worker";
 import { WORKER_MB, workerCostMB, workersThatFit } from "./pool-size";
 
 export type { Job, WorkerMessage } from "./pool-worker";
@@ -79,6 +79,20 @@ export async function trainInWorkers(specs: readonly CheckedSpec[], data: Checke
   const count = Math.min(options.workers, specs.length, workersThatFit(workerCostMB(kind, native, data), usedMB()));
   const sweep = new Sweep(specs, kind === "thread" ? sharedDataset(data) : data, options, { kind, backend: info.requested, idleSeconds });
   return sweep.start(count);
+}
+
+let saidNoWorkers = false;
+
+/**
+ * Whether sweeps can use the pool here; where they cannot (a Deno without Web Workers), says once that runs train
+ * one at a time instead, with the same results.
+ * @example const pooled = workers > 1 && poolAvailable();
+ */
+export function poolAvailable(log: (line: string) => void = console.warn): boolean {
+  if (poolWorkersAvailable()) return true;
+  if (!saidNoWorkers) log("trainAll/compare: this runtime cannot start worker threads, so runs train one at a time (the same results)");
+  saidNoWorkers = true;
+  return false;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "../data/data";
 import { checkDataset, trainingImages, type CheckedDataset } from "../train/checks";
-import { trainInWorkers, type PoolOptions } from "./pool";
+import { poolAvailable, trainInWorkers, type PoolOptions } from "./pool";
 import { coreCount } from "./pool-size";
 import type { Progress } from "../train/settings";
 import { checkSpec, trainSpec, type CheckedSpec, type RunSpec } from "./spec";
@@ -81,7 +81,7 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
   };
   try {
     const trained = await interruptible(options.signal, (signal) =>
-      workers > 1
+      workers > 1 && poolAvailable()
         ? trainInWorkers(specsToTrain, data, { workers, signal, onProgress, onStart, onRun })
         : trainInThisThread(specsToTrain, data, { signal, onProgress, onStart, onRun }, () => Promise.all(writes)));
     trained.forEach((run, index) => (runs[missing[index]!] = run));

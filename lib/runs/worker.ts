@@ -11,10 +11,20 @@ import type { CheckedDataset } from "../train/checks";
 import { trainSpec } from "./spec";
 import type { Job, WorkerMessage } from "./pool-worker";
 
-/** This worker's way back: the thread's port, or the child process's IPC channel. */
+/** Under Deno, a Web Worker's own scope (see pool-worker.ts); the library is compiled against Node's types. */
+interface WebWorkerScope {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  addEventListener(type: "message", listener: (event: { data: Job }) => void): void;
+}
+const webScope = (globalThis as { WorkerGlobalScope?: new () => unknown }).WorkerGlobalScope !== undefined && !parentPort
+  ? (globalThis as unknown as WebWorkerScope) : undefined;
+
+/** This worker's way back: the thread's port, a Web Worker's scope, or the child process's IPC channel. */
 const post: (message: WorkerMessage, transfer?: ArrayBuffer[]) => void = parentPort
   ? (message, transfer = []) => parentPort!.postMessage(message, transfer)
-  : (message) => void process.send!(message);
+  : webScope
+    ? (message, transfer = []) => webScope.postMessage(message, transfer)
+    : (message) => void process.send!(message);
 
 /** The last dataset sent, kept for the jobs that name it by id (one at a time: a new one replaces it). Only a
  *  dataset its sweep checked is ever sent (`trainInWorkers` takes a `CheckedDataset`), so it is trusted here. */
@@ -22,6 +32,7 @@ let dataset: { id: number; data: CheckedDataset } | undefined;
 
 const onJob = (job: Job): void => void run(job);
 if (parentPort) parentPort.on("message", onJob);
+else if (webScope) webScope.addEventListener("message", (event) => onJob(event.data));
 else {
   process.on("message", onJob);
   // The pool's process ended (even killed): this worker has no one left to work for.
