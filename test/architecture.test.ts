@@ -102,3 +102,8 @@ test("only the show folder imports tslab", () => {
   const users = all.filter((module) => imports(module).some((entry) => entry.to === "tslab"));
   assert.ok(users.length > 0 && users.every((module) => module.startsWith("show/")), `tslab imported by ${users.join(", ")}`);
 });
+
+test("only the show folder touches Deno's kernel (Deno.jupyter)", () => {
+  const users = all.filter((module) => /\bjupyter\b/i.test(readFileSync(join(LIB, `${module}.ts`), "utf8").replace(/\/\*[^]*?\*\/|\/\/.*$/gm, "")));
+  assert.ok(users.length > 0 && users.every((module) => module.startsWith("show/")), `Deno.jupyter touched by ${users.join(", ")}`);
+});
