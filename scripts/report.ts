@@ -25,6 +25,7 @@ import { executeNotebook, ROOT, type NotebookEvent } from "./jupyter";
 import { projectPython } from "./python-env";
 import { memoryShareMB } from "../lib/runs/pool-size";
 import { ensureNativeBackend } from "./native";
+import { ProgressThrottle } from "./report-progress";
 
 interface Args {
   notebooks: string;
@@ -193,14 +194,26 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 /**
  * Progress lines. One notebook at a time: its name, then each cell as it starts, with its time when it ends.
  * Several at once: one whole line per finished cell, prefixed with its notebook, so lines never interleave.
+ * Inside a long cell, a line every few seconds at most with which run of how many and the time left, read from
+ * the live view's display updates (scripts/report-progress.ts).
  */
 function progressLog(notebooks: readonly string[], jobs: number): { start: (name: string) => void; event: (name: string, event: NotebookEvent) => void } {
+  const throttle = new ProgressThrottle();
+  const now = (): number => performance.now() / 1000;
   if (jobs === 1) {
     return {
       start: (name) => console.log(`\n${name}`),
-      event: (_, event) => {
-        if (event.event === "cell-start") process.stdout.write(`  cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
-        else if (event.event === "cell-done") console.log(`  (${event.seconds.toFixed(1)} s)`);
+      event: (name, event) => {
+        if (event.event === "cell-start") {
+          throttle.cellStarted(name, now());
+          process.stdout.write(`  cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
+        } else if (event.event === "sweep") {
+          const first = !throttle.printedInCell(name);
+          const line = throttle.offer(name, event.tag, now());
+          if (line !== null) process.stdout.write(`${first ? "\n" : ""}      ${line}\n`);
+        } else if (event.event === "cell-done") {
+          console.log(`${throttle.printedInCell(name) ? "      done" : ""}  (${event.seconds.toFixed(1)} s)`);
+        }
       },
     };
   }
@@ -209,8 +222,16 @@ function progressLog(notebooks: readonly string[], jobs: number): { start: (name
   return {
     start: (name) => console.log(`${name.padEnd(width)}  started`),
     event: (name, event) => {
-      if (event.event === "cell-start") sources.set(name, `cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
-      else if (event.event === "cell-done") console.log(`${name.padEnd(width)}  ${sources.get(name)}  (${event.seconds.toFixed(1)} s)`);
+      if (event.event === "cell-start") {
+        throttle.cellStarted(name, now());
+        sources.set(name, `cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
+      } else if (event.event === "sweep") {
+        const line = throttle.offer(name, event.tag, now());
+        const cell = /^cell +\d+\/\d+/.exec(sources.get(name) ?? "")?.[0] ?? "";
+        if (line !== null) console.log(`${name.padEnd(width)}  ${cell}  … ${line}`);
+      } else if (event.event === "cell-done") {
+        console.log(`${name.padEnd(width)}  ${sources.get(name)}  (${event.seconds.toFixed(1)} s)`);
+      }
     },
   };
 }
