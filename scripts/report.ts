@@ -26,6 +26,7 @@ import { projectPython } from "./python-env";
 import { memoryShareMB } from "../lib/runs/pool-size";
 import { ensureNativeBackend } from "./native";
 import { ProgressThrottle } from "./report-progress";
+import { factsTag, reportFacts, shownPath, summaryText, writeIndex, type ReportFacts } from "./report-index";
 
 interface Args {
   notebooks: string;
@@ -97,7 +98,8 @@ async function main(): Promise<void> {
   const memoryBudget = String(memoryShareMB(jobs));
   const timings = new Map<string, string>();
   const failures = new Map<string, unknown>();
-  const storeCounts = new Map<string, string>();
+  const facts = new Map<string, ReportFacts>();
+  const data = limits.map((key) => `${key}=${process.env[key]}`).join(", ");
   try {
     await inParallel(notebooks, jobs, async (notebook) => {
       const name = basename(notebook, ".ipynb");
@@ -112,7 +114,8 @@ async function main(): Promise<void> {
           env: { MIE_MEMORY_BUDGET_MB: memoryBudget, MIE_RUNS_LOG: join(staging, `${name}.runs.jsonl`), ...(args.fresh ? { MIE_RUNS: "fresh" } : {}) },
         });
         timings.set(name, seconds(notebookStarted));
-        storeCounts.set(name, noteStoredRuns(join(staging, `${name}.html`), join(staging, `${name}.runs.jsonl`)));
+        noteStoredRuns(join(staging, `${name}.html`), join(staging, `${name}.runs.jsonl`));
+        facts.set(name, recordFacts(staging, name, (performance.now() - notebookStarted) / 1000, data ? `reduced data (${data})` : ""));
       } catch (error) {
         failures.set(name, error);
         console.log(`\n${name} failed after ${seconds(notebookStarted)}; its error follows at the end`);
@@ -130,12 +133,11 @@ async function main(): Promise<void> {
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  console.log("\nReports:");
-  for (const notebook of notebooks) {
-    const html = join(reports, `${basename(notebook, ".ipynb")}.html`);
-    console.log(`  ${html} (${(statSync(html).size / 1e6).toFixed(1)} MB)`);
-  }
-  for (const notebook of notebooks) console.log(`  ${basename(notebook, ".ipynb")}: ${storeCounts.get(basename(notebook, ".ipynb"))}`);
+  const index = writeIndex(reports);
+  const sizeOf = (name: string): string => `${(statSync(join(reports, `${name}.html`)).size / 1e6).toFixed(1)} MB`;
+  console.log(`\n${summaryText(notebooks.map((notebook) => facts.get(basename(notebook, ".ipynb"))!),
+    (name) => `${shownPath(join(reports, `${name}.html`))} (${sizeOf(name)})`).join("\n")}`);
+  console.log(`  index: ${shownPath(index)}`);
   const times = notebooks.map((notebook) => basename(notebook, ".ipynb")).map((name) => `${name}: ${timings.get(name)}`);
   console.log(`Time: ${times.join(", ")}; total ${seconds(started)}${jobs > 1 ? ` (${jobs} notebooks at once)` : ""}`);
 }
@@ -173,6 +175,21 @@ function noteStoredRuns(html: string, log: string): string {
     `${stored > 0 ? " (a stored run's table row and status line say when and where it trained; its seconds are from then)" : ""}</p>`;
   writeFileSync(html, readFileSync(html, "utf8").replace(/<body[^>]*>/, (body) => `${body}\n${note}`));
   return text;
+}
+
+/**
+ * A finished notebook's facts (time, runs, headline accuracies), from its run log and executed notebook in the
+ * staging folder, written into its report for the index (scripts/report-index.ts).
+ */
+function recordFacts(staging: string, name: string, seconds: number, data: string): ReportFacts {
+  const html = join(staging, `${name}.html`);
+  const log = join(staging, `${name}.runs.jsonl`);
+  const facts = reportFacts({
+    name, seconds, data, written: new Date().toISOString(),
+    runLog: existsSync(log) ? readFileSync(log, "utf8") : "", notebook: readFileSync(join(staging, `${name}.ipynb`), "utf8"),
+  });
+  writeFileSync(html, readFileSync(html, "utf8").replace(/<body[^>]*>/, (body) => `${body}\n${factsTag(facts)}`));
+  return facts;
 }
 
 /** Every notebook that failed, each with its own error, in notebook order. */
