@@ -211,11 +211,12 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 /**
  * Progress lines. One notebook at a time: its name, then each cell as it starts, with its time when it ends.
  * Several at once: one whole line per finished cell, prefixed with its notebook, so lines never interleave.
- * Inside a long cell, a line every few seconds at most with which run of how many and the time left, read from
- * the live view's display updates (scripts/report-progress.ts).
+ * Inside a long cell, after its first 5 s, a line every 5 s at most (per notebook, times the notebooks at once) with
+ * which run of how many and the time left, read from the live view's display updates (scripts/report-progress.ts).
  */
 function progressLog(notebooks: readonly string[], jobs: number): { start: (name: string) => void; event: (name: string, event: NotebookEvent) => void } {
-  const throttle = new ProgressThrottle();
+  // Several notebooks at once share the terminal: each gets a line every 5 s × their number, one line per 5 s in all.
+  const throttle = new ProgressThrottle({ everySeconds: 5 * jobs });
   const now = (): number => performance.now() / 1000;
   if (jobs === 1) {
     return {
