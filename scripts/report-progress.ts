@@ -43,7 +43,7 @@ export function parseSweepTag(tag: string): SweepProgress | null {
  * @example sweepProgressText({ run: 12, of: 48, done: 10, fraction: 0.23, secondsLeft: 95 }); // "run 12 of 48 · 10 done · 23% · about 1 min 35 s left"
  */
 export function sweepProgressText(progress: SweepProgress): string {
-  const left = progress.secondsLeft === null ? "" : progress.secondsLeft === 0 ? " · finishing" : ` · about ${durationText(progress.secondsLeft)} left`;
+  const left = progress.secondsLeft === null ? "" : progress.secondsLeft < 0.5 ? " · finishing" : ` · about ${durationText(progress.secondsLeft)} left`;
   return `run ${progress.run} of ${progress.of} · ${progress.done} done · ${Math.floor(100 * progress.fraction)}%${left}`;
 }
 

@@ -23,6 +23,7 @@ test("no estimate yet, finished, and long waits read as people say them", () => 
   assert.deepEqual(early, { run: 1, of: 4, done: 0, fraction: 0, secondsLeft: null });
   assert.equal(sweepProgressText(early!), "run 1 of 4 · 0 done · 0%");
   assert.equal(sweepProgressText({ run: 4, of: 4, done: 4, fraction: 1, secondsLeft: 0 }), "run 4 of 4 · 4 done · 100% · finishing");
+  assert.equal(sweepProgressText({ run: 15, of: 15, done: 14, fraction: 0.99, secondsLeft: 0.3 }), "run 15 of 15 · 14 done · 99% · finishing", "not \"about 0 s left\"");
   assert.equal(sweepProgressText({ run: 12, of: 72, done: 10, fraction: 0.16, secondsLeft: 185 }), "run 12 of 72 · 10 done · 16% · about 3 min 5 s left");
 });
 
