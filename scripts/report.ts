@@ -7,6 +7,10 @@
  * runs and its kernel start and export use one core, so a second notebook fills the other. Every notebook runs
  * to its end even when another fails, and every failure is reported.
  *
+ * Progress is printed per cell and, inside a long cell, per run (scripts/report-progress.ts); the command ends with
+ * a one-screen summary and writes reports/index.html, a page listing every report with its numbers
+ * (scripts/report-index.ts).
+ *
  * Runs come from the run store (`.mie-runs/`, see lib/runs/stored.ts) when nothing that decides them changed, so a
  * second `npm run reports` only starts kernels and exports; each report says how many of its runs were stored.
  *
@@ -164,9 +168,9 @@ function processExists(pid: number): boolean {
 
 /**
  * How many of a notebook's runs came from the run store, from the lines its kernel wrote to `MIE_RUNS_LOG`: said
- * at the top of its report (so nobody reads stored seconds as new measurements) and returned for the summary.
+ * at the top of its report (so nobody reads stored seconds as new measurements).
  */
-function noteStoredRuns(html: string, log: string): string {
+function noteStoredRuns(html: string, log: string): void {
   const runs = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { stored: boolean }) : [];
   const stored = runs.filter((run) => run.stored).length;
   const text = runs.length === 0 ? "no training runs"
@@ -174,7 +178,6 @@ function noteStoredRuns(html: string, log: string): string {
   const note = `<p class="mie-store-note" style="font-family:monospace">${text}` +
     `${stored > 0 ? " (a stored run's table row and status line say when and where it trained; its seconds are from then)" : ""}</p>`;
   writeFileSync(html, readFileSync(html, "utf8").replace(/<body[^>]*>/, (body) => `${body}\n${note}`));
-  return text;
 }
 
 /**
