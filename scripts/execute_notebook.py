@@ -4,11 +4,16 @@ Called by scripts/jupyter.ts. Prints one JSON line per event on stdout, so the c
 cell and report a failing cell's real error: tslab's error replies carry no name or message, only the cell's
 stderr stream has it.
 
+Inside a long cell it also reports the live view's progress line (`<div class="mie-sweep" data-mie-…>`, written by
+lib/figures/sweep-progress.ts) from each display update the kernel sends, as a "sweep" event carrying that one
+tag: the caller parses and throttles it (scripts/report-progress.ts).
+
 usage: execute_notebook.py NOTEBOOK --kernel NAME --out-notebook PATH [--out-html PATH] [--timeout S] [--cwd DIR]
 """
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -39,6 +44,10 @@ def write_atomically(path, text):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:
+        # mkstemp makes the file private (0600); a report is an ordinary file, readable as the umask allows.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
@@ -144,6 +153,22 @@ class KernelWatch:
         return ended
 
 
+SWEEP_TAG = re.compile(r'<div class="mie-sweep"[^>]*>')
+
+
+class ProgressClient(NotebookClient):
+    """nbclient, also passing on the sweep progress line of every display (or display update) a cell sends."""
+
+    def process_message(self, msg, cell, cell_index):
+        content = msg.get("content") or {}
+        if msg.get("msg_type") in ("display_data", "update_display_data"):
+            html = (content.get("data") or {}).get("text/html")
+            match = SWEEP_TAG.search(html if isinstance(html, str) else "".join(html or []))
+            if match:
+                emit(event="sweep", index=cell_index, tag=match.group(0))
+        return super().process_message(msg, cell, cell_index)
+
+
 def first_line(source):
     for line in source.splitlines():
         if line.strip():
@@ -183,7 +208,7 @@ def main():
             emit(event="cell-done", index=cell_index, status=status,
                  seconds=round(time.time() - started.get(cell_index, time.time()), 2))
 
-    client = NotebookClient(
+    client = ProgressClient(
         nb,
         kernel_name=args.kernel,
         timeout=args.timeout,

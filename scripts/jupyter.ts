@@ -103,6 +103,8 @@ export function installKernels(dataDir = jupyterEnv().JUPYTER_DATA_DIR!, root = 
 export type NotebookEvent =
   | { event: "cell-start"; index: number; number: number; of: number; source: string }
   | { event: "cell-done"; index: number; status: string; seconds: number }
+  /** A display update carrying a live view's progress line: its `<div class="mie-sweep" data-mie-…>` tag. */
+  | { event: "sweep"; index: number; tag: string }
   | { event: "notebook-written" | "html-written"; path: string; bytes?: number }
   | { event: "error"; index: number | null; number: number | null; of: number; kind: string; source: string; stderr: string; message: string; kernel?: KernelEnding | null };
 

@@ -7,6 +7,10 @@
  * runs and its kernel start and export use one core, so a second notebook fills the other. Every notebook runs
  * to its end even when another fails, and every failure is reported.
  *
+ * Progress is printed per cell and, inside a long cell, per run (scripts/report-progress.ts); the command ends with
+ * a one-screen summary and writes reports/index.html, a page listing every report with its numbers
+ * (scripts/report-index.ts).
+ *
  * Runs come from the run store (`.mie-runs/`, see lib/runs/stored.ts) when nothing that decides them changed, so a
  * second `npm run reports` only starts kernels and exports; each report says how many of its runs were stored.
  *
@@ -26,6 +30,8 @@ import { executeNotebook, KERNELS, ROOT, type KernelName, type NotebookEvent } f
 import { projectPython } from "./python-env";
 import { memoryShareMB } from "../lib/runs/pool-size";
 import { ensureNativeBackend } from "./native";
+import { ProgressThrottle } from "./report-progress";
+import { factsTag, reportFacts, shownPath, summaryText, writeIndex, type ReportFacts } from "./report-index";
 
 interface Args {
   notebooks: string;
@@ -104,7 +110,8 @@ async function main(): Promise<void> {
   const memoryBudget = String(memoryShareMB(jobs));
   const timings = new Map<string, string>();
   const failures = new Map<string, unknown>();
-  const storeCounts = new Map<string, string>();
+  const facts = new Map<string, ReportFacts>();
+  const data = limits.map((key) => `${key}=${process.env[key]}`).join(", ");
   try {
     await inParallel(notebooks, jobs, async (notebook) => {
       const name = basename(notebook, ".ipynb");
@@ -120,7 +127,8 @@ async function main(): Promise<void> {
           env: { MIE_MEMORY_BUDGET_MB: memoryBudget, MIE_RUNS_LOG: join(staging, `${name}.runs.jsonl`), ...(args.fresh ? { MIE_RUNS: "fresh" } : {}) },
         });
         timings.set(name, seconds(notebookStarted));
-        storeCounts.set(name, noteStoredRuns(join(staging, `${name}.html`), join(staging, `${name}.runs.jsonl`)));
+        noteStoredRuns(join(staging, `${name}.html`), join(staging, `${name}.runs.jsonl`));
+        facts.set(name, recordFacts(staging, name, (performance.now() - notebookStarted) / 1000, data ? `reduced data (${data})` : ""));
       } catch (error) {
         failures.set(name, error);
         console.log(`\n${name} failed after ${seconds(notebookStarted)}; its error follows at the end`);
@@ -138,12 +146,11 @@ async function main(): Promise<void> {
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  console.log("\nReports:");
-  for (const notebook of notebooks) {
-    const html = join(reports, `${basename(notebook, ".ipynb")}.html`);
-    console.log(`  ${html} (${(statSync(html).size / 1e6).toFixed(1)} MB)`);
-  }
-  for (const notebook of notebooks) console.log(`  ${basename(notebook, ".ipynb")}: ${storeCounts.get(basename(notebook, ".ipynb"))}`);
+  const index = writeIndex(reports);
+  const sizeOf = (name: string): string => `${(statSync(join(reports, `${name}.html`)).size / 1e6).toFixed(1)} MB`;
+  console.log(`\n${summaryText(notebooks.map((notebook) => facts.get(basename(notebook, ".ipynb"))!),
+    (name) => `${shownPath(join(reports, `${name}.html`))} (${sizeOf(name)})`).join("\n")}`);
+  console.log(`  index: ${shownPath(index)}`);
   const times = notebooks.map((notebook) => basename(notebook, ".ipynb")).map((name) => `${name}: ${timings.get(name)}`);
   console.log(`Time: ${times.join(", ")}; total ${seconds(started)}${jobs > 1 ? ` (${jobs} notebooks at once)` : ""}`);
 }
@@ -170,9 +177,9 @@ function processExists(pid: number): boolean {
 
 /**
  * How many of a notebook's runs came from the run store, from the lines its kernel wrote to `MIE_RUNS_LOG`: said
- * at the top of its report (so nobody reads stored seconds as new measurements) and returned for the summary.
+ * at the top of its report (so nobody reads stored seconds as new measurements).
  */
-function noteStoredRuns(html: string, log: string): string {
+function noteStoredRuns(html: string, log: string): void {
   const runs = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { stored: boolean }) : [];
   const stored = runs.filter((run) => run.stored).length;
   const text = runs.length === 0 ? "no training runs"
@@ -180,7 +187,21 @@ function noteStoredRuns(html: string, log: string): string {
   const note = `<p class="mie-store-note" style="font-family:monospace">${text}` +
     `${stored > 0 ? " (a stored run's table row and status line say when and where it trained; its seconds are from then)" : ""}</p>`;
   writeFileSync(html, readFileSync(html, "utf8").replace(/<body[^>]*>/, (body) => `${body}\n${note}`));
-  return text;
+}
+
+/**
+ * A finished notebook's facts (time, runs, headline accuracies), from its run log and executed notebook in the
+ * staging folder, written into its report for the index (scripts/report-index.ts).
+ */
+function recordFacts(staging: string, name: string, seconds: number, data: string): ReportFacts {
+  const html = join(staging, `${name}.html`);
+  const log = join(staging, `${name}.runs.jsonl`);
+  const facts = reportFacts({
+    name, seconds, data, written: new Date().toISOString(),
+    runLog: existsSync(log) ? readFileSync(log, "utf8") : "", notebook: readFileSync(join(staging, `${name}.ipynb`), "utf8"),
+  });
+  writeFileSync(html, readFileSync(html, "utf8").replace(/<body[^>]*>/, (body) => `${body}\n${factsTag(facts)}`));
+  return facts;
 }
 
 /** Every notebook that failed, each with its own error, in notebook order. */
@@ -202,14 +223,27 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 /**
  * Progress lines. One notebook at a time: its name, then each cell as it starts, with its time when it ends.
  * Several at once: one whole line per finished cell, prefixed with its notebook, so lines never interleave.
+ * Inside a long cell, after its first 5 s, a line every 5 s at most (per notebook, times the notebooks at once) with
+ * which run of how many and the time left, read from the live view's display updates (scripts/report-progress.ts).
  */
 function progressLog(notebooks: readonly string[], jobs: number): { start: (name: string) => void; event: (name: string, event: NotebookEvent) => void } {
+  // Several notebooks at once share the terminal: each gets a line every 5 s × their number, one line per 5 s in all.
+  const throttle = new ProgressThrottle({ everySeconds: 5 * jobs });
+  const now = (): number => performance.now() / 1000;
   if (jobs === 1) {
     return {
       start: (name) => console.log(`\n${name}`),
-      event: (_, event) => {
-        if (event.event === "cell-start") process.stdout.write(`  cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
-        else if (event.event === "cell-done") console.log(`  (${event.seconds.toFixed(1)} s)`);
+      event: (name, event) => {
+        if (event.event === "cell-start") {
+          throttle.cellStarted(name, now());
+          process.stdout.write(`  cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
+        } else if (event.event === "sweep") {
+          const first = !throttle.printedInCell(name);
+          const line = throttle.offer(name, event.tag, now());
+          if (line !== null) process.stdout.write(`${first ? "\n" : ""}      ${line}\n`);
+        } else if (event.event === "cell-done") {
+          console.log(`${throttle.printedInCell(name) ? "      done" : ""}  (${event.seconds.toFixed(1)} s)`);
+        }
       },
     };
   }
@@ -218,8 +252,16 @@ function progressLog(notebooks: readonly string[], jobs: number): { start: (name
   return {
     start: (name) => console.log(`${name.padEnd(width)}  started`),
     event: (name, event) => {
-      if (event.event === "cell-start") sources.set(name, `cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
-      else if (event.event === "cell-done") console.log(`${name.padEnd(width)}  ${sources.get(name)}  (${event.seconds.toFixed(1)} s)`);
+      if (event.event === "cell-start") {
+        throttle.cellStarted(name, now());
+        sources.set(name, `cell ${String(event.number).padStart(2)}/${event.of}  ${event.source}`);
+      } else if (event.event === "sweep") {
+        const line = throttle.offer(name, event.tag, now());
+        const cell = /^cell +\d+\/\d+/.exec(sources.get(name) ?? "")?.[0] ?? "";
+        if (line !== null) console.log(`${name.padEnd(width)}  ${cell}  … ${line}`);
+      } else if (event.event === "cell-done") {
+        console.log(`${name.padEnd(width)}  ${sources.get(name)}  (${event.seconds.toFixed(1)} s)`);
+      }
     },
   };
 }

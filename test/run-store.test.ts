@@ -4,7 +4,8 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, truncateSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, truncateSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -15,6 +16,7 @@ import { closeWorkers } from "../lib/runs/pool";
 import type { RunSpec } from "../lib/runs/spec";
 import { trainAll } from "../lib/runs/sweep";
 import { resolveStore, runStoreFolder, train } from "../lib/runs/stored";
+import { removeAbandonedWrites } from "../lib/saved/run-store";
 import type { Progress } from "../lib/train/settings";
 import type { Run } from "../lib/train/train";
 import { smallMnist } from "./helpers/small-mnist";
@@ -119,6 +121,26 @@ test("a damaged entry is named on stderr, retrained and replaced, never loaded",
     [run, hit].forEach((r) => r!.model.dispose());
   }
   original!.model.dispose();
+});
+
+test("a killed writer's temporary entry is removed; a live writer's is left alone unless it is over an hour old", async (t) => {
+  const folder = tempStore(t);
+  const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+  const temporary = (pid: number | string, tag: string): string => {
+    const name = `.${"ab".repeat(32)}.${pid}.${tag}.tmp`;
+    mkdirSync(join(folder, name));
+    writeFileSync(join(folder, name, "run.json"), "{");
+    return name;
+  };
+  const killed = temporary(gone, "00000001");
+  const live = temporary(process.pid, "00000002");
+  const stale = temporary(process.pid, "00000003");
+  const hoursAgo = new Date(Date.now() - 2 * 3600_000);
+  utimesSync(join(folder, stale), hoursAgo, hoursAgo);
+  writeFileSync(join(folder, ".not-ours.tmp"), "");
+  assert.equal(await removeAbandonedWrites(folder), 2);
+  assert.deepEqual(readdirSync(folder).sort(), [".not-ours.tmp", live].sort(), `left: ${killed} and ${stale} are gone`);
+  assert.equal(await removeAbandonedWrites(join(folder, "absent")), 0, "a store folder not made yet has nothing to remove");
 });
 
 test("MIE_RUNS and the store option: a folder, off, fresh; the default folder is the project's .mie-runs", async (t) => {

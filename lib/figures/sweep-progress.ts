@@ -30,8 +30,14 @@ export interface SweepEstimate {
 }
 
 /**
+ * The share of a sweep done before its pace says anything: the first seconds hold worker start-up and the first
+ * steps' set-up, so extrapolating from a sliver of the sweep would promise hours.
+ */
+const MEASURABLE = 0.02;
+
+/**
  * Estimate the time left from the share done so far: each run counts as one unit (finished 1, in flight its share
- * of steps), and the rest is assumed to go at the pace so far. Runs of a grid differ in cost, so this is an
+ * of steps), and the rest is assumed to go at the pace so far; no estimate before 2% of the sweep is done. Runs of a grid differ in cost, so this is an
  * estimate, said as "about".
  * @example sweepEstimate({ of: 4, started: 2, done: 1, inFlight: [0.5], elapsed: 30 }).secondsLeft; // 50
  */
@@ -39,7 +45,7 @@ export function sweepEstimate(snapshot: SweepSnapshot): SweepEstimate {
   const of = Math.max(snapshot.of, snapshot.started, 1);
   const units = snapshot.done + snapshot.inFlight.reduce((sum, share) => sum + Math.min(1, Math.max(0, share)), 0);
   const fraction = Math.min(1, units / of);
-  const secondsLeft = fraction >= 1 ? 0 : fraction > 0 && snapshot.elapsed > 0 ? (snapshot.elapsed * (1 - fraction)) / fraction : null;
+  const secondsLeft = fraction >= 1 ? 0 : fraction >= MEASURABLE && snapshot.elapsed > 0 ? (snapshot.elapsed * (1 - fraction)) / fraction : null;
   return { run: Math.min(of, snapshot.started), of, done: snapshot.done, fraction, secondsLeft };
 }
 
@@ -59,10 +65,11 @@ export function sweepStatusHtml(estimate: SweepEstimate): string {
 }
 
 /**
- * Seconds as people say them: "40 s", "3 min 5 s".
+ * Seconds as people say them: "40 s", "3 min 5 s", "2 h 5 min".
  * @example durationText(185); // "3 min 5 s"
  */
 export function durationText(seconds: number): string {
   const whole = Math.max(0, Math.round(seconds));
+  if (whole >= 3600) return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
   return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }

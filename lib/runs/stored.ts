@@ -133,12 +133,13 @@ export function storedProgress(run: Run, data: Dataset): Progress {
 
 /**
  * Note a finished run in the file `MIE_RUNS_LOG` names, one JSON line each (`npm run reports` counts a report's
- * stored runs from it); nothing without it.
+ * stored runs from it and takes its best accuracy); nothing without it.
  * @example noteRun(run);
  */
 export function noteRun(run: Run): void {
   const log = process.env.MIE_RUNS_LOG;
-  if (log) appendFileSync(log, `${JSON.stringify({ label: run.label, stored: run.stored !== undefined })}\n`);
+  // accuracy is NaN for a diverged run, which JSON writes as null.
+  if (log) appendFileSync(log, `${JSON.stringify({ label: run.label, stored: run.stored !== undefined, accuracy: run.accuracy, diverged: run.diverged !== null })}\n`);
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { readFile, rename, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { loadRuns, saveRuns } from "./runs-io";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
@@ -102,6 +102,10 @@ export async function readStoredRun(root: string, key: string): Promise<StoredRu
  */
 export async function writeStoredRun(root: string, key: string, run: Run, about: unknown): Promise<StoredMark> {
   const folder = storedRunFolder(root, key);
+  if (!swept.has(root)) {
+    swept.add(root);
+    await removeAbandonedWrites(root);
+  }
   const temporary = join(root, `.${key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const snapshot = snapshotModel(run.model);
   const weights = new Uint8Array(snapshot.params.reduce((sum, layer) => sum + layer.values.byteLength, 0));
@@ -130,6 +134,43 @@ export async function writeStoredRun(root: string, key: string, run: Run, about:
     await rm(temporary, { recursive: true, force: true });
   }
   return mark;
+}
+
+/** Store folders whose abandoned writes this process has already removed (once each is enough). */
+const swept = new Set<string>();
+/** A temporary entry folder: `.<key>.<pid of the writer>.<random>.tmp`. */
+const TEMPORARY = /^\.[0-9a-f]{64}\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/** Older than this, a temporary entry is abandoned whoever wrote it (a write takes well under a second). */
+const ABANDONED_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * Remove the temporary entry folders that killed writers left in the store: those whose writing process is gone
+ * (same machine) or that are over an hour old (a store on a shared disk). A live writer's folder is left alone.
+ * Returns how many were removed.
+ * @example await removeAbandonedWrites(".mie-runs"); // 1 after a kernel was killed mid-write
+ */
+export async function removeAbandonedWrites(root: string): Promise<number> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const pid = TEMPORARY.exec(name)?.[1];
+    if (pid === undefined) continue;
+    const path = join(root, name);
+    const age = Date.now() - ((await stat(path).catch(() => null))?.mtimeMs ?? Date.now());
+    if (processAlive(Number(pid)) && age < ABANDONED_AFTER_MS) continue;
+    await rm(path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
+  }
 }
 
 /**

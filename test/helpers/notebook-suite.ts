@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executeNotebook, ROOT, type KernelName } from "../../scripts/jupyter";
 import { openReport } from "./browser";
+import { clickSliderStep, explorerState } from "./explorer-ui";
 import { htmlOutputs, NOTEBOOK_CHARTS, streamText, type NotebookJson } from "./notebook";
 
 export const REDUCED = { MIE_TRAIN_LIMIT: "2000", MIE_TEST_LIMIT: "500" };
@@ -45,6 +46,16 @@ function beyondAccuracies(notebook: NotebookJson, stdout: string): number[] {
   assert.equal(agreement[1], agreement[2], "the reloaded model's accuracy is the trained one's");
   return [...runs, Number(agreement[2])];
 }
+
+/**
+ * The notebooks' explorers: measured cells (every run of the grid: none diverges on the reduced data), the sliders'
+ * names, and slider moves [slider, tick] from the corner (both sliders at their first tick) that each pick another
+ * cell.
+ */
+const EXPLORERS: Record<string, { cells: number; sliders: string[]; moves: [number, number][] }> = {
+  OneLayerNetwork: { cells: 48, sliders: ["lr", "batchSize"], moves: [[1, 3], [0, 11], [1, 1]] },
+  MoreLayerNetwork: { cells: 15, sliders: ["lr", "optimizer"], moves: [[1, 2], [0, 4], [1, 1]] },
+};
 
 const plotPlaceholders = (notebook: NotebookJson) =>
   htmlOutputs(notebook).reduce((sum, html) => sum + (html.match(/class="mie-plot"/g) ?? []).length, 0);
@@ -102,6 +113,34 @@ export function notebookSuite(kernel: KernelName): Map<string, NotebookJson> {
           assert.deepEqual(report.requests, [], "an offline report requests nothing");
           assert.equal(report.plotCount, expected);
           assert.equal(report.plotsWithSvg, expected);
+        } finally {
+          await report.close();
+        }
+      });
+    }
+
+    for (const [name, explorer] of Object.entries(EXPLORERS)) {
+      test(`${name}: the report's explorer has ${explorer.cells} measured cells, and each slider moves its curve and box, offline`, async () => {
+        const report = await openReport(join(out, `${name}.html`));
+        try {
+          const { page } = report;
+          const start = await explorerState(page);
+          assert.equal(start.measuredCells, explorer.cells, "every run of the grid has its accuracy in its cell");
+          assert.deepEqual(start.sliders.map((label) => label.split(":")[0]), explorer.sliders);
+          // To a corner first: from there, each move below must pick another cell.
+          await clickSliderStep(page, 0, 0);
+          await clickSliderStep(page, 1, 0);
+          let previous = await explorerState(page);
+          for (const [slider, step] of explorer.moves) {
+            await clickSliderStep(page, slider, step);
+            const now = await explorerState(page);
+            assert.equal(now.boldCurves.length, 1, `slider ${slider} → tick ${step}: exactly the picked run is bold`);
+            assert.notEqual(now.boldCurves[0], previous.boldCurves[0], `slider ${slider} → tick ${step}: another curve is bold`);
+            assert.notEqual(now.box, previous.box, `slider ${slider} → tick ${step}: the red box moved`);
+            previous = now;
+          }
+          assert.deepEqual(report.requests, [], "moving the sliders requested nothing");
+          assert.deepEqual(report.errors, []);
         } finally {
           await report.close();
         }

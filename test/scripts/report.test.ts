@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/jupyter";
@@ -44,6 +44,11 @@ test("the report command writes HTML per notebook, and a failing cell keeps old 
     const html = readFileSync(join(out, "A.html"), "utf8");
     assert.match(html, /x=42/);
     assert.doesNotMatch(html, /<script src="http/, "no CDN scripts in the offline report");
+    assert.match(ok.stdout, /^Summary:\n {2}A +\d+\.\d s {2}no training runs\n {5}.*A\.html \(\d+\.\d MB\)\n {2}index: .*index\.html$/m, "a summary, then the index");
+    assert.match(readFileSync(join(out, "index.html"), "utf8"), /<a href="A\.html">A<\/a>/, "the index links the report");
+    for (const file of ["A.html", "A.ipynb", "index.html"]) {
+      assert.equal(statSync(join(out, file)).mode & 0o777, 0o666 & ~process.umask(), `${file}: readable as the umask allows, not private`);
+    }
 
     writeFileSync(join(notebooks, "B.ipynb"), notebook('console.log("B starts")', 'throw new Error("the real reason, 7301")'));
     writeFileSync(join(notebooks, "A.ipynb"), notebook('console.log("A changed")'));
@@ -55,7 +60,7 @@ test("the report command writes HTML per notebook, and a failing cell keeps old 
     assert.match(failed.stderr, /throw new Error\("the real reason, 7301"\)/);
     assert.match(failed.stderr, /--- error ---\n.*the real reason, 7301/s);
     assert.match(readFileSync(join(out, "A.html"), "utf8"), /x=42/, "the previous report is intact");
-    assert.deepEqual(readdirSync(out).sort(), ["A.html", "A.ipynb"], "no half-written or staging files left");
+    assert.deepEqual(readdirSync(out).sort(), ["A.html", "A.ipynb", "index.html"], "no half-written or staging files left");
 
     writeFileSync(join(notebooks, "A.ipynb"), notebook('throw new Error("A broke too")'));
     const both = runReport(["--notebooks", notebooks, "--out", out, "--jobs", "1"], home);
