@@ -6,7 +6,7 @@ import { splitBatch } from "../lib/data/batch";
 import { lossAndGradients, type EngineLayer, type LayerLayout } from "../lib/model/engine";
 import { createOptimizer } from "../lib/model/optimizers";
 import { EPILOGUE, stepKernels, type WasmHeapBackend } from "../lib/model/step-simd";
-import { wasmSgdStep } from "../lib/model/wasm-step";
+import { wasmStep } from "../lib/model/wasm-step";
 import { permutation, seededRandom } from "../lib/math/random";
 import { smallMnist } from "./helpers/small-mnist";
 
@@ -100,14 +100,14 @@ for (const [sizes, batchSize, layouts, shuffle] of CASES) {
     });
     const asLayers = (params: tf.Tensor2D[]): EngineLayer[] => params.map((p, k) => ({ params: p, layout: layouts[k]! }));
     const lr = 0.1;
-    const whole = wasmSgdStep(sizes, batchSize)!;
+    const whole = wasmStep(sizes, batchSize)!;
     const sgd = createOptimizer("sgd", lr);
     let ours = initial.map((p) => tf.clone(p));
     let theirs = initial.map((p) => tf.clone(p));
     for (let epoch = 0; epoch < 2; epoch++) {
       for (let from = 0; from < 40; from += batchSize) {
         const to = Math.min(from + batchSize, 40);
-        const step = whole.step(asLayers(ours), { split: data.train, from, to, order }, -lr);
+        const step = whole.step(asLayers(ours), { split: data.train, from, to, order }, -lr, "sgd");
         const batch = splitBatch(data.train, from, to, order, true);
         let loss = NaN;
         const next = tf.tidy(() => {
@@ -117,7 +117,7 @@ for (const [sizes, batchSize, layouts, shuffle] of CASES) {
         });
         assert.ok(Object.is(step.loss, loss), `epoch ${epoch}, images ${from}–${to}: loss ${step.loss} vs ${loss}`);
         tf.dispose([...ours, ...theirs]);
-        [ours, theirs] = [step.next!, next];
+        [ours, theirs] = [step.tensors!, next];
         ours.forEach((p, k) => assert.equal(firstDifference(p.dataSync(), theirs[k]!.dataSync()), null, `layer ${k} after images ${from}–${to}`));
         ours.forEach((p, k) => assert.deepEqual(p.shape, theirs[k]!.shape));
       }
@@ -129,14 +129,44 @@ for (const [sizes, batchSize, layouts, shuffle] of CASES) {
   });
 }
 
+for (const [sizes, batchSize, layouts, shuffle] of CASES) {
+  test(`the whole step's gradients (for other update rules) are bit-identical to lossAndGradients': ${sizes.join("-")}, batch ${batchSize}, ${layouts.join("/")}`, async () => {
+    const data = await smallMnist(40, 1);
+    const order = shuffle ? permutation(40, seededRandom(5)) : null;
+    const before = tf.memory().numTensors;
+    const layers: EngineLayer[] = sizes.slice(1).map((outputs, k) => {
+      const shape: [number, number] = layouts[k] === "unitMajor" ? [outputs, sizes[k]! + 1] : [sizes[k]! + 1, outputs];
+      return { params: tf.tidy(() => tf.mul(randomTensor(shape, 20 + k), 0.3) as tf.Tensor2D), layout: layouts[k]! };
+    });
+    const whole = wasmStep(sizes, batchSize)!;
+    for (const scale of [1, -0.05]) {
+      const to = Math.min(batchSize, 40);
+      const ours = whole.step(layers, { split: data.train, from: 0, to, order }, scale, "gradients");
+      let theirs!: ReturnType<typeof lossAndGradients>;
+      const kept = tf.tidy(() => {
+        theirs = lossAndGradients(layers, splitBatch(data.train, 0, to, order, true), scale);
+        return theirs.grads!;
+      });
+      assert.ok(Object.is(ours.loss, theirs.loss), `loss ${ours.loss} vs ${theirs.loss}`);
+      ours.tensors!.forEach((g, k) => assert.equal(firstDifference(g.dataSync(), kept[k]!.dataSync()), null, `scale ${scale}, layer ${k}`));
+      tf.dispose([...ours.tensors!, ...kept]);
+    }
+    whole.dispose();
+    tf.dispose(layers.map((layer) => layer.params));
+    assert.equal(tf.memory().numTensors, before, "no tensor leaked");
+  });
+}
+
 test("the whole step skips the update on a non-finite loss and leaks nothing", async () => {
   const data = await smallMnist(4, 1);
   const before = tf.memory().numTensors;
-  const whole = wasmSgdStep([784, 10], 4)!;
+  const whole = wasmStep([784, 10], 4)!;
   const broken = tf.fill([785, 10], NaN) as tf.Tensor2D;
-  const result = whole.step([{ params: broken, layout: "inputMajor" }], { split: data.train, from: 0, to: 4, order: null }, -0.1);
-  assert.ok(Number.isNaN(result.loss));
-  assert.equal(result.next, null);
+  for (const output of ["sgd", "gradients"] as const) {
+    const result = whole.step([{ params: broken, layout: "inputMajor" }], { split: data.train, from: 0, to: 4, order: null }, -0.1, output);
+    assert.ok(Number.isNaN(result.loss));
+    assert.equal(result.tensors, null);
+  }
   broken.dispose();
   whole.dispose();
   assert.equal(tf.memory().numTensors, before);

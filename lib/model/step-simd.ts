@@ -75,8 +75,8 @@ function build(backend: Partial<WasmHeapBackend>): StepKernels | null {
 const A = 0, SAM = 1, SAK = 2, B = 3, LDB = 4, C = 5, LDC = 6, EXTRA = 7, M = 8, K = 9, N = 10, MODE = 11;
 /**
  * A tile is 4 rows × 2 vectors (8 columns): 8 accumulators, 2 operand vectors and a splat in registers (V8 has 16
- * on x64). Measured in CPU time against 6×2, 4×3 and 2×4 on the step's products: 6×2 and 4×3 spill (~20–30%
- * slower), 2×4 ties on the big products and is ~50% slower where N is 10.
+ * on x64). Measured in CPU time against 6 × 8, 4 × 12 and 2 × 16 on the step's products: 6 × 8 and 4 × 12 spill
+ * (~20–30% slower), 2 × 16 ties on the big products and is ~50% slower where N is 10.
  */
 const TILE_ROWS = 4, TILE_VECTORS = 2;
 const MI = 12, NI = 13, KI = 14, BP = 15, OFF = 16;

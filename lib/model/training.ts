@@ -10,7 +10,7 @@ import { lossAndGradients, preferredLayout, type EngineLayer } from "./engine";
 import { engineLayers, replaceTensors, setTrainedSteps, useLayouts } from "./model-state";
 import type { Model } from "./model";
 import { createOptimizer, type OptimizerName } from "./optimizers";
-import { wasmSgdStep, type BatchSource } from "./wasm-step";
+import { wasmStep, type BatchSource } from "./wasm-step";
 
 export type { BatchSource } from "./wasm-step";
 
@@ -48,17 +48,25 @@ export function startTraining(model: Model, settings: SessionSettings): Training
   const { layers } = model;
   useLayouts(model, layers.slice(1).map((outputs, k) => preferredLayout(layers[k]!, outputs, settings.batchSize, k === 0)));
   const optimizer = createOptimizer(settings.optimizer, settings.lr, settings.momentum ?? undefined);
-  // Plain SGD on wasm runs the whole step as SIMD kernels on the wasm heap (wasm-step.ts), bit-identical to the
-  // tensor-op step below and several times fewer calls; every other case takes the tensor ops.
-  const whole = settings.optimizer === "sgd" ? wasmSgdStep(layers, settings.batchSize) : null;
+  // On wasm the forward and backward pass run as SIMD kernels on the wasm heap (wasm-step.ts), bit-identical to
+  // the tensor-op step below with far fewer calls; plain SGD's update is fused in, other rules get the gradients.
+  const whole = wasmStep(layers, settings.batchSize);
+  const output = settings.optimizer === "sgd" ? "sgd" : "gradients";
   const update = (current: EngineLayer[], source: BatchSource): { loss: number; next: tf.Tensor2D[] | null } => {
-    if (whole) return whole.step(current, source, optimizer.gradientScale);
+    const params = current.map((layer) => layer.params);
+    if (whole) {
+      const { loss, tensors } = whole.step(current, source, optimizer.gradientScale, output);
+      if (!tensors || output === "sgd") return { loss, next: tensors };
+      const next = tf.tidy(() => optimizer.apply(params, tensors));
+      tf.dispose(tensors);
+      return { loss, next };
+    }
     const batch = splitBatch(source.split, source.from, source.to, source.order, true);
     let loss = NaN;
     const next = tf.tidy(() => {
       const result = lossAndGradients(current, batch, optimizer.gradientScale);
       loss = result.loss;
-      return result.grads ? optimizer.apply(current.map((layer) => layer.params), result.grads) : [];
+      return result.grads ? optimizer.apply(params, result.grads) : [];
     });
     return { loss, next: next.length > 0 ? next : null };
   };

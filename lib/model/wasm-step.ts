@@ -1,7 +1,8 @@
 /**
- * A whole plain-SGD training step on the wasm backend's heap: the batch built from the uint8 pixels straight into
- * wasm memory, the forward pass, softmax cross-entropy, the backward pass and the update, as a dozen calls of
- * `step-simd`'s kernels on buffers that stay put, with no tensor op, allocation or XNNPACK re-pack per step.
+ * A whole training step on the wasm backend's heap: the batch built from the uint8 pixels straight into wasm
+ * memory, the forward pass, softmax cross-entropy, the backward pass and, for plain SGD, the update (fused into
+ * the gradient product), as a dozen calls of `step-simd`'s kernels on buffers that stay put, with no tensor op or
+ * XNNPACK re-pack per step. Other update rules get the gradients as tensors and apply them as before.
  *
  * It is the engine's step (`engine.ts`: the same layouts, products and order of every float sum; the same
  * JavaScript softmax) written without tensors, so its numbers are bit-identical to the tensor-op step's
@@ -22,16 +23,22 @@ export interface BatchSource {
   order: Uint32Array | null;
 }
 
-/** One step's loss and, unless it is not finite, the new parameters (each layer's layout unchanged). */
+/**
+ * One step's loss and, unless it is not finite, per layer (layout unchanged) either the new parameters (`"sgd"`:
+ * p + gradient, the gradient scaled by −lr) or the scaled gradients (`"gradients"`, for another update rule).
+ */
 export interface WasmStepResult {
   loss: number;
-  next: tf.Tensor2D[] | null;
+  tensors: tf.Tensor2D[] | null;
 }
 
-/** A plain-SGD step for one layer structure and batch size, with its buffers; `dispose` frees them. */
-export interface WasmSgdStep {
-  /** One step on `source` with the gradients scaled by `gradientScale` (−lr), from the parameters `layers`. */
-  step(layers: readonly EngineLayer[], source: BatchSource, gradientScale: number): WasmStepResult;
+/** What a whole step hands back: SGD's new parameters, or the gradients for the optimizer to apply. */
+export type WasmStepOutput = "sgd" | "gradients";
+
+/** A whole training step for one layer structure and batch size, with its buffers; `dispose` frees them. */
+export interface WasmStep {
+  /** One step on `source` from the parameters `layers`, the gradients scaled by `gradientScale`. */
+  step(layers: readonly EngineLayer[], source: BatchSource, gradientScale: number, output: WasmStepOutput): WasmStepResult;
   dispose(): void;
 }
 
@@ -48,11 +55,11 @@ interface Plan {
 }
 
 /**
- * The whole-step SGD for `sizes` (e.g. [784, 500, 10]) at batches of up to `batchSize`, or null where the wasm
+ * The whole step for `sizes` (e.g. [784, 500, 10]) at batches of up to `batchSize`, or null where the wasm
  * kernels cannot run (another backend, no wasm SIMD).
- * @example const sgd = wasmSgdStep([784, 10], 16); const { loss, next } = sgd!.step(layers, { split, from: 0, to: 16, order: null }, -0.1);
+ * @example const whole = wasmStep([784, 10], 16); const { loss, tensors } = whole!.step(layers, { split, from: 0, to: 16, order: null }, -0.1, "sgd");
  */
-export function wasmSgdStep(sizes: readonly number[], batchSize: number): WasmSgdStep | null {
+export function wasmStep(sizes: readonly number[], batchSize: number): WasmStep | null {
   const kernels = stepKernels();
   if (!kernels) return null;
   const backend = tf.backend() as unknown as WasmHeapBackend;
@@ -60,7 +67,7 @@ export function wasmSgdStep(sizes: readonly number[], batchSize: number): WasmSg
   const scratch = tf.keep(tf.zeros([plan.floats]));
   const base = backend.getMemoryOffset(scratch.dataId);
   return {
-    step: (layers, source, gradientScale) => step(kernels, backend, base, plan, sizes, layers, source, gradientScale),
+    step: (layers, source, gradientScale, output) => step(kernels, backend, base, plan, sizes, layers, source, gradientScale, output),
     dispose: () => scratch.dispose(),
   };
 }
@@ -88,7 +95,7 @@ function planBuffers(sizes: readonly number[], batch: number): Plan {
 
 function step(
   kernels: StepKernels, backend: WasmHeapBackend, base: number, plan: Plan, sizes: readonly number[], layers: readonly EngineLayer[],
-  source: BatchSource, gradientScale: number,
+  source: BatchSource, gradientScale: number, output: WasmStepOutput,
 ): WasmStepResult {
   const { gemm, pixels, transpose } = kernels;
   const { split, from, to, order } = source;
@@ -142,25 +149,26 @@ function step(
   const gradRows = floats(plan.dRows, size * outputs);
   const gradCols = floats(plan.dCols[0], size * outputs);
   const loss = softmaxCrossEntropy(floats(plan.logits, size * outputs), byRow, labels, outputs, size, gradientScale, gradRows, gradCols);
-  if (!Number.isFinite(Math.fround(loss))) return { loss, next: null };
+  if (!Number.isFinite(Math.fround(loss))) return { loss, tensors: null };
 
-  // Backward from the old parameters: each layer's p + gradient into a new tensor, then the gradient with respect
-  // to its input (masked by the ReLU's step, the ones row dropped) for the layer below.
-  const next = new Array<tf.Tensor2D>(layers.length);
+  // Backward from the old parameters: each layer's p + gradient (or the gradient) into a new tensor, then the
+  // gradient with respect to its input (masked by the ReLU's step, the ones row dropped) for the layer below.
+  const tensors = new Array<tf.Tensor2D>(layers.length);
+  const [epilogue, extra] = output === "sgd" ? [EPILOGUE.addTo, params] : [EPILOGUE.none, params.map(() => 0)];
   let dCols = 0;
   let dRowsValid = true;
   for (let k = last; k >= 0; k--) {
     const { params: p, layout } = layers[k]!;
     const [width, units] = [sizes[k]! + 1, sizes[k + 1]!];
     const info = backend.makeOutput(p.shape, "float32");
-    next[k] = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
+    tensors[k] = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor2D;
     const q = backend.getMemoryOffset(info.dataId);
     const d = at(plan.dCols[dCols]!);
     if (layout === "unitMajor") {
-      gemm(d, size * 4, 4, at(plan.rows[k]!), width * 4, q, width * 4, params[k]!, units, size, width, EPILOGUE.addTo);
+      gemm(d, size * 4, 4, at(plan.rows[k]!), width * 4, q, width * 4, extra[k]!, units, size, width, epilogue);
     } else {
       if (!dRowsValid) transpose(d, at(plan.dRows), units, size);
-      gemm(at(plan.cols[k]!), size * 4, 4, at(plan.dRows), units * 4, q, units * 4, params[k]!, width, size, units, EPILOGUE.addTo);
+      gemm(at(plan.cols[k]!), size * 4, 4, at(plan.dRows), units * 4, q, units * 4, extra[k]!, width, size, units, epilogue);
     }
     if (k === 0) break;
     const below = at(plan.dCols[1 - dCols]!);
@@ -169,5 +177,5 @@ function step(
     dCols = 1 - dCols;
     dRowsValid = false;
   }
-  return { loss, next };
+  return { loss, tensors };
 }
