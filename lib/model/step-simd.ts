@@ -22,7 +22,10 @@ import {
   V_GT, V_LOAD, V_MUL, V_PMAX, V_STORE, VOID, assembleModule, f32Const, i32Const, mem, type WasmFunction,
 } from "./wasm-asm";
 
-/** What `gemm` does with each output after the sum. */
+/**
+ * What `gemm` does with each output after the sum.
+ * @example kernels.gemm(a, 785 * 4, 4, b, 16 * 4, c, 16 * 4, 0, 500, 785, 16, EPILOGUE.relu);
+ */
 export const EPILOGUE = { none: 0, addTo: 1, maskByStep: 2, relu: 3 } as const;
 
 /** The kernels, on byte addresses in the wasm heap. */
@@ -40,7 +43,10 @@ export interface StepKernels {
   transpose(src: number, dst: number, rows: number, cols: number): void;
 }
 
-/** The backend internals the kernels use. */
+/**
+ * The wasm backend's internals the kernels use (tfjs 4.22's `BackendWasm`).
+ * @example const offset = (tf.backend() as unknown as WasmHeapBackend).getMemoryOffset(tensor.dataId);
+ */
 export interface WasmHeapBackend {
   wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory; HEAPU8: Uint8Array };
   getMemoryOffset(dataId: object): number;

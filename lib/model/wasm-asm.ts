@@ -18,17 +18,26 @@ export const F32_CONST = 0x43, F32_LOAD = 0x2a, F32_STORE = 0x38, I32_LOAD = 0x2
   F32_LT = 0x5d, F32_GT = 0x5e, F32_SQRT = 0x91, F32_ADD = 0x92, F32_SUB = 0x93, F32_MUL = 0x94, F32_DIV = 0x95,
   F32_CONVERT_I32_U = 0xb3;
 
-/** A fixed-width SIMD opcode (prefix 0xfd, LEB128 index). */
+/**
+ * A fixed-width SIMD opcode (prefix 0xfd, LEB128 index).
+ * @example simd(0xe4); // [0xfd, 0xe4, 0x01]: f32x4.add
+ */
 export const simd = (op: number): number[] => [0xfd, ...leb(op)];
 export const V_LOAD = simd(0x00), V_STORE = simd(0x0b), SPLAT = simd(0x13), V_AND = simd(0x4e), V_GT = simd(0x44),
   V_SQRT = simd(0xe3), V_ADD = simd(0xe4), V_SUB = simd(0xe5), V_MUL = simd(0xe6), V_DIV = simd(0xe7), V_PMAX = simd(0xeb),
   I16_EXTEND_LOW_U8 = simd(0x89), I16_EXTEND_HIGH_U8 = simd(0x8a), I32_EXTEND_LOW_U16 = simd(0xa9), I32_EXTEND_HIGH_U16 = simd(0xaa),
   V_CONVERT_I32_U = simd(0xfb);
 
-/** A memory argument: 4-byte alignment hint and a constant byte offset. */
+/**
+ * A memory argument: 4-byte alignment hint and a constant byte offset.
+ * @example [GET, 0, ...V_LOAD, ...mem(16)]; // v128.load of the 16 bytes from local 0's address + 16
+ */
 export const mem = (offset = 0): number[] => [2, ...leb(offset)];
 
-/** `f32.const value`. */
+/**
+ * `f32.const value`.
+ * @example f32Const(1); // [0x43, 0, 0, 0x80, 0x3f]
+ */
 export function f32Const(value: number): number[] {
   return [F32_CONST, ...new Uint8Array(Float32Array.of(value).buffer)];
 }
@@ -85,7 +94,10 @@ export function leb(value: number, signed = false): number[] {
   }
 }
 
-/** `i32.const value`. */
+/**
+ * `i32.const value`.
+ * @example i32Const(-16); // [0x41, 0x70]
+ */
 export function i32Const(value: number): number[] {
   return [I32_CONST, ...leb(value, true)];
 }
