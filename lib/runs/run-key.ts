@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset, Split } from "../data/data";
 import { ARITHMETIC_VERSION } from "../model/arithmetic";
 import type { Model } from "../model/model";
-import { initBackend, trainsOnNative, type BackendInfo } from "../train/backend";
+import { initBackend, stepMultiplyAdds, type BackendInfo } from "../train/backend";
 import type { TrainSettings } from "../train/settings";
 
 /** What a run's key is made of (see the module comment). */
@@ -88,13 +88,14 @@ export function dataFingerprint(data: Dataset): string {
 }
 
 /**
- * The backend a run of this size and optimizer will train on, without starting it: under "auto" with tfjs-node
- * installed, tfjs-node where `trainsOnNative` says so (as `backendForRun` decides), otherwise the one backend.
- * @example (await plannedBackend([784, 10], 16, "sgd")).name; // "wasm" under auto
+ * The backend a run of this size will train on, without starting it: under "auto" with tfjs-node installed,
+ * tfjs-node from `nativeFrom.minMultiplyAdds` per step (as `backendForRun` decides), otherwise the one backend.
+ * @example (await plannedBackend([784, 10], 16)).name; // "wasm" under auto
  */
-export async function plannedBackend(layers: readonly number[], batchSize: number, optimizer: string): Promise<{ name: string; detail: string }> {
+export async function plannedBackend(layers: readonly number[], batchSize: number): Promise<{ name: string; detail: string }> {
   const info = await initBackend();
-  return trainsOnNative(info, layers, batchSize, optimizer) ? { name: "tfjs-node", detail: info.nativeFrom!.detail } : { name: info.name, detail: info.detail };
+  const big = info.nativeFrom !== undefined && stepMultiplyAdds(layers, batchSize) >= info.nativeFrom.minMultiplyAdds;
+  return big ? { name: "tfjs-node", detail: info.nativeFrom!.detail } : { name: info.name, detail: info.detail };
 }
 
 /**

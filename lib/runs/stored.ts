@@ -81,7 +81,7 @@ export function resolveStore(setting: StoreSetting | undefined, where: string): 
 export async function lookUp(
   store: RunStore, settings: Omit<TrainSettings, "label">, model: KeyParts["model"], data: Dataset, label: string,
 ): Promise<StoreLookup> {
-  const parts = keyParts(settings, model, data, await plannedBackend(model.layers, settings.batchSize, settings.optimizer));
+  const parts = keyParts(settings, model, data, await plannedBackend(model.layers, settings.batchSize));
   const key = runKey(parts);
   if (store.fresh) return { parts, key, hit: null };
   try {

@@ -40,23 +40,17 @@ export interface BackendInfo {
    * tfjs-node, smaller ones `name` (wasm, current until the first big run). See `backendForRun`. Removed (and
    * tfjs-node listed in `skipped`) if tfjs-node then fails to start.
    */
-  nativeFrom?: { minMultiplyAdds: number; minMultiplyAddsSgd: number; detail: string };
+  nativeFrom?: { minMultiplyAdds: number; detail: string };
 }
 
 /**
  * Under "auto", training steps of at least this many multiply-adds (batch × Σ (inputs + 1) × outputs) run on
- * tfjs-node, smaller ones on wasm. From one epoch on each backend, same machine (docs/performance.md): wasm is
- * faster up to 784-100-10 at batch 16 (1.3M), the two tie around 2.5M (784-200-10 at batch 16), and tfjs-node
- * is faster from 784-300-10 at batch 16 (3.8M) up.
+ * tfjs-node, smaller ones on wasm. Since a wasm step runs its forward and backward pass as a few SIMD kernels
+ * with no per-op cost (`model/wasm-step.ts`), wasm takes less CPU time than tfjs-node up to ~25M (784-500-10 at
+ * batch 64: SGD ties, Adam 0.72×) and they tie around 41.5M (784-500-500-10 Adam at batch 64); see
+ * docs/performance.md. (With tfjs's own wasm kernels the line was at 3M.)
  */
-export const NATIVE_MIN_MULTIPLY_ADDS = 3_000_000;
-
-/**
- * Under "auto", the same threshold for plain SGD, whose whole step runs on wasm as a few SIMD kernels with no
- * per-op overhead (`model/wasm-step.ts`): wasm then ties with tfjs-node around 784-500-10 at batch 64 (25M) and
- * is faster below (784-500-500-10 at batch 16 in ~0.7× tfjs-node's CPU time). Measured in docs/performance.md.
- */
-export const NATIVE_MIN_MULTIPLY_ADDS_SGD = 25_000_000;
+export const NATIVE_MIN_MULTIPLY_ADDS = 30_000_000;
 
 /**
  * On wasm, training steps of at least this many multiply-adds run on all the wasm threads (wasm-threads.ts),
@@ -108,8 +102,7 @@ export function formatBackend(info: BackendInfo): string {
   const named = (name: string, detail: string) => `${name}${detail ? ` (${detail})` : ""}`;
   const parts = [
     info.nativeFrom
-      ? `backend ${named(info.name, info.detail)} for training steps under ${info.nativeFrom.minMultiplyAdds.toLocaleString("en-US")} multiply-adds ` +
-        `(plain SGD: ${info.nativeFrom.minMultiplyAddsSgd.toLocaleString("en-US")}), ` +
+      ? `backend ${named(info.name, info.detail)} for training steps under ${info.nativeFrom.minMultiplyAdds.toLocaleString("en-US")} multiply-adds, ` +
         named("tfjs-node", info.nativeFrom.detail) + " from there"
       : `backend ${named(info.name, info.detail)}`,
     `tfjs ${info.tfjsVersion}`,
@@ -131,26 +124,14 @@ export function stepMultiplyAdds(layers: readonly number[], batchSize: number): 
 }
 
 /**
- * Whether "auto" (an info with `nativeFrom`) trains a run of this size and optimizer on tfjs-node: from
- * `NATIVE_MIN_MULTIPLY_ADDS` multiply-adds per step, `NATIVE_MIN_MULTIPLY_ADDS_SGD` for plain SGD. The one rule
- * `backendForRun` and the run store's key (`runs/run-key`) both follow.
- * @example trainsOnNative(await initBackend(), [784, 500, 10], 16, "sgd"); // false: wasm's whole SGD step is faster
- */
-export function trainsOnNative(info: BackendInfo, layers: readonly number[], batchSize: number, optimizer: string): boolean {
-  if (!info.nativeFrom) return false;
-  const min = optimizer === "sgd" ? info.nativeFrom.minMultiplyAddsSgd : info.nativeFrom.minMultiplyAdds;
-  return stepMultiplyAdds(layers, batchSize) >= min;
-}
-
-/**
- * The backend a training run of this size and optimizer uses, made current: under "auto" with both tfjs-node
- * and wasm started, tfjs-node where `trainsOnNative` says so and wasm below; otherwise the one backend chosen.
+ * The backend a training run of this size uses, made current: under "auto" with both tfjs-node and wasm
+ * started, tfjs-node from `NATIVE_MIN_MULTIPLY_ADDS` per step and wasm below; otherwise the one backend chosen.
  * Tensors made on the other backend (a model trained before) move over on first use, by tfjs itself.
- * @example const info = await backendForRun([784, 500, 10], 64, "adam"); info.name; // "tfjs-node" where it is installed, else "wasm"
+ * @example const info = await backendForRun([784, 500, 10], 16); info.name; // "tfjs-node" where it is installed, else "wasm"
  */
-export async function backendForRun(layers: readonly number[], batchSize: number, optimizer: string): Promise<BackendInfo> {
+export async function backendForRun(layers: readonly number[], batchSize: number): Promise<BackendInfo> {
   const info = await initBackend();
-  const big = trainsOnNative(info, layers, batchSize, optimizer);
+  const big = info.nativeFrom !== undefined && stepMultiplyAdds(layers, batchSize) >= info.nativeFrom.minMultiplyAdds;
   const name: BackendName = big && (await startNative(info)) ? "tfjs-node" : info.name;
   if (tf.getBackend() !== TF_NAMES[name]) await tf.setBackend(TF_NAMES[name]);
   if (name === "wasm") useWasmThreads(stepMultiplyAdds(layers, batchSize) >= WASM_THREADS_MIN_MULTIPLY_ADDS);
@@ -188,7 +169,7 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
     const info = await choose("wasm").catch(() => null);
     // The detail tfjs-node will have: its thread settings are fixed here, before it loads.
     oneTensorFlowThread();
-    if (info) return { ...info, requested, nativeFrom: { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, minMultiplyAddsSgd: NATIVE_MIN_MULTIPLY_ADDS_SGD, detail: describeDetail("tfjs-node") } };
+    if (info) return { ...info, requested, nativeFrom: { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: describeDetail("tfjs-node") } };
   }
   const order: readonly BackendName[] = requested === "auto" ? BACKENDS : [requested];
   const skipped: BackendInfo["skipped"] = [];

@@ -84,7 +84,7 @@ export type RunHooks = Pick<TrainOptions, "onProgress" | "signal">;
  * @example const run = await trainChecked(mlp([784, 10]), checkDataset(data), { ...resolveSettings({}), label: "a" });
  */
 export async function trainChecked(net: Model, data: CheckedDataset, settings: TrainSettings, hooks: RunHooks = {}): Promise<Run> {
-  const backend = await backendForRun(net.layers, settings.batchSize, settings.optimizer);
+  const backend = await backendForRun(net.layers, settings.batchSize);
   hooks.signal?.throwIfAborted();
   const { train: split, curve: curveSplit } = evaluationSplits(data, settings.evalOn);
   const curve = curveSplit && settings.evalEvery ? new AccuracyCurve(net, curveSplit) : null;

@@ -63,7 +63,7 @@ async function child(id: string, profile: boolean, repeat: number): Promise<void
   const config = [...SPEED, ...CHECKS].find((c) => c.id === id);
   if (!config) throw new Error(`bench --child: unknown configuration "${id}"`);
   // Under auto the backend depends on the run's size: profile the one this run trains on.
-  const info = await backendForRun(config.layers, resolveSettings(config.options).batchSize, resolveSettings(config.options).optimizer);
+  const info = await backendForRun(config.layers, resolveSettings(config.options).batchSize);
   const kernels = profile ? timeKernels(info.tfName) : null;
   const loadStart = performance.now();
   const data = await loadMnist();
