@@ -34,7 +34,7 @@ test("auto starts wasm, and tfjs-node too where it loads; the line says which ru
   if (tfjsNodeInstalled) {
     assert.deepEqual(info.skipped, []);
     assert.deepEqual(info.nativeFrom, { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: "libtensorflow, 1 intra-op thread" });
-    assert.match(line, /^backend wasm \(SIMD, 1 thread[^)]*\) for training steps under 3,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
+    assert.match(line, /^backend wasm \(SIMD, 1 thread[^)]*\) for training steps under 30,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
   } else {
     assert.deepEqual(info.skipped, [{ name: "tfjs-node", reason: "not installed" }]);
     assert.equal(info.nativeFrom, undefined);
@@ -71,7 +71,7 @@ test("under auto, a process whose runs are all small never loads libtensorflow (
     '.then((info) => console.log(info.name, tf.findBackendFactory("tensorflow") ? "loaded" : "not loaded"))';
   const small = inChild(code([784, 10]), { MIE_BACKEND: "auto" });
   assert.equal(small.stdout.trim(), "wasm not loaded", small.stderr);
-  const big = inChild(code([784, 500, 10]), { MIE_BACKEND: "auto" });
+  const big = inChild(code([784, 3000, 10]), { MIE_BACKEND: "auto" }); // 38M multiply-adds a step at batch 16
   assert.equal(big.stdout.trim(), tfjsNodeInstalled ? "tfjs-node loaded" : "wasm not loaded", big.stderr);
 });
 

@@ -8,13 +8,17 @@
  * same operations in the same order as the kernels (β1·m + g; β2·v + g·g; p − (m / (√v + e))·c, each rounded
  * to float32), so its results are bit-identical to them.
  *
- * The module is a few hundred bytes, assembled below from named opcodes (no toolchain, no binary blob). It
+ * The module is a few hundred bytes, assembled below from named opcodes (`wasm-asm.ts`: no toolchain, no binary blob). It
  * imports the tfjs wasm module's memory, so it sees the tensors where they live.
  *
  * Caution: XNNPACK caches a product's packed right operand by tensor id, so a tensor changed in place must not
  * be one a product has used before (the optimizer updates a fresh copy of the parameters, never the originals).
  */
 import * as tf from "@tensorflow/tfjs";
+import {
+  BLOCK, BR, BR_IF, END, F32, F32_ADD, F32_DIV, F32_LOAD, F32_MUL, F32_SQRT, F32_STORE, F32_SUB, GET, I32, I32_ADD, I32_AND, I32_CONST,
+  I32_GE_U, I32_SHL, LOOP, SET, SPLAT, TEE, V128, V_ADD, V_DIV, V_LOAD, V_MUL, V_SQRT, V_STORE, V_SUB, VOID, assembleModule, leb, mem,
+} from "./wasm-asm";
 
 /** The in-place update m ← β1·m + g, v ← β2·v + g², p ← p − (m / (√v + e))·c over four float32 tensors of one size. */
 export type AdamKernel = (p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, c: number, e: number, beta1: number, beta2: number) => void;
@@ -58,16 +62,7 @@ function build(backend: WasmBackendInternals): AdamKernel | null {
   };
 }
 
-// Opcodes (WebAssembly 2.0 core and fixed-width SIMD).
-const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
-const BLOCK = 0x02, LOOP = 0x03, BR = 0x0c, BR_IF = 0x0d, END = 0x0b, VOID = 0x40;
-const GET = 0x20, SET = 0x21, TEE = 0x22;
-const I32_CONST = 0x41, I32_GE_U = 0x4f, I32_ADD = 0x6a, I32_AND = 0x71, I32_SHL = 0x74;
-const F32_LOAD = 0x2a, F32_STORE = 0x38, F32_SQRT = 0x91, F32_ADD = 0x92, F32_SUB = 0x93, F32_MUL = 0x94, F32_DIV = 0x95;
-const simd = (op: number) => [0xfd, ...leb(op)];
-const V_LOAD = simd(0x00), V_STORE = simd(0x0b), SPLAT = simd(0x13);
-const V_SQRT = simd(0xe3), V_ADD = simd(0xe4), V_SUB = simd(0xe5), V_MUL = simd(0xe6), V_DIV = simd(0xe7);
-const MEM = [2, 0]; // memarg: 4-byte alignment hint, offset 0
+const MEM = mem();
 
 // Parameters, then locals, by index.
 const P = 0, M = 1, V = 2, G = 3, N = 4, C = 5, E = 6, B1 = 7, B2 = 8;
@@ -94,11 +89,10 @@ function loop(width: 4 | 16): number[] {
   ];
 }
 
-/** The module; `shared` imports a shared memory (the threaded wasm build's), which must declare a maximum. */
+/** The module; `shared` imports a shared memory (the threaded wasm build's). */
 function assemble(shared: boolean): Uint8Array {
   const splat = (from: number, to: number) => [GET, from, ...SPLAT, SET, to];
   const body = [
-    3, 2, I32, 7, V128, 3, F32, // locals
     ...splat(C, CV), ...splat(E, EV), ...splat(B1, B1V), ...splat(B2, B2V),
     GET, N, I32_CONST, ...leb(-4, true), I32_AND, I32_CONST, 2, I32_SHL, SET, END_AT, // whole groups of four
     ...loop(16),
@@ -106,34 +100,6 @@ function assemble(shared: boolean): Uint8Array {
     ...loop(4),
     END,
   ];
-  const type = [1, 0x60, 9, I32, I32, I32, I32, I32, F32, F32, F32, F32, 0];
-  // Memory type: flags 0 (min only) or 3 (shared, min and max); a declared max of 4 GiB accepts any memory.
-  const memoryType = shared ? [0x03, 0, ...leb(65536)] : [0x00, 0];
-  const imports = [1, ...name("env"), ...name("memory"), 0x02, ...memoryType];
-  const exports = [1, ...name("adam"), 0x00, 0];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, type), ...section(2, imports), ...section(3, [1, 0]), ...section(7, exports),
-    ...section(10, [1, ...leb(body.length), ...body]),
-  ]);
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...leb(content.length), ...content];
-}
-
-function name(text: string): number[] {
-  return [text.length, ...Array.from(text, (ch) => ch.charCodeAt(0))];
-}
-
-/** LEB128: signed for i32.const immediates, unsigned for sizes, counts and opcodes. */
-function leb(value: number, signed = false): number[] {
-  const bytes: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value = signed ? value >> 7 : value >>> 7;
-    const done = signed ? (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0) : value === 0;
-    bytes.push(done ? byte : byte | 0x80);
-    if (done) return bytes;
-  }
+  const params = [I32, I32, I32, I32, I32, F32, F32, F32, F32];
+  return assembleModule([{ name: "adam", params, locals: [[2, I32], [7, V128], [3, F32]], body }], shared);
 }

@@ -45,11 +45,12 @@ export interface BackendInfo {
 
 /**
  * Under "auto", training steps of at least this many multiply-adds (batch × Σ (inputs + 1) × outputs) run on
- * tfjs-node, smaller ones on wasm. From one epoch on each backend, same machine (docs/performance.md): wasm is
- * faster up to 784-100-10 at batch 16 (1.3M), the two tie around 2.5M (784-200-10 at batch 16), and tfjs-node
- * is faster from 784-300-10 at batch 16 (3.8M) up.
+ * tfjs-node, smaller ones on wasm. Since a wasm step runs its forward and backward pass as a few SIMD kernels
+ * with no per-op cost (`model/wasm-step.ts`), wasm takes less CPU time than tfjs-node up to ~25M (784-500-10 at
+ * batch 64: SGD ties, Adam 0.72×) and they tie around 41.5M (784-500-500-10 Adam at batch 64); see
+ * docs/performance.md. (With tfjs's own wasm kernels the line was at 3M.)
  */
-export const NATIVE_MIN_MULTIPLY_ADDS = 3_000_000;
+export const NATIVE_MIN_MULTIPLY_ADDS = 30_000_000;
 
 /**
  * On wasm, training steps of at least this many multiply-adds run on all the wasm threads (wasm-threads.ts),

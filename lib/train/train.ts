@@ -5,7 +5,6 @@
  * records every step's loss (`run-log`), stops on divergence, reports progress, and evaluates on the test split.
  */
 import { backendForRun } from "./backend";
-import { splitBatch } from "../data/batch";
 import type { Dataset, Split } from "../data/data";
 import { checkDataset, checkRunFits, type CheckedDataset } from "./checks";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
@@ -113,8 +112,8 @@ async function trainEpochs(session: TrainingSession, split: Split, settings: Tra
     if (epoch > 1 && settings.lrDecay) session.setLr(learningRate(settings, epoch));
     const order = settings.shuffle ? permutation(split.count, random) : null;
     for (let from = 0; from < split.count; from += settings.batchSize) {
-      const batch = splitBatch(split, from, Math.min(from + settings.batchSize, split.count), order, true);
-      log.record(session.applyStep(batch), batch.size);
+      const to = Math.min(from + settings.batchSize, split.count);
+      log.record(session.applyStep({ split, from, to, order }), to - from);
       if (log.diverged) break;
       if (log.curve && log.steps % evalEvery === 0) log.curve.measure(log.steps);
       if ((onProgress || signal) && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {

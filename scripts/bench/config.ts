@@ -26,6 +26,11 @@ export interface ChildResult {
   backend: string;
   loadSeconds: number;
   trainSeconds: number;
+  /**
+   * CPU seconds of the training loop (this process's user + system time of `train`, minus a second evaluation of
+   * the trained model, which stands for the first): on a loaded machine a steadier measure than wall time.
+   */
+  cpuSeconds: number;
   samplesPerSecond: number;
   accuracy: number;
   finalLoss: number;

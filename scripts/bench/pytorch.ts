@@ -24,6 +24,8 @@ export interface TorchConfig {
 export interface TorchResult {
   id: string;
   trainSeconds: number;
+  /** CPU seconds of the training loop (all of the process's threads). */
+  cpuSeconds: number;
   accuracy: number;
   torch: string;
   threads: number;

@@ -34,11 +34,13 @@ export function printTables(
 ): void {
   if (speedRows.length > 0) {
     const versus = torch ? `; ratio = ours / PyTorch ${torch.version} CPU, ${torch.threads.length > 1 ? `the faster of ${torch.threads.join(" and ")} threads` : `${torch.threads[0]} thread(s)`}, same command` : "; --pytorch adds the PyTorch ratio";
-    console.log(`\nSpeed (targets: ratio as listed, train seconds ≤ a coarse guard, peak RSS < ${RSS_TARGET_MB} MB${versus})`);
+    console.log(`\nSpeed (targets: ratio as listed, train seconds ≤ a coarse guard, peak RSS < ${RSS_TARGET_MB} MB${versus}; ` +
+      "CPU s: the training loop's CPU time, best of the repeats, steadier than wall time on a loaded machine; PyTorch's counts all its threads)");
     console.log(table(
-      ["configuration", "backend", "train s", "PyTorch s", "threads", "ratio", "target", "guard s", "samples/s", "test acc %", "PyTorch acc %", "peak RSS MB", "load s", ""],
+      ["configuration", "backend", "train s", "PyTorch s", "threads", "ratio", "CPU s", "PyTorch CPU s", "CPU ratio", "target", "guard s", "samples/s", "test acc %", "PyTorch acc %", "peak RSS MB", "load s", ""],
       speedRows.map(({ config, result: r, pytorch, ratio, pass }) => [
         config.title, r.backend, r.trainSeconds.toFixed(2), pytorch ? pytorch.trainSeconds.toFixed(2) : "–", pytorch ? String(pytorch.threads) : "–", ratio === null ? "–" : ratio.toFixed(2),
+        r.cpuSeconds.toFixed(2), pytorch ? pytorch.cpuSeconds.toFixed(2) : "–", pytorch ? (r.cpuSeconds / pytorch.cpuSeconds).toFixed(2) : "–",
         `≤ ${config.maxPytorchRatio!.toFixed(1)}`, `≤ ${config.targetSeconds}`, Math.round(r.samplesPerSecond).toLocaleString("en-US"),
         r.accuracy.toFixed(2), pytorch ? pytorch.accuracy.toFixed(2) : "–", r.peakRssMb.toFixed(0), r.loadSeconds.toFixed(2), pass ? "pass" : "FAIL",
       ]),
