@@ -103,6 +103,21 @@ describe("show", () => {
     assert.equal(outputs.length, 1);
   });
 
+  test("live view of a sweep from the run store: finished runs are throttled too, and the sweep's last report draws every curve", () => {
+    const { sink, displays } = recorder();
+    let clock = 0;
+    const s = createShow({ sink, loadBundle: () => BUNDLE, now: () => clock });
+    const listener = s.live("Landscape", { interval: 500 });
+    for (let i = 0; i < 48; i++) {
+      clock += 2; // stored runs report their whole curve one after another, milliseconds apart
+      listener({ ...progress(100, true), label: `run ${i}`, runsInSweep: 48 });
+    }
+    const updates = displays[0]!;
+    assert.equal(updates.length, 2, "the first report and the last, not one redraw of every curve per run");
+    const names = (JSON.parse(/var spec = (.*);\n/.exec(updates[1]!)![1]!) as { data: { name?: string }[] }).data.map((trace) => trace.name).filter(Boolean);
+    assert.equal(new Set(names).size, 48, "the last redraw holds all 48 curves");
+  });
+
   test("live view of a comparison: finished runs stay in the chart, overlaid with the one in flight", () => {
     const { sink, displays } = recorder();
     const s = createShow({ sink, loadBundle: () => BUNDLE, now: () => 0 });

@@ -197,7 +197,10 @@ export function createShow(config: ShowConfig = {}): Show {
         if (p.done) inFlight.delete(p.label);
         else if (!running) inFlight.set(p.label, entry);
         const time = now();
-        if (!p.done && time - last < interval) return;
+        // Redraws are throttled, finished runs' too (a sweep from the run store reports dozens at once, and each
+        // redraw carries every curve); the report that ends the sweep is always drawn.
+        const sweepOver = runs.length - inFlight.size >= (p.runsInSweep ?? 1) && inFlight.size === 0;
+        if (!sweepOver && time - last < interval) return;
         last = time;
         const chart = lossFigure(
           runs.map((run) => run.series),
