@@ -34,11 +34,11 @@ test("auto starts wasm, and tfjs-node too where it loads; the line says which ru
   if (tfjsNodeInstalled) {
     assert.deepEqual(info.skipped, []);
     assert.deepEqual(info.nativeFrom, { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: "libtensorflow, 1 intra-op thread" });
-    assert.match(line, /^backend wasm \(SIMD, 1 thread[^)]*\) for training steps under 30,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
+    assert.match(line, /^backend wasm \(SIMD, (?:1 thread|\d threads from 3,000,000 multiply-adds per step)\) for training steps under 30,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
   } else {
     assert.deepEqual(info.skipped, [{ name: "tfjs-node", reason: "not installed" }]);
     assert.equal(info.nativeFrom, undefined);
-    assert.match(line, /^backend wasm \(SIMD, 1 thread[^)]*\) · tfjs 4\.22\.0 · /);
+    assert.match(line, /^backend wasm \(SIMD, (?:1 thread|\d threads from 3,000,000 multiply-adds per step)\) · tfjs 4\.22\.0 · /);
   }
   assert.match(line, new RegExp(`· Node ${process.version}`));
 });

@@ -17,6 +17,9 @@ test("without workers a sweep trains one run at a time, says so once, with the s
   assert.equal(poolWorkersAvailable(), true, "under Node the pool is available");
   const said: string[] = [];
   t.mock.method(console, "warn", (line: string) => void said.push(line));
+  // A Deno without Web Workers. (Emscripten's threaded wasm build, started under Node, sets a global Worker.)
+  const nodeWorker = (globalThis as { Worker?: unknown }).Worker;
+  delete (globalThis as { Worker?: unknown }).Worker;
   (globalThis as { Deno?: unknown }).Deno = {};
   try {
     assert.equal(poolWorkersAvailable(), false);
@@ -29,5 +32,6 @@ test("without workers a sweep trains one run at a time, says so once, with the s
     [...alone, ...pooled].forEach((run) => run.model.dispose());
   } finally {
     delete (globalThis as { Deno?: unknown }).Deno;
+    if (nodeWorker) (globalThis as { Worker?: unknown }).Worker = nodeWorker;
   }
 });

@@ -31,6 +31,8 @@ test("each part of the key changes it; the label does not", async () => {
   };
   const reference = keyOf(base);
   assert.equal(keyOf({ ...base, label: "another name" }), reference, "the label decides no number");
+  const twoThreads = { name: "wasm", detail: "SIMD, 2 threads from 3,000,000 multiply-adds per step" };
+  assert.equal(keyOf(base, {}, data, twoThreads), reference, "wasm's threads give the same bits, so the same key");
   assert.match(reference, /^[0-9a-f]{64}$/);
 
   const changed: [string, string][] = [

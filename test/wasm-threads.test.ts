@@ -31,7 +31,7 @@ for (const [layers, optimizer] of [[[784, 100, 100, 10], "sgd"], [[784, 100, 10]
     const one = trainInChild(1, [...layers], optimizer);
     const two = trainInChild(2, [...layers], optimizer);
     assert.match(one.line, /^backend wasm \(SIMD, 1 thread\) · /);
-    assert.match(two.line, /^backend wasm \(SIMD, 1 thread, 2 from 3,000,000 multiply-adds per step\) · /);
+    assert.match(two.line, /^backend wasm \(SIMD, 2 threads from 3,000,000 multiply-adds per step\) · /);
     assert.ok(one.losses.length > 100, "20 steps of losses"); // batch 64: ≥ 3M multiply-adds a step, so on 2 threads
     assert.equal(two.losses, one.losses);
   });

@@ -53,25 +53,41 @@ export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
 }
 
-const cache = new WeakMap<object, StepKernels | null>();
+/** The kernels on one backend's heap, with the compiled module and that heap (for a second thread: `gemm-team`). */
+export interface StepModule {
+  kernels: StepKernels;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+}
+
+const cache = new WeakMap<object, StepModule | null>();
 
 /**
  * The kernels for the current backend, or null where they cannot run (not wasm, or no wasm SIMD).
  * @example const kernels = stepKernels(); if (kernels) kernels.transpose(src, dst, 16, 785);
  */
 export function stepKernels(): StepKernels | null {
+  return stepModule()?.kernels ?? null;
+}
+
+/**
+ * The kernels with their module and heap for the current backend, or null where they cannot run.
+ * @example const built = stepModule(); built?.memory.buffer instanceof SharedArrayBuffer; // true on the threaded build
+ */
+export function stepModule(): StepModule | null {
   const backend = tf.backend() as unknown as Partial<WasmHeapBackend>;
   if (!cache.has(backend)) cache.set(backend, build(backend));
   return cache.get(backend)!;
 }
 
-function build(backend: Partial<WasmHeapBackend>): StepKernels | null {
+function build(backend: Partial<WasmHeapBackend>): StepModule | null {
   const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
   if (tf.getBackend() !== "wasm" || !(memory instanceof WebAssembly.Memory)) return null;
   const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
   try {
     const module = new WebAssembly.Module(assembleModule([gemm(), pixels(), transpose()], shared));
-    return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as StepKernels;
+    const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as StepKernels;
+    return { kernels, module, memory };
   } catch {
     return null; // no wasm SIMD in this runtime: the caller keeps the tensor-op step
   }

@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Split } from "../data/data";
 import { softmaxCrossEntropy, type EngineLayer } from "./engine";
+import { teamGemm } from "./gemm-team";
 import { EPILOGUE, stepKernels, type StepKernels, type WasmHeapBackend } from "./step-simd";
 
 /** The batch a step trains on: images `from`..`to` (exclusive) of `split`, or of `order` (a permutation) when shuffling. */
@@ -97,7 +98,8 @@ function step(
   kernels: StepKernels, backend: WasmHeapBackend, base: number, plan: Plan, sizes: readonly number[], layers: readonly EngineLayer[],
   source: BatchSource, gradientScale: number, output: WasmStepOutput,
 ): WasmStepResult {
-  const { gemm, pixels, transpose } = kernels;
+  const { pixels, transpose } = kernels;
+  const gemm = teamGemm() ?? kernels.gemm;
   const { split, from, to, order } = source;
   const size = to - from;
   const inputs = sizes[0]!;

@@ -289,8 +289,10 @@ function startProcess(): ChildProcess {
   const entry = workerEntry();
   // The kernel's own flags (an inspector port, tslab's) are not the worker's; tsx only where the entry is .ts.
   const execArgv = entry.endsWith(".ts") ? ["--require", require.resolve("tsx/cjs")] : [];
-  // "advanced" serialization carries typed arrays as bytes, not as JSON objects of numbered keys.
-  return fork(entry, [], { execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // "advanced" serialization carries typed arrays as bytes, not as JSON objects of numbered keys. One wasm thread:
+  // the pool already runs one run per core.
+  const env = { ...process.env, MIE_WASM_THREADS: "1" };
+  return fork(entry, [], { execArgv, env, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
 /** Views that cover their whole (non-shared) buffer as they are, others copied: made once per worker, then garbage. */

@@ -7,7 +7,8 @@
  * - `model`: `{ layers, init, seed }` for a fresh seeded model (a `RunSpec`, or an untrained `mlp(...)`), else
  *   the sha256 of its current weights and its trained step count (`modelFromWeights`, `resume`);
  * - `data`: `dataFingerprint`, the sha256 of both splits' bytes, sizes and the class count;
- * - `backend` and its `detail` (results differ by backend; under "auto" it is the backend the run's size picks);
+ * - `backend` and the part of its `detail` that decides numbers (`arithmeticDetail`: results differ by backend;
+ *   under "auto" it is the backend the run's size picks);
  * - `arithmetic`: `ARITHMETIC_VERSION` (engine, optimizers, initialisers) and the TensorFlow.js version.
  *
  * Changing any one of them gives another key (test/run-key.test.ts), so the store misses and the run trains.
@@ -48,9 +49,19 @@ export function keyParts(
 ): KeyParts {
   const { label: _label, resume: _resume, ...numeric } = settings as TrainSettings;
   return {
-    settings: numeric, model, data: dataFingerprint(data), backend: backend.name, detail: backend.detail,
+    settings: numeric, model, data: dataFingerprint(data), backend: backend.name, detail: arithmeticDetail(backend),
     arithmetic: ARITHMETIC_VERSION, tfjs: tf.version.tfjs,
   };
+}
+
+/**
+ * The part of a backend's detail that decides a run's numbers: on wasm, SIMD or not, not its threads (two threads
+ * split each product by output rows and give the same bits: test/gemm-team.test.ts, test/wasm-threads.test.ts);
+ * elsewhere all of it.
+ * @example arithmeticDetail({ name: "wasm", detail: "SIMD, 2 threads from 3,000,000 multiply-adds per step" }); // "SIMD"
+ */
+export function arithmeticDetail(backend: { name: string; detail: string }): string {
+  return backend.name === "wasm" ? backend.detail.split(",")[0]!.trim() : backend.detail;
 }
 
 /**

@@ -19,7 +19,7 @@ import { evaluationSplits } from "../train/evaluations";
 import { defaultLabel, describeValue, resolveSettings, type Progress, type TrainOptions, type TrainSettings } from "../train/settings";
 import { checkDataset, checkRunFits } from "../train/checks";
 import { train as trainNow, type Run } from "../train/train";
-import { backendDetail, keyParts, modelPart, plannedBackend, runKey, type KeyParts } from "./run-key";
+import { arithmeticDetail, backendDetail, keyParts, modelPart, plannedBackend, runKey, type KeyParts } from "./run-key";
 
 /**
  * Where runs are stored: a folder, "off" (no store), or "fresh" (train every run again and store it, in the
@@ -99,7 +99,7 @@ export async function lookUp(
  */
 export async function storeRun(store: RunStore, lookup: StoreLookup, run: Run): Promise<void> {
   const info = await initBackend();
-  const parts = { ...lookup.parts, backend: run.backend, detail: backendDetail(info, run.backend) };
+  const parts = { ...lookup.parts, backend: run.backend, detail: arithmeticDetail({ name: run.backend, detail: backendDetail(info, run.backend) }) };
   try {
     await writeStoredRun(store.folder, runKey(parts), run, parts);
   } catch (error) {

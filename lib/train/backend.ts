@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import * as util from "node:util";
 import { isMainThread } from "node:worker_threads";
+import { useStepThreads } from "../model/gemm-team";
 import { registerThreadedWasm, threadedWasmFailure, useWasmThreads, wasmThreads } from "./wasm-threads";
 
 /** Our names for the backends, in order of preference. */
@@ -134,7 +135,11 @@ export async function backendForRun(layers: readonly number[], batchSize: number
   const big = info.nativeFrom !== undefined && stepMultiplyAdds(layers, batchSize) >= info.nativeFrom.minMultiplyAdds;
   const name: BackendName = big && (await startNative(info)) ? "tfjs-node" : info.name;
   if (tf.getBackend() !== TF_NAMES[name]) await tf.setBackend(TF_NAMES[name]);
-  if (name === "wasm") useWasmThreads(stepMultiplyAdds(layers, batchSize) >= WASM_THREADS_MIN_MULTIPLY_ADDS);
+  if (name === "wasm") {
+    const many = stepMultiplyAdds(layers, batchSize) >= WASM_THREADS_MIN_MULTIPLY_ADDS;
+    useWasmThreads(many);
+    useStepThreads(many ? wasmThreads() : 1);
+  }
   const { nativeFrom, ...single } = info;
   return name === info.name ? single : { ...single, name, tfName: TF_NAMES[name], detail: nativeFrom!.detail };
 }
@@ -235,9 +240,9 @@ function describeDetail(name: BackendName): string {
   if (name === "wasm") {
     const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
     const threads = wasmThreads();
-    const many = threads > 1 ? `, ${threads} from ${WASM_THREADS_MIN_MULTIPLY_ADDS.toLocaleString("en-US")} multiply-adds per step` : "";
+    if (threads > 1) return `${simd}, ${threads} threads from ${WASM_THREADS_MIN_MULTIPLY_ADDS.toLocaleString("en-US")} multiply-adds per step`;
     const skipped = wasmThreadsSkipped ?? threadedWasmFailure();
-    return `${simd}, 1 thread${many}${skipped ? ` (more threads skipped: ${skipped})` : ""}`;
+    return `${simd}, 1 thread${skipped ? ` (more threads skipped: ${skipped})` : ""}`;
   }
   if (name === "tfjs-node") {
     const threads = Number(process.env.TF_NUM_INTRAOP_THREADS);
@@ -251,14 +256,19 @@ let wasmThreadsSkipped: string | undefined;
 let wasmThreadsTried = false;
 
 /**
- * The threads a big training step on wasm uses: `MIE_WASM_THREADS` (default 1), in Node's main thread only (the
- * worker pool already gives each run of a sweep its own core). Not more by default: on our shared 2-core machines
- * the second thread was seldom free, and 2 threads trained 784-500-500-10 1.5–2.4× slower than one
- * (docs/performance.md, "Both cores on one run, on wasm").
+ * The threads a big training step on wasm uses: `MIE_WASM_THREADS`, by default 2 where there are two cores, in
+ * Node's main thread only (the worker pool already gives each run of a sweep its own core, and its process
+ * workers are started with 1). Two, not every core: a step's products are a few hundred rows, measured on two
+ * (docs/performance.md, "Both cores on one run, on wasm"); ask for more with MIE_WASM_THREADS.
  */
 function wantedWasmThreads(): number {
+  if ("Deno" in globalThis) {
+    // Emscripten's thread workers fail there ("Cannot set property location"), and uncaught.
+    wasmThreadsSkipped = "Deno's workers cannot run the threaded wasm build";
+    return 1;
+  }
   const raw = process.env.MIE_WASM_THREADS;
-  if (raw === undefined || raw === "") return 1;
+  if (raw === undefined || raw === "") return isMainThread ? Math.min(2, availableParallelism()) : 1;
   const threads = Number(raw);
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`MIE_WASM_THREADS: expected a whole number ≥ 1, got "${raw}"`);
   return isMainThread ? Math.min(threads, availableParallelism()) : 1;
