@@ -6,7 +6,7 @@ import { useStepThreads } from "../lib/model/gemm-team";
 /**
  * In a fresh process on the threaded wasm build (chosen once per process): the same random products through the
  * one-thread kernel and through the two-thread team, every epilogue, both orientations of A, until the helper
- * thread has run chunks of at least 100 products; the first differing bit, if any.
+ * thread has run chunks of at least 20 products (it sits out stretches where it does not pay); the first differing bit, if any.
  */
 const CHILD = `
   const tf = require("@tensorflow/tfjs");
@@ -25,7 +25,7 @@ const CHILD = `
     const shapes = [[500, 785, 16], [16, 785, 500], [785, 16, 500], [501, 10, 16], [97, 400, 13], [8, 20000, 4], [10, 785, 16]];
     let products = 0, helped = 0, difference = null;
     const start = Date.now();
-    for (let round = 0; difference === null && (helped < 100 || round < 3) && Date.now() - start < 60000; round++) {
+    for (let round = 0; difference === null && (helped < 20 || round < 3) && Date.now() - start < 60000; round++) {
       for (const [M, K, N] of shapes) {
         const a = tf.tensor2d(Float32Array.from({ length: M * K }, () => 2 * random() - 1), [M, K]);
         const aT = tf.transpose(a);
@@ -61,7 +61,7 @@ test("the two-thread product is bit-identical to the one-thread kernel, and the 
   const outcome = JSON.parse(result.stdout.trim().split("\n").pop()!) as { products: number; helped: number; difference: string | null; shared: boolean; tensors: number };
   assert.equal(outcome.shared, true, "the threaded build's heap is shared");
   assert.equal(outcome.difference, null);
-  assert.ok(outcome.helped >= 100, `the helper ran chunks of ${outcome.helped} of ${outcome.products} products`);
+  assert.ok(outcome.helped >= 20, `the helper ran chunks of ${outcome.helped} of ${outcome.products} products`);
   assert.equal(outcome.tensors, 0, "no tensor left behind");
 });
 

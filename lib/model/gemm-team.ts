@@ -31,7 +31,9 @@ const FAILED = 2;
 const ARGS = 3;
 /** Chunks the helpers have run, in all (to see that they take part). */
 const HELPED = ARGS + 14;
-const WORDS = HELPED + 1;
+/** Helpers started and waiting for products: until all are, products run on the calling thread. */
+const READY = HELPED + 1;
+const WORDS = READY + 1;
 const CHUNK_BITS = 10;
 /** Product numbers wrap here, so CLAIM stays a positive int32. */
 const PRODUCTS = 1 << (31 - CHUNK_BITS);
@@ -43,6 +45,12 @@ const CHUNKS_PER_THREAD = 4;
  * last chunk costs a few microseconds, about 100k multiply-adds of work.
  */
 const MIN_SPLIT_MULTIPLY_ADDS = 400_000;
+/** Products per verdict on whether the helpers pay (about a tenth of a second of training). */
+const JUDGE_WINDOW = 256;
+/** Products run on one thread after the helpers stopped paying (about a second of training), before trying again. */
+const ALONE_PRODUCTS = 2000;
+/** How long the calling thread spins for a helper's last chunk before it sleeps. */
+const CALLER_SPIN_MS = 0.3;
 /** How long a helper spins for the next product before it sleeps: longer than the JavaScript between a step's products. */
 const HELPER_SPIN_MS = 0.5;
 
@@ -82,6 +90,7 @@ const { module, memory, control: buffer, spinMs } = workerData;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
 const control = new Int32Array(buffer);
 ${runChunks.toString()}
+Atomics.add(control, ${READY}, 1);
 let last = Atomics.load(control, ${CLAIM}) >>> ${CHUNK_BITS};
 for (;;) {
   let word = Atomics.load(control, ${CLAIM});
@@ -103,6 +112,11 @@ interface Team {
   control: Int32Array;
   helpers: number;
   product: number;
+  /** Milliseconds the helpers saved in the products of the current window, and how many (see `judge`). */
+  gain: number;
+  judged: number;
+  /** Products still to run on the calling thread alone before the helpers are tried again. */
+  alone: number;
   /** The split product. */
   gemm: Gemm;
 }
@@ -155,7 +169,7 @@ function startTeam(module: WebAssembly.Module, memory: WebAssembly.Memory, helpe
   } catch {
     return null; // no worker threads here: one thread, as before
   }
-  const team: Team = { control, helpers, product: 0, gemm };
+  const team: Team = { control, helpers, product: 0, gain: 0, judged: 0, alone: 0, gemm };
   team.gemm = splitGemm(team, gemm);
   return team;
 }
@@ -164,18 +178,41 @@ function splitGemm(team: Team, gemm: Gemm): Gemm {
   return (a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode) => {
     if (M < 8 || M * K * N < MIN_SPLIT_MULTIPLY_ADDS) return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
     const { control } = team;
+    if (team.alone > 0 || Atomics.load(control, READY) < team.helpers) {
+      team.alone = Math.max(0, team.alone - 1);
+      return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
+    }
     const rows = Math.ceil(M / ((team.helpers + 1) * CHUNKS_PER_THREAD) / 4) * 4;
     const chunks = Math.ceil(M / rows);
     control.set([a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, rows, chunks], ARGS);
     Atomics.store(control, DONE, 0);
     team.product = (team.product + 1) % PRODUCTS;
+    const start = performance.now();
     Atomics.store(control, CLAIM, team.product << CHUNK_BITS); // publishes the arguments written above
     Atomics.notify(control, CLAIM);
-    runChunks(control, gemm, team.product);
+    const ran = runChunks(control, gemm, team.product);
+    const ownDone = performance.now();
     // Only chunks a helper claimed are left: wait for them (spinning first: they are a few microseconds away).
-    for (let done = Atomics.load(control, DONE), spins = 0; done < chunks; done = Atomics.load(control, DONE)) {
-      if (++spins > 2000) Atomics.wait(control, DONE, done, 1);
+    // Not sleeping at once: a wake-up costs ~0.1 ms in a virtual machine, longer than the chunk being waited for.
+    for (let done = Atomics.load(control, DONE); done < chunks; done = Atomics.load(control, DONE)) {
+      if (performance.now() - ownDone > CALLER_SPIN_MS) Atomics.wait(control, DONE, done, 1);
     }
     if (Atomics.load(control, FAILED)) throw new Error("gemm-team: a helper thread's product failed (see its error above)");
+    if (ran > 0) judge(team, ((ownDone - start) / ran) * chunks, performance.now() - start);
   };
+}
+
+/**
+ * Keep the helpers only while they pay: `alone` is the time this thread would have taken by itself (from its own
+ * chunks), `together` what the product took. Where another process holds the other core, a helper is descheduled
+ * in the middle of a chunk and this thread waits for it. When a window of `JUDGE_WINDOW` products took longer in
+ * all than this thread alone would have, the next `ALONE_PRODUCTS` products run on this thread alone, then the
+ * helpers are tried again. (A window, not each product: single products are noisy both ways.)
+ */
+function judge(team: Team, alone: number, together: number): void {
+  team.gain += alone - together;
+  if (++team.judged < JUDGE_WINDOW) return;
+  if (team.gain < 0) team.alone = ALONE_PRODUCTS;
+  team.gain = 0;
+  team.judged = 0;
 }
