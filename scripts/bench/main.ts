@@ -42,7 +42,7 @@ import { backendsJson, formatBackends, measureBackends, parseBackends, rowPasses
 import { findTorchPython, runPytorch, type TorchResult } from "./pytorch";
 import { jupyterPython, prepareBaseline, reportsRatio, sharedNotebooks, timeReports, type ReportsTiming } from "./reports";
 import {
-  CHECKS, REPORTS_TARGET_RATIO, RESULT_PREFIX, RSS_TARGET_MB, SPEED, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO,
+  CHECKS, pytorchRatioTarget, REPORTS_TARGET_RATIO, RESULT_PREFIX, RSS_TARGET_MB, SPEED, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO,
   type ChildResult, type Config, type SweepResult,
 } from "./config";
 import { printTables, table, type CheckRow, type SpeedRow } from "./tables";
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
   const speedRows = speed.map(({ config, result }) => {
     const pytorch = torch?.results.get(config.id) ?? null;
     const ratio = pytorch ? result.trainSeconds / pytorch.trainSeconds : null;
-    const fast = result.trainSeconds <= config.targetSeconds! && (ratio === null || ratio <= config.maxPytorchRatio!);
+    const fast = result.trainSeconds <= config.targetSeconds! && (ratio === null || ratio <= pytorchRatioTarget());
     return { config, result, pytorch, ratio, pass: fast && result.peakRssMb < RSS_TARGET_MB };
   });
   const checkRows = [...(args.checks ? speed : []), ...checks].map(({ config, result }) => ({ config, result, pass: config.check!.pass(result) }));
@@ -298,7 +298,7 @@ async function main(): Promise<void> {
       backend: await describeBackend(), cpu: `${cpus().length} × ${cpus()[0]?.model ?? "unknown"}`, repeat: args.repeat, rssTargetMb: RSS_TARGET_MB,
       pytorch: torch ? { python: torch.python, version: torch.version, threads: torch.threads } : null,
       speed: speedRows.map(({ config, result, pytorch, ratio, pass }) => ({
-        title: config.title, targetSeconds: config.targetSeconds, maxPytorchRatio: config.maxPytorchRatio, pytorchSeconds: pytorch?.trainSeconds ?? null,
+        title: config.title, targetSeconds: config.targetSeconds, maxPytorchRatio: pytorchRatioTarget(), pytorchSeconds: pytorch?.trainSeconds ?? null,
         pytorchAccuracy: pytorch?.accuracy ?? null, ratio, pass, ...result,
       })),
       sweep: sweep ? { title: SWEEP.title, ...sweep, ratio: sweepRatio, targetRatio: SWEEP_TARGET_RATIO, pass: sweepPass } : null,
