@@ -23,7 +23,7 @@ export const F32_CONST = 0x43, F32_LOAD = 0x2a, F32_STORE = 0x38, I32_LOAD = 0x2
  * @example simd(0xe4); // [0xfd, 0xe4, 0x01]: f32x4.add
  */
 export const simd = (op: number): number[] => [0xfd, ...leb(op)];
-export const V_LOAD = simd(0x00), V_STORE = simd(0x0b), SPLAT = simd(0x13), V_AND = simd(0x4e), V_GT = simd(0x44),
+export const V_LOAD = simd(0x00), V_LOAD32_SPLAT = simd(0x09), V_STORE = simd(0x0b), SPLAT = simd(0x13), V_AND = simd(0x4e), V_GT = simd(0x44),
   V_SQRT = simd(0xe3), V_ADD = simd(0xe4), V_SUB = simd(0xe5), V_MUL = simd(0xe6), V_DIV = simd(0xe7), V_PMAX = simd(0xeb),
   I16_EXTEND_LOW_U8 = simd(0x89), I16_EXTEND_HIGH_U8 = simd(0x8a), I32_EXTEND_LOW_U16 = simd(0xa9), I32_EXTEND_HIGH_U16 = simd(0xaa),
   V_CONVERT_I32_U = simd(0xfb);
