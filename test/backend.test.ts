@@ -34,7 +34,7 @@ test("auto starts wasm, and tfjs-node too where it loads; the line says which ru
   if (tfjsNodeInstalled) {
     assert.deepEqual(info.skipped, []);
     assert.deepEqual(info.nativeFrom, { minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS, detail: "libtensorflow, 1 intra-op thread" });
-    assert.match(line, /^backend wasm \(SIMD, (?:1 thread|\d threads from 3,000,000 multiply-adds per step)\) for training steps under 30,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
+    assert.match(line, /^backend wasm \(SIMD, (?:1 thread|\d threads from 3,000,000 multiply-adds per step)\) for training steps under 60,000,000 multiply-adds, tfjs-node \(libtensorflow, 1 intra-op thread\) from there · tfjs 4\.22\.0 · /);
   } else {
     assert.deepEqual(info.skipped, [{ name: "tfjs-node", reason: "not installed" }]);
     assert.equal(info.nativeFrom, undefined);
@@ -54,7 +54,7 @@ test("backendForRun: under auto, big runs go to tfjs-node where it loads, small 
   assert.equal(small.name, "wasm");
   assert.equal(tf.getBackend(), "wasm");
   const made = tf.tensor1d([1, 2, 3]);
-  const big = await backendForRun([784, 500, 500, 10], 64);
+  const big = await backendForRun([784, 500, 500, 10], 128); // 83M multiply-adds a step
   assert.equal(big.name, tfjsNodeInstalled ? "tfjs-node" : "wasm");
   assert.equal(tf.getBackend(), big.tfName);
   assert.match(formatBackend(big), tfjsNodeInstalled ? /^backend tfjs-node \(libtensorflow, 1 intra-op thread\) · / : /^backend wasm /);
@@ -71,7 +71,7 @@ test("under auto, a process whose runs are all small never loads libtensorflow (
     '.then((info) => console.log(info.name, tf.findBackendFactory("tensorflow") ? "loaded" : "not loaded"))';
   const small = inChild(code([784, 10]), { MIE_BACKEND: "auto" });
   assert.equal(small.stdout.trim(), "wasm not loaded", small.stderr);
-  const big = inChild(code([784, 3000, 10]), { MIE_BACKEND: "auto" }); // 38M multiply-adds a step at batch 16
+  const big = inChild(code([784, 5000, 10]), { MIE_BACKEND: "auto" }); // 64M multiply-adds a step at batch 16
   assert.equal(big.stdout.trim(), tfjsNodeInstalled ? "tfjs-node loaded" : "wasm not loaded", big.stderr);
 });
 
