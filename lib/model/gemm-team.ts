@@ -49,6 +49,10 @@ const MIN_SPLIT_MULTIPLY_ADDS = 400_000;
 const JUDGE_WINDOW = 256;
 /** Products run on one thread after the helpers stopped paying (about a second of training), before trying again. */
 const ALONE_PRODUCTS = 2000;
+/** The longest stretch on one thread, after trials that kept losing (about half a minute of training). */
+const MAX_ALONE_PRODUCTS = 64_000;
+/** A trial window that has already lost this many milliseconds ends at once. */
+const EARLY_LOSS_MS = 5;
 /** How long the calling thread spins for a helper's last chunk before it sleeps. */
 const CALLER_SPIN_MS = 0.3;
 /** How long a helper spins for the next product before it sleeps: longer than the JavaScript between a step's products. */
@@ -117,6 +121,8 @@ interface Team {
   judged: number;
   /** Products still to run on the calling thread alone before the helpers are tried again. */
   alone: number;
+  /** How many products the next stretch alone lasts. */
+  aloneFor: number;
   /** The split product. */
   gemm: Gemm;
 }
@@ -169,7 +175,7 @@ function startTeam(module: WebAssembly.Module, memory: WebAssembly.Memory, helpe
   } catch {
     return null; // no worker threads here: one thread, as before
   }
-  const team: Team = { control, helpers, product: 0, gain: 0, judged: 0, alone: 0, gemm };
+  const team: Team = { control, helpers, product: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS, gemm };
   team.gemm = splitGemm(team, gemm);
   return team;
 }
@@ -206,13 +212,21 @@ function splitGemm(team: Team, gemm: Gemm): Gemm {
  * Keep the helpers only while they pay: `alone` is the time this thread would have taken by itself (from its own
  * chunks), `together` what the product took. Where another process holds the other core, a helper is descheduled
  * in the middle of a chunk and this thread waits for it. When a window of `JUDGE_WINDOW` products took longer in
- * all than this thread alone would have, the next `ALONE_PRODUCTS` products run on this thread alone, then the
- * helpers are tried again. (A window, not each product: single products are noisy both ways.)
+ * all than this thread alone would have (or has already lost `EARLY_LOSS_MS`), the next products run on this thread
+ * alone, then the helpers are tried again: `ALONE_PRODUCTS` at first, twice as many after each window that lost
+ * again (up to `MAX_ALONE_PRODUCTS`), so a machine that stays busy pays for few trials. (A window, not each product:
+ * single products are noisy both ways.)
  */
 function judge(team: Team, alone: number, together: number): void {
   team.gain += alone - together;
-  if (++team.judged < JUDGE_WINDOW) return;
-  if (team.gain < 0) team.alone = ALONE_PRODUCTS;
+  const lostEarly = team.gain < -EARLY_LOSS_MS;
+  if (++team.judged < JUDGE_WINDOW && !lostEarly) return;
+  if (team.gain < 0) {
+    team.alone = team.aloneFor;
+    team.aloneFor = Math.min(2 * team.aloneFor, MAX_ALONE_PRODUCTS);
+  } else {
+    team.aloneFor = ALONE_PRODUCTS;
+  }
   team.gain = 0;
   team.judged = 0;
 }
