@@ -3,9 +3,10 @@
  * self-contained HTML reports to reports/. All reports are built in a temporary folder first and moved into
  * place only when every notebook succeeded, so a failed run leaves the previous reports intact.
  *
- * Notebooks execute side by side, each in its own kernel (`--jobs`, default one per core): a notebook's single
- * runs and its kernel start and export use one core, so a second notebook fills the other. Every notebook runs
- * to its end even when another fails, and every failure is reported.
+ * Notebooks execute side by side, each in its own kernel (`--jobs`; default one per notebook when memory allows,
+ * else one per core: scripts/report-options.ts): a notebook's single runs and its kernel start and export use one
+ * core, so the others fill the rest. Every notebook runs to its end even when another fails, and every failure is
+ * reported.
  *
  * Progress is printed per cell and, inside a long cell, per run (scripts/report-progress.ts); the command ends with
  * a one-screen summary and writes reports/index.html, a page listing every report with its numbers
@@ -16,19 +17,20 @@
  *
  * usage: npm run reports [-- [--notebooks DIR] [--out DIR] [--jobs N] [--fresh] [--kernel tslab|deno] NAME ...]
  *        NAME = notebook file name without .ipynb (default: all in DIR, default notebooks/); --out default reports/;
- *        --jobs N  notebooks executed at once (default: the number of cores; 1: one after another)
+ *        --jobs N  notebooks executed at once (default: all, when each kernel's memory share holds a kernel and a
+ *                  worker, else the number of cores; 1: one after another)
  *        --fresh  retrain every run instead of reading the run store (the new results are stored)
  *        --kernel deno  execute on Deno's Jupyter kernel instead of tslab; reports then go to reports/deno/ (same names)
  * env:   MIE_TRAIN_LIMIT / MIE_TEST_LIMIT  reduce the data (quick runs); MIE_BACKEND  choose the backend;
  *        MIE_MEMORY_BUDGET_MB  memory for all notebooks together (default 80% of what is free), shared out per kernel
- *        MIE_RUNS  the run store's folder, or off
+ *        MIE_RUNS  the run store's folder, or off (with --fresh, the kernels get fresh:FOLDER)
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { executeNotebook, KERNELS, ROOT, type KernelName, type NotebookEvent } from "./jupyter";
 import { projectPython } from "./python-env";
 import { memoryShareMB } from "../lib/runs/pool-size";
+import { defaultJobs, freshStoreSetting } from "./report-options";
 import { ensureNativeBackend } from "./native";
 import { ProgressThrottle } from "./report-progress";
 import { factsTag, reportFacts, shownPath, summaryText, writeIndex, type ReportFacts } from "./report-index";
@@ -36,14 +38,15 @@ import { factsTag, reportFacts, shownPath, summaryText, writeIndex, type ReportF
 interface Args {
   notebooks: string;
   out: string;
-  jobs: number;
+  /** Undefined: `defaultJobs`. */
+  jobs: number | undefined;
   names: string[];
   fresh: boolean;
   kernel: KernelName;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { notebooks: join(ROOT, "notebooks"), out: "", jobs: availableParallelism(), names: [], fresh: false, kernel: "tslab" };
+  const args: Args = { notebooks: join(ROOT, "notebooks"), out: "", jobs: undefined, names: [], fresh: false, kernel: "tslab" };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--jobs") {
@@ -98,13 +101,15 @@ async function main(): Promise<void> {
   const limits = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key]);
   console.log(`Executing ${notebooks.length} notebook(s) on the ${args.kernel === "deno" ? "Deno" : "tslab"} kernel with ${python}` +
     (limits.length ? ` on reduced data (${limits.map((key) => `${key}=${process.env[key]}`).join(", ")})` : " on the full data"));
-  console.log(args.fresh ? "--fresh: retraining every run (and storing the new results in the run store)"
-    : process.env.MIE_RUNS === "off" ? "Run store off (MIE_RUNS=off): every run trains" : "Runs already in the run store are read from it (--fresh retrains them)");
+  const store = freshStoreSetting(args.fresh, process.env.MIE_RUNS);
+  console.log(store === "off" ? "Run store off (MIE_RUNS=off): every run trains"
+    : args.fresh ? `--fresh: retraining every run (and storing the new results in the run store${store === "fresh" ? "" : `, ${store!.slice("fresh:".length)}`})`
+    : "Runs already in the run store are read from it (--fresh retrains them)");
 
   mkdirSync(reports, { recursive: true });
   removeAbandonedStaging(reports);
   const staging = mkdtempSync(join(reports, `.staging-${process.pid}-`));
-  const jobs = Math.min(args.jobs, notebooks.length);
+  const jobs = args.jobs === undefined ? defaultJobs(notebooks.length) : Math.min(args.jobs, notebooks.length);
   const log = progressLog(notebooks, jobs);
   // Kernels side by side share the machine's memory: each sizes its worker pool by its share.
   const memoryBudget = String(memoryShareMB(jobs));
@@ -124,7 +129,7 @@ async function main(): Promise<void> {
           outHtml: join(staging, `${name}.html`),
           kernel: args.kernel,
           onEvent: (event) => log.event(name, event),
-          env: { MIE_MEMORY_BUDGET_MB: memoryBudget, MIE_RUNS_LOG: join(staging, `${name}.runs.jsonl`), ...(args.fresh ? { MIE_RUNS: "fresh" } : {}) },
+          env: { MIE_MEMORY_BUDGET_MB: memoryBudget, MIE_RUNS_LOG: join(staging, `${name}.runs.jsonl`), ...(store !== undefined ? { MIE_RUNS: store } : {}) },
         });
         timings.set(name, seconds(notebookStarted));
         noteStoredRuns(join(staging, `${name}.html`), join(staging, `${name}.runs.jsonl`));

@@ -143,7 +143,7 @@ test("a killed writer's temporary entry is removed; a live writer's is left alon
   assert.equal(await removeAbandonedWrites(join(folder, "absent")), 0, "a store folder not made yet has nothing to remove");
 });
 
-test("MIE_RUNS and the store option: a folder, off, fresh; the default folder is the project's .mie-runs", async (t) => {
+test("MIE_RUNS and the store option: a folder, off, fresh, fresh:FOLDER (fresh keeps a named folder); the default folder is the project's .mie-runs", async (t) => {
   const data = await smallMnist(64, 10);
   const folder = tempStore(t);
   const spec: RunSpec = { layers: [784, 10], batchSize: 32 };
@@ -158,8 +158,20 @@ test("MIE_RUNS and the store option: a folder, off, fresh; the default folder is
   });
   assert.equal(resolveStore(undefined, "train"), null, "off by default under node --test");
   assert.equal(resolveStore("off", "train"), null);
-  assert.throws(() => resolveStore(3 as unknown as string, "train"), /train: store: expected a folder, "off" or "fresh", got 3/);
-  assert.throws(() => resolveStore("", "trainAll"), /trainAll: store: expected a folder, "off" or "fresh", got an empty string/);
+  assert.throws(() => resolveStore(3 as unknown as string, "train"), /train: store: expected a folder, "off", "fresh" or "fresh:FOLDER", got 3/);
+  assert.throws(() => resolveStore("", "trainAll"), /trainAll: store: expected a folder, "off", "fresh" or "fresh:FOLDER", got an empty string/);
+  assert.throws(() => resolveStore("fresh:", "train"), /train: store: expected a folder, "off", "fresh" or "fresh:FOLDER", got "fresh:" with no folder after it/);
+  assert.deepEqual(resolveStore(`fresh:${folder}`, "train"), { folder, fresh: true }, "fresh:FOLDER retrains into that folder");
+  await withEnv("MIE_RUNS", `fresh:${folder}`, async () => {
+    assert.deepEqual(resolveStore(undefined, "train"), { folder, fresh: true }, "MIE_RUNS=fresh:FOLDER, as npm run reports -- --fresh passes a named folder");
+  });
+  await withEnv("MIE_RUNS", folder, async () => {
+    assert.deepEqual(resolveStore("fresh", "train"), { folder, fresh: true }, "the option fresh retrains into the folder MIE_RUNS names, not the default");
+    const [retrained] = await trainAll([spec], data, { workers: 1, store: "fresh" });
+    assert.equal(retrained!.stored, undefined, "fresh trains although the run is in that folder");
+    assert.equal(entries(folder).length, 1, "and stores it there again, under the same key");
+    retrained!.model.dispose();
+  });
 
   const project = realpathSync(tempStore(t));
   writeFileSync(join(project, "package.json"), "{}");

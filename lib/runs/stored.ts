@@ -4,9 +4,10 @@
  * its trained model and marked `run.stored`; a miss trains and is written as soon as it finishes, so a kernel that
  * dies mid-sweep keeps every finished run.
  *
- * Where: `MIE_RUNS` or the `store` option: a folder, "off", or "fresh" (retrain everything, and store the new
- * results). Default: `.mie-runs/` in the project (the nearest folder above the kernel's working folder with a
- * package.json), else beside the notebook. Off by default under `node --test`, so tests train unless they ask.
+ * Where: `MIE_RUNS` or the `store` option: a folder, "off", "fresh" (retrain everything, and store the new
+ * results) or "fresh:FOLDER" (the same, in that folder). Default: `.mie-runs/` in the project (the nearest folder
+ * above the kernel's working folder with a package.json), else beside the notebook. Off by default under
+ * `node --test`, so tests train unless they ask.
  */
 import { appendFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -22,8 +23,9 @@ import { train as trainNow, type Run } from "../train/train";
 import { arithmeticDetail, backendDetail, keyParts, modelPart, plannedBackend, runKey, type KeyParts } from "./run-key";
 
 /**
- * Where runs are stored: a folder, "off" (no store), or "fresh" (train every run again and store it, in the
- * default folder). Default: the environment variable `MIE_RUNS`, else `.mie-runs/` in the project.
+ * Where runs are stored: a folder, "off" (no store), "fresh" (train every run again and store it: in the folder
+ * `MIE_RUNS` names, if it names one, else the default folder), or "fresh:FOLDER" (train every run again and store it
+ * in FOLDER). Default: the environment variable `MIE_RUNS`, else `.mie-runs/` in the project.
  * @example const store: StoreSetting = "fresh"; await compare({ layers: [784, 10] }, { lr: [0.1, 0.5] }, data, { store });
  */
 export type StoreSetting = "off" | "fresh" | (string & {});
@@ -59,18 +61,33 @@ export function runStoreFolder(setting?: StoreSetting): string | null {
 }
 
 /**
- * The store a call uses: its option, else `MIE_RUNS`, else the default folder; null when off.
+ * The store a call uses: its option, else `MIE_RUNS`, else the default folder; null when off. "fresh" retrains
+ * into the folder `MIE_RUNS` names (a folder or "fresh:FOLDER"), else the default folder.
  * @example resolveStore("fresh", "train"); // { folder: ".../.mie-runs", fresh: true }
+ * @example process.env.MIE_RUNS = "/data/runs"; resolveStore("fresh", "train"); // { folder: "/data/runs", fresh: true }
  */
 export function resolveStore(setting: StoreSetting | undefined, where: string): RunStore | null {
   const fromEnv = process.env.MIE_RUNS;
   const name = setting !== undefined ? `${where}: store` : "MIE_RUNS";
   const value = setting ?? (fromEnv === undefined || fromEnv === "" ? (process.env.NODE_TEST_CONTEXT ? "off" : "") : fromEnv);
-  if (typeof value !== "string") throw new TypeError(`${name}: expected a folder, "off" or "fresh", got ${describeValue(value)}`);
+  const expected = `expected a folder, "off", "fresh" or "fresh:FOLDER"`;
+  if (typeof value !== "string") throw new TypeError(`${name}: ${expected}, got ${describeValue(value)}`);
   if (value === "off") return null;
-  if (value === "fresh") return { folder: defaultFolder(), fresh: true };
-  if (setting === "") throw new RangeError(`${name}: expected a folder, "off" or "fresh", got an empty string`);
+  if (value === "fresh") return { folder: namedFolder(fromEnv) ?? defaultFolder(), fresh: true };
+  if (value.startsWith("fresh:")) {
+    const folder = namedFolder(value);
+    if (folder === null) throw new RangeError(`${name}: ${expected}, got "fresh:" with no folder after it`);
+    return { folder, fresh: true };
+  }
+  if (setting === "") throw new RangeError(`${name}: ${expected}, got an empty string`);
   return { folder: value === "" ? defaultFolder() : resolve(value), fresh: false };
+}
+
+/** The folder a store setting names ("FOLDER" or "fresh:FOLDER", resolved), or null ("off", "fresh", unset). */
+function namedFolder(setting: string | undefined): string | null {
+  if (setting === undefined || setting === "" || setting === "off" || setting === "fresh") return null;
+  const folder = setting.startsWith("fresh:") ? setting.slice("fresh:".length) : setting;
+  return folder === "" ? null : resolve(folder);
 }
 
 /**

@@ -25,7 +25,7 @@ export interface SweepOptions {
   onRun?: (run: Run, index: number) => void;
   /** Stops the sweep when aborted: workers are terminated and the promise rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** The run store: a folder, "off" or "fresh" (see `StoreSetting`). Default: `MIE_RUNS`, else the project's `.mie-runs/`. */
+  /** The run store: a folder, "off", "fresh" or "fresh:FOLDER" (see `StoreSetting`). Default: `MIE_RUNS`, else the project's `.mie-runs/`. */
   store?: StoreSetting;
 }
 

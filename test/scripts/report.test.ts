@@ -16,10 +16,10 @@ function notebook(...cells: string[]): string {
   });
 }
 
-function runReport(args: string[], home: string): { status: number | null; stdout: string; stderr: string } {
+function runReport(args: string[], home: string, env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/report.ts"), ...args], {
     cwd: ROOT,
-    env: { ...process.env, HOME: home },
+    env: { ...process.env, HOME: home, ...env },
     encoding: "utf8",
     timeout: 180_000,
   });
@@ -99,6 +99,36 @@ test("a dead kernel is reported with its signal or exit code and what it printed
     assert.match(died.stderr, /K\.ipynb: code cell 1 of 1 failed\n[\s\S]*--- error ---\nKernel died\nThe kernel was killed by signal 9 \(SIGKILL\), with memory not near its limit [^\n]*\n--- the kernel's last output \(stderr\) ---\n[\s\S]*native note 4711/);
     assert.match(died.stderr, /X\.ipynb: code cell 1 of 1 failed\n[\s\S]*--- error ---\nKernel died\nThe kernel exited with code 3/);
     assert.deepEqual(readdirSync(reports), [`.staging-${process.pid}-def456`], "the dead run's staging folder is gone, the live one's kept, and this run's own removed");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--fresh retrains every run into the store folder MIE_RUNS names, not the default one", () => {
+  // Inside the project (a git-ignored scratch folder), so that the notebook finds @mie/lib.
+  const dir = mkdtempSync(join(ROOT, "test", "e2e", "ui-scratch-fresh-"));
+  const home = join(dir, "home");
+  const store = join(dir, "store");
+  try {
+    mkdirSync(home);
+    mkdirSync(join(dir, "notebooks"));
+    writeFileSync(join(dir, "notebooks", "F.ipynb"), notebook('import { loadMnist, compare } from "@mie/lib";\nconst data = await loadMnist();',
+      'const runs = await compare({ layers: [784, 10], batchSize: 100 }, { lr: [0.1, 0.5] }, data);\nconsole.log(runs.length, "runs");'));
+    const env = { MIE_RUNS: store, MIE_TRAIN_LIMIT: "1000", MIE_TEST_LIMIT: "200", MIE_BACKEND: "wasm" };
+    const args = ["--notebooks", join(dir, "notebooks"), "--out", join(dir, "reports")];
+    const first = runReport(args, home, env);
+    assert.equal(first.status, 0, first.stderr + first.stdout);
+    assert.match(first.stdout, /F +[\d.]+ s {2}2 runs, 0 from the store/);
+    const entries = readdirSync(store).filter((name) => !name.startsWith("."));
+    assert.equal(entries.length, 2, "both runs stored in MIE_RUNS's folder");
+    const written = entries.map((name) => statSync(join(store, name)).mtimeMs);
+
+    const fresh = runReport([...args, "--fresh"], home, env);
+    assert.equal(fresh.status, 0, fresh.stderr + fresh.stdout);
+    assert.match(fresh.stdout, new RegExp(`--fresh: retraining every run \\(and storing the new results in the run store, ${store.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)`));
+    assert.match(fresh.stdout, /F +[\d.]+ s {2}2 runs, 0 from the store/, "every run trained again");
+    assert.deepEqual(readdirSync(store).filter((name) => !name.startsWith(".")).sort(), [...entries].sort(), "the same keys, in the same folder");
+    entries.forEach((name, i) => assert.ok(statSync(join(store, name)).mtimeMs > written[i]!, `${name} was written again by --fresh`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
