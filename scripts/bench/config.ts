@@ -67,7 +67,14 @@ export function pytorchRatioTarget(): number {
 }
 export const SWEEP_TARGET_RATIO = 0.6;
 export const SWEEP_RSS_TARGET_MB = 700;
-export const REPORTS_TARGET_RATIO = 0.5;
+/**
+ * Target for `npm run reports` of this tree / of the baseline commit, on the same notebooks (the baseline's own),
+ * same command: issue 9's 0.5 under auto, issue 18's 0.6 on wasm alone (`MIE_BACKEND=wasm`).
+ * @example reportsTargetRatio(); // 0.5 under auto
+ */
+export function reportsTargetRatio(): number {
+  return process.env.MIE_BACKEND === "wasm" ? 0.6 : 0.5;
+}
 export const RESULT_PREFIX = "BENCH_RESULT ";
 
 /**

@@ -7,10 +7,12 @@
  * The baseline is exported with `git archive` into a temporary folder (read-only for the repository: no
  * worktree, no checkout), gets its own node_modules (links to ours when package-lock.json is the same, with
  * `@mie/lib` pointing at the baseline's own lib; `npm ci` otherwise), is built, and runs its own
- * scripts/report.ts into a temporary out folder. Both runs use the same Jupyter Python.
+ * scripts/report.ts into a temporary out folder. Both runs use the same Jupyter Python and start from an empty
+ * run store. With a baseline, this tree also runs the baseline's own notebooks: the notebooks have grown since
+ * older commits (more runs), so only that row compares the same work.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -44,14 +46,17 @@ export function jupyterPython(): string {
 
 /**
  * Run scripts/report.ts of the tree at `root` into a temporary folder, with Jupyter Python `python`, on the
- * notebooks `names` (all of them when empty), and read its timing line.
+ * notebooks `names` (all of them when empty) of `notebooks` (default: the tree's own notebooks/), with an empty
+ * run store (every run trains, as in a tree without one), and read its timing line.
  * @example timeReports(ROOT, "this tree", jupyterPython(), ["OneLayerNetwork"]).totalSeconds;
  */
-export function timeReports(root: string, source: string, python: string, names: readonly string[] = []): ReportsTiming {
+export function timeReports(root: string, source: string, python: string, names: readonly string[] = [], notebooks?: string): ReportsTiming {
   const out = mkdtempSync(join(tmpdir(), "mie-bench-reports-"));
+  const store = mkdtempSync(join(tmpdir(), "mie-bench-store-"));
   try {
-    const env = { ...process.env, MIE_PYTHON: python };
-    const run = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/report.ts", "--out", out, ...names], {
+    const env = { ...process.env, MIE_PYTHON: python, MIE_RUNS: store };
+    const args = ["scripts/report.ts", "--out", out, ...(notebooks ? ["--notebooks", notebooks] : []), ...names];
+    const run = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), ...args], {
       cwd: root, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
     });
     const line = run.stdout.split("\n").find((l) => l.startsWith("Time: "));
@@ -61,7 +66,21 @@ export function timeReports(root: string, source: string, python: string, names:
     return { source, ...parseTimeLine(line) };
   } finally {
     rmSync(out, { recursive: true, force: true });
+    rmSync(store, { recursive: true, force: true });
   }
+}
+
+/**
+ * A copy of the baseline's notebooks inside this project (under node_modules/.cache, so they import this tree's
+ * `@mie/lib`), to time this tree on exactly the baseline's work; `dispose` removes it.
+ * @example const copy = copyNotebooks(baseline.root, "0c8820c"); timeReports(ROOT, "this tree", python, names, copy.folder);
+ */
+export function copyNotebooks(baselineRoot: string, rev: string): { folder: string; dispose: () => void } {
+  const parent = join(ROOT, "node_modules", ".cache");
+  mkdirSync(parent, { recursive: true });
+  const folder = mkdtempSync(join(parent, `mie-bench-notebooks-${rev.replace(/[^\w.-]/g, "_")}-`));
+  cpSync(join(baselineRoot, "notebooks"), folder, { recursive: true });
+  return { folder, dispose: () => rmSync(folder, { recursive: true, force: true }) };
 }
 
 /**

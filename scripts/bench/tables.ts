@@ -5,7 +5,7 @@ import type { TorchResult } from "./pytorch";
 import type { ReportsTiming } from "./reports";
 import {
   pytorchRatioTarget,
-  REPORTS_TARGET_RATIO, RSS_TARGET_MB, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO, type ChildResult, type Config, type SweepResult,
+  reportsTargetRatio, RSS_TARGET_MB, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO, type ChildResult, type Config, type SweepResult,
 } from "./config";
 
 /**
@@ -30,7 +30,7 @@ export type CheckRow = { config: Config; result: ChildResult; pass: boolean };
  */
 export function printTables(
   speedRows: SpeedRow[], sweep: SweepResult | null, sweepRatio: number | null, sweepPass: boolean, checkRows: CheckRow[],
-  reports: { baseline: ReportsTiming | null; current: ReportsTiming } | null, reportsRatio: number | null, reportsPass: boolean,
+  reports: { baseline: ReportsTiming | null; current: ReportsTiming; sameWork: ReportsTiming | null } | null, reportsRatio: number | null, reportsPass: boolean,
   torch: { python: string; version: string; threads: number[] } | null,
 ): void {
   if (speedRows.length > 0) {
@@ -70,14 +70,18 @@ export function printTables(
     ));
   }
   if (reports) {
-    const target = reports.baseline ? `this tree / ${reports.baseline.source} ≤ ${REPORTS_TARGET_RATIO}, wall time, same command` : "--reports-baseline REV adds the ratio";
-    console.log(`\nReports: npm run reports, seconds (target: ${target}; a notebook's own seconds overlap when notebooks run side by side)`);
+    const rev = reports.baseline?.source ?? "baseline";
+    const target = reports.baseline
+      ? `this tree on ${rev}'s notebooks / ${rev} ≤ ${reportsTargetRatio()}, wall time, same command; this tree's own notebooks do more work`
+      : "--reports-baseline REV adds the ratio";
+    console.log(`\nReports: npm run reports, seconds, empty run stores (target: ${target}; a notebook's own seconds overlap when notebooks run side by side)`);
     const cell = (timing: ReportsTiming | null, name: string) => timing?.notebooks.find((n) => n.name === name)?.seconds.toFixed(1) ?? "–";
+    const own = reports.baseline ? (reports.current.totalSeconds / reports.baseline.totalSeconds).toFixed(2) : "–";
     console.log(table(
-      ["notebook", reports.baseline?.source ?? "baseline", "this tree", "ratio"],
-      [...reports.current.notebooks.map(({ name }) => [name, cell(reports.baseline, name), cell(reports.current, name), ""]),
-        ["total (wall time)", reports.baseline?.totalSeconds.toFixed(1) ?? "–", reports.current.totalSeconds.toFixed(1),
-          reportsRatio === null ? "–" : `${reportsRatio.toFixed(2)} ${reportsPass ? "pass" : "FAIL"}`]],
+      ["notebook", rev, `this tree, ${rev}'s notebooks`, "this tree, its own", "ratio (same notebooks)", "ratio (own)"],
+      [...reports.current.notebooks.map(({ name }) => [name, cell(reports.baseline, name), cell(reports.sameWork, name), cell(reports.current, name), "", ""]),
+        ["total (wall time)", reports.baseline?.totalSeconds.toFixed(1) ?? "–", reports.sameWork?.totalSeconds.toFixed(1) ?? "–", reports.current.totalSeconds.toFixed(1),
+          reportsRatio === null ? "–" : `${reportsRatio.toFixed(2)} ${reportsPass ? "pass" : "FAIL"}`, own]],
       1,
     ));
   }

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseTimeLine, reportsRatio, sharedNotebooks } from "../../scripts/bench/reports";
+import { copyNotebooks, parseTimeLine, reportsRatio, sharedNotebooks } from "../../scripts/bench/reports";
 
 test("the reports ratio is of wall times, and only of runs of the same notebooks", () => {
   const baseline = { source: "7fb7d07", ...parseTimeLine("Time: More: 60.0 s, One: 15.0 s; total 76.0 s") };
@@ -25,5 +25,20 @@ test("the notebooks both trees have", () => {
     assert.throws(() => sharedNotebooks(join(root, "a"), join(root, "c")), /no notebook in both .*a\/notebooks and .*c\/notebooks/);
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("the baseline's notebooks are copied inside this project, where they import this tree's @mie/lib, and removed after", () => {
+  const baseline = mkdtempSync(join(tmpdir(), "mie-baseline-"));
+  try {
+    mkdirSync(join(baseline, "notebooks"));
+    writeFileSync(join(baseline, "notebooks", "One.ipynb"), '{"cells": []}');
+    const copy = copyNotebooks(baseline, "0c8820c");
+    assert.ok(copy.folder.startsWith(join(__dirname, "..", "..", "node_modules", ".cache", "mie-bench-notebooks-0c8820c-")), copy.folder);
+    assert.equal(readFileSync(join(copy.folder, "One.ipynb"), "utf8"), '{"cells": []}');
+    copy.dispose();
+    assert.equal(existsSync(copy.folder), false);
+  } finally {
+    rmSync(baseline, { recursive: true, force: true });
   }
 });
