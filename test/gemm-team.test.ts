@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { useStepThreads } from "../lib/model/gemm-team";
+import { loadNativeProducts } from "../lib/model/native-products";
 
 /**
  * In a fresh process on the threaded wasm build (chosen once per process): the same random products through the
@@ -13,10 +14,13 @@ const CHILD = `
   const { initBackend } = require("./lib/train/backend");
   const { stepKernels } = require("./lib/model/step-simd");
   const { helperChunks, teamGemm, useStepThreads } = require("./lib/model/gemm-team");
+  const { useNativeProducts } = require("./lib/model/native-products");
   const { seededRandom } = require("./lib/math/random");
   (async () => {
     const info = await initBackend("wasm");
     useStepThreads(2);
+    // TEAM_KERNEL=native: the team runs the native kernel (on both threads) against the wasm one-thread kernel.
+    useNativeProducts(process.env.TEAM_KERNEL === "native");
     const kernels = stepKernels();
     const gemm = teamGemm();
     const backend = tf.backend();
@@ -53,9 +57,9 @@ const CHILD = `
     console.log(JSON.stringify({ products, helped, difference, shared: backend.wasm.HEAPU8.buffer instanceof SharedArrayBuffer, tensors: tf.memory().numTensors }));
   })();`;
 
-test("the two-thread product is bit-identical to the one-thread kernel, and the helper thread takes part", () => {
+function runTeam(kernel: "wasm" | "native") {
   const result = spawnSync(process.execPath, ["--import", "tsx", "-e", CHILD], {
-    cwd: `${__dirname}/..`, env: { ...process.env, MIE_WASM_THREADS: "2" }, encoding: "utf8", timeout: 120_000,
+    cwd: `${__dirname}/..`, env: { ...process.env, MIE_WASM_THREADS: "2", TEAM_KERNEL: kernel }, encoding: "utf8", timeout: 120_000,
   });
   assert.equal(result.status, 0, result.stderr);
   const outcome = JSON.parse(result.stdout.trim().split("\n").pop()!) as { products: number; helped: number; difference: string | null; shared: boolean; tensors: number };
@@ -63,7 +67,11 @@ test("the two-thread product is bit-identical to the one-thread kernel, and the 
   assert.equal(outcome.difference, null);
   assert.ok(outcome.helped >= 20, `the helper ran chunks of ${outcome.helped} of ${outcome.products} products`);
   assert.equal(outcome.tensors, 0, "no tensor left behind");
-});
+}
+
+test("the two-thread product is bit-identical to the one-thread kernel, and the helper thread takes part", () => runTeam("wasm"));
+
+test("on the native kernel too: both threads run it, and the bits are the one-thread wasm kernel's", { skip: typeof loadNativeProducts() === "string" && "native products not built here (test/native-products.test.ts says why, and fails where a compiler was there)" }, () => runTeam("native"));
 
 test("useStepThreads takes a whole number of at least 1", () => {
   assert.throws(() => useStepThreads(0), /useStepThreads: expected a whole number ≥ 1, got 0/);

@@ -15,6 +15,7 @@
  * chunk of a newer product with the arguments of an older one.
  */
 import { Worker } from "node:worker_threads";
+import { loadNativeProducts, nativeGemm, nativeProductsInUse } from "./native-products";
 import { stepModule, type StepKernels } from "./step-simd";
 
 /** step-simd's `gemm` signature. */
@@ -27,10 +28,10 @@ const CLAIM = 0;
 const DONE = 1;
 /** Set by a helper whose kernel threw (then the caller throws). */
 const FAILED = 2;
-/** The 12 arguments of `gemm`, then rows per chunk, then the number of chunks. */
+/** The 12 arguments of `gemm`, then rows per chunk, the number of chunks, and the kernel (0 wasm, 1 native). */
 const ARGS = 3;
 /** Chunks the helpers have run, in all (to see that they take part). */
-const HELPED = ARGS + 14;
+const HELPED = ARGS + 15;
 /** Helpers started and waiting for products: until all are, products run on the calling thread. */
 const READY = HELPED + 1;
 const WORDS = READY + 1;
@@ -44,7 +45,7 @@ const CHUNKS_PER_THREAD = 4;
  * Products below this many multiply-adds run on the calling thread alone: waking a helper and waiting for the
  * last chunk costs a few microseconds, about 100k multiply-adds of work.
  */
-const MIN_SPLIT_MULTIPLY_ADDS = 400_000;
+const MIN_SPLIT_MULTIPLY_ADDS = [400_000, 1_000_000];
 /** Products per verdict on whether the helpers pay (about a tenth of a second of training). */
 const JUDGE_WINDOW = 256;
 /** Products run on one thread after the helpers stopped paying (about a second of training), before trying again. */
@@ -59,13 +60,15 @@ const CALLER_SPIN_MS = 0.3;
 const HELPER_SPIN_MS = 0.5;
 
 /**
- * Claim chunks of product `product` until none is left, computing each with `gemm`; how many it ran. Run by the
- * calling thread and by each helper (a helper gets this function's source): keep it self-contained.
+ * Claim chunks of product `product` until none is left, computing each with `kernels[kernel]` (0 wasm, 1 native);
+ * how many it ran. Run by the calling thread and by each helper (a helper gets this function's source): keep it
+ * self-contained.
  */
-function runChunks(control: Int32Array, gemm: Gemm, product: number): number {
+function runChunks(control: Int32Array, kernels: Gemm[], product: number): number {
   const [CLAIM, DONE, FAILED, ARGS, CHUNK_BITS] = [0, 1, 2, 3, 10];
   const mask = (1 << CHUNK_BITS) - 1;
-  const [a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, rows, chunks] = Array.from(control.subarray(ARGS, ARGS + 14)) as number[];
+  const [a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, rows, chunks, kernel] = Array.from(control.subarray(ARGS, ARGS + 15)) as number[];
+  const gemm = kernels[kernel!]!;
   for (let ran = 0; ; ran++) {
     const word = Atomics.load(control, CLAIM);
     // Checked again at the claim: arguments read before a newer product started are never used.
@@ -87,11 +90,15 @@ function runChunks(control: Int32Array, gemm: Gemm, product: number): number {
   }
 }
 
-/** A helper thread's whole program: instantiate the kernels on the shared heap, then serve products until told to stop. */
+/**
+ * A helper thread's whole program: instantiate the wasm kernels on the shared heap and load the native ones where
+ * the caller has them, then serve products until told to stop.
+ */
 const HELPER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { module, memory, control: buffer, spinMs } = workerData;
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const { module, memory, control: buffer, spinMs, nativePath } = workerData;
+const wasmGemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const kernels = [wasmGemm, nativePath ? (${nativeGemm.toString()})(require(nativePath), memory) : wasmGemm];
 const control = new Int32Array(buffer);
 ${runChunks.toString()}
 Atomics.add(control, ${READY}, 1);
@@ -107,7 +114,7 @@ for (;;) {
     word = Atomics.load(control, ${CLAIM});
   }
   last = word >>> ${CHUNK_BITS};
-  try { Atomics.add(control, ${HELPED}, runChunks(control, gemm, last)); } catch { /* FAILED is set; the caller throws */ }
+  try { Atomics.add(control, ${HELPED}, runChunks(control, kernels, last)); } catch { /* FAILED is set; the caller throws */ }
 }
 `;
 
@@ -123,8 +130,8 @@ interface Team {
   alone: number;
   /** How many products the next stretch alone lasts. */
   aloneFor: number;
-  /** The split product. */
-  gemm: Gemm;
+  /** The split product, on the wasm kernel and on the native one. */
+  gemm: [Gemm, Gemm];
 }
 
 const teams = new WeakMap<WebAssembly.Memory, Team | null>();
@@ -140,17 +147,24 @@ export function useStepThreads(threads: number): void {
   threadsWanted = threads;
 }
 
+const nativeKernels = new WeakMap<WebAssembly.Memory, Gemm>();
+
 /**
- * `gemm` for the current backend's whole step: split over `useStepThreads` threads where the heap is shared and
- * more than one is wanted, else the one-thread kernel itself. Null where the step kernels cannot run.
+ * `gemm` for the current backend's whole step: on the native kernel where it is in use (`native-products.ts`),
+ * else the wasm one; split over `useStepThreads` threads where the heap is shared and more than one is wanted.
+ * Null where the step kernels cannot run.
  * @example const gemm = teamGemm(); gemm?.(a, 785 * 4, 4, b, 16 * 4, c, 16 * 4, 0, 500, 785, 16, EPILOGUE.relu);
  */
 export function teamGemm(): Gemm | null {
   const built = stepModule();
   if (!built) return null;
-  if (threadsWanted < 2 || !(built.memory.buffer instanceof SharedArrayBuffer)) return built.kernels.gemm;
+  const native = nativeProductsInUse();
+  if (native && !nativeKernels.has(built.memory)) nativeKernels.set(built.memory, nativeGemm(native.addon, built.memory));
+  const kernel = native ? 1 : 0;
+  const alone = native ? nativeKernels.get(built.memory)! : built.kernels.gemm;
+  if (threadsWanted < 2 || !(built.memory.buffer instanceof SharedArrayBuffer)) return alone;
   if (!teams.has(built.memory)) teams.set(built.memory, startTeam(built.module, built.memory, threadsWanted - 1, built.kernels.gemm));
-  return teams.get(built.memory)?.gemm ?? built.kernels.gemm;
+  return teams.get(built.memory)?.gemm[kernel] ?? alone;
 }
 
 /**
@@ -164,25 +178,31 @@ export function helperChunks(): number {
   return team ? Atomics.load(team.control, HELPED) : 0;
 }
 
-function startTeam(module: WebAssembly.Module, memory: WebAssembly.Memory, helpers: number, gemm: Gemm): Team | null {
+function startTeam(module: WebAssembly.Module, memory: WebAssembly.Memory, helpers: number, wasmGemm: Gemm): Team | null {
   const control = new Int32Array(new SharedArrayBuffer(WORDS * 4));
+  // Helpers load the native kernel whenever it loads here, so a team serves both kernels for the process's life.
+  const native = loadNativeProducts();
+  const nativePath = typeof native === "string" ? null : native.path;
   try {
     for (let i = 0; i < helpers; i++) {
-      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control: control.buffer, spinMs: HELPER_SPIN_MS } });
+      const workerData = { module, memory, control: control.buffer, spinMs: HELPER_SPIN_MS, nativePath };
+      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData });
       worker.unref(); // never keeps a finished process alive
       worker.on("error", () => undefined); // a helper that died leaves its chunks to the caller
     }
   } catch {
     return null; // no worker threads here: one thread, as before
   }
-  const team: Team = { control, helpers, product: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS, gemm };
-  team.gemm = splitGemm(team, gemm);
+  const kernels = [wasmGemm, nativePath ? nativeGemm((native as Exclude<typeof native, string>).addon, memory) : wasmGemm];
+  const team: Team = { control, helpers, product: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS, gemm: [wasmGemm, wasmGemm] };
+  team.gemm = [splitGemm(team, kernels, 0), splitGemm(team, kernels, 1)];
   return team;
 }
 
-function splitGemm(team: Team, gemm: Gemm): Gemm {
+function splitGemm(team: Team, kernels: Gemm[], kernel: number): Gemm {
+  const gemm = kernels[kernel]!;
   return (a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode) => {
-    if (M < 8 || M * K * N < MIN_SPLIT_MULTIPLY_ADDS) return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
+    if (M < 8 || M * K * N < MIN_SPLIT_MULTIPLY_ADDS[kernel]!) return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
     const { control } = team;
     if (team.alone > 0 || Atomics.load(control, READY) < team.helpers) {
       team.alone = Math.max(0, team.alone - 1);
@@ -190,13 +210,13 @@ function splitGemm(team: Team, gemm: Gemm): Gemm {
     }
     const rows = Math.ceil(M / ((team.helpers + 1) * CHUNKS_PER_THREAD) / 4) * 4;
     const chunks = Math.ceil(M / rows);
-    control.set([a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, rows, chunks], ARGS);
+    control.set([a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, rows, chunks, kernel], ARGS);
     Atomics.store(control, DONE, 0);
     team.product = (team.product + 1) % PRODUCTS;
     const start = performance.now();
     Atomics.store(control, CLAIM, team.product << CHUNK_BITS); // publishes the arguments written above
     Atomics.notify(control, CLAIM);
-    const ran = runChunks(control, gemm, team.product);
+    const ran = runChunks(control, kernels, team.product);
     const ownDone = performance.now();
     // Only chunks a helper claimed are left: wait for them (spinning first: they are a few microseconds away).
     // Not sleeping at once: a wake-up costs ~0.1 ms in a virtual machine, longer than the chunk being waited for.

@@ -14,6 +14,7 @@ import { availableParallelism } from "node:os";
 import * as util from "node:util";
 import { isMainThread } from "node:worker_threads";
 import { useStepThreads } from "../model/gemm-team";
+import { loadNativeProducts, useNativeProducts } from "../model/native-products";
 import { registerThreadedWasm, threadedWasmFailure, useWasmThreads, wasmThreads } from "./wasm-threads";
 
 /** Our names for the backends, in order of preference. */
@@ -56,6 +57,14 @@ export interface BackendInfo {
 export const NATIVE_MIN_MULTIPLY_ADDS = 60_000_000;
 
 /**
+ * The same line where whole wasm steps run their products on the native kernel (`model/native-products.ts`):
+ * measured on one thread, so that pooled and single runs agree, wasm with native AVX-512 products beats tfjs-node
+ * up to 784-500-500-10 at batch 256 (166M: 0.85 against 0.96 s), ties at batch 1024 (663M), and loses at
+ * 784-2000-2000-10 at batch 256 (1.4G: 5.5 against 3.5 s), whose weights no longer fit in cache.
+ */
+export const NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS = 500_000_000;
+
+/**
  * On wasm, training steps of at least this many multiply-adds run on all the wasm threads (wasm-threads.ts),
  * smaller ones on one: below it the hand-over to a second thread costs more than the thread gives.
  */
@@ -75,7 +84,7 @@ export function initBackend(requested?: BackendName | "auto"): Promise<BackendIn
   const wanted = requested ?? backendFromEnv();
   if (current && (currentRequest === wanted || requested === undefined)) return current;
   currentRequest = wanted;
-  current = choose(wanted);
+  current = choose(wanted).then((info) => withNativeProducts(info, wanted));
   current.catch(() => {
     current = undefined;
     currentRequest = undefined;
@@ -193,6 +202,21 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
     }
   }
   throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}`);
+}
+
+/**
+ * Under "auto", whole wasm steps run their products on the native kernel where `npm run build` compiled it
+ * (`model/native-products.ts`: the same bits, wider registers); an explicit "wasm" keeps the path with no compiled
+ * code. The detail says which, or why the native kernel is missing.
+ */
+function withNativeProducts(info: BackendInfo, requested: BackendName | "auto"): BackendInfo {
+  useNativeProducts(requested === "auto");
+  if (info.name !== "wasm" || requested !== "auto") return info;
+  const native = loadNativeProducts();
+  if (typeof native === "string") return { ...info, detail: `${info.detail}, ${native}` };
+  const products = `products native ${native.addon.instructionSet().toUpperCase().replace("AVX", "AVX-")}`;
+  const nativeFrom = info.nativeFrom && { ...info.nativeFrom, minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS };
+  return { ...info, detail: `${info.detail}, ${products}`, ...(nativeFrom ? { nativeFrom } : {}) };
 }
 
 /** Register (if needed) and switch to a backend; returns a short detail string or throws why it cannot. */

@@ -1,0 +1,61 @@
+/**
+ * Compile lib's native product kernel (`lib/native/products.c`) into `lib/native/build/products.node`, with the
+ * C compiler alone: no Node headers, no node-gyp, about a second. Run by `npm run build` (so by `npm ci` and
+ * before the tests); does nothing when the addon is newer than its sources.
+ *
+ *   npx tsx scripts/native-products.ts        one line: built, up to date, or why not
+ *
+ * Without a C compiler it says so and exits 0: the wasm step keeps its own (slower, same bits) kernel. The
+ * compiler is `$CC`, else `cc`. Written atomically: compiled beside the target under a temporary name, renamed.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const NATIVE = resolve(__dirname, "..", "lib", "native");
+const SOURCES = ["products.c", "products-kernel.h", "napi.h"].map((name) => join(NATIVE, name));
+/** The target the kernel is built for: the addon in lib's folder, which lib's loader looks for. */
+export const PRODUCTS_ADDON = join(NATIVE, "build", "products.node");
+/**
+ * -ffp-contract=off: a multiply and the add after it must stay two roundings, as in WebAssembly (no FMA), or the
+ * sums lose their bit-for-bit match with the wasm kernel. No -march: the code picks AVX-512, AVX2 or SSE2 itself
+ * at load, so one build runs on any x86-64 CPU.
+ */
+const FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall"];
+
+/** What happened, as one line for the build's output. */
+export type ProductsBuild = { ok: true; built: boolean; line: string } | { ok: false; line: string };
+
+/**
+ * Build the addon unless it is newer than its sources (`force`: in any case). The compiler is `$CC`, else `cc`.
+ * @example const result = buildNativeProducts(); console.log(result.line); // "native products: built lib/native/build/products.node (cc, 0.8 s)"
+ */
+export function buildNativeProducts(options: { compiler?: string; force?: boolean } = {}): ProductsBuild {
+  const compiler = options.compiler ?? (process.env.CC || "cc");
+  if (!options.force && upToDate()) return { ok: true, built: false, line: "native products: up to date" };
+  if (process.arch !== "x64") return { ok: false, line: `native products: skipped on ${process.arch} (the kernel is written for x86-64); the wasm kernel runs instead` };
+  const probe = spawnSync(compiler, ["--version"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) {
+    return { ok: false, line: `native products: no C compiler (${compiler}); the wasm kernel runs instead (Debian: apt-get install gcc, then npm run build)` };
+  }
+  mkdirSync(join(NATIVE, "build"), { recursive: true });
+  const partial = `${PRODUCTS_ADDON}.${process.pid}.partial`;
+  const start = performance.now();
+  const result = spawnSync(compiler, [...FLAGS, join(NATIVE, "products.c"), "-o", partial], { encoding: "utf8" });
+  if (result.status !== 0) {
+    rmSync(partial, { force: true });
+    const output = `${result.stderr ?? ""}${result.stdout ?? ""}`.trim().split("\n").slice(-12).join("\n");
+    return { ok: false, line: `native products: ${compiler} failed (exit ${result.status}); the wasm kernel runs instead:\n${output}` };
+  }
+  renameSync(partial, PRODUCTS_ADDON);
+  const seconds = ((performance.now() - start) / 1000).toFixed(1);
+  return { ok: true, built: true, line: `native products: built lib/native/build/products.node (${compiler}, ${seconds} s)` };
+}
+
+function upToDate(): boolean {
+  if (!existsSync(PRODUCTS_ADDON)) return false;
+  const built = statSync(PRODUCTS_ADDON).mtimeMs;
+  return SOURCES.every((source) => statSync(source).mtimeMs <= built);
+}
+
+if (require.main === module) console.log(buildNativeProducts().line);
