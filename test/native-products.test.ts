@@ -107,18 +107,26 @@ function trainInChild(env: NodeJS.ProcessEnv, spec: string): { losses: string; p
   return JSON.parse(result.stdout.trim().split("\n").pop()!);
 }
 
-test("training under auto (native products) and on wasm alone gives the same bits, on one thread and on two", needsNative, () => {
+test("training with native products gives the bits of WebAssembly alone, under auto and wasm, on one thread and on two", needsNative, () => {
   for (const spec of ["[[784, 100, 10], 16, 'sgd', 3000]", "[[784, 500, 500, 10], 64, 'adam', 2048]"]) {
-    const wasm = trainInChild({ MIE_BACKEND: "wasm", MIE_WASM_THREADS: "1" }, spec);
-    assert.doesNotMatch(wasm.line, /products/, "MIE_BACKEND=wasm keeps the wasm kernel");
-    for (const threads of ["1", "2"]) {
-      const auto = trainInChild({ MIE_BACKEND: "auto", MIE_WASM_THREADS: threads }, spec);
-      assert.match(auto.line, /^backend wasm \(SIMD, .*products native AVX-(512|2)\)/);
-      assert.equal(auto.losses, wasm.losses, `${spec} on ${threads} thread(s): every loss`);
-      assert.equal(auto.params, wasm.params, `${spec} on ${threads} thread(s): the trained parameters`);
-      if (threads === "2" && spec.includes("500, 500")) assert.ok(auto.helped > 0, "the helper thread ran native chunks");
+    const wasm = trainInChild({ MIE_BACKEND: "wasm", MIE_WASM_THREADS: "1", MIE_NATIVE_PRODUCTS: "off" }, spec);
+    assert.match(wasm.line, /^backend wasm \(SIMD, 1 thread, products in wasm \(MIE_NATIVE_PRODUCTS=off\)\) · /);
+    for (const [backend, threads] of [["auto", "1"], ["auto", "2"], ["wasm", "2"]]) {
+      const native = trainInChild({ MIE_BACKEND: backend, MIE_WASM_THREADS: threads, MIE_NATIVE_PRODUCTS: "" }, spec);
+      assert.match(native.line, /^backend wasm \(SIMD, .*products native AVX-(512|2)\)/);
+      const what = `${spec} under ${backend} on ${threads} thread(s)`;
+      assert.equal(native.losses, wasm.losses, `${what}: every loss`);
+      assert.equal(native.params, wasm.params, `${what}: the trained parameters`);
+      if (threads === "2" && spec.includes("500, 500")) assert.ok(native.helped > 0, `${what}: the helper thread ran native chunks`);
     }
   }
+});
+
+test("MIE_NATIVE_PRODUCTS takes on or off, and names a bad value", () => {
+  const code = 'require("./lib/train/backend").initBackend("wasm").then(() => console.log("started"), (e) => { console.log(e.message); process.exit(3); })';
+  const result = spawnSync(process.execPath, ["--import", "tsx", "-e", code], { cwd: ROOT, env: { ...process.env, MIE_NATIVE_PRODUCTS: "yes" }, encoding: "utf8" });
+  assert.equal(result.status, 3, result.stderr);
+  assert.equal(result.stdout.trim(), 'MIE_NATIVE_PRODUCTS: expected on or off; got "yes"');
 });
 
 test("the build script: one line, up to date when nothing changed, and no compiler is said plainly", () => {

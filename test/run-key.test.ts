@@ -33,6 +33,8 @@ test("each part of the key changes it; the label does not", async () => {
   assert.equal(keyOf({ ...base, label: "another name" }), reference, "the label decides no number");
   const twoThreads = { name: "wasm", detail: "SIMD, 2 threads from 3,000,000 multiply-adds per step" };
   assert.equal(keyOf(base, {}, data, twoThreads), reference, "wasm's threads give the same bits, so the same key");
+  const nativeProducts = { name: "wasm", detail: "SIMD, 2 threads from 3,000,000 multiply-adds per step, products native AVX-512" };
+  assert.equal(keyOf(base, {}, data, nativeProducts), reference, "so do the native products (test/native-products.test.ts)");
   assert.match(reference, /^[0-9a-f]{64}$/);
 
   const changed: [string, string][] = [

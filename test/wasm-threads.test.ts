@@ -20,7 +20,8 @@ function trainInChild(threads: number, layers: number[], optimizer: string): { l
       console.log(JSON.stringify({ line, losses: Buffer.from(new Float64Array(run.losses).buffer).toString("base64") }));
     })();`;
   const result = spawnSync(process.execPath, ["--import", "tsx", "-e", code], {
-    cwd: `${__dirname}/..`, env: { ...process.env, MIE_WASM_THREADS: String(threads) }, encoding: "utf8", timeout: 120_000,
+    // The wasm kernel's threads (the native kernel's: test/native-products.test.ts).
+    cwd: `${__dirname}/..`, env: { ...process.env, MIE_WASM_THREADS: String(threads), MIE_NATIVE_PRODUCTS: "off" }, encoding: "utf8", timeout: 120_000,
   });
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout.trim().split("\n").pop()!) as { line: string; losses: string };
@@ -30,8 +31,8 @@ for (const [layers, optimizer] of [[[784, 100, 100, 10], "sgd"], [[784, 100, 10]
   test(`wasm on 2 threads trains ${layers.join("-")} ${optimizer} to the same bits as on 1 thread, and the process ends`, () => {
     const one = trainInChild(1, [...layers], optimizer);
     const two = trainInChild(2, [...layers], optimizer);
-    assert.match(one.line, /^backend wasm \(SIMD, 1 thread\) · /);
-    assert.match(two.line, /^backend wasm \(SIMD, 2 threads from 3,000,000 multiply-adds per step\) · /);
+    assert.match(one.line, /^backend wasm \(SIMD, 1 thread, products in wasm \(MIE_NATIVE_PRODUCTS=off\)\) · /);
+    assert.match(two.line, /^backend wasm \(SIMD, 2 threads from 3,000,000 multiply-adds per step, products in wasm \(MIE_NATIVE_PRODUCTS=off\)\) · /);
     assert.ok(one.losses.length > 100, "20 steps of losses"); // batch 64: ≥ 3M multiply-adds a step, so on 2 threads
     assert.equal(two.losses, one.losses);
   });

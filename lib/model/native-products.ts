@@ -5,7 +5,8 @@
  * CPU has them, against WebAssembly's 128 bits). `test/native-products.test.ts` compares it with the wasm kernel
  * bit for bit on every epilogue and shape, and a training run's every loss.
  *
- * Used under `MIE_BACKEND=auto` (the default) only: `MIE_BACKEND=wasm` keeps the path with no compiled code.
+ * Used wherever the whole wasm step runs (under auto and wasm), unless `MIE_NATIVE_PRODUCTS=off`
+ * (`train/backend.ts` decides and says so in the backend line).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -58,8 +59,8 @@ export function loadNativeProducts(): NativeProducts | string {
 let enabled = false;
 
 /**
- * Whether whole wasm steps run their products on the native kernel (set by the backend under "auto" where it
- * loads); false keeps step-simd's wasm kernel. Either gives the same bits.
+ * Whether whole wasm steps run their products on the native kernel (set by the backend where it loads and
+ * `MIE_NATIVE_PRODUCTS` is not off); false keeps step-simd's wasm kernel. Either gives the same bits.
  * @example useNativeProducts(typeof loadNativeProducts() !== "string");
  */
 export function useNativeProducts(on: boolean): void {

@@ -7,7 +7,9 @@
  * and big ones (784-300-10 and up) on libtensorflow's AVX-512 products. Measured in docs/performance.md.
  * libtensorflow (~300 MB resident) loads at the first big run, or when `describeBackend` checks that it starts.
  *
- * Override with `initBackend("wasm")` or the environment variable `MIE_BACKEND=tfjs-node|wasm|cpu`.
+ * Override with `initBackend("wasm")` or the environment variable `MIE_BACKEND=tfjs-node|wasm|cpu`. On wasm, the
+ * whole step's products run on the compiled kernel of `lib/native/` where it was built (the same bits;
+ * `MIE_NATIVE_PRODUCTS=off` keeps them in WebAssembly).
  */
 import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
@@ -84,7 +86,7 @@ export function initBackend(requested?: BackendName | "auto"): Promise<BackendIn
   const wanted = requested ?? backendFromEnv();
   if (current && (currentRequest === wanted || requested === undefined)) return current;
   currentRequest = wanted;
-  current = choose(wanted).then((info) => withNativeProducts(info, wanted));
+  current = choose(wanted).then(withNativeProducts);
   current.catch(() => {
     current = undefined;
     currentRequest = undefined;
@@ -205,18 +207,30 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
 }
 
 /**
- * Under "auto", whole wasm steps run their products on the native kernel where `npm run build` compiled it
- * (`model/native-products.ts`: the same bits, wider registers); an explicit "wasm" keeps the path with no compiled
- * code. The detail says which, or why the native kernel is missing.
+ * Whole wasm steps run their products on the native kernel where `npm run build` compiled it
+ * (`model/native-products.ts`: the same bits, wider registers), under "auto" and "wasm" alike: it is the wasm
+ * step's kernel, not another backend, and a machine without tfjs-node gets it too. `MIE_NATIVE_PRODUCTS=off`
+ * keeps the step in WebAssembly alone (as on a machine with no C compiler). The detail says which, or why the
+ * native kernel is missing; with it, tfjs-node's line under "auto" moves up to
+ * `NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS`.
  */
-function withNativeProducts(info: BackendInfo, requested: BackendName | "auto"): BackendInfo {
-  useNativeProducts(requested === "auto");
-  if (info.name !== "wasm" || requested !== "auto") return info;
+function withNativeProducts(info: BackendInfo): BackendInfo {
+  const wanted = nativeProductsWanted();
+  useNativeProducts(info.name === "wasm" && wanted);
+  if (info.name !== "wasm") return info;
+  if (!wanted) return { ...info, detail: `${info.detail}, products in wasm (MIE_NATIVE_PRODUCTS=off)` };
   const native = loadNativeProducts();
   if (typeof native === "string") return { ...info, detail: `${info.detail}, ${native}` };
   const products = `products native ${native.addon.instructionSet().toUpperCase().replace("AVX", "AVX-")}`;
   const nativeFrom = info.nativeFrom && { ...info.nativeFrom, minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS };
   return { ...info, detail: `${info.detail}, ${products}`, ...(nativeFrom ? { nativeFrom } : {}) };
+}
+
+function nativeProductsWanted(): boolean {
+  const raw = process.env.MIE_NATIVE_PRODUCTS;
+  if (raw === undefined || raw === "" || raw === "on") return true;
+  if (raw === "off") return false;
+  throw new RangeError(`MIE_NATIVE_PRODUCTS: expected on or off; got "${raw}"`);
 }
 
 /** Register (if needed) and switch to a backend; returns a short detail string or throws why it cannot. */

@@ -3,7 +3,7 @@
  * trained in fresh processes with MIE_WASM_THREADS=1 and =2 alternately (the wasm build is chosen once per
  * process), wall and CPU seconds of `train`, the chunks the helper thread ran, and whether every loss is
  * bit-identical between the two. With AB_VARY=products, the A/B is instead the step's products on the wasm
- * kernel (MIE_BACKEND=wasm) against the native one (auto: `lib/model/native-products.ts`), threads as set.
+ * kernel (MIE_NATIVE_PRODUCTS=off) against the native one (`lib/model/native-products.ts`), threads as set.
  *
  *   npx tsx scripts/bench/threads-ab.ts 784-500-10:16:sgd 784-500-500-10:16:sgd 784-500-500-10:64:adam
  *   AB_VARY=products npx tsx scripts/bench/threads-ab.ts 784-500-500-10:64:adam
@@ -43,7 +43,7 @@ const CHILD = `
 const VARY = process.env.AB_VARY ?? "threads";
 const SIDES: Record<string, [string, Record<string, string>][]> = {
   threads: [["1 thread", { MIE_WASM_THREADS: "1", AB_BACKEND: "wasm" }], ["2 threads", { MIE_WASM_THREADS: "2", AB_BACKEND: "wasm" }]],
-  products: [["wasm products", { AB_BACKEND: "wasm" }], ["native products", { AB_BACKEND: "auto" }]],
+  products: [["wasm products", { AB_BACKEND: "wasm", MIE_NATIVE_PRODUCTS: "off" }], ["native products", { AB_BACKEND: "wasm", MIE_NATIVE_PRODUCTS: "on" }]],
 };
 
 function measure(side: number, config: [number[], number, string, number]): Measured {
