@@ -52,6 +52,21 @@ export function buildNativeProducts(options: { compiler?: string; force?: boolea
   return { ok: true, built: true, line: `native products: built lib/native/build/products.node (${compiler}, ${seconds} s)` };
 }
 
+/**
+ * The quick start's step (`npm run reports`, `npm run lab`): where the addon is missing or older than its sources
+ * (`npm ci` ran before a compiler was installed, or the sources changed), build it and print the one line; silent
+ * when it is in place, and under `MIE_NATIVE_PRODUCTS=off`. Never throws: the wasm kernel runs whatever happens.
+ * @example ensureNativeProducts(); // prints nothing after `npm ci` built it
+ */
+export function ensureNativeProducts(): void {
+  if (process.env.MIE_NATIVE_PRODUCTS === "off" || upToDate()) return;
+  try {
+    console.log(buildNativeProducts().line);
+  } catch (error) {
+    console.log(`native products: not built, the wasm kernel runs instead: ${(error as Error).message.split("\n")[0]}`);
+  }
+}
+
 function upToDate(): boolean {
   if (!existsSync(PRODUCTS_ADDON)) return false;
   const built = statSync(PRODUCTS_ADDON).mtimeMs;

@@ -9,7 +9,7 @@ import { initBackend } from "../lib/train/backend";
 import { loadNativeProducts, nativeGemm, nativeProductsPath, type NativeProducts } from "../lib/model/native-products";
 import { stepModule, type WasmHeapBackend } from "../lib/model/step-simd";
 import { seededRandom } from "../lib/math/random";
-import { buildNativeProducts } from "../scripts/native-products";
+import { buildNativeProducts, ensureNativeProducts } from "../scripts/native-products";
 
 const ROOT = join(__dirname, "..");
 /** Whether this machine can build the kernel: x86-64 and a C compiler (`$CC`, else `cc`). */
@@ -146,6 +146,22 @@ test("the build script: one line, up to date when nothing changed, and no compil
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the quick start's step is silent when the addon is in place, and under MIE_NATIVE_PRODUCTS=off", { skip: !canBuild && "no C compiler here" }, (t) => {
+  buildNativeProducts();
+  const lines: unknown[] = [];
+  t.mock.method(console, "log", (line: unknown) => lines.push(line));
+  ensureNativeProducts();
+  const saved = process.env.MIE_NATIVE_PRODUCTS;
+  process.env.MIE_NATIVE_PRODUCTS = "off";
+  try {
+    ensureNativeProducts();
+  } finally {
+    if (saved === undefined) delete process.env.MIE_NATIVE_PRODUCTS;
+    else process.env.MIE_NATIVE_PRODUCTS = saved;
+  }
+  assert.deepEqual(lines, []);
 });
 
 export type { NativeProducts };

@@ -321,6 +321,10 @@ function measureReports(baselineRev: string | null, log: (line: string) => void)
   const python = jupyterPython();
   log(`Jupyter Python for both: ${python}`);
   const ours = join(__dirname, "..", ".."); // the project folder
+  // The notebooks import lib/dist: a dist older than lib's sources would time the old code.
+  log("this tree: npm run build (the notebooks run lib/dist)");
+  const build = spawnSync("npm", ["run", "build"], { cwd: ours, encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`bench --reports: npm run build failed in ${ours}:\n${(build.stdout + build.stderr).slice(-2000)}`);
   let baseline: ReportsTiming | null = null;
   let sameWork: ReportsTiming | null = null;
   let names: string[] = [];
