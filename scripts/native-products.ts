@@ -14,7 +14,10 @@ import { join, resolve } from "node:path";
 
 const NATIVE = resolve(__dirname, "..", "lib", "native");
 const SOURCES = ["products.c", "products-kernel.h", "napi.h"].map((name) => join(NATIVE, name));
-/** The target the kernel is built for: the addon in lib's folder, which lib's loader looks for. */
+/**
+ * Where the addon is built: in lib's folder, where lib's loader (`lib/model/native-products.ts`) looks for it.
+ * @example existsSync(PRODUCTS_ADDON); // true after npm run build on a machine with a C compiler
+ */
 export const PRODUCTS_ADDON = join(NATIVE, "build", "products.node");
 /**
  * -ffp-contract=off: a multiply and the add after it must stay two roundings, as in WebAssembly (no FMA), or the
@@ -23,7 +26,10 @@ export const PRODUCTS_ADDON = join(NATIVE, "build", "products.node");
  */
 const FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall"];
 
-/** What happened, as one line for the build's output. */
+/**
+ * What happened, as one line for the build's output.
+ * @example const result: ProductsBuild = buildNativeProducts(); if (!result.ok) console.log(result.line);
+ */
 export type ProductsBuild = { ok: true; built: boolean; line: string } | { ok: false; line: string };
 
 /**
