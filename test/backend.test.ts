@@ -26,7 +26,7 @@ const nativeProducts = nativeBuilt && !productsOff;
 /** What the wasm detail says of the products. */
 const productsDetail = productsOff
   ? ", products in wasm \\(MIE_NATIVE_PRODUCTS=off\\)"
-  : nativeBuilt ? ", products native AVX-(?:512|2)" : ", native products not built \\(npm run build compiles them where a C compiler is installed\\)";
+  : nativeBuilt ? ", products native (?:AVX-512|AVX2|SSE2)" : ", native products not built \\(npm run build compiles them where a C compiler is installed\\)";
 /** The wasm detail under auto: SIMD, threads, products. */
 const wasmDetail = `SIMD, (?:1 thread|\\d threads from 3,000,000 multiply-adds per step)${productsDetail}`;
 

@@ -3,8 +3,9 @@
  * loads, else WebAssembly, else the pure-JS `cpu` backend. The rest of lib imports only `@tensorflow/tfjs`.
  *
  * With tfjs-node installed, "auto" starts wasm and each training run takes the faster backend for its size
- * (`backendForRun`): TF eager pays tens of µs per op, so small steps (784-10 at batch 16) run faster on wasm,
- * and big ones (784-300-10 and up) on libtensorflow's AVX-512 products. Measured in docs/performance.md.
+ * (`backendForRun`): a whole wasm step has no per-op cost, so steps up to `NATIVE_MIN_MULTIPLY_ADDS` (60M) run
+ * faster on wasm, and up to `NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS` (500M) where its products run on the
+ * compiled kernel; bigger ones on libtensorflow's products. Measured in docs/performance.md.
  * libtensorflow (~300 MB resident) loads at the first big run, or when `describeBackend` checks that it starts.
  *
  * Override with `initBackend("wasm")` or the environment variable `MIE_BACKEND=tfjs-node|wasm|cpu`. On wasm, the
@@ -221,10 +222,13 @@ function withNativeProducts(info: BackendInfo): BackendInfo {
   if (!wanted) return { ...info, detail: `${info.detail}, products in wasm (MIE_NATIVE_PRODUCTS=off)` };
   const native = loadNativeProducts();
   if (typeof native === "string") return { ...info, detail: `${info.detail}, ${native}` };
-  const products = `products native ${native.addon.instructionSet().toUpperCase().replace("AVX", "AVX-")}`;
+  const products = `products native ${INSTRUCTION_SETS[native.addon.instructionSet()] ?? native.addon.instructionSet()}`;
   const nativeFrom = info.nativeFrom && { ...info.nativeFrom, minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS };
   return { ...info, detail: `${info.detail}, ${products}`, ...(nativeFrom ? { nativeFrom } : {}) };
 }
+
+/** The addon's names for its instruction sets, as the backend line writes them. */
+const INSTRUCTION_SETS: Record<string, string> = { avx512: "AVX-512", avx2: "AVX2", sse2: "SSE2" };
 
 function nativeProductsWanted(): boolean {
   const raw = process.env.MIE_NATIVE_PRODUCTS;
