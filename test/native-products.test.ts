@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/train/backend";
-import { loadNativeProducts, nativeGemm, nativeProductsPath, type NativeProducts } from "../lib/model/native-products";
+import { loadNativeProducts, nativeAdam, nativeGemm, nativeProductsPath, useNativeProducts, type NativeProducts } from "../lib/model/native-products";
+import { adamKernel } from "../lib/model/adam-simd";
 import { stepModule, type WasmHeapBackend } from "../lib/model/step-simd";
 import { seededRandom } from "../lib/math/random";
 import { buildNativeProducts, ensureNativeProducts } from "../scripts/native-products";
@@ -67,6 +68,36 @@ test("the native kernel gives the wasm kernel's bits: every epilogue, both orien
   assert.equal(tf.memory().numTensors, before, "no tensor left behind");
 });
 
+test("the native Adam update gives the WebAssembly loop's bits, every length (vector bodies and tails)", needsNative, async (t) => {
+  await initBackend("wasm");
+  const built = stepModule()!;
+  const backend = tf.backend() as unknown as WasmHeapBackend;
+  const update = nativeAdam(native!.addon, built.memory);
+  const wasm = adamKernel()!;
+  useNativeProducts(false); // so that adamKernel runs its WebAssembly loop
+  t.after(() => useNativeProducts(true));
+  const random = seededRandom(5);
+  const before = tf.memory().numTensors;
+  for (const n of [1, 3, 4, 5, 15, 16, 17, 33, 1000, 250_500]) {
+    const g = tf.tensor1d(randomFloats(n, random));
+    // v ≥ 0, with zeros (√0 + e); m and p anywhere.
+    const start = [randomFloats(n, random), randomFloats(n, random).map((x) => x * x), randomFloats(n, random)];
+    const ours = start.map((values) => tf.tensor1d(values));
+    const theirs = start.map((values) => tf.tensor1d(values));
+    const [c, e] = [0.001 * Math.sqrt(1 - 0.999 ** 3) / (1 - 0.9 ** 3), 1e-8];
+    wasm(theirs[2]!, theirs[0]!, theirs[1]!, g, c, e, 0.9, 0.999);
+    const offset = (t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
+    update(offset(ours[2]!), offset(ours[0]!), offset(ours[1]!), offset(g), n, c, e, 0.9, 0.999);
+    for (const [i, name] of ["m", "v", "p"].entries()) {
+      const [x, y] = [new Uint32Array(theirs[i]!.dataSync().buffer), new Uint32Array(ours[i]!.dataSync().buffer)];
+      const at = x.findIndex((bits, j) => bits !== y[j]);
+      assert.equal(at, -1, `n = ${n}: ${name}[${at}] differs`);
+    }
+    tf.dispose([g, ...ours, ...theirs]);
+  }
+  assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+});
+
 test("an operand past the end of the heap is a named RangeError, not a crash", needsNative, async () => {
   await initBackend("wasm");
   const built = stepModule()!;
@@ -76,6 +107,9 @@ test("an operand past the end of the heap is a named RangeError, not a crash", n
   assert.throws(() => native!.addon.gemm(heap, 0, 4, 4, 0, 4, 64, 4, 0, 1, 1, 1, 9), /gemm: expected K ≥ 1 and an epilogue of 0–3/);
   assert.throws(() => (native!.addon.gemm as (...args: unknown[]) => void)(heap, 0, 4), /gemm: expected 13 arguments/);
   assert.throws(() => (native!.addon.gemm as (...args: unknown[]) => void)(new Float32Array(4), 0, 4, 4, 0, 4, 64, 4, 0, 1, 1, 1, 0), /heap must be a Uint8Array/);
+  assert.throws(() => native!.addon.adam(heap, 0, 16, 32, end - 8, 4, 1, 1, 0.9, 0.999), /adam: an array reaches past the end of the heap or is not float-aligned/);
+  assert.throws(() => native!.addon.adam(heap, 2, 16, 32, 48, 1, 1, 1, 0.9, 0.999), /not float-aligned/);
+  assert.throws(() => (native!.addon.adam as (...args: unknown[]) => void)(heap, 0, 16), /adam: expected 10 arguments/);
 });
 
 /**

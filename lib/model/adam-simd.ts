@@ -11,10 +11,15 @@
  * The module is a few hundred bytes, assembled below from named opcodes (`wasm-asm.ts`: no toolchain, no binary blob). It
  * imports the tfjs wasm module's memory, so it sees the tensors where they live.
  *
+ * Where the whole step's products run on the compiled kernel (`native-products.ts`), this update does too: the
+ * same operations in the same order in C (`lib/native/products.c`), vectorized to the CPU's width; square root and
+ * division are correctly rounded in both, so the bits are the same (`test/native-products.test.ts`).
+ *
  * Caution: XNNPACK caches a product's packed right operand by tensor id, so a tensor changed in place must not
  * be one a product has used before (the optimizer updates a fresh copy of the parameters, never the originals).
  */
 import * as tf from "@tensorflow/tfjs";
+import { nativeAdam, nativeProductsInUse } from "./native-products";
 import {
   BLOCK, BR, BR_IF, END, F32, F32_ADD, F32_DIV, F32_LOAD, F32_MUL, F32_SQRT, F32_STORE, F32_SUB, GET, I32, I32_ADD, I32_AND, I32_CONST,
   I32_GE_U, I32_SHL, LOOP, SET, SPLAT, TEE, V128, V_ADD, V_DIV, V_LOAD, V_MUL, V_SQRT, V_STORE, V_SUB, VOID, assembleModule, leb, mem,
@@ -53,12 +58,16 @@ function build(backend: WasmBackendInternals): AdamKernel | null {
   } catch {
     return null; // no wasm SIMD in this runtime: the caller uses tensor ops
   }
+  let native: { addon: object; update: typeof update } | null = null;
   return (p, m, v, g, c, e, beta1, beta2) => {
+    // Where the step's products run natively, so does this loop (lib/native/products.c): the same bits, wider.
+    const inUse = nativeProductsInUse();
+    if (inUse && native?.addon !== inUse.addon) native = { addon: inUse.addon, update: nativeAdam(inUse.addon, memory) };
     const [P, M, V, G] = [p, m, v, g].map((t) => heapView(t));
     if (![M, V, G].every((view) => view!.length === P!.length) || [p, m, v, g].some((t) => t.dtype !== "float32")) {
       throw new RangeError(`adamKernel: expected four float32 tensors of one size, got sizes ${[P, M, V, G].map((view) => view!.length).join(", ")}`);
     }
-    update(P!.byteOffset, M!.byteOffset, V!.byteOffset, G!.byteOffset, P!.length, c, e, beta1, beta2);
+    (inUse ? native!.update : update)(P!.byteOffset, M!.byteOffset, V!.byteOffset, G!.byteOffset, P!.length, c, e, beta1, beta2);
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * step-simd's matrix product as native code (`lib/native/products.c`), for the whole wasm step where a C compiler
- * built it (`npm run build`). Same arguments, same wasm heap, same bits: each output is summed from 0 over k in
+ * step-simd's matrix product, and adam-simd's update, as native code (`lib/native/products.c`), for the whole wasm
+ * step where a C compiler built it (`npm run build`). Same arguments, same wasm heap, same bits: each output is summed from 0 over k in
  * order, one float32 multiply then one add, never fused; only the registers are wider (AVX-512 or AVX2 where the
  * CPU has them, against WebAssembly's 128 bits). `test/native-products.test.ts` compares it with the wasm kernel
  * bit for bit on every epilogue and shape, and a training run's every loss.
@@ -16,6 +16,8 @@ import type { StepKernels } from "./step-simd";
 export interface NativeProductsAddon {
   /** step-simd's `gemm`, with the heap (a Uint8Array over the wasm memory) first. */
   gemm(heap: Uint8Array, ...args: Parameters<StepKernels["gemm"]>): void;
+  /** adam-simd's update in place: byte offsets of p, m, v, g in the heap, then n floats, c, e, β1, β2. */
+  adam(heap: Uint8Array, p: number, m: number, v: number, g: number, n: number, c: number, e: number, beta1: number, beta2: number): void;
   /** "avx512", "avx2" or "sse2": the instruction set chosen at load. */
   instructionSet(): string;
 }
@@ -73,6 +75,19 @@ export function useNativeProducts(on: boolean): void {
  */
 export function nativeProductsInUse(): NativeProducts | null {
   return enabled ? (loadNativeProducts() as NativeProducts) : null;
+}
+
+/**
+ * adam-simd's update on the native kernel, over `memory` (re-viewed after the heap grows): byte offsets of p, m, v
+ * and g, the count, then c, e, β1, β2.
+ * @example const adam = nativeAdam(addon, memory); adam(p, m, v, g, 392500, c, e, 0.9, 0.999);
+ */
+export function nativeAdam(addon: NativeProductsAddon, memory: WebAssembly.Memory): (p: number, m: number, v: number, g: number, n: number, c: number, e: number, beta1: number, beta2: number) => void {
+  let heap = new Uint8Array(memory.buffer);
+  return (p, m, v, g, n, c, e, beta1, beta2) => {
+    if (heap.byteLength !== memory.buffer.byteLength) heap = new Uint8Array(memory.buffer);
+    addon.adam(heap, p, m, v, g, n, c, e, beta1, beta2);
+  };
 }
 
 /**

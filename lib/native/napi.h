@@ -28,6 +28,7 @@ typedef struct {
 napi_status napi_get_cb_info(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, napi_value *this_arg, void **data);
 napi_status napi_get_typedarray_info(napi_env env, napi_value typedarray, napi_typedarray_type *type, size_t *length, void **data, napi_value *arraybuffer, size_t *byte_offset);
 napi_status napi_get_value_uint32(napi_env env, napi_value value, uint32_t *result);
+napi_status napi_get_value_double(napi_env env, napi_value value, double *result);
 napi_status napi_throw_range_error(napi_env env, const char *code, const char *msg);
 napi_status napi_create_string_utf8(napi_env env, const char *str, size_t length, napi_value *result);
 napi_status napi_define_properties(napi_env env, napi_value object, size_t property_count, const napi_property_descriptor *properties);

@@ -7,6 +7,7 @@
  *
  *   gemm(heap, a, sam, sak, b, ldb, c, ldc, extra, M, K, N, epilogue)   byte offsets into `heap` (a Uint8Array
  *                                                                       over the wasm memory), as step-simd's
+ *   adam(heap, p, m, v, g, n, c, e, beta1, beta2)                       adam-simd's update, in place, the same bits
  *   instructionSet()                                                    "avx512", "avx2" or "sse2"
  */
 #include <stddef.h>
@@ -144,15 +145,20 @@ static void scalar_columns(const struct product *p, int n0) {
 #undef NARROW
 #pragma GCC pop_options
 
+#define ADAM_ARGS float *restrict p, float *restrict m, float *restrict v, const float *restrict g, size_t n, float c, float e, float b1, float b2
+typedef void (*adam_fn)(ADAM_ARGS);
+static adam_fn adam_kernel;
+static void adam_avx512(ADAM_ARGS), adam_avx2(ADAM_ARGS), adam_sse2(ADAM_ARGS);
+
 typedef void (*product_fn)(const struct product *, int);
 static product_fn product_kernel;
 static const char *instruction_set;
 
 static void choose_kernel(void) {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) product_kernel = avx512_product, instruction_set = "avx512";
-  else if (__builtin_cpu_supports("avx2")) product_kernel = avx2_product, instruction_set = "avx2";
-  else product_kernel = sse2_product, instruction_set = "sse2";
+  if (__builtin_cpu_supports("avx512f")) product_kernel = avx512_product, adam_kernel = adam_avx512, instruction_set = "avx512";
+  else if (__builtin_cpu_supports("avx2")) product_kernel = avx2_product, adam_kernel = adam_avx2, instruction_set = "avx2";
+  else product_kernel = sse2_product, adam_kernel = adam_sse2, instruction_set = "sse2";
 }
 
 static napi_value fail(napi_env env, const char *message) {
@@ -195,6 +201,58 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Adam's update in place, as adam-simd.ts's WebAssembly loop computes it, each operation rounded to float32 in the
+ * same order: m ← β1·m + g; v ← β2·v + g·g; p ← p − (m / (√v + e))·c. Square root and division are correctly
+ * rounded in both, so the bits are the same; the compiler vectorizes the loop to the CPU's width (-fno-math-errno
+ * lets it use the vector square root), which only decides how many elements go at once.
+ */
+#define ADAM_LOOP                                                  \
+  for (size_t i = 0; i < n; i++) {                                 \
+    float gi = g[i];                                               \
+    float mi = b1 * m[i];                                          \
+    mi = mi + gi;                                                  \
+    float vi = b2 * v[i];                                          \
+    float gg = gi * gi;                                            \
+    vi = vi + gg;                                                  \
+    float root = __builtin_sqrtf(vi);                              \
+    float step = mi / (root + e);                                  \
+    step = step * c;                                               \
+    m[i] = mi;                                                     \
+    v[i] = vi;                                                     \
+    p[i] = p[i] - step;                                            \
+  }
+__attribute__((target("avx512f"))) static void adam_avx512(ADAM_ARGS) { ADAM_LOOP }
+__attribute__((target("avx2"))) static void adam_avx2(ADAM_ARGS) { ADAM_LOOP }
+static void adam_sse2(ADAM_ARGS) { ADAM_LOOP }
+
+static napi_value adam(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 10) return fail(env, "adam: expected 10 arguments (heap, p, m, v, g, n, c, e, beta1, beta2)");
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) return fail(env, "adam: heap must be a Uint8Array over the wasm memory");
+  uint32_t at[5];
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_value_uint32(env, argv[i + 1], &at[i]) != napi_ok) return fail(env, "adam: offsets and the count must be numbers");
+  }
+  double scalars[4];
+  for (int i = 0; i < 4; i++) {
+    if (napi_get_value_double(env, argv[i + 6], &scalars[i]) != napi_ok) return fail(env, "adam: c, e, beta1 and beta2 must be numbers");
+  }
+  uint64_t n = at[4];
+  for (int i = 0; i < 4; i++) {
+    if (at[i] % 4 != 0 || at[i] + 4 * n > length) return fail(env, "adam: an array reaches past the end of the heap or is not float-aligned");
+  }
+  char *heap = data;
+  /* JavaScript hands float64s; wasm's f32 parameters round them the same way (to nearest). */
+  adam_kernel((float *)(heap + at[0]), (float *)(heap + at[1]), (float *)(heap + at[2]), (const float *)(heap + at[3]), (size_t)n,
+              (float)scalars[0], (float)scalars[1], (float)scalars[2], (float)scalars[3]);
+  return NULL;
+}
+
 static napi_value which(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -206,8 +264,9 @@ NAPI_MODULE_INIT() {
   if (!product_kernel) choose_kernel();
   napi_property_descriptor properties[] = {
     { "gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "adam", NULL, adam, NULL, NULL, NULL, napi_enumerable, NULL },
     { "instructionSet", NULL, which, NULL, NULL, NULL, napi_enumerable, NULL },
   };
-  napi_define_properties(env, exports, 2, properties);
+  napi_define_properties(env, exports, 3, properties);
   return exports;
 }

@@ -1,14 +1,16 @@
 /**
  * The step's matrix products alone, one thread, in one process: step-simd's WebAssembly kernel against the native
  * one (`lib/native/products.c`) on the same heap, alternating, each product repeated after a warm-up; time per
- * product, G multiply-adds/s, and whether the outputs are the same bits.
+ * product, G multiply-adds/s, and whether the outputs are the same bits. Then Adam's update the same way
+ * (adam-simd's loop against the native one) on the parameter counts of 784-500-500-10's layers.
  *
  *   npx tsx scripts/bench/products.ts                  the shapes of 784-500-500-10 at batch 64 and the narrow ones
  *   npx tsx scripts/bench/products.ts 500x785x64 785x64x500t ...   M×K×N, "t": A transposed (as a weight gradient)
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/train/backend";
-import { loadNativeProducts, nativeGemm } from "../../lib/model/native-products";
+import { adamKernel } from "../../lib/model/adam-simd";
+import { loadNativeProducts, nativeAdam, nativeGemm } from "../../lib/model/native-products";
 import { EPILOGUE, stepModule, type WasmHeapBackend } from "../../lib/model/step-simd";
 import { seededRandom } from "../../lib/math/random";
 
@@ -54,6 +56,30 @@ async function main(): Promise<void> {
     const cell = (ms: number) => `${ms >= 0.1 ? `${ms.toFixed(3)} ms` : `${(ms * 1000).toFixed(2)} µs`}, ${((M * K * N) / ms / 1e6).toFixed(1)} G/s`.padEnd(22);
     console.log(`${`${M}×${K}×${N}${transposed ? " (Aᵀ)" : ""}`.padEnd(21)}${cell(wasm)}${cell(ours)}${(ours / wasm).toFixed(2).padEnd(15)}${same ? "identical" : "DIFFER"}`);
     tf.dispose([a, b, c1, c2]);
+  }
+  const wasmAdam = adamKernel()!; // MIE_NATIVE_PRODUCTS=off above: its WebAssembly loop
+  const ourAdam = nativeAdam(native.addon, built.memory);
+  console.log(`\n${"Adam's update (n)".padEnd(21)}${"wasm".padEnd(22)}${"native".padEnd(22)}native / wasm  bits`);
+  for (const n of [392_500, 250_500, 5_010]) {
+    const start = [0, 1, 2, 3].map((i) => Float32Array.from({ length: n }, () => (i === 1 ? random() : 2 * random() - 1)));
+    const sides = [0, 1].map(() => start.map((values) => tf.tensor1d(values))); // [m, v, p, g] twice
+    const reps = Math.max(20, Math.round(2e7 / n));
+    const time = (run: () => void): number => {
+      const begin = performance.now();
+      for (let i = 0; i < reps; i++) run();
+      return (performance.now() - begin) / reps;
+    };
+    const [m1, v1, p1, g1] = sides[0]!;
+    const [m2, v2, p2, g2] = sides[1]!;
+    let [wasm, ours] = [Infinity, Infinity];
+    for (let round = 0; round < 5; round++) {
+      wasm = Math.min(wasm, time(() => wasmAdam(p1!, m1!, v1!, g1!, 1e-4, 1e-8, 0.9, 0.999)));
+      ours = Math.min(ours, time(() => ourAdam(offset(p2!), offset(m2!), offset(v2!), offset(g2!), n, 1e-4, 1e-8, 0.9, 0.999)));
+    }
+    const same = [0, 1, 2].every((i) => Buffer.from(sides[0]![i]!.dataSync().buffer).equals(Buffer.from(sides[1]![i]!.dataSync().buffer)));
+    const cell = (ms: number) => `${(ms * 1000).toFixed(1)} µs`.padEnd(22);
+    console.log(`${String(n).padEnd(21)}${cell(wasm)}${cell(ours)}${(ours / wasm).toFixed(2).padEnd(15)}${same ? "identical" : "DIFFER"}`);
+    tf.dispose(sides.flat());
   }
 }
 
