@@ -6,7 +6,8 @@
  * bit for bit on every epilogue and shape, and a training run's every loss.
  *
  * Used wherever the whole wasm step runs (under auto and wasm), unless `MIE_NATIVE_PRODUCTS=off`
- * (`train/backend.ts` decides and says so in the backend line).
+ * (`train/backend.ts` decides and says so in the backend line); Adam's update follows the products
+ * (`adam-simd.ts`).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
