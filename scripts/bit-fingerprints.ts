@@ -15,8 +15,8 @@ import { join } from "node:path";
 import { CHECKS, SPEED } from "./bench/config";
 import { loadMnist, subset, type Dataset } from "../lib/data/data";
 import { mlp } from "../lib/model/model";
-import { train } from "../lib/train/train";
-import { initBackend } from "../lib/train/backend";
+import { train } from "../lib/train/loop";
+import { initBackend } from "../lib/engine/backend";
 import type { TrainOptions } from "../lib/train/settings";
 
 /** Steps per run: enough to reach every kernel path (the last, short batch included) in seconds. */

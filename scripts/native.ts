@@ -61,7 +61,7 @@ function run(command: string, args: string[], options: SpawnSyncOptions & { what
  */
 function probe(): { ok: true; line: string } | { ok: false; reason: string } {
   const code =
-    'const tf = require("@tensorflow/tfjs"); require("./lib/train/backend").describeBackend("tfjs-node").then((line) => {' +
+    'const tf = require("@tensorflow/tfjs"); require("./lib/engine/backend").describeBackend("tfjs-node").then((line) => {' +
     " const product = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync();" +
     ' if (product.join() !== "3,3,3,3") throw new Error("wrong product " + product.join());' +
     " console.log(line); }, (e) => { console.error(e.message); process.exit(3); })";

@@ -2,7 +2,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { adamKernel } from "../lib/model/adam-simd";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { seededRandom } from "../lib/math/random";
 
 before(async () => {

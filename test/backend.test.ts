@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as util from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { loadNativeProducts } from "../lib/model/native-products";
+import { loadNativeProducts } from "../lib/engine/native-kernels";
 import {
   backendForRun, describeBackend, formatBackend, initBackend, NATIVE_MIN_MULTIPLY_ADDS, NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS, stepMultiplyAdds,
-} from "../lib/train/backend";
+} from "../lib/engine/backend";
 
 /** Whether tfjs-node loads here (`npm run native` builds it on machines whose `npm ci` could not). */
 const tfjsNodeInstalled = (() => {
@@ -15,7 +15,7 @@ const tfjsNodeInstalled = (() => {
   } catch {
     return false;
   }
-  return inChild('require("./lib/train/backend").initBackend("tfjs-node").catch(() => process.exit(3))', {}).status === 0;
+  return inChild('require("./lib/engine/backend").initBackend("tfjs-node").catch(() => process.exit(3))', {}).status === 0;
 })();
 
 /** Whether `npm run build` compiled the native product kernel (test/native-products.test.ts fails where it could and did not). */
@@ -84,7 +84,7 @@ test("backendForRun: under auto, big runs go to tfjs-node where it loads, small 
 });
 
 test("under auto, a process whose runs are all small never loads libtensorflow (~300 MB); a big run loads it", () => {
-  const code = (layers: number[]) => `const tf = require("@tensorflow/tfjs"); require("./lib/train/backend").backendForRun(${JSON.stringify(layers)}, 16)` +
+  const code = (layers: number[]) => `const tf = require("@tensorflow/tfjs"); require("./lib/engine/backend").backendForRun(${JSON.stringify(layers)}, 16)` +
     '.then((info) => console.log(info.name, tf.findBackendFactory("tensorflow") ? "loaded" : "not loaded"))';
   const small = inChild(code([784, 10]), { MIE_BACKEND: "auto" });
   assert.equal(small.stdout.trim(), "wasm not loaded", small.stderr);
@@ -108,7 +108,7 @@ test("an explicit request that cannot be met fails loudly instead of running som
     'Module._resolveFilename = function (request, ...rest) { if (request === "@tensorflow/tfjs-node") ' +
     '{ const error = new Error("Cannot find module \'@tensorflow/tfjs-node\'"); error.code = "MODULE_NOT_FOUND"; throw error; } ' +
     'return resolve.call(this, request, ...rest); };';
-  const child = inChild(`${hide} require("./lib/train/backend").initBackend("tfjs-node").then(() => console.log("started"), (e) => console.log(e.message))`, {});
+  const child = inChild(`${hide} require("./lib/engine/backend").initBackend("tfjs-node").then(() => console.log("started"), (e) => console.log(e.message))`, {});
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), "backend tfjs-node: requested (argument or MIE_BACKEND) but could not start: not installed");
 });
@@ -129,7 +129,7 @@ test("tfjs-node's missing util.isNullOrUndefined (Node 23+) is shimmed before tf
 });
 
 test("tfjs-node runs one TensorFlow thread unless TF_NUM_INTRAOP_THREADS says otherwise", { skip: !tfjsNodeInstalled && "tfjs-node does not load here (npm run native builds it)" }, () => {
-  const code = 'require("./lib/train/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
+  const code = 'require("./lib/engine/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
   const one = inChild(code, { MIE_BACKEND: "tfjs-node", TF_NUM_INTRAOP_THREADS: "", TF_NUM_INTEROP_THREADS: "" });
   assert.match(one.stdout, /^backend tfjs-node \(libtensorflow, 1 intra-op thread\) · tfjs 4\.22\.0/, one.stderr);
   const two = inChild(code, { MIE_BACKEND: "tfjs-node", TF_NUM_INTRAOP_THREADS: "2" });
@@ -137,7 +137,7 @@ test("tfjs-node runs one TensorFlow thread unless TF_NUM_INTRAOP_THREADS says ot
 });
 
 test("MIE_BACKEND chooses the backend for the whole process; a bad value is named", () => {
-  const code = 'require("./lib/train/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
+  const code = 'require("./lib/engine/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
   const cpu = inChild(code, { MIE_BACKEND: "cpu" });
   assert.equal(cpu.status, 0, cpu.stderr);
   assert.match(cpu.stdout, /^backend cpu \(pure JavaScript, 1 thread\) · tfjs 4\.22\.0/);
@@ -147,7 +147,7 @@ test("MIE_BACKEND chooses the backend for the whole process; a bad value is name
 });
 
 test("an uncaught error after the wasm backend started prints the error, not the backend's minified glue code", () => {
-  const code = 'require("./lib/train/backend").initBackend("wasm").then(() => { throw new Error("the user\'s own error"); })';
+  const code = 'require("./lib/engine/backend").initBackend("wasm").then(() => { throw new Error("the user\'s own error"); })';
   const child = inChild(code, {});
   assert.notEqual(child.status, 0);
   assert.match(child.stderr, /Error: the user's own error/);

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { FINGERPRINT_CASES, FINGERPRINTS_FILE, fingerprint } from "../scripts/bit-fingerprints";
 import { loadMnist } from "../lib/data/data";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 
 test("every bench configuration trains to 4b72628's losses and weights, bit for bit", async () => {
   const backend = (await initBackend()).name;

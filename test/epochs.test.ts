@@ -2,13 +2,13 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import type { Dataset } from "../lib/data/data";
 import { mlp } from "../lib/model/model";
 import { PYTORCH_DEFAULTS, type OptimizerName } from "../lib/model/optimizers";
 import { permutation, seededRandom } from "../lib/math/random";
 import { learningRate } from "../lib/train/settings";
-import { train } from "../lib/train/train";
+import { train } from "../lib/train/loop";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { useStepThreads } from "../lib/model/gemm-team";
-import { loadNativeProducts } from "../lib/model/native-products";
+import { useStepThreads } from "../lib/engine/team";
+import { loadNativeProducts } from "../lib/engine/native-kernels";
 
 /**
  * In a fresh process on the threaded wasm build (chosen once per process): the same random products through the
@@ -11,10 +11,10 @@ import { loadNativeProducts } from "../lib/model/native-products";
  */
 const CHILD = `
   const tf = require("@tensorflow/tfjs");
-  const { initBackend } = require("./lib/train/backend");
+  const { initBackend } = require("./lib/engine/backend");
   const { stepKernels } = require("./lib/model/step-simd");
-  const { helperChunks, teamGemm, useStepThreads } = require("./lib/model/gemm-team");
-  const { useNativeProducts } = require("./lib/model/native-products");
+  const { helperChunks, teamGemm, useStepThreads } = require("./lib/engine/team");
+  const { useNativeProducts } = require("./lib/engine/native-kernels");
   const { seededRandom } = require("./lib/math/random");
   (async () => {
     const info = await initBackend("wasm");

@@ -16,8 +16,8 @@ import { loadIdx, type Split } from "../lib/data/data";
 import { encodeIdx } from "../lib/data/idx";
 import { mlp } from "../lib/model/model";
 import { saveModel } from "../lib/saved/model-io";
-import { initBackend } from "../lib/train/backend";
-import { train } from "../lib/train/train";
+import { initBackend } from "../lib/engine/backend";
+import { train } from "../lib/train/loop";
 import { attempt, type Attempt, type Call } from "./helpers/attempt";
 import { smallMnist } from "./helpers/small-mnist";
 

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
-import { loadNativeProducts, nativeAdam, nativeGemm, nativeProductsPath, useNativeProducts, type NativeProducts } from "../lib/model/native-products";
+import { initBackend } from "../lib/engine/backend";
+import { loadNativeProducts, nativeAdam, nativeGemm, nativeProductsPath, useNativeProducts, type NativeProducts } from "../lib/engine/native-kernels";
 import { adamKernel } from "../lib/model/adam-simd";
 import { stepModule, type WasmHeapBackend } from "../lib/model/step-simd";
 import { seededRandom } from "../lib/math/random";
@@ -120,11 +120,11 @@ function trainInChild(env: NodeJS.ProcessEnv, spec: string): { losses: string; p
   const code = `
     const tf = require("@tensorflow/tfjs");
     const { createHash } = require("node:crypto");
-    const { describeBackend } = require("./lib/train/backend");
-    const { helperChunks } = require("./lib/model/gemm-team");
+    const { describeBackend } = require("./lib/engine/backend");
+    const { helperChunks } = require("./lib/engine/team");
     const { loadMnist, subset } = require("./lib/data/data");
     const { mlp } = require("./lib/model/model");
-    const { train } = require("./lib/train/train");
+    const { train } = require("./lib/train/loop");
     (async () => {
       const [layers, batchSize, optimizer, count] = ${spec};
       const line = await describeBackend();
@@ -157,7 +157,7 @@ test("training with native products gives the bits of WebAssembly alone, under a
 });
 
 test("MIE_NATIVE_PRODUCTS takes on or off, and names a bad value", () => {
-  const code = 'require("./lib/train/backend").initBackend("wasm").then(() => console.log("started"), (e) => { console.log(e.message); process.exit(3); })';
+  const code = 'require("./lib/engine/backend").initBackend("wasm").then(() => console.log("started"), (e) => { console.log(e.message); process.exit(3); })';
   const result = spawnSync(process.execPath, ["--import", "tsx", "-e", code], { cwd: ROOT, env: { ...process.env, MIE_NATIVE_PRODUCTS: "yes" }, encoding: "utf8" });
   assert.equal(result.status, 3, result.stderr);
   assert.equal(result.stdout.trim(), 'MIE_NATIVE_PRODUCTS: expected on or off; got "yes"');

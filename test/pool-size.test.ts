@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { coreCount, memoryBudgetMB, memoryShareMB, workerCostMB, workersThatFit, WORKER_MB } from "../lib/runs/pool-size";
 import { workerKind } from "../lib/runs/pool";
-import type { BackendInfo } from "../lib/train/backend";
+import type { BackendInfo } from "../lib/engine/backend";
 import { samplePeakRss } from "../scripts/bench/process-tree";
 import { smallMnist } from "./helpers/small-mnist";
 

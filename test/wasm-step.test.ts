@@ -1,12 +1,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { splitBatch } from "../lib/data/batch";
-import { lossAndGradients, type EngineLayer, type LayerLayout } from "../lib/model/engine";
+import { lossAndGradients, type EngineLayer, type LayerLayout } from "../lib/engine/tensor-step";
 import { createOptimizer } from "../lib/model/optimizers";
 import { EPILOGUE, stepKernels, type WasmHeapBackend } from "../lib/model/step-simd";
-import { wasmStep } from "../lib/model/wasm-step";
+import { wasmStep } from "../lib/engine/step";
 import { permutation, seededRandom } from "../lib/math/random";
 import { smallMnist } from "./helpers/small-mnist";
 

@@ -8,10 +8,10 @@ import { spawnSync } from "node:child_process";
  */
 function trainInChild(threads: number, layers: number[], optimizer: string): { line: string; losses: string } {
   const code = `
-    const { describeBackend } = require("./lib/train/backend");
+    const { describeBackend } = require("./lib/engine/backend");
     const { loadMnist, subset } = require("./lib/data/data");
     const { mlp } = require("./lib/model/model");
-    const { train } = require("./lib/train/train");
+    const { train } = require("./lib/train/loop");
     (async () => {
       const line = await describeBackend("wasm");
       const data = await loadMnist();
@@ -39,7 +39,7 @@ for (const [layers, optimizer] of [[[784, 100, 100, 10], "sgd"], [[784, 100, 10]
 }
 
 test("MIE_WASM_THREADS must be a whole number of at least 1", () => {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "-e", 'require("./lib/train/backend").initBackend("wasm").catch((e) => { console.log(e.message); process.exit(3); })'], {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "-e", 'require("./lib/engine/backend").initBackend("wasm").catch((e) => { console.log(e.message); process.exit(3); })'], {
     cwd: `${__dirname}/..`, env: { ...process.env, MIE_WASM_THREADS: "two" }, encoding: "utf8",
   });
   assert.equal(result.status, 3);

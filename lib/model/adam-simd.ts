@@ -19,7 +19,7 @@
  * be one a product has used before (the optimizer updates a fresh copy of the parameters, never the originals).
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeAdam, nativeProductsInUse } from "./native-products";
+import { nativeAdam, nativeProductsInUse } from "../engine/native-kernels";
 import {
   BLOCK, BR, BR_IF, END, F32, F32_ADD, F32_DIV, F32_LOAD, F32_MUL, F32_SQRT, F32_STORE, F32_SUB, GET, I32, I32_ADD, I32_AND, I32_CONST,
   I32_GE_U, I32_SHL, LOOP, SET, SPLAT, TEE, V128, V_ADD, V_DIV, V_LOAD, V_MUL, V_SQRT, V_STORE, V_SUB, VOID, assembleModule, leb, mem,

@@ -5,7 +5,7 @@
  * `snapshot`, a training session (`training`). Other layers read through `Model`.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { EngineLayer, LayerLayout } from "./engine";
+import type { EngineLayer, LayerLayout } from "../engine/tensor-step";
 /**
  * The model a state belongs to, seen only by its layer sizes: `model.ts` owns `Model` and imports this module, so
  * naming the class here would make the two modules import each other.

@@ -10,7 +10,7 @@
  */
 import type { Split } from "../data/data";
 import { pixelBatch, splitBatch } from "../data/batch";
-import { forwardLogits, wantsColumns } from "./engine";
+import { forwardLogits, wantsColumns } from "../engine/tensor-step";
 import { attachState, disposeState, engineLayers, liveState, modelState } from "./model-state";
 import { argmaxRows } from "../math/metrics";
 import { formatCount } from "../math/format";

@@ -6,13 +6,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { splitBatch } from "../data/batch";
-import { lossAndGradients, preferredLayout, type EngineLayer } from "./engine";
+import { lossAndGradients, preferredLayout, type EngineLayer } from "../engine/tensor-step";
 import { engineLayers, replaceTensors, setTrainedSteps, useLayouts } from "./model-state";
 import type { Model } from "./model";
 import { createOptimizer, type OptimizerName } from "./optimizers";
-import { wasmStep, type BatchSource } from "./wasm-step";
+import { wasmStep, type BatchSource } from "../engine/step";
 
-export type { BatchSource } from "./wasm-step";
+export type { BatchSource } from "../engine/step";
 
 /** What a training session needs to know: the update rule and the batch size it will see. */
 export interface SessionSettings {

@@ -14,10 +14,10 @@ import { fork, type ChildProcess } from "node:child_process";
 import { extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Dataset } from "../data/data";
-import type { BackendName } from "../train/backend";
+import type { BackendName } from "../engine/backend";
 import type { Progress } from "../train/settings";
 import type { ModelSnapshot } from "../model/snapshot";
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 import type { CheckedSpec } from "./spec";
 
 /**

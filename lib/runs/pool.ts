@@ -16,13 +16,13 @@
  * ends them at once. A sweep that fails or is aborted (Ctrl-C, a kernel interrupt) terminates its own workers
  * and the idle ones before its promise settles, so no worker outlives it.
  */
-import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } from "../train/backend";
+import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } from "../engine/backend";
 import type { Dataset, Split } from "../data/data";
 import { resolveSettings, type Progress } from "../train/settings";
 import { restoreModel } from "../model/snapshot";
 import type { CheckedDataset } from "../train/checks";
 import type { CheckedSpec, RunSpec } from "./spec";
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 import { poolWorkersAvailable, startPoolWorker, type Job, type PoolWorker, type WorkerKind, type WorkerMessage } from "./pool-worker";
 import { WORKER_MB, workerCostMB, workersThatFit } from "./pool-size";
 

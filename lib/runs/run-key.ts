@@ -16,9 +16,9 @@
 import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset, Split } from "../data/data";
-import { ARITHMETIC_VERSION } from "../model/arithmetic";
+import { ARITHMETIC_VERSION } from "../engine/arithmetic";
 import type { Model } from "../model/model";
-import { initBackend, stepMultiplyAdds, type BackendInfo } from "../train/backend";
+import { initBackend, stepMultiplyAdds, type BackendInfo } from "../engine/backend";
 import type { TrainSettings } from "../train/settings";
 
 /** What a run's key is made of (see the module comment). */

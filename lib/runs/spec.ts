@@ -8,7 +8,7 @@ import { checkMlp, mlp, type Init, type Model } from "../model/model";
 import type { OptimizerName } from "../model/optimizers";
 import { checkRunFits, type CheckedDataset } from "../train/checks";
 import { defaultLabel, describeValue, resolveSettings, type LrDecay, type ResolvedSettings, type TrainOptions } from "../train/settings";
-import { trainChecked, type RunHooks, type Run } from "../train/train";
+import { trainChecked, type RunHooks, type Run } from "../train/loop";
 
 /**
  * One training run as plain data: `JSON.stringify` keeps all of it.

@@ -10,8 +10,8 @@ import { poolAvailable, trainInWorkers, type PoolOptions } from "./pool";
 import { coreCount } from "./pool-size";
 import type { Progress } from "../train/settings";
 import { checkSpec, trainSpec, type CheckedSpec, type RunSpec } from "./spec";
-import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, type RunStore, type StoreLookup, type StoreSetting } from "./stored";
-import type { Run } from "../train/train";
+import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, type RunStore, type StoreLookup, type StoreSetting } from "./train-with-store";
+import type { Run } from "../train/loop";
 
 /** Options of `trainAll` and `compare`. */
 export interface SweepOptions {

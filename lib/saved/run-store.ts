@@ -14,7 +14,7 @@ import { loadRuns, saveRuns } from "./runs-io";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 import { snapshotModel, type ModelSnapshot } from "../model/snapshot";
 import type { StoredMark } from "../train/settings";
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 
 const FORMAT = "@mie/lib stored run";
 const VERSION = 1;

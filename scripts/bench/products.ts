@@ -8,9 +8,9 @@
  *   npx tsx scripts/bench/products.ts 500x785x64 785x64x500t ...   M×K×N, "t": A transposed (as a weight gradient)
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../lib/train/backend";
+import { initBackend } from "../../lib/engine/backend";
 import { adamKernel } from "../../lib/model/adam-simd";
-import { loadNativeProducts, nativeAdam, nativeGemm } from "../../lib/model/native-products";
+import { loadNativeProducts, nativeAdam, nativeGemm } from "../../lib/engine/native-kernels";
 import { EPILOGUE, stepModule, type WasmHeapBackend } from "../../lib/model/step-simd";
 import { seededRandom } from "../../lib/math/random";
 

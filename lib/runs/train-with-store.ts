@@ -15,11 +15,11 @@ import type { Dataset } from "../data/data";
 import { Model } from "../model/model";
 import { restoreModel } from "../model/snapshot";
 import { readStoredRun, writeStoredRun, type StoredRun } from "../saved/run-store";
-import { initBackend } from "../train/backend";
+import { initBackend } from "../engine/backend";
 import { evaluationSplits } from "../train/evaluations";
 import { defaultLabel, describeValue, resolveSettings, type Progress, type TrainOptions, type TrainSettings } from "../train/settings";
 import { checkDataset, checkRunFits } from "../train/checks";
-import { train as trainNow, type Run } from "../train/train";
+import { train as trainNow, type Run } from "../train/loop";
 import { arithmeticDetail, backendDetail, keyParts, modelPart, plannedBackend, runKey, type KeyParts } from "./run-key";
 
 /**

@@ -16,9 +16,9 @@ import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import * as util from "node:util";
 import { isMainThread } from "node:worker_threads";
-import { useStepThreads } from "../model/gemm-team";
-import { loadNativeProducts, useNativeProducts } from "../model/native-products";
-import { registerThreadedWasm, threadedWasmFailure, useWasmThreads, wasmThreads } from "./wasm-threads";
+import { useStepThreads } from "./team";
+import { loadNativeProducts, useNativeProducts } from "./native-kernels";
+import { registerThreadedWasm, threadedWasmFailure, useWasmThreads, wasmThreads } from "../train/wasm-threads";
 
 /** Our names for the backends, in order of preference. */
 export const BACKENDS = ["tfjs-node", "wasm", "cpu"] as const;

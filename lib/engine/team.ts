@@ -15,8 +15,8 @@
  * chunk of a newer product with the arguments of an older one.
  */
 import { Worker } from "node:worker_threads";
-import { loadNativeProducts, nativeGemm, nativeProductsInUse } from "./native-products";
-import { stepModule, type StepKernels } from "./step-simd";
+import { loadNativeProducts, nativeGemm, nativeProductsInUse } from "./native-kernels";
+import { stepModule, type StepKernels } from "../model/step-simd";
 
 /** step-simd's `gemm` signature. */
 export type Gemm = StepKernels["gemm"];

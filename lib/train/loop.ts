@@ -4,7 +4,7 @@
  * the model) is the model layer's (`model/training`); this module checks its inputs once, walks the batches,
  * records every step's loss (`run-log`), stops on divergence, reports progress, and evaluates on the test split.
  */
-import { backendForRun } from "./backend";
+import { backendForRun } from "../engine/backend";
 import type { Dataset, Split } from "../data/data";
 import { checkDataset, checkRunFits, type CheckedDataset } from "./checks";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";

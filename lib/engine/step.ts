@@ -12,9 +12,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Split } from "../data/data";
-import { softmaxCrossEntropy, type EngineLayer } from "./engine";
-import { teamGemm } from "./gemm-team";
-import { EPILOGUE, stepKernels, type StepKernels, type WasmHeapBackend } from "./step-simd";
+import { softmaxCrossEntropy, type EngineLayer } from "./tensor-step";
+import { teamGemm } from "./team";
+import { EPILOGUE, stepKernels, type StepKernels, type WasmHeapBackend } from "../model/step-simd";
 
 /** The batch a step trains on: images `from`..`to` (exclusive) of `split`, or of `order` (a permutation) when shuffling. */
 export interface BatchSource {

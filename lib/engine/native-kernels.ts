@@ -11,7 +11,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { StepKernels } from "./step-simd";
+import type { StepKernels } from "../model/step-simd";
 
 /** The addon's exports. */
 export interface NativeProductsAddon {
