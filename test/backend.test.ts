@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as util from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { loadNativeProducts } from "../lib/engine/native-kernels";
+import { loadNativeAddon } from "../lib/engine/kernels";
 import {
   backendForRun, describeBackend, formatBackend, initBackend, NATIVE_MIN_MULTIPLY_ADDS, NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS, stepMultiplyAdds,
 } from "../lib/engine/backend";
@@ -18,17 +18,17 @@ const tfjsNodeInstalled = (() => {
   return inChild('require("./lib/engine/backend").initBackend("tfjs-node").catch(() => process.exit(3))', {}).status === 0;
 })();
 
-/** Whether `npm run build` compiled the native product kernel (test/native-products.test.ts fails where it could and did not). */
-const nativeBuilt = typeof loadNativeProducts() !== "string";
-/** Whether the step's products run on it (CI's wasm pass turns them off). */
-const productsOff = process.env.MIE_NATIVE_PRODUCTS === "off";
-const nativeProducts = nativeBuilt && !productsOff;
-/** What the wasm detail says of the products. */
-const productsDetail = productsOff
-  ? ", products in wasm \\(MIE_NATIVE_PRODUCTS=off\\)"
-  : nativeBuilt ? ", products native (?:AVX-512|AVX2|SSE2)" : ", native products not built \\(npm run build compiles them where a C compiler is installed\\)";
-/** The wasm detail under auto: SIMD, threads, products. */
-const wasmDetail = `SIMD, (?:1 thread|\\d threads from 3,000,000 multiply-adds per step)${productsDetail}`;
+/** Whether `npm run build` compiled the native kernels (test/native-kernels.test.ts fails where it could and did not). */
+const nativeBuilt = typeof loadNativeAddon() !== "string";
+/** Whether the engine runs them (CI's wasm pass turns them off). */
+const kernelsOff = (process.env.MIE_NATIVE_KERNELS || process.env.MIE_NATIVE_PRODUCTS) === "off";
+const nativeProducts = nativeBuilt && !kernelsOff;
+/** What the wasm detail says of the engine's kernels. */
+const kernelsDetail = kernelsOff
+  ? ", kernels in wasm \\(MIE_NATIVE_KERNELS=off\\)"
+  : nativeBuilt ? ", kernels native (?:AVX-512|AVX2|SSE2)" : ", kernels wasm \\(native kernels not built \\(npm run build compiles them where a C compiler is installed\\)\\)";
+/** The wasm detail under auto: SIMD, the engine's threads and kernels. */
+const wasmDetail = `SIMD, (?:1 thread|\\d threads from 3,000,000 multiply-adds per step)${kernelsDetail}`;
 
 /** Run a snippet in a fresh process (the backend is chosen once per process) and return its stdout/stderr. */
 function inChild(code: string, env: NodeJS.ProcessEnv): { stdout: string; stderr: string; status: number | null } {

@@ -8,17 +8,17 @@
  * compiled kernel; bigger ones on libtensorflow's products. Measured in docs/performance.md.
  * libtensorflow (~300 MB resident) loads at the first big run, or when `describeBackend` checks that it starts.
  *
- * Override with `initBackend("wasm")` or the environment variable `MIE_BACKEND=tfjs-node|wasm|cpu`. On wasm, the
- * whole step's products run on the compiled kernel of `lib/native/` where it was built (the same bits;
- * `MIE_NATIVE_PRODUCTS=off` keeps them in WebAssembly).
+ * Override with `initBackend("wasm")` or the environment variable `MIE_BACKEND=tfjs-node|wasm|cpu`. On wasm, training
+ * runs on the engine (`engine.ts`): its kernels native where `npm run build` compiled them (the same bits;
+ * `MIE_NATIVE_KERNELS=off` keeps them in WebAssembly), its big products on two threads; TensorFlow.js's wasm
+ * backend runs the rest (evaluations, figures).
  */
 import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import * as util from "node:util";
 import { isMainThread } from "node:worker_threads";
-import { useStepThreads } from "./team";
-import { loadNativeProducts, useNativeProducts } from "./native-kernels";
-import { registerThreadedWasm, threadedWasmFailure, useWasmThreads, wasmThreads } from "../train/wasm-threads";
+import { environment } from "../config/environment";
+import { createEngine, type Engine, type EngineOptions } from "./engine";
 
 /** Our names for the backends, in order of preference. */
 export const BACKENDS = ["tfjs-node", "wasm", "cpu"] as const;
@@ -40,6 +40,8 @@ export interface BackendInfo {
   nodeVersion: string;
   /** e.g. "SIMD, 1 thread" for wasm. */
   detail: string;
+  /** On wasm: how the engine trains (its kernels and threads); null on the other backends. */
+  engine: EngineOptions | null;
   /**
    * Set under "auto" where tfjs-node is installed: training runs of at least this many multiply-adds per step use
    * tfjs-node, smaller ones `name` (wasm, current until the first big run). See `backendForRun`. Removed (and
@@ -68,8 +70,8 @@ export const NATIVE_MIN_MULTIPLY_ADDS = 60_000_000;
 export const NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS = 500_000_000;
 
 /**
- * On wasm, training steps of at least this many multiply-adds run on all the wasm threads (wasm-threads.ts),
- * smaller ones on one: below it the hand-over to a second thread costs more than the thread gives.
+ * On wasm, training steps of at least this many multiply-adds split their big products over the engine's threads
+ * (`team.ts`), smaller ones run on one: below it the hand-over to a second thread costs more than the thread gives.
  */
 const WASM_THREADS_MIN_MULTIPLY_ADDS = 3_000_000;
 
@@ -84,10 +86,10 @@ let currentRequest: BackendName | "auto" | undefined;
  * @example const info = await initBackend(); info.name; // "wasm" on machines without tfjs-node
  */
 export function initBackend(requested?: BackendName | "auto"): Promise<BackendInfo> {
-  const wanted = requested ?? backendFromEnv();
+  const wanted = requested ?? environment().backend;
   if (current && (currentRequest === wanted || requested === undefined)) return current;
   currentRequest = wanted;
-  current = choose(wanted).then(withNativeProducts);
+  current = choose(wanted).then(withEngine);
   current.catch(() => {
     current = undefined;
     currentRequest = undefined;
@@ -144,18 +146,25 @@ export function stepMultiplyAdds(layers: readonly number[], batchSize: number): 
  * Tensors made on the other backend (a model trained before) move over on first use, by tfjs itself.
  * @example const info = await backendForRun([784, 500, 10], 16); info.name; // "tfjs-node" where it is installed, else "wasm"
  */
-export async function backendForRun(layers: readonly number[], batchSize: number): Promise<BackendInfo> {
+export async function backendForRun(layers: readonly number[], batchSize: number): Promise<RunBackend> {
   const info = await initBackend();
   const big = info.nativeFrom !== undefined && stepMultiplyAdds(layers, batchSize) >= info.nativeFrom.minMultiplyAdds;
   const name: BackendName = big && (await startNative(info)) ? "tfjs-node" : info.name;
   if (tf.getBackend() !== TF_NAMES[name]) await tf.setBackend(TF_NAMES[name]);
-  if (name === "wasm") {
-    const many = stepMultiplyAdds(layers, batchSize) >= WASM_THREADS_MIN_MULTIPLY_ADDS;
-    useWasmThreads(many);
-    useStepThreads(many ? wasmThreads() : 1);
-  }
   const { nativeFrom, ...single } = info;
-  return name === info.name ? single : { ...single, name, tfName: TF_NAMES[name], detail: nativeFrom!.detail };
+  const ran = name === info.name ? single : { ...single, name, tfName: TF_NAMES[name], detail: nativeFrom!.detail, engine: null };
+  const engine = name === "wasm" && info.engine ? createEngine(info.engine) : null;
+  const split = stepMultiplyAdds(layers, batchSize) >= WASM_THREADS_MIN_MULTIPLY_ADDS;
+  return { ...ran, route: engine ? { engine, split } : { engine: null } };
+}
+
+/**
+ * The backend a training run uses, and where its steps run: on the engine (its big products split over the
+ * engine's threads when `split`), or as TensorFlow.js tensor ops.
+ * @example const { name, route } = await backendForRun([784, 10], 16); route.engine?.kernelsLine; // "native AVX2"
+ */
+export interface RunBackend extends BackendInfo {
+  route: { engine: Engine; split: boolean } | { engine: null };
 }
 
 /** Starting tfjs-node under "auto": null once it runs, else why it could not start. */
@@ -176,13 +185,6 @@ async function startNative(info: BackendInfo): Promise<boolean> {
   return failure === null;
 }
 
-function backendFromEnv(): BackendName | "auto" {
-  const raw = process.env.MIE_BACKEND;
-  if (raw === undefined || raw === "" || raw === "auto") return "auto";
-  if ((BACKENDS as readonly string[]).includes(raw)) return raw as BackendName;
-  throw new RangeError(`MIE_BACKEND: expected one of auto, ${BACKENDS.join(", ")}; got "${raw}"`);
-}
-
 async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
   if (requested === "auto" && installed("@tensorflow/tfjs-node")) {
     const info = await choose("wasm").catch(() => null);
@@ -195,7 +197,7 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
   for (const name of order) {
     try {
       const detail = await activate(name);
-      return { name, tfName: TF_NAMES[name], requested, skipped, tfjsVersion: tf.version.tfjs, nodeVersion: process.version, detail };
+      return { name, tfName: TF_NAMES[name], requested, skipped, tfjsVersion: tf.version.tfjs, nodeVersion: process.version, detail, engine: null };
     } catch (error) {
       const reason = (error as Error).message.split("\n")[0] ?? "failed";
       if (requested !== "auto") {
@@ -208,33 +210,22 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
 }
 
 /**
- * Whole wasm steps run their products on the native kernel where `npm run build` compiled it
- * (`model/native-products.ts`: the same bits, wider registers), under "auto" and "wasm" alike: it is the wasm
- * step's kernel, not another backend, and a machine without tfjs-node gets it too. `MIE_NATIVE_PRODUCTS=off`
- * keeps the step in WebAssembly alone (as on a machine with no C compiler). The detail says which, or why the
- * native kernel is missing; with it, tfjs-node's line under "auto" moves up to
- * `NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS`.
+ * On wasm, training runs on the engine: its kernels native where `npm run build` compiled them (the same bits,
+ * wider registers) unless `MIE_NATIVE_KERNELS=off` keeps them in WebAssembly (as on a machine with no C
+ * compiler), and its big products on `engineThreads()` threads. The detail says which, or why the native kernels
+ * are missing; with them, tfjs-node's line under "auto" moves up to `NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS`.
  */
-function withNativeProducts(info: BackendInfo): BackendInfo {
-  const wanted = nativeProductsWanted();
-  useNativeProducts(info.name === "wasm" && wanted);
+function withEngine(info: BackendInfo): BackendInfo {
   if (info.name !== "wasm") return info;
-  if (!wanted) return { ...info, detail: `${info.detail}, products in wasm (MIE_NATIVE_PRODUCTS=off)` };
-  const native = loadNativeProducts();
-  if (typeof native === "string") return { ...info, detail: `${info.detail}, ${native}` };
-  const products = `products native ${INSTRUCTION_SETS[native.addon.instructionSet()] ?? native.addon.instructionSet()}`;
-  const nativeFrom = info.nativeFrom && { ...info.nativeFrom, minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS };
-  return { ...info, detail: `${info.detail}, ${products}`, ...(nativeFrom ? { nativeFrom } : {}) };
-}
-
-/** The addon's names for its instruction sets, as the backend line writes them. */
-const INSTRUCTION_SETS: Record<string, string> = { avx512: "AVX-512", avx2: "AVX2", sse2: "SSE2" };
-
-function nativeProductsWanted(): boolean {
-  const raw = process.env.MIE_NATIVE_PRODUCTS;
-  if (raw === undefined || raw === "" || raw === "on") return true;
-  if (raw === "off") return false;
-  throw new RangeError(`MIE_NATIVE_PRODUCTS: expected on or off; got "${raw}"`);
+  const options: EngineOptions = { native: environment().nativeKernels, threads: engineThreads() };
+  const engine = createEngine(options);
+  const kernels = options.native ? `kernels ${engine.kernelsLine}` : "kernels in wasm (MIE_NATIVE_KERNELS=off)";
+  const threads = options.threads > 1
+    ? `${options.threads} threads from ${WASM_THREADS_MIN_MULTIPLY_ADDS.toLocaleString("en-US")} multiply-adds per step`
+    : `1 thread${threadsSkipped ? ` (more threads skipped: ${threadsSkipped})` : ""}`;
+  const nativeKernels = engine.kernelsLine.startsWith("native");
+  const nativeFrom = info.nativeFrom && nativeKernels ? { ...info.nativeFrom, minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS } : info.nativeFrom;
+  return { ...info, detail: `${info.detail}, ${threads}, ${kernels}`, engine: options, ...(nativeFrom ? { nativeFrom } : {}) };
 }
 
 /** Register (if needed) and switch to a backend; returns a short detail string or throws why it cannot. */
@@ -245,7 +236,6 @@ async function activate(name: BackendName): Promise<string> {
     requireOptional("@tensorflow/tfjs-node");
   } else if (name === "wasm") {
     requireOptional("@tensorflow/tfjs-backend-wasm");
-    await threadedWasm();
   }
   await withoutNewProcessHandlers(async () => {
     const ok = await tf.setBackend(TF_NAMES[name]);
@@ -281,58 +271,29 @@ async function withoutNewProcessHandlers(body: () => Promise<void>): Promise<voi
 }
 
 function describeDetail(name: BackendName): string {
-  if (name === "wasm") {
-    const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
-    const threads = wasmThreads();
-    if (threads > 1) return `${simd}, ${threads} threads from ${WASM_THREADS_MIN_MULTIPLY_ADDS.toLocaleString("en-US")} multiply-adds per step`;
-    const skipped = wasmThreadsSkipped ?? threadedWasmFailure();
-    return `${simd}, 1 thread${skipped ? ` (more threads skipped: ${skipped})` : ""}`;
-  }
+  if (name === "wasm") return tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
   if (name === "tfjs-node") {
-    const threads = Number(process.env.TF_NUM_INTRAOP_THREADS);
+    const threads = environment().tfIntraOpThreads ?? 1;
     return `libtensorflow, ${threads} intra-op thread${threads === 1 ? "" : "s"}`;
   }
   return "pure JavaScript, 1 thread";
 }
 
-/** Why the threaded wasm build could not start, when it was wanted; shown in the backend line. */
-let wasmThreadsSkipped: string | undefined;
-let wasmThreadsTried = false;
+/** Why the engine runs on one thread where more were wanted; shown in the backend line. */
+let threadsSkipped: string | undefined;
 
 /**
- * The threads a big training step on wasm uses: `MIE_WASM_THREADS`, by default 2 where there are two cores, in
- * Node's main thread only (the worker pool already gives each run of a sweep its own core, and its process
- * workers are started with 1). Two, not every core: a step's products are a few hundred rows, measured on two
- * (docs/performance.md, "Both cores on one run, on wasm"); ask for more with MIE_WASM_THREADS.
+ * The threads a big training run on the engine uses: `MIE_WASM_THREADS`, by default 2 where there are two cores, in
+ * Node's main thread only (the worker pool already gives each run of a sweep its own core). Two, not every core: a
+ * step's products are a few hundred rows, measured on two (docs/performance.md, "Both cores on one run, on wasm").
  */
-function wantedWasmThreads(): number {
+function engineThreads(): number {
   if ("Deno" in globalThis) {
-    // Emscripten's thread workers fail there ("Cannot set property location"), and uncaught.
-    wasmThreadsSkipped = "Deno's workers cannot run the threaded wasm build";
+    threadsSkipped = "the engine's helper threads are Node worker threads";
     return 1;
   }
-  const raw = process.env.MIE_WASM_THREADS;
-  if (raw === undefined || raw === "") return isMainThread ? Math.min(2, availableParallelism()) : 1;
-  const threads = Number(raw);
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`MIE_WASM_THREADS: expected a whole number ≥ 1, got "${raw}"`);
-  return isMainThread ? Math.min(threads, availableParallelism()) : 1;
-}
-
-/**
- * Before wasm first starts: register tfjs-backend-wasm's threaded build in its place when more than one thread is
- * wanted (wasm-threads.ts). Where it cannot start, wasm runs on one thread and the backend line says why.
- * Measured in docs/performance.md ("Both cores on one run, on wasm").
- */
-async function threadedWasm(): Promise<void> {
-  if (wasmThreadsTried) return;
-  wasmThreadsTried = true;
-  const threads = wantedWasmThreads();
-  if (threads < 2) return;
-  try {
-    await registerThreadedWasm(threads);
-  } catch (error) {
-    wasmThreadsSkipped = (error as Error).message.split("\n")[0] ?? "failed";
-  }
+  const wanted = environment().threads;
+  return isMainThread ? Math.min(wanted ?? 2, availableParallelism()) : 1;
 }
 
 /**

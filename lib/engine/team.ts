@@ -1,44 +1,27 @@
 /**
- * `step-simd`'s matrix product on more than one thread, for the whole wasm step (`wasm-step.ts`): the calling
- * thread and helper threads share the threaded wasm build's heap and split the product's output rows.
+ * The engine's matrix product on more than one thread: the calling thread and helper threads (`team-helper.ts`,
+ * Node worker threads) share the engine's memory and split a product's output rows.
  *
  * Why it stays bit-identical: every output is still summed by one thread, over k in order, with the same kernel
- * code; which thread computes which rows changes nothing in any sum. `test/gemm-team.test.ts` checks it.
+ * code; which thread computes which rows changes nothing in any sum. `test/engine-team.test.ts` checks it.
  *
- * How the work is shared: a product is cut into chunks of rows (a multiple of the kernel's 4-row tile), and each
- * thread claims the next chunk from one shared counter until none is left. So no thread waits for a share that
- * was fixed in advance: when a helper is not scheduled (another process holds that core), the caller takes the
- * chunks itself, and only waits for a chunk a helper is in the middle of. Between products a helper spins
- * briefly, then sleeps (`Atomics.wait`), so an idle kernel costs no CPU.
- *
- * The claim counter carries the product's number in its high bits: a helper that wakes late can never claim a
- * chunk of a newer product with the arguments of an older one.
+ * How the work is shared: a product is cut into chunks of rows (a multiple of the kernels' 4-row tile), and each
+ * thread claims the next chunk from one shared counter until none is left (`team-chunks.ts`). So no thread waits
+ * for a share fixed in advance: when a helper is not scheduled (another process holds that core), the caller takes
+ * the chunks itself, and only waits for a chunk a helper is in the middle of. The claim counter carries the
+ * product's number in its high bits: a helper that wakes late can never claim a chunk of a newer product with the
+ * arguments of an older one.
  */
 import { Worker } from "node:worker_threads";
-import { loadNativeProducts, nativeGemm, nativeProductsInUse } from "./native-kernels";
-import { stepModule, type StepKernels } from "../model/step-simd";
+import { join } from "node:path";
+import type { Kernels } from "./kernels";
+import { ARGS, CHUNK_BITS, CLAIM, DONE, FAILED, HELPED, READY, WORDS, runChunks } from "./team-chunks";
+import type { HelperData } from "./team-helper";
 
-/** step-simd's `gemm` signature. */
-export type Gemm = StepKernels["gemm"];
+type Gemm = Kernels["gemm"];
 
-// Control words, in an Int32Array over a SharedArrayBuffer.
-/** (product number << CHUNK_BITS) | next unclaimed chunk. */
-const CLAIM = 0;
-/** Chunks finished in the current product. */
-const DONE = 1;
-/** Set by a helper whose kernel threw (then the caller throws). */
-const FAILED = 2;
-/** The 12 arguments of `gemm`, then rows per chunk, the number of chunks, and the kernel (0 wasm, 1 native). */
-const ARGS = 3;
-/** Chunks the helpers have run, in all (to see that they take part). */
-const HELPED = ARGS + 15;
-/** Helpers started and waiting for products: until all are, products run on the calling thread. */
-const READY = HELPED + 1;
-const WORDS = READY + 1;
-const CHUNK_BITS = 10;
 /** Product numbers wrap here, so CLAIM stays a positive int32. */
 const PRODUCTS = 1 << (31 - CHUNK_BITS);
-
 /** Chunks per thread: enough to balance a late or slow thread, few enough that claims cost nothing. */
 const CHUNKS_PER_THREAD = 4;
 /**
@@ -61,66 +44,18 @@ const CALLER_SPIN_MS = 0.3;
 const HELPER_SPIN_MS = 0.5;
 
 /**
- * Claim chunks of product `product` until none is left, computing each with `kernels[kernel]` (0 wasm, 1 native);
- * how many it ran. Run by the calling thread and by each helper (a helper gets this function's source): keep it
- * self-contained.
+ * A team of threads on one engine memory: `gemm(threads)` is the product split over that many threads.
+ * @example const team = startTeam(heap.memory, 1, [wasm.gemm, native.gemm]); const gemm = team?.gemm(1) ?? wasm.gemm;
  */
-function runChunks(control: Int32Array, kernels: Gemm[], product: number): number {
-  const [CLAIM, DONE, FAILED, ARGS, CHUNK_BITS] = [0, 1, 2, 3, 10];
-  const mask = (1 << CHUNK_BITS) - 1;
-  const [a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, rows, chunks, kernel] = Array.from(control.subarray(ARGS, ARGS + 15)) as number[];
-  const gemm = kernels[kernel!]!;
-  for (let ran = 0; ; ran++) {
-    const word = Atomics.load(control, CLAIM);
-    // Checked again at the claim: arguments read before a newer product started are never used.
-    if (word >>> CHUNK_BITS !== product || (word & mask) >= chunks!) return ran;
-    if (Atomics.compareExchange(control, CLAIM, word, word + 1) !== word) {
-      ran--;
-      continue;
-    }
-    const first = (word & mask) * rows!;
-    try {
-      gemm(a! + first * sam!, sam!, sak!, b!, ldb!, c! + first * ldc!, ldc!, extra === 0 ? 0 : extra! + first * ldc!, Math.min(rows!, M! - first), K!, N!, mode!);
-    } catch (error) {
-      Atomics.store(control, FAILED, 1);
-      throw error;
-    } finally {
-      Atomics.add(control, DONE, 1);
-      Atomics.notify(control, DONE);
-    }
-  }
+export interface Team {
+  /** The split product on kernel 0 (wasm) or 1 (native). */
+  gemm(kernel: 0 | 1): Gemm;
+  /** Chunks of split products the helpers have run, in all: a check that they take part. */
+  helperChunks(): number;
 }
 
-/**
- * A helper thread's whole program: instantiate the wasm kernels on the shared heap and load the native ones where
- * the caller has them, then serve products until told to stop.
- */
-const HELPER_SOURCE = `
-const { workerData } = require("node:worker_threads");
-const { module, memory, control: buffer, spinMs, nativePath } = workerData;
-const wasmGemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
-const kernels = [wasmGemm, nativePath ? (${nativeGemm.toString()})(require(nativePath), memory) : wasmGemm];
-const control = new Int32Array(buffer);
-${runChunks.toString()}
-Atomics.add(control, ${READY}, 1);
-let last = Atomics.load(control, ${CLAIM}) >>> ${CHUNK_BITS};
-for (;;) {
-  let word = Atomics.load(control, ${CLAIM});
-  let since = performance.now();
-  while (word >>> ${CHUNK_BITS} === last) {
-    if (performance.now() - since > spinMs) {
-      Atomics.wait(control, ${CLAIM}, word);
-      since = performance.now();
-    }
-    word = Atomics.load(control, ${CLAIM});
-  }
-  last = word >>> ${CHUNK_BITS};
-  try { Atomics.add(control, ${HELPED}, runChunks(control, kernels, last)); } catch { /* FAILED is set; the caller throws */ }
-}
-`;
-
-/** One heap's helpers and their control words. */
-interface Team {
+/** A team's shared state and its verdict on whether the helpers pay. */
+interface TeamState {
   control: Int32Array;
   helpers: number;
   product: number;
@@ -131,77 +66,43 @@ interface Team {
   alone: number;
   /** How many products the next stretch alone lasts. */
   aloneFor: number;
-  /** The split product, on the wasm kernel and on the native one. */
-  gemm: [Gemm, Gemm];
-}
-
-const teams = new WeakMap<WebAssembly.Memory, Team | null>();
-let threadsWanted = 1;
-
-/**
- * How many threads the next whole wasm steps use (1: the calling thread alone). Set per run by the backend, like
- * XNNPACK's pool (`train/wasm-threads`); helpers are only started on a shared heap (the threaded wasm build).
- * @example useStepThreads(2); // a 784-500-10 step's two big products now run on two threads
- */
-export function useStepThreads(threads: number): void {
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`useStepThreads: expected a whole number ≥ 1, got ${threads}`);
-  threadsWanted = threads;
-}
-
-const nativeKernels = new WeakMap<WebAssembly.Memory, Gemm>();
-
-/**
- * `gemm` for the current backend's whole step: on the native kernel where it is in use (`native-products.ts`),
- * else the wasm one; split over `useStepThreads` threads where the heap is shared and more than one is wanted.
- * Null where the step kernels cannot run.
- * @example const gemm = teamGemm(); gemm?.(a, 785 * 4, 4, b, 16 * 4, c, 16 * 4, 0, 500, 785, 16, EPILOGUE.relu);
- */
-export function teamGemm(): Gemm | null {
-  const built = stepModule();
-  if (!built) return null;
-  const native = nativeProductsInUse();
-  if (native && !nativeKernels.has(built.memory)) nativeKernels.set(built.memory, nativeGemm(native.addon, built.memory));
-  const kernel = native ? 1 : 0;
-  const alone = native ? nativeKernels.get(built.memory)! : built.kernels.gemm;
-  if (threadsWanted < 2 || !(built.memory.buffer instanceof SharedArrayBuffer)) return alone;
-  if (!teams.has(built.memory)) teams.set(built.memory, startTeam(built.module, built.memory, threadsWanted - 1, built.kernels.gemm));
-  return teams.get(built.memory)?.gemm[kernel] ?? alone;
 }
 
 /**
- * How many chunks of split products the helpers have run on the current backend's heap (0 without helpers): a
- * check that the second thread takes part.
- * @example const before = helperChunks(); trainSomething(); helperChunks() - before; // > 0 on two threads
+ * Start `helpers` helper threads on `memory` (a shared engine memory), serving products on `gemms` (wasm, and
+ * native where `native` loaded). Null where no worker thread can start (then products run on one thread).
+ * @example const team = startTeam(heap.memory, 1, [wasm.gemm, native.gemm], true);
  */
-export function helperChunks(): number {
-  const built = stepModule();
-  const team = built ? teams.get(built.memory) : null;
-  return team ? Atomics.load(team.control, HELPED) : 0;
-}
-
-function startTeam(module: WebAssembly.Module, memory: WebAssembly.Memory, helpers: number, wasmGemm: Gemm): Team | null {
+export function startTeam(memory: WebAssembly.Memory, helpers: number, gemms: readonly [Gemm, Gemm], native: boolean): Team | null {
+  if (!(memory.buffer instanceof SharedArrayBuffer) || helpers < 1) return null;
   const control = new Int32Array(new SharedArrayBuffer(WORDS * 4));
-  // Helpers load the native kernel whenever it loads here, so a team serves both kernels for the process's life.
-  const native = loadNativeProducts();
-  const nativePath = typeof native === "string" ? null : native.path;
+  const data: HelperData = { memory, control: control.buffer as SharedArrayBuffer, spinMs: HELPER_SPIN_MS, native };
   try {
     for (let i = 0; i < helpers; i++) {
-      const workerData = { module, memory, control: control.buffer, spinMs: HELPER_SPIN_MS, nativePath };
-      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData });
+      const worker = startHelper(data);
       worker.unref(); // never keeps a finished process alive
       worker.on("error", () => undefined); // a helper that died leaves its chunks to the caller
     }
   } catch {
-    return null; // no worker threads here: one thread, as before
+    return null;
   }
-  const kernels = [wasmGemm, nativePath ? nativeGemm((native as Exclude<typeof native, string>).addon, memory) : wasmGemm];
-  const team: Team = { control, helpers, product: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS, gemm: [wasmGemm, wasmGemm] };
-  team.gemm = [splitGemm(team, kernels, 0), splitGemm(team, kernels, 1)];
-  return team;
+  const state: TeamState = { control, helpers, product: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS };
+  const split = [splitGemm(state, gemms, 0), splitGemm(state, gemms, 1)];
+  return { gemm: (kernel) => split[kernel]!, helperChunks: () => Atomics.load(control, HELPED) };
 }
 
-function splitGemm(team: Team, kernels: Gemm[], kernel: number): Gemm {
-  const gemm = kernels[kernel]!;
+/** The helper's entry beside this file: the compiled `team-helper.js`, or `team-helper.ts` under tsx. */
+function startHelper(workerData: HelperData): Worker {
+  const entry = join(__dirname, `team-helper${__filename.endsWith(".ts") ? ".ts" : ".js"}`);
+  if (entry.endsWith(".js")) return new Worker(entry, { workerData });
+  // Node 20 loads a worker's .ts entry before `--import tsx` has registered its hooks; tsx's CommonJS hook,
+  // installed first in an eval'd bootstrap, works.
+  const bootstrap = `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(entry)});`;
+  return new Worker(bootstrap, { eval: true, execArgv: [], workerData });
+}
+
+function splitGemm(team: TeamState, gemms: readonly Gemm[], kernel: 0 | 1): Gemm {
+  const gemm = gemms[kernel]!;
   return (a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode) => {
     if (M < 8 || M * K * N < MIN_SPLIT_MULTIPLY_ADDS[kernel]!) return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
     const { control } = team;
@@ -217,14 +118,14 @@ function splitGemm(team: Team, kernels: Gemm[], kernel: number): Gemm {
     const start = performance.now();
     Atomics.store(control, CLAIM, team.product << CHUNK_BITS); // publishes the arguments written above
     Atomics.notify(control, CLAIM);
-    const ran = runChunks(control, kernels, team.product);
+    const ran = runChunks(control, gemms, team.product);
     const ownDone = performance.now();
     // Only chunks a helper claimed are left: wait for them (spinning first: they are a few microseconds away).
     // Not sleeping at once: a wake-up costs ~0.1 ms in a virtual machine, longer than the chunk being waited for.
     for (let done = Atomics.load(control, DONE); done < chunks; done = Atomics.load(control, DONE)) {
       if (performance.now() - ownDone > CALLER_SPIN_MS) Atomics.wait(control, DONE, done, 1);
     }
-    if (Atomics.load(control, FAILED)) throw new Error("gemm-team: a helper thread's product failed (see its error above)");
+    if (Atomics.load(control, FAILED)) throw new Error("engine team: a helper thread's product failed (see its error above)");
     if (ran > 0) judge(team, ((ownDone - start) / ran) * chunks, performance.now() - start);
   };
 }
@@ -238,7 +139,7 @@ function splitGemm(team: Team, kernels: Gemm[], kernel: number): Gemm {
  * again (up to `MAX_ALONE_PRODUCTS`), so a machine that stays busy pays for few trials. (A window, not each product:
  * single products are noisy both ways.)
  */
-function judge(team: Team, alone: number, together: number): void {
+function judge(team: TeamState, alone: number, together: number): void {
   team.gain += alone - together;
   const lostEarly = team.gain < -EARLY_LOSS_MS;
   if (++team.judged < JUDGE_WINDOW && !lostEarly) return;

@@ -121,7 +121,7 @@ export class Model {
     const state = liveState(this);
     const inputs = this.layers[layer]!;
     const outputs = this.layers[layer + 1]!;
-    const stored = state.tensors ? state.tensors[layer]! : null;
+    const stored = state.tensors ? engineLayers(this)[layer]! : null;
     const values = stored ? (stored.params.dataSync() as Float32Array) : state.values![layer]!;
     if (stored?.layout === "inputMajor") {
       // [inputs + 1][outputs]: the kernel followed by the bias row.

@@ -9,32 +9,9 @@
  * epsilon fixes a scale), so they take the plain gradient.
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamKernel } from "./adam-simd";
+import { adamScalars, OPTIMIZERS, PYTORCH_DEFAULTS, rmspropScalars, type OptimizerName } from "../engine/update-rules";
 
-/**
- * The optimizers `train` accepts.
- * @example OPTIMIZERS.includes("adam"); // true
- */
-export const OPTIMIZERS = ["sgd", "momentum", "adam", "adagrad", "rmsprop"] as const;
-/**
- * One of `OPTIMIZERS`.
- * @example const optimizer: OptimizerName = "adam"; await train(mlp([784, 10]), data, { optimizer, lr: 0.001 });
- */
-export type OptimizerName = (typeof OPTIMIZERS)[number];
-
-/**
- * PyTorch's defaults, which these rules use.
- * @example PYTORCH_DEFAULTS.adam.eps; // 1e-8
- */
-export const PYTORCH_DEFAULTS = {
-  /** torch.optim.SGD(momentum=0.9), dampening 0, no Nesterov. */
-  momentum: 0.9,
-  adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-  /** initial_accumulator_value 0, lr_decay 0. */
-  adagrad: { eps: 1e-10 },
-  /** Not centered, no momentum. */
-  rmsprop: { alpha: 0.99, eps: 1e-8 },
-} as const;
+export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "../engine/update-rules";
 
 /** An optimizer for one training run: it owns its state tensors until `dispose`. */
 export interface Optimizer {
@@ -165,8 +142,8 @@ class Momentum extends Stateful {
  * The state is kept as M = m/(1−β1) and V = v/(1−β2), which update with one multiply fewer each
  * (M ← β1·M + g), and the constants move into two scalars per step:
  * p ← p − c·M / (√V + e) with c = lr·(1−β1)·√(1−β2ᵗ) / ((1−β1ᵗ)·√(1−β2)) and e = ε·√(1−β2ᵗ)/√(1−β2).
- * Algebraically identical; 10 elementwise ops per layer instead of 12. On wasm the whole update is one SIMD
- * loop in place instead (`adam-simd.ts`): the same float32 operations in the same order, bit-identical results.
+ * Algebraically identical; 10 elementwise ops per layer instead of 12. The engine's kernel (`engine/kernels/adam.c`)
+ * makes the same float32 operations in the same order.
  */
 class Adam extends Stateful {
   readonly name = "adam";
@@ -181,22 +158,7 @@ class Adam extends Stateful {
     this.lr = lr;
   }
   apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
-    const { beta1, beta2, eps } = PYTORCH_DEFAULTS.adam;
-    const t = ++this.steps;
-    const correction2 = Math.sqrt(1 - beta2 ** t) / Math.sqrt(1 - beta2);
-    const c = (this.lr * (1 - beta1) * correction2) / (1 - beta1 ** t);
-    const e = eps * correction2;
-    const kernel = adamKernel();
-    if (kernel) {
-      // One SIMD pass per layer (adam-simd.ts): the moments in place, the parameters into a copy. The copy
-      // matters: XNNPACK caches a product's packed right operand by tensor id, so parameters changed in place
-      // under the same id would multiply stale weights.
-      return params.map((p, k) => {
-        const next = tf.clone(p);
-        kernel(next, this.state(0, k, p), this.state(1, k, p), grads[k]!, c, e, beta1, beta2);
-        return next;
-      });
-    }
+    const { c, e } = adamScalars(this.lr, ++this.steps);
     const stepSize = tf.scalar(c);
     const epsilon = tf.scalar(e);
     return params.map((p, k) => {
@@ -242,14 +204,13 @@ class RmsProp extends Stateful {
   private readonly eps: tf.Scalar;
   constructor(lr: number) {
     super();
-    const { alpha, eps } = PYTORCH_DEFAULTS.rmsprop;
-    const scale = Math.sqrt(1 - alpha);
-    this.stepSize = this.constant(lr / scale);
-    this.alpha = this.constant(alpha);
-    this.eps = this.constant(eps / scale);
+    const { stepSize, eps } = rmspropScalars(lr);
+    this.stepSize = this.constant(stepSize);
+    this.alpha = this.constant(PYTORCH_DEFAULTS.rmsprop.alpha);
+    this.eps = this.constant(eps);
   }
   setLr(lr: number): void {
-    this.stepSize = this.constant(lr / Math.sqrt(1 - PYTORCH_DEFAULTS.rmsprop.alpha));
+    this.stepSize = this.constant(rmspropScalars(lr).stepSize);
   }
   apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
     return params.map((p, k) => {

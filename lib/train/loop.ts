@@ -88,7 +88,7 @@ export async function trainChecked(net: Model, data: CheckedDataset, settings: T
   hooks.signal?.throwIfAborted();
   const { train: split, curve: curveSplit } = evaluationSplits(data, settings.evalOn);
   const curve = curveSplit && settings.evalEvery ? new AccuracyCurve(net, curveSplit) : null;
-  const session = startTraining(net, settings);
+  const session = startTraining(net, settings, backend.route);
   const log = new RunLog(settings, split.count, curve);
   try {
     await trainEpochs(session, split, settings, log, hooks);
