@@ -2,7 +2,7 @@
  * gemm's one body: columns of the product in vectors of WIDTH floats, included by gemm.c once per width with
  *   NAME    the function's name,     WIDTH  floats per vector (1: single columns),
  *   ROWS × VECTORS  the register tile,   NARROW  what computes the columns left when N is under WIDTH.
- * NAME(p, n) computes columns n..N−1 of every row.
+ * NAME(p, m, m_end, n) computes columns n..N−1 of rows m..m_end−1.
  *
  * Every output is summed the same way whatever the width or tile: from 0, over k in order, one float32 multiply
  * and then one add per term (never fused: the kernels are compiled with -ffp-contract=off). The tile only decides
@@ -44,8 +44,7 @@ static inline __attribute__((always_inline)) void CAT(NAME, _tile)(const struct 
           result = sum * (V)(keep & (VI)((V){0} + 1.0f));
           break;
         }
-        /* pmax(0, sum), as wasm's f32x4.pmax(0, x) and XNNPACK's clamp: sum where 0 < sum, else +0 (for −0, NaN). */
-        case EPILOGUE_RELU: result = (V)((sum > (V){0}) & (VI)sum); break;
+        case EPILOGUE_RELU: result = CAT(pmax0_, V)(sum); break;
         default: result = sum;
       }
       *(V *)(p->c + at) = result;
@@ -53,24 +52,22 @@ static inline __attribute__((always_inline)) void CAT(NAME, _tile)(const struct 
   }
 }
 
-/* Columns n.. (`vectors` vectors, a constant) of every row, ROWS rows at a time: columns outside, rows inside,
-   so B's panel stays in cache while A's rows stream past it. */
-static inline __attribute__((always_inline)) void CAT(NAME, _panel)(const struct product *p, int n, int vectors) {
-  int m = 0;
-  for (; m + ROWS <= p->M; m += ROWS) CAT(NAME, _tile)(p, m, ROWS, n, vectors);
+/* Columns n.. (`vectors` vectors, a constant) of rows m..m_end−1, ROWS rows at a time. */
+static inline __attribute__((always_inline)) void CAT(NAME, _panel)(const struct product *p, int m, int m_end, int n, int vectors) {
+  for (; m + ROWS <= m_end; m += ROWS) CAT(NAME, _tile)(p, m, ROWS, n, vectors);
   /* Fewer than ROWS left: tiles of 4, 2 and 1 rows, not single rows, which would wait on their loads. */
-  if (ROWS > 4 && p->M - m >= 4) CAT(NAME, _tile)(p, m, 4, n, vectors), m += 4;
-  if (ROWS > 2 && p->M - m >= 2) CAT(NAME, _tile)(p, m, 2, n, vectors), m += 2;
-  if (p->M - m >= 1) CAT(NAME, _tile)(p, m, 1, n, vectors);
+  if (ROWS > 4 && m_end - m >= 4) CAT(NAME, _tile)(p, m, 4, n, vectors), m += 4;
+  if (ROWS > 2 && m_end - m >= 2) CAT(NAME, _tile)(p, m, 2, n, vectors), m += 2;
+  if (m_end - m >= 1) CAT(NAME, _tile)(p, m, 1, n, vectors);
 }
 
-static void NAME(const struct product *p, int n) {
-  for (; n + VECTORS * WIDTH <= p->N; n += VECTORS * WIDTH) CAT(NAME, _panel)(p, n, VECTORS);
-  for (; n + WIDTH <= p->N; n += WIDTH) CAT(NAME, _panel)(p, n, 1);
+static void NAME(const struct product *p, int m, int m_end, int n) {
+  for (; n + VECTORS * WIDTH <= p->N; n += VECTORS * WIDTH) CAT(NAME, _panel)(p, m, m_end, n, VECTORS);
+  for (; n + WIDTH <= p->N; n += WIDTH) CAT(NAME, _panel)(p, m, m_end, n, 1);
 #if WIDTH > 1
   /* The last columns: the last vector again where N allows (overlapping: it writes the same bits), else narrower. */
-  if (n < p->N && p->N >= WIDTH) CAT(NAME, _panel)(p, p->N - WIDTH, 1);
-  else if (n < p->N) NARROW(p, n);
+  if (n < p->N && p->N >= WIDTH) CAT(NAME, _panel)(p, m, m_end, p->N - WIDTH, 1);
+  else if (n < p->N) NARROW(p, m, m_end, n);
 #endif
 }
 

@@ -11,6 +11,10 @@
  *   AVX-512                  4 rows × 4 vectors of 16: fastest of 6×2, 8×2, 8×3, 12×2, 6×4 and 4×4 (Zen 4).
  * Columns left over (N not a multiple of the tile) go in narrower vectors, 8 rows × 1 vector, down to single
  * columns (4 rows at once, so four sums are under way) where N is under 4.
+ *
+ * Rows outside, in blocks of four tiles, and columns inside: the block's rows of A stay in cache while B streams
+ * past. Against columns outside, it is 5–8% faster in wasm where A is read by columns (input gradients) or N is
+ * wide (weight gradients), and the same natively.
  */
 #include <stddef.h>
 #include "simd.h"
@@ -54,7 +58,10 @@ struct product {
 #include "gemm-tile.h"
 #endif
 
+/* The widest tile's rows, four times. */
+#define ROW_BLOCK (4 * (LANES == 8 ? 6 : 4))
+
 void KERNEL(gemm)(const char *a, int sam, int sak, const char *b, int ldb, char *c, int ldc, const char *extra, int M, int K, int N, int mode) {
   struct product p = { .a = a, .b = b, .extra = extra, .c = c, .sam = sam, .sak = sak, .ldb = ldb, .ldc = ldc, .M = M, .K = K, .N = N, .mode = mode };
-  CAT(columns_, LANES)(&p, 0);
+  for (int m = 0; m < M; m += ROW_BLOCK) CAT(columns_, LANES)(&p, m, m + ROW_BLOCK < M ? m + ROW_BLOCK : M, 0);
 }

@@ -45,4 +45,24 @@ typedef int i32x16 __attribute__((vector_size(64), aligned(4), may_alias));
 #define F32X(width) CAT(f32x, width)
 #define I32X(width) CAT(i32x, width)
 
+/*
+ * pmax(0, x) lane by lane: x where 0 < x, else +0 (for −0 and NaN too): the ReLU of wasm's f32x4.pmax(0, x) and
+ * XNNPACK's clamp. The comparison's mask ANDed with x's bits gives it at any width; in WebAssembly clang turns
+ * that into a three-instruction bitselect, so there it is the one instruction itself.
+ */
+#define PMAX0_BY_MASK(V, VI) \
+  static inline V pmax0_##V(V x) { return (V)((x > (V){0}) & (VI)x); }
+PMAX0_BY_MASK(f32x1, i32x1)
+#if defined(__wasm_simd128__)
+static inline f32x4 pmax0_f32x4(f32x4 x) { return __builtin_wasm_pmax_f32x4((f32x4){0}, x); }
+#else
+PMAX0_BY_MASK(f32x4, i32x4)
+#endif
+#if LANES >= 8
+PMAX0_BY_MASK(f32x8, i32x8)
+#endif
+#if LANES >= 16
+PMAX0_BY_MASK(f32x16, i32x16)
+#endif
+
 #endif
