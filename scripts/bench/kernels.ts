@@ -1,7 +1,9 @@
 /**
  * The new kernels (lib/engine/kernels, compiled from C) against the ones they replace, on the training step's
  * matrix products, one thread: the new kernels.wasm gemm against step-simd's assembled one (on tfjs-backend-wasm's
- * heap, as it runs today), and the new native addon against lib/native's. Old and new alternate, ~10 ms each, for
+ * heap, where it ran), and the new native addon against lib/native's. The old ones are taken from commit 4b72628,
+ * the last with them (git show; lib/native's C compiled here with its own flags), into a temporary folder.
+ * Old and new alternate, ~10 ms each, for
  * several rounds; per product the median times and the median of each round's ratio new / old (process CPU time:
  * on a machine shared with other work, time spent descheduled would swamp a few percent), and whether all four
  * gave the same bits.
@@ -9,13 +11,18 @@
  *   npx tsx scripts/bench/kernels.ts            21 rounds
  *   npx tsx scripts/bench/kernels.ts 41         41 rounds
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../lib/engine/backend";
-import { stepModule, type WasmHeapBackend } from "../../lib/model/step-simd";
+import "@tensorflow/tfjs-backend-wasm";
 import { seededRandom } from "../../lib/math/random";
 import { buildKernels, KERNELS_ADDON, KERNELS_WASM } from "../build-kernels";
+
+/** The last commit with the kernels the new ones replace. */
+const OLD_COMMIT = "4b72628";
+const ROOT = resolve(__dirname, "..", "..");
 
 type Gemm = (a: number, sam: number, sak: number, b: number, ldb: number, c: number, ldc: number, extra: number, M: number, K: number, N: number, mode: number) => void;
 type NativeGemm = (heap: Uint8Array, ...args: Parameters<Gemm>) => void;
@@ -45,12 +52,53 @@ const PRODUCTS: Product[] = [
   { what: "784-10 b16 weights", M: 785, K: 16, N: 10, byColumns: false, mode: ADD_TO },
 ];
 
+/** What the old step-simd.ts gave: its kernels on tfjs-backend-wasm's heap. */
+interface OldStepModule {
+  kernels: { gemm: Gemm };
+}
+/** The wasm backend's internals the old kernel's operands are placed with. */
+interface WasmHeapBackend {
+  getMemoryOffset(dataId: object): number;
+}
+
+/**
+ * The old kernels from OLD_COMMIT in `folder`: step-simd.ts with the assembler it imports (tfjs resolved through a
+ * link to this project's node_modules), and lib/native's addon compiled as scripts/native-products.ts did, or the
+ * reason it could not be.
+ */
+function oldKernels(folder: string): { stepModule: () => OldStepModule | null; nativeGemm: NativeGemm | string } {
+  const take = (path: string) => {
+    const target = join(folder, path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, execFileSync("git", ["show", `${OLD_COMMIT}:${path}`], { cwd: ROOT }));
+    return target;
+  };
+  symlinkSync(join(ROOT, "node_modules"), join(folder, "node_modules"), "dir");
+  const stepSimd = take("lib/model/step-simd.ts");
+  take("lib/model/wasm-asm.ts");
+  const products = ["products.c", "products-kernel.h", "napi.h"].map((name) => take(`lib/native/${name}`))[0]!;
+  const addon = join(folder, "products.node");
+  const flags = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-shared", "-fvisibility=hidden"];
+  const compiled = process.arch === "x64" && spawnSync(process.env.CC || "cc", [...flags, products, "-o", addon]).status === 0;
+  return {
+    stepModule: (require(stepSimd) as { stepModule: () => OldStepModule | null }).stepModule,
+    nativeGemm: compiled ? (require(addon) as { gemm: NativeGemm }).gemm : `lib/native's products.c from ${OLD_COMMIT} did not compile here`,
+  };
+}
+
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 21);
-  process.env.MIE_WASM_THREADS = "1";
-  process.env.MIE_NATIVE_PRODUCTS = "off"; // the backend leaves the step alone: every kernel is called here directly
-  await initBackend("wasm");
-  const old = stepModule();
+  const folder = mkdtempSync(join(tmpdir(), "mie-old-kernels-"));
+  try {
+    await bench(rounds, oldKernels(folder));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+async function bench(rounds: number, oldSide: ReturnType<typeof oldKernels>): Promise<void> {
+  await tf.setBackend("wasm");
+  const old = oldSide.stepModule();
   if (!old) throw new Error("bench kernels: step-simd's kernels do not run here (no wasm SIMD?)");
   const tfBackend = tf.backend() as unknown as WasmHeapBackend;
 
@@ -59,11 +107,11 @@ async function main(): Promise<void> {
   const newWasm = instance.exports.gemm as Gemm;
   const heap = new Uint8Array(memory.buffer);
   const built = await buildKernels();
-  const oldAddon = join(__dirname, "..", "..", "lib", "native", "build", "products.node");
-  const natives = built.ok && existsSync(oldAddon)
-    ? { old: (require(oldAddon) as { gemm: NativeGemm }).gemm, new: require(KERNELS_ADDON) as { gemm: NativeGemm; instructionSet(): string } }
+  const natives = built.ok && typeof oldSide.nativeGemm !== "string"
+    ? { old: oldSide.nativeGemm, new: require(KERNELS_ADDON) as { gemm: NativeGemm; instructionSet(): string } }
     : null;
-  console.log(`one thread, CPU time, ${rounds} rounds alternating old and new, medians; native: ${natives ? natives.new.instructionSet() : `not compared (${built.line}; ${oldAddon} ${existsSync(oldAddon) ? "present" : "missing"})`}`);
+  const why = built.ok ? oldSide.nativeGemm : built.line;
+  console.log(`one thread, CPU time, ${rounds} rounds alternating old and new, medians; native: ${natives ? natives.new.instructionSet() : `not compared (${why as string})`}`);
   console.log(`${"product".padEnd(20)}${"M×K×N".padEnd(13)}${"old wasm".padEnd(11)}${"new wasm".padEnd(11)}${"new/old".padEnd(9)}${"old native".padEnd(12)}${"new native".padEnd(12)}${"new/old".padEnd(9)}bits`);
 
   const random = seededRandom(5);
