@@ -39,6 +39,7 @@ static inline __attribute__((always_inline)) void CAT(NAME, _tile)(const struct 
       V sum = acc[r][v], result;
       switch (p->mode) {
         case EPILOGUE_ADD_TO: result = *(const V *)(p->extra + at) + sum; break;
+        /* sum · 1 or sum · 0 (a multiply, as tf.mul by tf.step: a negative sum gives −0, an infinite one NaN). */
         case EPILOGUE_MASK_BY_STEP: {
           VI keep = *(const V *)(p->extra + at) > (V){0};
           result = sum * (V)(keep & (VI)((V){0} + 1.0f));

@@ -4,9 +4,10 @@
  * instruction set, the widths and the register tile of each (BLIS's principle: only the tile shape is per
  * instruction set). The tiles were measured on the step's products (784-500-500-10 at batch 64, 784-10 at 16):
  *
- *   WebAssembly SIMD, SSE2   4 rows × 2 vectors of 4: 8 accumulators, 2 operand vectors and a broadcast in V8's
- *                            16 registers on x64; 6 × 2 and 4 × 3 spill (~20–30% slower), 2 × 4 ties on the big
- *                            products and is ~50% slower where N is 10.
+ *   WebAssembly SIMD, SSE2   4 rows × 2 vectors of 4: 8 accumulators, 2 operand vectors and the broadcasts in
+ *                            V8's 16 registers on x64. Against it (V8 12, Zen 4): 6 × 2 and 4 × 3 spill (24–31%
+ *                            slower), 3 × 2 and 5 × 2 are 7–15% slower, 8 × 1 ~75%; 2 × 4 ties on the big
+ *                            products and is 50–90% slower where N is 10.
  *   AVX2                     6 rows × 2 vectors of 8 (12 of the 16 ymm registers).
  *   AVX-512                  4 rows × 4 vectors of 16: fastest of 6×2, 8×2, 8×3, 12×2, 6×4 and 4×4 (Zen 4).
  * Columns left over (N not a multiple of the tile) go in narrower vectors, 8 rows × 1 vector, down to single
