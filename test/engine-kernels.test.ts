@@ -40,7 +40,7 @@ const heap = new Uint8Array(memory.buffer);
 const wasmBytes = readFileSync(KERNELS_WASM);
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes), { env: { memory } }).exports as unknown as WasmKernels;
 
-/** Every implementation of a kernel to compare: the wasm export, then each native build, then the old addon. */
+/** Every implementation of the kernels to compare: the wasm exports, then each native build this CPU runs. */
 interface Implementation {
   name: string;
   call<K extends Kernel>(kernel: K, ...args: Parameters<WasmKernels[K]>): void;
@@ -67,7 +67,7 @@ test.before(async () => {
       },
     });
   }
-  addon.useInstructionSet(implementations[1]!.name.slice("native ".length));
+  addon.useInstructionSet(implementations[1]!.name.slice("native ".length)); // back to the widest, as chosen at load
 });
 /** The kernels these replace, gemm and adam only (lib/native: its addon takes any heap). */
 const OLD_ADDON = join(__dirname, "..", "lib", "native", "build", "products.node");
