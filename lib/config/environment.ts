@@ -1,5 +1,6 @@
 /**
- * The library's settings from the environment: the only module that reads `process.env`. Each setting is parsed
+ * The library's settings from the environment: the only module that touches `process.env` (reads it, hands it to a
+ * child process, sets libtensorflow's defaults; `test/architecture.test.ts` checks this). Each setting is parsed
  * when it is read, with an error that names the variable and what was expected; entry points (`initBackend`,
  * `train`, `trainAll`, `loadMnist`) read what they need once per call and pass it down as options.
  *
@@ -110,4 +111,23 @@ export function environment(env: Env = process.env): Environment {
       return number("TF_NUM_INTRAOP_THREADS", "a whole number ≥ 1", whole);
     },
   };
+}
+
+/**
+ * This process's environment with `overrides`, for a child process. A child is a process of its own whose entry
+ * point reads its settings with `environment()`, as every entry point does, so what it must do differently (one
+ * engine thread in a pool worker) goes to it the same way.
+ * @example fork(entry, [], { env: childEnvironment({ MIE_WASM_THREADS: "1" }) });
+ */
+export function childEnvironment(overrides: Env): Env {
+  return { ...process.env, ...overrides };
+}
+
+/**
+ * Give each variable that is unset or empty a default, for a library that reads its settings from the environment
+ * only, once, when it starts (libtensorflow: `TF_NUM_INTRAOP_THREADS`). A value the user set is kept.
+ * @example setDefaultVariables({ TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP_THREADS: "1" });
+ */
+export function setDefaultVariables(defaults: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(defaults)) process.env[name] ||= value;
 }

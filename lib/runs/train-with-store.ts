@@ -21,6 +21,7 @@ import { defaultLabel, describeValue, resolveSettings, type Progress, type Train
 import { checkDataset, checkRunFits } from "../train/checks";
 import { train as trainNow, type Run } from "../train/loop";
 import { arithmeticDetail, backendDetail, keyParts, modelPart, plannedBackend, runKey, type KeyParts } from "./run-key";
+import { environment, type Environment } from "../config/environment";
 
 /**
  * Where runs are stored: a folder, "off" (no store), "fresh" (train every run again and store it: in the folder
@@ -61,15 +62,18 @@ export function runStoreFolder(setting?: StoreSetting): string | null {
 }
 
 /**
- * The store a call uses: its option, else `MIE_RUNS`, else the default folder; null when off. "fresh" retrains
- * into the folder `MIE_RUNS` names (a folder or "fresh:FOLDER"), else the default folder.
+ * The store a call uses: its option, else `MIE_RUNS`, else the default folder (off under `node --test`); null when
+ * off. "fresh" retrains into the folder `MIE_RUNS` names (a folder or "fresh:FOLDER"), else the default folder.
+ * `settings` holds `MIE_RUNS` and whether this runs under test, as the entry point read them (by default, now).
  * @example resolveStore("fresh", "train"); // { folder: ".../.mie-runs", fresh: true }
- * @example process.env.MIE_RUNS = "/data/runs"; resolveStore("fresh", "train"); // { folder: "/data/runs", fresh: true }
+ * @example resolveStore("fresh", "train", { runs: "/data/runs", underTest: false }); // { folder: "/data/runs", fresh: true }
  */
-export function resolveStore(setting: StoreSetting | undefined, where: string): RunStore | null {
-  const fromEnv = process.env.MIE_RUNS;
+export function resolveStore(
+  setting: StoreSetting | undefined, where: string, settings: Pick<Environment, "runs" | "underTest"> = environment(),
+): RunStore | null {
+  const fromEnv = settings.runs;
   const name = setting !== undefined ? `${where}: store` : "MIE_RUNS";
-  const value = setting ?? (fromEnv === undefined || fromEnv === "" ? (process.env.NODE_TEST_CONTEXT ? "off" : "") : fromEnv);
+  const value = setting ?? fromEnv ?? (settings.underTest ? "off" : "");
   const expected = `expected a folder, "off", "fresh" or "fresh:FOLDER"`;
   if (typeof value !== "string") throw new TypeError(`${name}: ${expected}, got ${describeValue(value)}`);
   if (value === "off") return null;
@@ -149,25 +153,29 @@ export function storedProgress(run: Run, data: Dataset): Progress {
 }
 
 /**
- * Note a finished run in the file `MIE_RUNS_LOG` names, one JSON line each (`npm run reports` counts a report's
- * stored runs from it and takes its best accuracy); nothing without it.
- * @example noteRun(run);
+ * Note a finished run in the file `log` names (by default `MIE_RUNS_LOG`), one JSON line each (`npm run reports`
+ * counts a report's stored runs from it and takes its best accuracy); nothing without it.
+ * @example noteRun(run, environment().runsLog);
  */
-export function noteRun(run: Run): void {
-  const log = process.env.MIE_RUNS_LOG;
+export function noteRun(run: Run, log: string | undefined = environment().runsLog): void {
   // accuracy is NaN for a diverged run, which JSON writes as null.
   if (log) appendFileSync(log, `${JSON.stringify({ label: run.label, stored: run.stored !== undefined, accuracy: run.accuracy, diverged: run.diverged !== null })}\n`);
 }
 
 /**
- * `train` (the training loop in `train/train.ts`), reading the run store first: the same model, data and settings
+ * `train` (the training loop in `train/loop.ts`), reading the run store first: the same model, data and settings
  * on the same backend give the stored run, its model trained, in milliseconds (`run.stored` says when and where it
  * trained); otherwise it trains and stores the run. `options.store` chooses the store (see `StoreSetting`).
  * @example const run = await train(mlp([784, 10], { seed: 1 }), data, { lr: 0.5, onProgress: show.live("lr 0.5") }); run.stored; // set on a re-run
  */
 export async function train(model: Model | (() => Model), data: Dataset, options: StoredTrainOptions = {}): Promise<Run> {
   const { store: setting, ...trainOptions } = options;
-  const store = resolveStore(setting, "train");
+  const env = environment(); // read here, once per call, and passed down
+  const store = resolveStore(setting, "train", env);
+  const noted = (run: Run): Run => {
+    noteRun(run, env.runsLog);
+    return run;
+  };
   const net = typeof model === "function" ? model() : model;
   if (!store) return noted(await trainNow(net, data, trainOptions));
   const settings = resolveSettings(trainOptions);
@@ -184,11 +192,6 @@ export async function train(model: Model | (() => Model), data: Dataset, options
   const run = await trainNow(net, data, trainOptions);
   await storeRun(store, lookup, run);
   return noted(run);
-}
-
-function noted(run: Run): Run {
-  noteRun(run);
-  return run;
 }
 
 function storable(net: unknown, data: Dataset, settings: Omit<TrainSettings, "label">): net is Model {

@@ -54,7 +54,7 @@ export interface Run {
   model: Model;
   /** Backend that ran it: "wasm", "tfjs-node" or "cpu". */
   backend: string;
-  /** Set when the run was read from the run store instead of trained now (see `runs/stored.ts`). */
+  /** Set when the run was read from the run store instead of trained now (see `runs/train-with-store.ts`). */
   stored?: StoredMark;
 }
 
