@@ -17,7 +17,8 @@ export { train, runStoreFolder, type StoreSetting, type StoredTrainOptions } fro
 export { saveModel, loadModel } from "./saved/model-io";
 export { saveRuns, loadRuns, type LoadedRun } from "./saved/runs-io";
 export { SavedFileError } from "./saved/saved-files";
-export type { TrainOptions, Progress, LrDecay, StoredMark } from "./train/settings";
+export type { TrainOptions, LrDecay } from "./train/settings";
+export type { Progress, StoredMark } from "./train/progress";
 export type { Evaluation, EvalOn } from "./train/evaluations";
 export type { RunSpec } from "./runs/spec";
 export { trainAll } from "./runs/sweep";

@@ -6,7 +6,7 @@ import { combinations, compare, type Vary } from "../lib/runs/compare";
 import { mlp } from "../lib/model/model";
 import type { RunSpec } from "../lib/runs/spec";
 import { train, type Run } from "../lib/train/loop";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

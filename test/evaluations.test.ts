@@ -11,7 +11,7 @@ import { mlp } from "../lib/model/model";
 import { loadRuns, saveRuns } from "../lib/saved/runs-io";
 import { trainAll } from "../lib/runs/sweep";
 import { train } from "../lib/train/loop";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import { smallMnist } from "./helpers/small-mnist";
 
 const folder = mkdtempSync(join(tmpdir(), "mie-evaluations-"));

@@ -6,7 +6,7 @@ import { initBackend } from "../lib/engine/backend";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { closeWorkers, idleWorkers, sharedDataset, trainInWorkers, workerIdleSeconds } from "../lib/runs/pool";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import { checkSpec, type RunSpec } from "../lib/runs/spec";
 import { evaluate, train, type Run } from "../lib/train/loop";
 import { checkDataset } from "../lib/train/checks";

@@ -17,7 +17,7 @@ import type { RunSpec } from "../lib/runs/spec";
 import { trainAll } from "../lib/runs/sweep";
 import { resolveStore, runStoreFolder, train } from "../lib/runs/train-with-store";
 import { removeAbandonedWrites } from "../lib/saved/run-store";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import type { Run } from "../lib/train/loop";
 import { smallMnist } from "./helpers/small-mnist";
 

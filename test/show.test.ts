@@ -5,7 +5,7 @@ import { createContext, runInContext } from "node:vm";
 import { bundleLocation, UNTRUSTED_NOTE, type BundleLocation } from "../lib/show/chart-html";
 import { lossFigure } from "../lib/figures";
 import type { LayerWeights } from "../lib/model/model";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink, type MimeBundle } from "../lib/show/show";
 
 const BUNDLE = "/*FAKE-PLOTLY-BUNDLE*/ window.Plotly = {};";

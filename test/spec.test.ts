@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/engine/backend";
 import { mlp } from "../lib/model/model";
 import { compare } from "../lib/runs/compare";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import { checkSpec, resolveSpec, specModel, trainSpec, type RunSpec } from "../lib/runs/spec";
 import { trainAll } from "../lib/runs/sweep";
 import { train, type Run } from "../lib/train/loop";

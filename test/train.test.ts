@@ -8,7 +8,7 @@ import { mlp, modelFromWeights, type LayerWeights, type Model } from "../lib/mod
 import type { OptimizerName } from "../lib/model/optimizers";
 import { train } from "../lib/train/loop";
 import { MAX_STEPS } from "../lib/train/checks";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

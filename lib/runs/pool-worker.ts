@@ -15,7 +15,7 @@ import { extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Dataset } from "../data/data";
 import type { BackendName } from "../engine/backend";
-import type { Progress } from "../train/settings";
+import type { Progress } from "../train/progress";
 import type { ModelSnapshot } from "../model/snapshot";
 import type { Run } from "../train/loop";
 import type { CheckedSpec } from "./spec";

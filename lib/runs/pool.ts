@@ -18,7 +18,8 @@
  */
 import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } from "../engine/backend";
 import type { Dataset, Split } from "../data/data";
-import { resolveSettings, type Progress } from "../train/settings";
+import { resolveSettings } from "../train/settings";
+import type { Progress } from "../train/progress";
 import { restoreModel } from "../model/snapshot";
 import type { CheckedDataset } from "../train/checks";
 import type { CheckedSpec, RunSpec } from "./spec";

@@ -8,7 +8,7 @@ import type { Dataset } from "../data/data";
 import { checkDataset, trainingImages, type CheckedDataset } from "../train/checks";
 import { poolAvailable, trainInWorkers, type PoolOptions } from "./pool";
 import { coreCount } from "./pool-size";
-import type { Progress } from "../train/settings";
+import type { Progress } from "../train/progress";
 import { checkSpec, trainSpec, type CheckedSpec, type RunSpec } from "./spec";
 import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, type RunStore, type StoreLookup, type StoreSetting } from "./train-with-store";
 import type { Run } from "../train/loop";

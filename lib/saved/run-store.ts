@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { loadRuns, saveRuns } from "./runs-io";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 import { snapshotModel, type ModelSnapshot } from "../model/snapshot";
-import type { StoredMark } from "../train/settings";
+import type { StoredMark } from "../train/progress";
 import type { Run } from "../train/loop";
 
 const FORMAT = "@mie/lib stored run";

@@ -14,8 +14,9 @@ import { startTraining, type TrainingSession } from "../model/training";
 import { permutation, seededRandom } from "../math/random";
 import { RunLog } from "./run-log";
 import {
-  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type ResolvedSettings, type StoredMark, type TrainOptions, type TrainSettings,
+  defaultLabel, describeValue, learningRate, resolveSettings, type ResolvedSettings, type TrainOptions, type TrainSettings,
 } from "./settings";
+import type { Divergence, StoredMark } from "./progress";
 
 
 /**
