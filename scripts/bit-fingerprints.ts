@@ -1,7 +1,8 @@
 /**
  * The engine's bits, as fingerprints: each bench configuration (scripts/bench/config.ts) and the other update
  * rules trained for their first `STEPS_PER_RUN` steps on the first images of MNIST, from a seeded model, with the
- * run store off; per run, the sha256 of every step's loss and of the final weights (float32 bytes, layer by layer).
+ * run store off; per run, the sha256 of every step's loss, of the final weights (float32 bytes, layer by layer) and
+ * of the trained model's logits for the first 500 test images (what evaluations see).
  * `test/bit-fingerprints.test.ts` retrains and compares them with `test/fixtures/bit-fingerprints.json`, written by
  * this script on commit 4b72628 (before the engine moved to lib/engine/), one list per backend (wasm, cpu,
  * tfjs-node): the same bits since then.
@@ -56,7 +57,7 @@ function sha256(bytes: ArrayBufferView): string {
  * Train one case and fingerprint it.
  * @example const print = await fingerprint(FINGERPRINT_CASES[0]!, await loadMnist());
  */
-export async function fingerprint(c: FingerprintCase, full: Dataset): Promise<{ id: string; steps: number; losses: string; weights: string }> {
+export async function fingerprint(c: FingerprintCase, full: Dataset): Promise<{ id: string; steps: number; losses: string; weights: string; logits: string }> {
   const batchSize = c.options.batchSize ?? 16;
   const run = await train(mlp(c.layers, { seed: 0, ...(c.init ? { init: c.init } : {}) }), dataFor(full, batchSize), { ...c.options, evaluate: false });
   const weights = createHash("sha256");
@@ -65,7 +66,8 @@ export async function fingerprint(c: FingerprintCase, full: Dataset): Promise<{ 
     weights.update(new Uint8Array(kernel.buffer, kernel.byteOffset, kernel.byteLength));
     weights.update(new Uint8Array(bias.buffer, bias.byteOffset, bias.byteLength));
   }
-  const result = { id: c.id, steps: run.steps, losses: sha256(run.losses), weights: weights.digest("hex") };
+  const logits = sha256(run.model.predict(subset(full.test, { first: 500 })).logits);
+  const result = { id: c.id, steps: run.steps, losses: sha256(run.losses), weights: weights.digest("hex"), logits };
   run.model.dispose();
   return result;
 }

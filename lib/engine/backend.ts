@@ -78,6 +78,8 @@ const WASM_THREADS_MIN_MULTIPLY_ADDS = 3_000_000;
 const TF_NAMES: Record<BackendName, string> = { "tfjs-node": "tensorflow", wasm: "wasm", cpu: "cpu" };
 
 let current: Promise<BackendInfo> | undefined;
+/** The backend `current` resolved to, once it has. */
+let resolved: BackendInfo | undefined;
 let currentRequest: BackendName | "auto" | undefined;
 
 /**
@@ -90,6 +92,7 @@ export function initBackend(requested?: BackendName | "auto"): Promise<BackendIn
   if (current && (currentRequest === wanted || requested === undefined)) return current;
   currentRequest = wanted;
   current = choose(wanted).then(withEngine);
+  current.then((info) => (resolved = info), () => undefined);
   current.catch(() => {
     current = undefined;
     currentRequest = undefined;
@@ -165,6 +168,15 @@ export async function backendForRun(layers: readonly number[], batchSize: number
  */
 export interface RunBackend extends BackendInfo {
   route: { engine: Engine; split: boolean } | { engine: null };
+}
+
+/**
+ * The engine that runs forward passes now, or null: on wasm (TensorFlow.js's current backend, as after
+ * `backendForRun`), the engine `initBackend` set up; elsewhere the tensor route runs them, as it trains.
+ * @example const engine = predictionEngine(); engine ? engine.predict(numbers, { bytes, count }, 1000) : forwardLogits(layers, batch);
+ */
+export function predictionEngine(): Engine | null {
+  return resolved?.engine && tf.getBackend() === "wasm" ? createEngine(resolved.engine) : null;
 }
 
 /** Starting tfjs-node under "auto": null once it runs, else why it could not start. */

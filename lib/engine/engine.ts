@@ -5,6 +5,7 @@
  */
 import { EngineHeap } from "./heap";
 import { INSTRUCTION_SETS, kernelsHeapBase, loadNativeAddon, minimumPages, nativeKernels, wasmKernels, type Kernels } from "./kernels";
+import { predictLogits, type ModelNumbers, type PredictInput } from "./predict";
 import { startSession, type EngineSession, type SessionSpec } from "./session";
 import { startTeam, type Team } from "./team";
 
@@ -28,6 +29,8 @@ export interface Engine {
   readonly kernelsLine: string;
   /** Train a model on the heap; `split`: big products run on the helper threads. */
   startSession(spec: SessionSpec, split: boolean): EngineSession;
+  /** Row-major logits [count][outputs] of a model for many images, `batchSize` per pass, big products split. */
+  predict(model: ModelNumbers, input: PredictInput, batchSize: number): Float32Array;
   /** Chunks of products the helper threads have run (0 without helpers). */
   helperChunks(): number;
 }
@@ -61,6 +64,7 @@ function buildEngine(options: EngineOptions): Engine {
     options,
     kernelsLine,
     startSession: (spec, splitProducts) => startSession(heap, { kernels, gemm: splitProducts ? split : kernels.gemm }, spec),
+    predict: (model, input, batchSize) => predictLogits(heap, { kernels, gemm: split }, model, input, batchSize),
     helperChunks: () => team?.helperChunks() ?? 0,
   };
 }

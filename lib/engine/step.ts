@@ -103,29 +103,8 @@ export function trainingStep(
   pixels(plan.stage, plan.rows[0]!, size, inputs);
   transpose(plan.rows[0]!, plan.cols[0]!, size, inputs + 1);
 
-  // Forward: each hidden activation gets its ones row (column) and both orientations.
+  forwardPass(heap, gemm, transpose, plan, sizes, layers, size);
   const outputs = sizes[sizes.length - 1]!;
-  for (let k = 0; k <= last; k++) {
-    const [width, units] = [sizes[k]! + 1, sizes[k + 1]!];
-    const epilogue = k === last ? EPILOGUE.none : EPILOGUE.relu;
-    const params = layers[k]!.params;
-    if (layers[k]!.layout === "unitMajor") {
-      const out = k === last ? plan.logits : plan.cols[k + 1]!;
-      gemm(params, width * 4, 4, plan.cols[k]!, size * 4, out, size * 4, 0, units, width, size, epilogue);
-      if (k === last) break;
-      heap.floats(out + units * size * 4, size).fill(1);
-      transpose(out, plan.rows[k + 1]!, units + 1, size);
-    } else {
-      const out = k === last ? plan.logits : plan.rows[k + 1]!;
-      const stride = k === last ? units : units + 1;
-      gemm(plan.rows[k]!, width * 4, 4, params, units * 4, out, stride * 4, 0, size, width, units, epilogue);
-      if (k === last) break;
-      const view = heap.floats(out, size * stride);
-      for (let j = 0; j < size; j++) view[j * stride + units] = 1;
-      transpose(out, plan.cols[k + 1]!, size, units + 1);
-    }
-  }
-
   const byRow = layers[last]!.layout === "inputMajor";
   const gradRows = heap.floats(plan.dRows, size * outputs);
   const gradCols = heap.floats(plan.dCols[0], size * outputs);
@@ -156,4 +135,37 @@ export function trainingStep(
     dRowsValid = false;
   }
   return loss;
+}
+
+/**
+ * The forward pass of a batch of `size` whose input is in `plan.rows[0]` and `plan.cols[0]` (both orientations,
+ * with the ones column): each hidden activation gets its ones row (column) and both orientations, for the backward
+ * pass; the logits land in `plan.logits`, [outputs][size] where the last layer is "unitMajor", else [size][outputs].
+ * @example forwardPass(heap, kernels.gemm, kernels.transpose, plan, [784, 10], layers, 16);
+ */
+export function forwardPass(
+  heap: EngineHeap, gemm: Kernels["gemm"], transpose: Kernels["transpose"], plan: StepBuffers, sizes: readonly number[],
+  layers: readonly Pick<StepLayer, "params" | "layout">[], size: number,
+): void {
+  const last = layers.length - 1;
+  for (let k = 0; k <= last; k++) {
+    const [width, units] = [sizes[k]! + 1, sizes[k + 1]!];
+    const epilogue = k === last ? EPILOGUE.none : EPILOGUE.relu;
+    const params = layers[k]!.params;
+    if (layers[k]!.layout === "unitMajor") {
+      const out = k === last ? plan.logits : plan.cols[k + 1]!;
+      gemm(params, width * 4, 4, plan.cols[k]!, size * 4, out, size * 4, 0, units, width, size, epilogue);
+      if (k === last) break;
+      heap.floats(out + units * size * 4, size).fill(1);
+      transpose(out, plan.rows[k + 1]!, units + 1, size);
+    } else {
+      const out = k === last ? plan.logits : plan.rows[k + 1]!;
+      const stride = k === last ? units : units + 1;
+      gemm(plan.rows[k]!, width * 4, 4, params, units * 4, out, stride * 4, 0, size, width, units, epilogue);
+      if (k === last) break;
+      const view = heap.floats(out, size * stride);
+      for (let j = 0; j < size; j++) view[j * stride + units] = 1;
+      transpose(out, plan.cols[k + 1]!, size, units + 1);
+    }
+  }
 }
