@@ -89,6 +89,22 @@ export async function buildKernels(options: { compiler?: string; force?: boolean
 }
 
 /**
+ * The quick start's step (`npm run reports`, `npm run lab`): where the addon is missing or older than its sources
+ * (`npm ci` ran before a compiler was installed, or the sources changed), build it and print the one line; silent
+ * when it is in place, and under `MIE_NATIVE_KERNELS=off`. Never throws: the wasm kernels run whatever happens.
+ * @example await ensureNativeKernels(); // prints nothing after `npm ci` built it
+ */
+export async function ensureNativeKernels(): Promise<void> {
+  const off = [process.env.MIE_NATIVE_KERNELS, process.env.MIE_NATIVE_PRODUCTS].includes("off");
+  if (off || upToDate()) return;
+  try {
+    console.log((await buildKernels()).line);
+  } catch (error) {
+    console.log(`kernels: not built, the wasm kernels run instead: ${(error as Error).message.split("\n")[0]}`);
+  }
+}
+
+/**
  * Compile kernels.wasm to `output` (default: the committed file). Throws, with clang's output, where it fails.
  * @example await buildWasm("/tmp/kernels.wasm");
  */

@@ -1,8 +1,8 @@
 /**
  * The engine's kernels (lib/engine/kernels): the committed kernels.wasm is what its sources build, and every
- * kernel gives the same bits in WebAssembly, in every native build this CPU runs, in the kernels they replace
- * (lib/native's addon, while it is there) and in a JavaScript reference that rounds to float32 after every
- * operation, in the kernels' order. Random inputs, odd shapes and lengths (the vector loops' tails), unaligned
+ * kernel gives the same bits in WebAssembly, in every native build this CPU runs and in a JavaScript reference that
+ * rounds to float32 after every operation, in the kernels' order (the kernels they replaced, 4b72628's, were
+ * compared the same way until they were deleted; test/bit-fingerprints.test.ts keeps their training runs' bits). Random inputs, odd shapes and lengths (the vector loops' tails), unaligned
  * operands and padded rows.
  */
 import { test } from "node:test";
@@ -69,14 +69,6 @@ test.before(async () => {
   }
   addon.useInstructionSet(implementations[1]!.name.slice("native ".length)); // back to the widest, as chosen at load
 });
-/** The kernels these replace, gemm and adam only (lib/native: its addon takes any heap). */
-const OLD_ADDON = join(__dirname, "..", "lib", "native", "build", "products.node");
-const old = existsSync(OLD_ADDON) ? (require(OLD_ADDON) as Pick<NativeKernels, "gemm" | "adam">) : null;
-
-test("lib/native's addon, the kernels these replace, is here to compare gemm and adam with", (t) => {
-  if (!old) t.skip(`${OLD_ADDON} is not built (or lib/native is gone): gemm and adam compared with the reference and each other only`);
-});
-
 test("kernels.wasm imports only a shared env.memory, exports the kernels and __heap_base, and keeps no C stack", () => {
   const module = new WebAssembly.Module(wasmBytes);
   assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "memory", kind: "memory" }]);
@@ -170,7 +162,6 @@ test("gemm: every implementation gives the reference's bits: 17 shapes, both ori
           assert.equal(untouchedPadding(c, M, N, ldc), true, `${what}: wrote past a row of C`);
         };
         for (const { name, call } of implementations) run(name, () => call("gemm", ...args));
-        if (old && K > 0) run("lib/native's gemm", () => old.gemm(heap, ...args)); // it refused K = 0
       }
     }
   });
@@ -254,7 +245,6 @@ for (const [kernel, update] of Object.entries(UPDATES)) {
         offsets.forEach((at, k) => sameBits(new Float32Array(memory.buffer, at, n), expected[k]!, `${name} ${kernel}, n = ${n}: ${update.arrays[k]}`));
       };
       for (const { name, call } of implementations) run(name, (offsets) => (call as (k: string, ...a: number[]) => void)(kernel, ...offsets, n, ...update.scalars));
-      if (old && kernel === "adam") run("lib/native's adam", (offsets) => old.adam(heap, ...(offsets as [number, number, number, number]), n, ...(update.scalars as [number, number, number, number])));
     }
   });
 }
