@@ -234,7 +234,7 @@ function withEngine(info: BackendInfo): BackendInfo {
   const kernels = options.native ? `kernels ${engine.kernelsLine}` : "kernels in wasm (MIE_NATIVE_KERNELS=off)";
   const threads = options.threads > 1
     ? `${options.threads} threads from ${WASM_THREADS_MIN_MULTIPLY_ADDS.toLocaleString("en-US")} multiply-adds per step`
-    : `1 thread${threadsSkipped ? ` (more threads skipped: ${threadsSkipped})` : ""}`;
+    : "1 thread";
   const nativeKernels = engine.kernelsLine.startsWith("native");
   const nativeFrom = info.nativeFrom && nativeKernels ? { ...info.nativeFrom, minMultiplyAdds: NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS } : info.nativeFrom;
   return { ...info, detail: `${info.detail}, ${threads}, ${kernels}`, engine: options, ...(nativeFrom ? { nativeFrom } : {}) };
@@ -291,19 +291,12 @@ function describeDetail(name: BackendName): string {
   return "pure JavaScript, 1 thread";
 }
 
-/** Why the engine runs on one thread where more were wanted; shown in the backend line. */
-let threadsSkipped: string | undefined;
-
 /**
  * The threads a big training run on the engine uses: `MIE_WASM_THREADS`, by default 2 where there are two cores, in
- * Node's main thread only (the worker pool already gives each run of a sweep its own core). Two, not every core: a
+ * the main thread only, under Node and Deno alike (the worker pool already gives each run of a sweep its own core). Two, not every core: a
  * step's products are a few hundred rows, measured on two (docs/performance.md, "Both cores on one run, on wasm").
  */
 function engineThreads(): number {
-  if ("Deno" in globalThis) {
-    threadsSkipped = "the engine's helper threads are Node worker threads";
-    return 1;
-  }
   const wanted = environment().threads;
   return isMainThread ? Math.min(wanted ?? 2, availableParallelism()) : 1;
 }

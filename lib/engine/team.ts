@@ -91,13 +91,16 @@ export function startTeam(memory: WebAssembly.Memory, helpers: number, gemms: re
   return { gemm: (kernel) => split[kernel]!, helperChunks: () => Atomics.load(control, HELPED) };
 }
 
-/** The helper's entry beside this file: the compiled `team-helper.js`, or `team-helper.ts` under tsx. */
+/**
+ * A helper thread on the entry beside this file: the compiled `team-helper.js`, or `team-helper.ts` under tsx
+ * (whose CommonJS hook goes in first: Node 20 loads a worker's .ts entry before `--import tsx` has registered its
+ * hooks). The bootstrap is a dynamic import and a `require` made for the entry, which runs both where an eval'd
+ * worker is CommonJS (Node) and where it is a module (Deno).
+ */
 function startHelper(workerData: HelperData): Worker {
   const entry = join(__dirname, `team-helper${__filename.endsWith(".ts") ? ".ts" : ".js"}`);
-  if (entry.endsWith(".js")) return new Worker(entry, { workerData });
-  // Node 20 loads a worker's .ts entry before `--import tsx` has registered its hooks; tsx's CommonJS hook,
-  // installed first in an eval'd bootstrap, works.
-  const bootstrap = `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(entry)});`;
+  const hook = entry.endsWith(".ts") ? `load(${JSON.stringify(require.resolve("tsx/cjs"))}); ` : "";
+  const bootstrap = `import("node:module").then(({ createRequire }) => { const load = createRequire(${JSON.stringify(entry)}); ${hook}load(${JSON.stringify(entry)}); });`;
   return new Worker(bootstrap, { eval: true, execArgv: [], workerData });
 }
 
