@@ -133,7 +133,7 @@ function backendLines(rows: readonly SpeedBaselineRow[], tree: "current" | "base
       lines.set(result.backendLine, ids);
     }
   }
-  return lines.size === 1 ? [...lines.keys()] : [...lines].map(([line, ids]) => `${line} (${ids.join(", ")})`);
+  return lines.size === 1 ? [...lines.keys()] : [...lines].map(([line, ids]) => `${line}, on ${ids.join(", ")}`);
 }
 
 /** Where a row's runs trained ("wasm"; "wasm / tfjs-node" when the trees differ). */
