@@ -32,10 +32,34 @@ export interface Kernels {
   rmsprop(p: number, a: number, g: number, n: number, alpha: number, stepSize: number, eps: number): void;
   addTo(p: number, g: number, n: number): void;
   scale(x: number, n: number, factor: number): void;
+  /**
+   * Planes [C][B][H][W] → rows [C·kh·kw + 1][B·OH·OW] for a convolution as one gemm; 0 in the padding, the last row
+   * all 1 (the bias's). `pad` is the top and left padding; OH and OW imply the bottom and right.
+   */
+  im2col(src: number, dst: number, C: number, B: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, OH: number, OW: number): void;
+  /** im2col's adjoint: planes ← 0, then each row's values added back where im2col took them (rows in order, then columns). */
+  col2im(src: number, dst: number, C: number, B: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, OH: number, OW: number): void;
+  /** Each plane's size × size windows at stride (valid): the maximum (PyTorch's rule: first of ties, NaN wins) and its index y·W + x (int32). */
+  maxPool(src: number, dst: number, argmax: number, planes: number, H: number, W: number, size: number, stride: number, OH: number, OW: number): void;
+  /** dIn ← 0, then dIn[p][argmax[p][o]] += dOut[p][o] for each output in order. */
+  maxPoolBackward(dOut: number, argmax: number, dIn: number, planes: number, H: number, W: number, OH: number, OW: number): void;
+  /** In place, forward and backward: x[i] ← mask[i] ? x[i]·scale : +0 (mask: n bytes). */
+  dropout(x: number, mask: number, n: number, scale: number): void;
+  /** count·pixels bytes → floats ((byte / 255) − mean)·invStd, rounded after each op (mean 0, invStd 1: byte / 255). */
+  planes(src: number, dst: number, count: number, pixels: number, mean: number, invStd: number): void;
+  /** g ← g + p·factor (PyTorch's weight decay). */
+  addScaled(g: number, p: number, n: number, factor: number): void;
+  /** p ← p − g·lr. */
+  sgd(p: number, g: number, n: number, lr: number): void;
+  /** dst[r] = Σ_c src[r][c], from 0 over c in order. */
+  sumRows(src: number, dst: number, rows: number, cols: number): void;
 }
 
 /** The kernels' names, as both forms export them. */
-const NAMES = ["gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale"] as const;
+const NAMES = [
+  "gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
+  "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows",
+] as const;
 
 /**
  * The folder of the kernels' sources and builds, from lib's source (tsx) or its compiled `dist/engine/`.
@@ -96,6 +120,15 @@ export interface NativeAddon {
   rmsprop(heap: Uint8Array, ...args: Parameters<Kernels["rmsprop"]>): void;
   addTo(heap: Uint8Array, ...args: Parameters<Kernels["addTo"]>): void;
   scale(heap: Uint8Array, ...args: Parameters<Kernels["scale"]>): void;
+  im2col(heap: Uint8Array, ...args: Parameters<Kernels["im2col"]>): void;
+  col2im(heap: Uint8Array, ...args: Parameters<Kernels["col2im"]>): void;
+  maxPool(heap: Uint8Array, ...args: Parameters<Kernels["maxPool"]>): void;
+  maxPoolBackward(heap: Uint8Array, ...args: Parameters<Kernels["maxPoolBackward"]>): void;
+  dropout(heap: Uint8Array, ...args: Parameters<Kernels["dropout"]>): void;
+  planes(heap: Uint8Array, ...args: Parameters<Kernels["planes"]>): void;
+  addScaled(heap: Uint8Array, ...args: Parameters<Kernels["addScaled"]>): void;
+  sgd(heap: Uint8Array, ...args: Parameters<Kernels["sgd"]>): void;
+  sumRows(heap: Uint8Array, ...args: Parameters<Kernels["sumRows"]>): void;
   /** "avx512", "avx2" or "sse2": the instruction set chosen at load. */
   instructionSet(): string;
 }

@@ -34,8 +34,18 @@ struct kernels {
   void (*rmsprop)(float *, float *, const float *, int, float, float, float);
   void (*addTo)(float *, const float *, int);
   void (*scale)(float *, int, float);
+  void (*im2col)(const float *, float *, int, int, int, int, int, int, int, int, int, int);
+  void (*col2im)(const float *, float *, int, int, int, int, int, int, int, int, int, int);
+  void (*maxPool)(const float *, float *, int *, int, int, int, int, int, int, int);
+  void (*maxPoolBackward)(const float *, const int *, float *, int, int, int, int, int);
+  void (*dropout)(float *, const unsigned char *, int, float);
+  void (*planes)(const unsigned char *, float *, int, int, float, float);
+  void (*addScaled)(float *, const float *, int, float);
+  void (*sgd)(float *, const float *, int, float);
+  void (*sumRows)(const float *, float *, int, int);
 };
-#define BUILD(isa) { #isa, gemm_##isa, pixels_##isa, transpose_##isa, adam_##isa, momentum_##isa, adagrad_##isa, rmsprop_##isa, addTo_##isa, scale_##isa }
+#define BUILD(isa) { #isa, gemm_##isa, pixels_##isa, transpose_##isa, adam_##isa, momentum_##isa, adagrad_##isa, rmsprop_##isa, addTo_##isa, scale_##isa, \
+  im2col_##isa, col2im_##isa, maxPool_##isa, maxPoolBackward_##isa, dropout_##isa, planes_##isa, addScaled_##isa, sgd_##isa, sumRows_##isa }
 static const struct kernels avx512 = BUILD(avx512), avx2 = BUILD(avx2), sse2 = BUILD(sse2);
 static const struct kernels *kernels;
 
@@ -59,10 +69,13 @@ struct call {
   float scalar[4];
 };
 
-/* Read `wholes` whole numbers then `scalars` floats after the heap; false (a RangeError thrown) if they are not there. */
-static int arguments(napi_env env, napi_callback_info info, const char *usage, int wholes, int scalars, struct call *call) {
+/*
+ * Read `wholes` whole numbers, then `scalars` floats, then `trailing` whole numbers (into whole[wholes..]) after the
+ * heap; false (a RangeError thrown) if they are not there.
+ */
+static int read_arguments(napi_env env, napi_callback_info info, const char *usage, int wholes, int scalars, int trailing, struct call *call) {
   char message[200];
-  size_t argc = 16, expected = 1 + wholes + scalars;
+  size_t argc = 16, expected = 1 + wholes + scalars + trailing;
   napi_value argv[16];
   napi_typedarray_type type;
   size_t length;
@@ -87,11 +100,21 @@ static int arguments(napi_env env, napi_callback_info info, const char *usage, i
       }
       call->scalar[i] = (float)value; /* to nearest, as a wasm f32 parameter rounds a JavaScript number */
     }
+    for (int i = wholes; i < wholes + trailing; i++) {
+      if (napi_get_value_uint32(env, argv[1 + scalars + i], &call->whole[i]) != napi_ok || call->whole[i] > INT32_MAX) {
+        snprintf(message, sizeof message, "%s: argument %d must be a whole number below 2³¹", usage, 2 + scalars + i);
+        goto fail;
+      }
+    }
     return 1;
   }
 fail:
   napi_throw_range_error(env, NULL, message);
   return 0;
+}
+
+static int arguments(napi_env env, napi_callback_info info, const char *usage, int wholes, int scalars, struct call *call) {
+  return read_arguments(env, info, usage, wholes, scalars, 0, call);
 }
 
 /* Whether `count` floats at byte offset `at` are float-aligned and inside the heap; else a RangeError naming `what`. */
@@ -101,6 +124,30 @@ static int floats_inside(napi_env env, const struct call *call, const char *kern
   snprintf(message, sizeof message, "%s: %s (%llu floats at byte %llu) is not float-aligned or reaches past the end of the heap (%llu bytes)",
            kernel, what, (unsigned long long)count, (unsigned long long)at, (unsigned long long)call->length);
   napi_throw_range_error(env, NULL, message);
+  return 0;
+}
+
+/* Whether `count` bytes at byte offset `at` are inside the heap; else a RangeError naming `what`. */
+static int bytes_inside(napi_env env, const struct call *call, const char *kernel, const char *what, uint64_t at, uint64_t count) {
+  if (at + count <= call->length) return 1;
+  char message[200];
+  snprintf(message, sizeof message, "%s: %s (%llu bytes at byte %llu) reaches past the end of the heap (%llu bytes)",
+           kernel, what, (unsigned long long)count, (unsigned long long)at, (unsigned long long)call->length);
+  napi_throw_range_error(env, NULL, message);
+  return 0;
+}
+
+/* a·b, or 2⁶⁰ where it is more (no heap is that large): sizes multiplied without overflow, then checked. */
+#define TOO_MANY ((uint64_t)1 << 60)
+static uint64_t times(uint64_t a, uint64_t b) {
+  return a != 0 && b > TOO_MANY / a ? TOO_MANY : a * b;
+}
+
+/* A RangeError "kernel: message" (false, for `return refuse(...)`). */
+static int refuse(napi_env env, const char *kernel, const char *message) {
+  char text[200];
+  snprintf(text, sizeof text, "%s: %s", kernel, message);
+  napi_throw_range_error(env, NULL, text);
   return 0;
 }
 
@@ -210,6 +257,104 @@ static napi_value scale(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* im2col and col2im: the planes (C·B·H·W floats), the rows ((C·kh·kw + 1)·B·OH·OW floats, the bias row only im2col's). */
+static int convolution_arguments(napi_env env, napi_callback_info info, const char *kernel, const char *usage, int bias_row, struct call *call) {
+  if (!arguments(env, info, usage, 12, 0, call)) return 0;
+  uint64_t C = call->whole[2], B = call->whole[3], H = call->whole[4], W = call->whole[5], kh = call->whole[6], kw = call->whole[7];
+  uint64_t OH = call->whole[10], OW = call->whole[11];
+  if (call->whole[8] == 0) return refuse(env, kernel, "stride must be at least 1");
+  uint64_t planes = times(times(C, B), times(H, W)), rows = times(times(C, kh), kw) + bias_row, cols = times(B, times(OH, OW));
+  uint64_t src = call->whole[0], dst = call->whole[1];
+  if (bias_row) return floats_inside(env, call, kernel, "src", src, planes) && floats_inside(env, call, kernel, "dst", dst, times(rows, cols));
+  return floats_inside(env, call, kernel, "src", src, times(rows, cols)) && floats_inside(env, call, kernel, "dst", dst, planes);
+}
+#define CONVOLUTION_ARGS (const float *)(call.heap + call.whole[0]), (float *)(call.heap + call.whole[1]), (int)call.whole[2], (int)call.whole[3], \
+  (int)call.whole[4], (int)call.whole[5], (int)call.whole[6], (int)call.whole[7], (int)call.whole[8], (int)call.whole[9], (int)call.whole[10], (int)call.whole[11]
+
+static napi_value im2col(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!convolution_arguments(env, info, "im2col", "im2col(heap, src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW)", 1, &call)) return NULL;
+  kernels->im2col(CONVOLUTION_ARGS);
+  return NULL;
+}
+
+static napi_value col2im(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!convolution_arguments(env, info, "col2im", "col2im(heap, src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW)", 0, &call)) return NULL;
+  kernels->col2im(CONVOLUTION_ARGS);
+  return NULL;
+}
+
+static napi_value maxPool(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "maxPool(heap, src, dst, argmax, planes, H, W, size, stride, OH, OW)", 10, 0, &call)) return NULL;
+  uint64_t src = call.whole[0], dst = call.whole[1], argmax = call.whole[2], planes = call.whole[3], H = call.whole[4], W = call.whole[5];
+  uint64_t size = call.whole[6], stride = call.whole[7], OH = call.whole[8], OW = call.whole[9];
+  if (size == 0 || stride == 0) return refuse(env, "maxPool", "size and stride must be at least 1"), NULL;
+  if ((OH > 0 && (OH - 1) * stride + size > H) || (OW > 0 && (OW - 1) * stride + size > W)) {
+    return refuse(env, "maxPool", "a window reaches past its plane: expected (OH − 1)·stride + size ≤ H and (OW − 1)·stride + size ≤ W"), NULL;
+  }
+  uint64_t outputs = times(planes, times(OH, OW));
+  if (!floats_inside(env, &call, "maxPool", "src", src, times(planes, times(H, W))) || !floats_inside(env, &call, "maxPool", "dst", dst, outputs) ||
+      !floats_inside(env, &call, "maxPool", "argmax", argmax, outputs)) return NULL;
+  kernels->maxPool((const float *)(call.heap + src), (float *)(call.heap + dst), (int *)(call.heap + argmax), (int)planes, (int)H, (int)W, (int)size, (int)stride, (int)OH, (int)OW);
+  return NULL;
+}
+
+static napi_value maxPoolBackward(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "maxPoolBackward(heap, dOut, argmax, dIn, planes, H, W, OH, OW)", 8, 0, &call)) return NULL;
+  uint64_t dOut = call.whole[0], argmax = call.whole[1], dIn = call.whole[2], planes = call.whole[3], H = call.whole[4], W = call.whole[5];
+  uint64_t OH = call.whole[6], OW = call.whole[7], outputs = times(planes, times(OH, OW));
+  if (!floats_inside(env, &call, "maxPoolBackward", "dOut", dOut, outputs) || !floats_inside(env, &call, "maxPoolBackward", "argmax", argmax, outputs) ||
+      !floats_inside(env, &call, "maxPoolBackward", "dIn", dIn, times(planes, times(H, W)))) return NULL;
+  kernels->maxPoolBackward((const float *)(call.heap + dOut), (const int *)(call.heap + argmax), (float *)(call.heap + dIn), (int)planes, (int)H, (int)W, (int)OH, (int)OW);
+  return NULL;
+}
+
+static napi_value dropout(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "dropout(heap, x, mask, n, scale)", 3, 1, &call)) return NULL;
+  uint64_t x = call.whole[0], mask = call.whole[1], n = call.whole[2];
+  if (!floats_inside(env, &call, "dropout", "x", x, n) || !bytes_inside(env, &call, "dropout", "mask", mask, n)) return NULL;
+  kernels->dropout((float *)(call.heap + x), (const unsigned char *)call.heap + mask, (int)n, call.scalar[0]);
+  return NULL;
+}
+
+static napi_value planes(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "planes(heap, src, dst, count, pixels, mean, invStd)", 4, 2, &call)) return NULL;
+  uint64_t src = call.whole[0], dst = call.whole[1], n = times(call.whole[2], call.whole[3]);
+  if (!bytes_inside(env, &call, "planes", "src", src, n) || !floats_inside(env, &call, "planes", "dst", dst, n)) return NULL;
+  kernels->planes((const unsigned char *)call.heap + src, (float *)(call.heap + dst), (int)call.whole[2], (int)call.whole[3], call.scalar[0], call.scalar[1]);
+  return NULL;
+}
+
+static napi_value addScaled(napi_env env, napi_callback_info info) {
+  static const char *const names[] = { "g", "p" };
+  struct call call;
+  if (!elementwise(env, info, "addScaled", "addScaled(heap, g, p, n, factor)", names, 2, 1, &call)) return NULL;
+  kernels->addScaled(FLOATS(0), FLOATS(1), (int)call.whole[2], call.scalar[0]);
+  return NULL;
+}
+
+static napi_value sgd(napi_env env, napi_callback_info info) {
+  static const char *const names[] = { "p", "g" };
+  struct call call;
+  if (!elementwise(env, info, "sgd", "sgd(heap, p, g, n, lr)", names, 2, 1, &call)) return NULL;
+  kernels->sgd(FLOATS(0), FLOATS(1), (int)call.whole[2], call.scalar[0]);
+  return NULL;
+}
+
+static napi_value sumRows(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "sumRows(heap, src, dst, rows, cols)", 4, 0, &call)) return NULL;
+  uint64_t src = call.whole[0], dst = call.whole[1], rows = call.whole[2], cols = call.whole[3];
+  if (!floats_inside(env, &call, "sumRows", "src", src, times(rows, cols)) || !floats_inside(env, &call, "sumRows", "dst", dst, rows)) return NULL;
+  kernels->sumRows(FLOATS(0), FLOATS(1), (int)rows, (int)cols);
+  return NULL;
+}
+
 static napi_value instructionSet(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -234,7 +379,8 @@ NAPI_MODULE_INIT() {
 #define EXPORT(name) { #name, NULL, name, NULL, NULL, NULL, napi_enumerable, NULL }
   napi_property_descriptor properties[] = {
     EXPORT(gemm), EXPORT(pixels), EXPORT(transpose), EXPORT(adam), EXPORT(momentum), EXPORT(adagrad), EXPORT(rmsprop), EXPORT(addTo),
-    EXPORT(scale), EXPORT(instructionSet), EXPORT(useInstructionSet),
+    EXPORT(scale), EXPORT(im2col), EXPORT(col2im), EXPORT(maxPool), EXPORT(maxPoolBackward), EXPORT(dropout), EXPORT(planes), EXPORT(addScaled),
+    EXPORT(sgd), EXPORT(sumRows), EXPORT(instructionSet), EXPORT(useInstructionSet),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

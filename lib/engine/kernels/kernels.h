@@ -46,3 +46,40 @@ void KERNEL(rmsprop)(float *p, float *a, const float *g, int n, float alpha, flo
 void KERNEL(addTo)(float *p, const float *g, int n);
 /* x ← x·factor. */
 void KERNEL(scale)(float *x, int n, float factor);
+
+/*
+ * Convolutions, on planes: activations [C][B][H][W] (channel-major, then the batch), so that a convolution is one
+ * gemm over the whole batch. `pad` is the padding before the first row and column; the last ones are implied by
+ * OH and OW (an input position past H or W reads 0), so TensorFlow's uneven `same` padding is OH, OW and its top pad.
+ */
+/*
+ * src planes [C][B][H][W] → dst rows [C·kh·kw + 1][B·OH·OW]: row (c·kh + i)·kw + j, column (b·OH + oy)·OW + ox
+ * holds src[c][b][oy·stride + i − pad][ox·stride + j − pad], 0 outside the planes; the last row is all 1 (the
+ * bias's). gemm(W [F][C·kh·kw + 1], dst) is then the convolution, planes [F][B][OH][OW].
+ */
+void KERNEL(im2col)(const float *src, float *dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW);
+/*
+ * im2col's adjoint: dst planes [C][B][H][W] ← 0, then for rows r = 0..C·kh·kw − 1 in order and columns q in order,
+ * dst[the pixel im2col read for (r, q)] += src[r][q] (positions in the padding skipped; the bias row not read).
+ * Each pixel's terms arrive with r ascending: a float32 add each, from 0.
+ */
+void KERNEL(col2im)(const float *src, float *dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW);
+/*
+ * Per plane of [planes][H][W]: dst[p][oy][ox] = the maximum of the size × size window at (oy·stride, ox·stride),
+ * argmax[p][oy][ox] (int32) its index y·W + x in the plane. Row-major scan, replaced where greater or NaN (PyTorch's
+ * rule): ties keep the first, a NaN in the window gives NaN at the last NaN. Valid windows: (OH − 1)·stride + size ≤ H,
+ * (OW − 1)·stride + size ≤ W.
+ */
+void KERNEL(maxPool)(const float *src, float *dst, int *argmax, int planes, int H, int W, int size, int stride, int OH, int OW);
+/* dIn [planes][H][W] ← 0, then for each output in order dIn[p][argmax[p][o]] += dOut[p][o] (an index outside the plane skipped). */
+void KERNEL(maxPoolBackward)(const float *dOut, const int *argmax, float *dIn, int planes, int H, int W, int OH, int OW);
+/* In place, forward and backward: x[i] ← mask[i] ? x[i]·scale : +0 (mask: n bytes, nonzero keeps). */
+void KERNEL(dropout)(float *x, const unsigned char *mask, int n, float scale);
+/* count·pixels bytes → floats ((byte / 255) − mean)·invStd, each op rounded in that order (mean 0, invStd 1: byte / 255). */
+void KERNEL(planes)(const unsigned char *src, float *dst, int count, int pixels, float mean, float invStd);
+/* g ← g + p·factor (weight decay added to the gradient, PyTorch's L2). */
+void KERNEL(addScaled)(float *g, const float *p, int n, float factor);
+/* p ← p − g·lr. */
+void KERNEL(sgd)(float *p, const float *g, int n, float lr);
+/* dst[r] = Σ_c src[r][c] for r < rows, from 0 over c in order. */
+void KERNEL(sumRows)(const float *src, float *dst, int rows, int cols);

@@ -1,0 +1,409 @@
+/**
+ * The engine's kernels for convolutional nets (lib/engine/kernels: im2col.c, max-pool.c, dropout.c, planes.c,
+ * add-scaled.c, sgd.c, sum-rows.c): in WebAssembly and in every native build this CPU runs, each gives the bits of a
+ * JavaScript reference that rounds to float32 after every operation, in the order kernels.h documents. Odd sizes,
+ * kernels 3 and 5, strides 1 and 2, padding 0–2 and TensorFlow's uneven `same` padding; ties, signed zeros,
+ * infinities and NaN where they decide something. Then what the pair is for: gemm after im2col is a convolution,
+ * and col2im is im2col's adjoint.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { seededRandom, type Random } from "../lib/math/random";
+import { kernelsModule, nativeKernels, wasmKernels, type Kernels, type NativeAddon } from "../lib/engine/kernels";
+import { buildKernels, KERNELS_ADDON, KERNELS_WASM } from "../scripts/build-kernels";
+
+const f = Math.fround;
+const memory = new WebAssembly.Memory({ initial: 1024, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+const heap = new Uint8Array(memory.buffer);
+const heapBase = (new WebAssembly.Instance(kernelsModule(), { env: { memory } }).exports.__heap_base as WebAssembly.Global).value as number;
+
+/** Every implementation: the wasm module, then each native build this CPU runs (switched to before each call). */
+const implementations: { name: string; kernels: Kernels }[] = [{ name: "wasm", kernels: wasmKernels(memory) }];
+const compiler = process.env.CC || "cc";
+const built = process.arch === "x64" && spawnSync(compiler, ["--version"]).status === 0 ? buildKernels() : null;
+let addon: (NativeAddon & { useInstructionSet(name: string): void }) | null = null;
+test.before(async () => {
+  const result = await built;
+  if (result && !result.ok) throw new Error(result.line);
+  if (!existsSync(KERNELS_ADDON)) return;
+  addon = require(KERNELS_ADDON) as NativeAddon & { useInstructionSet(name: string): void };
+  const native = addon;
+  const chosen = native.instructionSet();
+  for (const name of ["avx512", "avx2", "sse2"]) {
+    try {
+      native.useInstructionSet(name);
+    } catch {
+      continue; // not on this CPU
+    }
+    const kernels = nativeKernels(native, memory);
+    const switched = Object.fromEntries(Object.entries(kernels).map(([kernel, call]) => [kernel, (...args: number[]) => {
+      native.useInstructionSet(name);
+      (call as (...a: number[]) => void)(...args);
+    }]));
+    implementations.push({ name: `native ${name}`, kernels: switched as unknown as Kernels });
+  }
+  native.useInstructionSet(chosen);
+});
+
+test("kernels.wasm and the addon export the convolution kernels, and kernels.wasm keeps no C stack", () => {
+  const names = ["im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows"];
+  const exported = WebAssembly.Module.exports(kernelsModule()).map(({ name }) => name);
+  for (const name of names) assert.ok(exported.includes(name), `kernels.wasm does not export ${name}`);
+  if (built) for (const name of names) assert.equal(typeof (addon as unknown as Record<string, unknown>)?.[name], "function", `the addon has no ${name}`);
+  assert.ok(!built || implementations.length >= 2, "no native build ran");
+  assert.equal(globalCount(readFileSync(KERNELS_WASM)), 1, "kernels.wasm defines a global besides __heap_base: a kernel uses the C stack");
+});
+
+/** A convolution's geometry: planes [C][B][H][W], a kh × kw kernel; OH, OW as given or PyTorch's (valid after pad). */
+interface Geometry { C: number; B: number; H: number; W: number; kh: number; kw: number; stride: number; pad: number; OH: number; OW: number }
+function geometry(C: number, B: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, out?: [number, number]): Geometry {
+  const [OH, OW] = out ?? [Math.floor((H + 2 * pad - kh) / stride) + 1, Math.floor((W + 2 * pad - kw) / stride) + 1];
+  return { C, B, H, W, kh, kw, stride, pad, OH, OW };
+}
+/** TensorFlow's `same`: OH = ⌈H / stride⌉, the padding's odd pixel at the bottom (top pad = ⌊total / 2⌋). */
+function same(C: number, B: number, H: number, W: number, k: number, stride: number): Geometry {
+  const OH = Math.ceil(H / stride), OW = Math.ceil(W / stride);
+  const pad = Math.floor(Math.max((OH - 1) * stride + k - H, 0) / 2);
+  assert.equal(pad, Math.floor(Math.max((OW - 1) * stride + k - W, 0) / 2), "same: the test's shapes keep the top and left pads equal");
+  return geometry(C, B, H, W, k, k, stride, pad, [OH, OW]);
+}
+const GEOMETRIES: Geometry[] = [
+  geometry(1, 1, 5, 5, 3, 3, 1, 0), geometry(1, 3, 7, 7, 3, 3, 1, 1), geometry(2, 3, 7, 5, 3, 3, 2, 1), geometry(3, 2, 9, 11, 5, 5, 1, 2),
+  geometry(3, 2, 9, 11, 5, 5, 2, 2), geometry(5, 3, 6, 6, 3, 5, 1, 1), geometry(3, 2, 13, 13, 5, 5, 2, 1), geometry(2, 1, 4, 4, 5, 5, 1, 2),
+  geometry(1, 1, 3, 3, 3, 3, 1, 2), geometry(2, 3, 10, 9, 3, 3, 2, 0), geometry(1, 5, 28, 28, 5, 5, 1, 0), geometry(3, 2, 11, 7, 5, 3, 2, 2),
+  same(2, 3, 8, 8, 3, 2), same(3, 2, 10, 10, 5, 2), same(2, 2, 7, 7, 3, 2), same(3, 1, 9, 9, 5, 1), same(1, 2, 12, 12, 5, 2),
+];
+const describe = (g: Geometry) => `C ${g.C} B ${g.B} ${g.H}×${g.W}, kernel ${g.kh}×${g.kw}, stride ${g.stride}, pad ${g.pad} → ${g.OH}×${g.OW}`;
+const convArgs = (src: number, dst: number, g: Geometry) => [src, dst, g.C, g.B, g.H, g.W, g.kh, g.kw, g.stride, g.pad, g.OH, g.OW] as const;
+
+/** What im2col reads for row r = (c·kh + i)·kw + j, column q = (b·OH + oy)·OW + ox: a plane index, or −1 (padding). */
+function source(g: Geometry, r: number, q: number): number {
+  const [c, i, j] = [Math.floor(r / (g.kh * g.kw)), Math.floor(r / g.kw) % g.kh, r % g.kw];
+  const [b, oy, ox] = [Math.floor(q / (g.OH * g.OW)), Math.floor(q / g.OW) % g.OH, q % g.OW];
+  const [y, x] = [oy * g.stride + i - g.pad, ox * g.stride + j - g.pad];
+  return y < 0 || y >= g.H || x < 0 || x >= g.W ? -1 : ((c * g.B + b) * g.H + y) * g.W + x;
+}
+function im2colReference(x: Float32Array, g: Geometry): Float32Array {
+  const [rows, cols] = [g.C * g.kh * g.kw, g.B * g.OH * g.OW];
+  const out = new Float32Array((rows + 1) * cols).fill(1);
+  for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) out[r * cols + q] = source(g, r, q) < 0 ? 0 : x[source(g, r, q)]!;
+  return out;
+}
+function col2imReference(y: Float32Array, g: Geometry): Float32Array {
+  const [rows, cols] = [g.C * g.kh * g.kw, g.B * g.OH * g.OW];
+  const out = new Float32Array(g.C * g.B * g.H * g.W);
+  for (let r = 0; r < rows; r++) {
+    for (let q = 0; q < cols; q++) {
+      const at = source(g, r, q);
+      if (at >= 0) out[at] = f(out[at]! + y[r * cols + q]!);
+    }
+  }
+  return out;
+}
+
+test("im2col and col2im: every implementation gives the reference's bits on 17 geometries", () => {
+  const random = seededRandom(41);
+  GEOMETRIES.forEach((g, index) => {
+    const [rows, cols] = [g.C * g.kh * g.kw + 1, g.B * g.OH * g.OW];
+    const x = randomFloats(g.C * g.B * g.H * g.W, random);
+    const y = randomFloats(rows * cols, random);
+    y[0] = -0; // −0 into a pixel that starts at +0 gives +0
+    const [expectedRows, expectedPlanes] = [im2colReference(x, g), col2imReference(y, g)];
+    for (const { name, kernels } of implementations) {
+      const at = new Allocator();
+      const src = at.floats(x, 4 * (index % 3));
+      const dst = at.sentinel(rows * cols + 3, 4 * (index % 2));
+      kernels.im2col(...convArgs(src, dst, g));
+      sameBits(read(dst, rows * cols), expectedRows, `${name} im2col, ${describe(g)}`);
+      untouched(dst + rows * cols * 4, 3, `${name} im2col, ${describe(g)}: wrote past the rows`);
+      const gradient = at.floats(y, 4 * (index % 2));
+      const planes = at.sentinel(x.length + 3, 0);
+      kernels.col2im(...convArgs(gradient, planes, g));
+      sameBits(read(planes, x.length), expectedPlanes, `${name} col2im, ${describe(g)}`);
+      untouched(planes + x.length * 4, 3, `${name} col2im, ${describe(g)}: wrote past the planes`);
+    }
+  });
+});
+
+test("gemm after im2col is the convolution (a direct one in float64, within 1e-5 of the terms' size); col2im is im2col's adjoint", () => {
+  const random = seededRandom(42);
+  for (const g of GEOMETRIES) {
+    const F = 3;
+    const [K, N, R] = [g.C * g.kh * g.kw + 1, g.B * g.OH * g.OW, g.C * g.kh * g.kw];
+    const x = randomFloats(g.C * g.B * g.H * g.W, random);
+    const weights = randomFloats(F * K, random); // [F][C·kh·kw + 1], the bias last
+    const y = randomFloats(R * N, random);
+    for (const { name, kernels } of implementations) {
+      const at = new Allocator();
+      const [src, rows, w, out, dy, dx] = [at.floats(x, 0), at.reserve(K * N * 4, 0), at.floats(weights, 0), at.reserve(F * N * 4, 0), at.floats(y, 0), at.reserve(x.length * 4, 0)];
+      kernels.im2col(...convArgs(src, rows, g));
+      kernels.gemm(w, K * 4, 4, rows, N * 4, out, N * 4, 0, F, K, N, 0);
+      const conv = read(out, F * N);
+      for (let filter = 0; filter < F; filter++) {
+        for (let q = 0; q < N; q++) {
+          const [b, oy, ox] = [Math.floor(q / (g.OH * g.OW)), Math.floor(q / g.OW) % g.OH, q % g.OW];
+          let [sum, size] = [weights[filter * K + R]!, Math.abs(weights[filter * K + R]!)];
+          for (let c = 0; c < g.C; c++) {
+            for (let i = 0; i < g.kh; i++) {
+              for (let j = 0; j < g.kw; j++) {
+                const [iy, ix] = [oy * g.stride + i - g.pad, ox * g.stride + j - g.pad];
+                if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+                const term = weights[filter * K + (c * g.kh + i) * g.kw + j]! * x[((c * g.B + b) * g.H + iy) * g.W + ix]!;
+                sum += term;
+                size += Math.abs(term);
+              }
+            }
+          }
+          const got = conv[filter * N + q]!;
+          assert.ok(Math.abs(got - sum) <= 1e-5 * size + 1e-30, `${name}, ${describe(g)}: filter ${filter}, column ${q} is ${got}, the direct convolution ${sum}`);
+        }
+      }
+      kernels.col2im(...convArgs(dy, dx, g));
+      const [cols, planes] = [read(rows, R * N), read(dx, x.length)];
+      let [left, right, size] = [0, 0, 0];
+      for (let k = 0; k < R * N; k++) (left += cols[k]! * y[k]!), (size += Math.abs(cols[k]! * y[k]!));
+      for (let k = 0; k < x.length; k++) right += x[k]! * planes[k]!;
+      assert.ok(Math.abs(left - right) <= 1e-5 * size + 1e-30, `${name}, ${describe(g)}: ⟨im2col(x), y⟩ = ${left}, ⟨x, col2im(y)⟩ = ${right}`);
+    }
+  }
+});
+
+/** PyTorch's max pooling: the window row-major from −∞, replaced where greater or NaN. */
+function maxPoolReference(x: Float32Array, planes: number, H: number, W: number, size: number, stride: number, OH: number, OW: number) {
+  const [out, argmax] = [new Float32Array(planes * OH * OW), new Int32Array(planes * OH * OW)];
+  for (let p = 0, o = 0; p < planes; p++) {
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++, o++) {
+        let [max, at] = [-Infinity, oy * stride * W + ox * stride];
+        for (let y = oy * stride; y < oy * stride + size; y++) {
+          for (let xx = ox * stride; xx < ox * stride + size; xx++) {
+            const value = x[p * H * W + y * W + xx]!;
+            if (value > max || Number.isNaN(value)) [max, at] = [value, y * W + xx];
+          }
+        }
+        [out[o], argmax[o]] = [max, at];
+      }
+    }
+  }
+  return { out, argmax };
+}
+
+test("maxPool and maxPoolBackward: the reference's values, indices and bits; ties, signed zeros, −∞, NaN, overlapping windows", () => {
+  const random = seededRandom(43);
+  const cases: [number, number, number, number, number][] = [
+    [4, 4, 4, 2, 2], [3, 7, 9, 2, 2], [5, 7, 7, 3, 2], [2, 6, 5, 3, 1], [3, 8, 8, 2, 1], [2, 5, 5, 5, 1], [6, 24, 24, 2, 2], [1, 1, 1, 1, 1], [7, 13, 11, 3, 3],
+  ];
+  for (const [planes, H, W, size, stride] of cases) {
+    const [OH, OW] = [Math.floor((H - size) / stride) + 1, Math.floor((W - size) / stride) + 1];
+    // Small integers, so windows hold ties; some −0, +0, −∞ and NaN.
+    const x = Float32Array.from({ length: planes * H * W }, () => {
+      const u = random();
+      return u < 0.03 ? NaN : u < 0.06 ? -Infinity : u < 0.1 ? -0 : Math.floor(7 * random()) - 4;
+    });
+    x.fill(-Infinity, 0, Math.min(x.length, size * W)); // the first windows all −∞: the first index
+    const { out, argmax } = maxPoolReference(x, planes, H, W, size, stride, OH, OW);
+    const dOut = randomFloats(out.length, random);
+    const indices = Int32Array.from(argmax);
+    indices[0] = H * W; // outside the plane: skipped
+    if (indices.length > 1) indices[1] = -1;
+    const dIn = new Float32Array(planes * H * W);
+    for (let p = 0, o = 0; p < planes; p++) {
+      for (let k = 0; k < OH * OW; k++, o++) {
+        const at = indices[o]!;
+        if (at >= 0 && at < H * W) dIn[p * H * W + at] = f(dIn[p * H * W + at]! + dOut[o]!);
+      }
+    }
+    const what = `${planes} planes ${H}×${W}, window ${size}, stride ${stride}`;
+    for (const { name, kernels } of implementations) {
+      const at = new Allocator();
+      const [src, dst, arg] = [at.floats(x, 4), at.sentinel(out.length + 2, 0), at.sentinel(out.length + 2, 4)];
+      kernels.maxPool(src, dst, arg, planes, H, W, size, stride, OH, OW);
+      sameBits(read(dst, out.length), out, `${name} maxPool, ${what}`);
+      assert.deepEqual(new Int32Array(memory.buffer, arg, out.length), argmax, `${name} maxPool, ${what}: argmax`);
+      untouched(dst + out.length * 4, 2, `${name} maxPool: wrote past dst`);
+      untouched(arg + out.length * 4, 2, `${name} maxPool: wrote past argmax`);
+      const [gradient, idx, back] = [at.floats(dOut, 0), at.reserve(indices.length * 4, 4), at.sentinel(dIn.length + 2, 0)];
+      new Int32Array(memory.buffer, idx, indices.length).set(indices);
+      kernels.maxPoolBackward(gradient, idx, back, planes, H, W, OH, OW);
+      sameBits(read(back, dIn.length), dIn, `${name} maxPoolBackward, ${what}`);
+      untouched(back + dIn.length * 4, 2, `${name} maxPoolBackward: wrote past dIn`);
+    }
+  }
+});
+
+const LENGTHS = [...Array.from({ length: 20 }, (_, i) => i + 1), 1000, 4099];
+
+test("dropout: x·scale where the mask is nonzero, +0 elsewhere (NaN and −0 included), every length", () => {
+  const random = seededRandom(44);
+  const scale = 1 / 0.7;
+  for (const n of LENGTHS) {
+    const x = randomFloats(n, random).map((v) => (random() < 0.05 ? NaN : random() < 0.05 ? -0 : v));
+    const mask = Uint8Array.from({ length: n }, () => (random() < 0.3 ? 0 : random() < 0.5 ? 1 : 1 + Math.floor(255 * random())));
+    const expected = x.map((v, i) => (mask[i] ? f(v * f(scale)) : 0));
+    for (const { name, kernels } of implementations) {
+      const at = new Allocator();
+      const [xs, ms] = [at.floats(x, 4 * (n % 4)), at.bytes(mask, n % 3)];
+      kernels.dropout(xs, ms, n, scale);
+      sameBits(read(xs, n), expected, `${name} dropout, n = ${n}`);
+    }
+  }
+});
+
+test("planes: ((byte / 255) − mean)·invStd rounded after each op; mean 0 and invStd 1 give byte / 255 exactly", () => {
+  const random = seededRandom(45);
+  for (const [count, pixels] of [[1, 1], [3, 7], [64, 784], [5, 17], [2, 255], [1, 256]] as const) {
+    const bytes = Uint8Array.from({ length: count * pixels }, (_, i) => (i < 256 ? i : Math.floor(256 * random())));
+    for (const [mean, invStd] of [[0.1307, 1 / 0.3081], [0, 1], [0.5, 2]] as const) {
+      const [m, s] = [f(mean), f(invStd)];
+      const expected = Float32Array.from(bytes, (b) => f(f(f(b / 255) - m) * s));
+      if (mean === 0 && invStd === 1) assert.deepEqual(expected, Float32Array.from(bytes, (b) => b / 255));
+      for (const { name, kernels } of implementations) {
+        const at = new Allocator();
+        const [src, dst] = [at.bytes(bytes, count % 4), at.sentinel(bytes.length + 2, 4 * (pixels % 2))];
+        kernels.planes(src, dst, count, pixels, mean, invStd);
+        sameBits(read(dst, bytes.length), expected, `${name} planes, ${count} × ${pixels}, mean ${mean}, invStd ${invStd}`);
+        untouched(dst + bytes.length * 4, 2, `${name} planes: wrote past dst`);
+      }
+    }
+  }
+});
+
+test("addScaled (g ← g + p·factor) and sgd (p ← p − g·lr): the reference's bits at every length", () => {
+  const random = seededRandom(46);
+  for (const n of LENGTHS) {
+    const [g, p] = [randomFloats(n, random), randomFloats(n, random)];
+    const [factor, lr] = [5e-4, 0.01];
+    const decayed = g.map((gi, i) => f(gi + f(p[i]! * f(factor))));
+    const stepped = p.map((pi, i) => f(pi - f(g[i]! * f(lr))));
+    for (const { name, kernels } of implementations) {
+      const at = new Allocator();
+      const [gs, ps] = [at.floats(g, 4 * (n % 4)), at.floats(p, 4 * ((n + 1) % 4))];
+      kernels.addScaled(gs, ps, n, factor);
+      sameBits(read(gs, n), decayed, `${name} addScaled, n = ${n}`);
+      sameBits(read(ps, n), p, `${name} addScaled, n = ${n}: p changed`);
+      const [g2, p2] = [at.floats(g, 0), at.floats(p, 4)];
+      kernels.sgd(p2, g2, n, lr);
+      sameBits(read(p2, n), stepped, `${name} sgd, n = ${n}`);
+    }
+  }
+});
+
+test("sumRows: each row summed from 0 in order, any number of rows (the eight-row blocks and the rest) and columns", () => {
+  const random = seededRandom(47);
+  const shapes: [number, number][] = [[32, 4099], [10, 36864]];
+  for (let rows = 1; rows <= 20; rows++) for (const cols of [0, 1, 2, 3, 7, 16, 17, 100]) shapes.push([rows, cols]);
+  for (const [rows, cols] of shapes) {
+    const src = randomFloats(rows * cols, random);
+    if (src.length) src[0] = -0;
+    const expected = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let c = 0; c < cols; c++) sum = f(sum + src[r * cols + c]!);
+      expected[r] = sum;
+    }
+    for (const { name, kernels } of implementations) {
+      const at = new Allocator();
+      const [s, d] = [at.floats(src, 4 * (rows % 3)), at.sentinel(rows + 2, 4)];
+      kernels.sumRows(s, d, rows, cols);
+      sameBits(read(d, rows), expected, `${name} sumRows, ${rows} × ${cols}`);
+      untouched(d + rows * 4, 2, `${name} sumRows: wrote past dst`);
+    }
+  }
+});
+
+test("the native convolution kernels refuse operands outside the heap and impossible geometry, naming the kernel", (t) => {
+  if (!addon) {
+    t.skip("native addon not built here");
+    return;
+  }
+  const native = addon;
+  const end = heap.length;
+  const refuses = (call: () => void, message: RegExp) => assert.throws(call, { name: "RangeError", message });
+  refuses(() => native.im2col(heap, 0, end - 64, 1, 1, 5, 5, 3, 3, 1, 0, 3, 3), /^im2col: dst \(90 floats at byte \d+\) .* past the end/);
+  refuses(() => native.im2col(heap, end - 16, 0, 1, 1, 5, 5, 3, 3, 1, 0, 3, 3), /^im2col: src \(25 floats/);
+  refuses(() => native.im2col(heap, 0, 4096, 1, 1, 5, 5, 3, 3, 0, 0, 3, 3), /^im2col: stride must be at least 1/);
+  refuses(() => native.im2col(heap, 0, 4096, 65536, 65536, 65536, 65536, 3, 3, 1, 0, 3, 3), /^im2col: src \(1152921504606846976 floats/);
+  refuses(() => native.col2im(heap, 0, end - 64, 1, 1, 5, 5, 3, 3, 1, 0, 3, 3), /^col2im: dst \(25 floats/);
+  refuses(() => native.col2im(heap, 2, 4096, 1, 1, 5, 5, 3, 3, 1, 0, 3, 3), /^col2im: src .*not float-aligned/);
+  refuses(() => native.maxPool(heap, 0, 4096, 8192, 1, 5, 5, 2, 2, 3, 2), /^maxPool: a window reaches past its plane/);
+  refuses(() => native.maxPool(heap, 0, 4096, 8192, 1, 4, 4, 0, 2, 2, 2), /^maxPool: size and stride must be at least 1/);
+  refuses(() => native.maxPool(heap, 0, 4096, end - 4, 1, 4, 4, 2, 2, 2, 2), /^maxPool: argmax \(4 floats/);
+  refuses(() => native.maxPoolBackward(heap, 0, 4096, end - 4, 1, 4, 4, 2, 2), /^maxPoolBackward: dIn \(16 floats/);
+  refuses(() => native.dropout(heap, 0, end - 2, 4, 2), /^dropout: mask \(4 bytes at byte \d+\) reaches past the end/);
+  refuses(() => native.planes(heap, end - 10, 0, 1, 11, 0, 1), /^planes: src \(11 bytes/);
+  refuses(() => (native.planes as (...args: unknown[]) => void)(heap, 0, 4096, 1, 11, 0), /^planes\(heap, src, dst, count, pixels, mean, invStd\): expected 7 arguments/);
+  refuses(() => native.addScaled(heap, end - 4, 0, 2, 1), /^addScaled: g \(2 floats/);
+  refuses(() => native.sgd(heap, 0, 6, 2, 1), /^sgd: g .*not float-aligned/);
+  refuses(() => native.sumRows(heap, 0, end - 4, 2, 3), /^sumRows: dst \(2 floats/);
+});
+
+/** Hands out heap space above __heap_base, 16-byte aligned plus `skew` bytes. */
+class Allocator {
+  private next = heapBase;
+  reserve(bytes: number, skew: number): number {
+    const at = this.next + skew;
+    this.next = Math.ceil((at + bytes) / 16) * 16 + 16;
+    assert.ok(this.next <= heap.length, "test heap too small");
+    return at;
+  }
+  bytes(values: Uint8Array, skew: number): number {
+    const at = this.reserve(values.length, skew);
+    heap.set(values, at);
+    return at;
+  }
+  floats(values: Float32Array, skew: number): number {
+    const at = this.reserve(values.length * 4, skew);
+    new Float32Array(memory.buffer, at, values.length).set(values);
+    return at;
+  }
+  /** `count` words of SENTINEL: what a kernel must overwrite, or leave. */
+  sentinel(count: number, skew: number): number {
+    const at = this.reserve(count * 4, skew);
+    new Uint32Array(memory.buffer, at, count).fill(SENTINEL);
+    return at;
+  }
+}
+
+/** Bits no kernel writes (a NaN with a payload). */
+const SENTINEL = 0x7fbadbad;
+function untouched(at: number, count: number, what: string): void {
+  assert.ok(new Uint32Array(memory.buffer, at, count).every((bits) => bits === SENTINEL), what);
+}
+
+function read(at: number, count: number): Float32Array {
+  return new Float32Array(memory.buffer, at, count).slice();
+}
+
+/** Random floats in [−1, 1) with exact zeros sprinkled in. */
+function randomFloats(count: number, random: Random): Float32Array {
+  return Float32Array.from({ length: count }, () => (random() < 0.05 ? 0 : 2 * random() - 1));
+}
+
+/** Equal values element by element, by Object.is: −0 is not +0, NaN is NaN (JavaScript keeps no NaN payload). */
+function sameBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  const at = actual.findIndex((value, i) => !Object.is(value, expected[i]));
+  if (at >= 0) assert.fail(`${what}: element ${at} is ${Object.is(actual[at], -0) ? "-0" : actual[at]}, expected ${Object.is(expected[at], -0) ? "-0" : expected[at]}`);
+}
+
+/** How many globals a wasm module defines (its global section's count): more than __heap_base means a C stack. */
+function globalCount(bytes: Uint8Array): number {
+  let at = 8;
+  const leb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++]!;
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value >>> 0;
+    }
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++]!;
+    const size = leb();
+    if (id === 6) return leb();
+    at += size;
+  }
+  return 0;
+}
