@@ -48,7 +48,7 @@ test.before(async () => {
 });
 
 test("kernels.wasm and the addon export the convolution kernels, and kernels.wasm keeps no C stack", () => {
-  const names = ["im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows"];
+  const names = ["im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows", "batchNorm", "batchNormBackward"];
   const exported = WebAssembly.Module.exports(kernelsModule()).map(({ name }) => name);
   for (const name of names) assert.ok(exported.includes(name), `kernels.wasm does not export ${name}`);
   if (built) for (const name of names) assert.equal(typeof (addon as unknown as Record<string, unknown>)?.[name], "function", `the addon has no ${name}`);
@@ -313,6 +313,96 @@ test("sumRows: each row summed from 0 in order, any number of rows (the eight-ro
   }
 });
 
+/** batchNorm's reference: its outputs and statistics, each op rounded in kernels.h's order. */
+function batchNormReference(x: Float32Array, gamma: Float32Array, beta: Float32Array, runMean: Float32Array, runVar: Float32Array, C: number, n: number, eps: number, momentum: number, training: boolean) {
+  const [y, mean, invStd, newMean, newVar] = [new Float32Array(C * n), new Float32Array(C), new Float32Array(C), runMean.slice(), runVar.slice()];
+  const [e, mo] = [f(eps), f(momentum)];
+  for (let c = 0; c < C; c++) {
+    let [m, inv] = [runMean[c]!, f(1 / f(Math.sqrt(f(runVar[c]! + e))))];
+    if (training) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum = f(sum + x[c * n + i]!);
+      m = f(sum / n);
+      let squares = 0;
+      for (let i = 0; i < n; i++) {
+        const d = f(x[c * n + i]! - m);
+        squares = f(squares + f(d * d));
+      }
+      inv = f(1 / f(Math.sqrt(f(f(squares / n) + e))));
+      const keep = f(1 - mo);
+      newMean[c] = f(f(runMean[c]! * keep) + f(m * mo));
+      newVar[c] = f(f(runVar[c]! * keep) + f(f(squares / (n - 1)) * mo));
+    }
+    [mean[c], invStd[c]] = [m, inv];
+    for (let i = 0; i < n; i++) y[c * n + i] = f(f(f(f(x[c * n + i]! - m) * inv) * gamma[c]!) + beta[c]!);
+  }
+  return { y, mean, invStd, runMean: newMean, runVar: newVar };
+}
+
+function batchNormBackwardReference(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, invStd: Float32Array, C: number, n: number) {
+  const [dx, dGamma, dBeta] = [new Float32Array(C * n), new Float32Array(C), new Float32Array(C)];
+  for (let c = 0; c < C; c++) {
+    const xhat = (i: number) => f(f(x[c * n + i]! - mean[c]!) * invStd[c]!);
+    let [sumDy, sumDyXhat] = [0, 0];
+    for (let i = 0; i < n; i++) (sumDy = f(sumDy + dy[c * n + i]!)), (sumDyXhat = f(sumDyXhat + f(dy[c * n + i]! * xhat(i))));
+    [dBeta[c], dGamma[c]] = [sumDy, sumDyXhat];
+    const k = f(f(gamma[c]! * invStd[c]!) / n);
+    for (let i = 0; i < n; i++) dx[c * n + i] = f(k * f(f(f(dy[c * n + i]! * n) - sumDy) - f(xhat(i) * sumDyXhat)));
+  }
+  return { dx, dGamma, dBeta };
+}
+
+test("batchNorm and batchNormBackward: the reference's bits, training and not, in place and not; dx is the gradient", () => {
+  const random = seededRandom(48);
+  const [eps, momentum] = [1e-5, 0.1];
+  const shapes: [number, number][] = [[1, 2], [3, 3], [5, 7], [8, 17], [3, 100], [2, 1000], [4, 4099], [2, 36864], [7, 1]];
+  for (const [C, n] of shapes) {
+    // Channels off centre and scale, as a layer's outputs are, so the mean's rounding shows.
+    const x = Float32Array.from({ length: C * n }, (_, k) => f(3 * Math.floor(k / n) - 2 + (1 + Math.floor(k / n)) * (2 * random() - 1)));
+    const [gamma, beta] = [randomFloats(C, random).map((v) => v + 1), randomFloats(C, random)];
+    const [runMean, runVar] = [randomFloats(C, random), randomFloats(C, random).map((v) => Math.abs(v) + 0.5)];
+    const dy = randomFloats(C * n, random);
+    for (const training of n > 1 ? [true, false] : [false]) {
+      const expected = batchNormReference(x, gamma, beta, runMean, runVar, C, n, eps, momentum, training);
+      const back = batchNormBackwardReference(dy, x, gamma, expected.mean, expected.invStd, C, n);
+      for (const inPlace of [false, true]) {
+        for (const { name, kernels } of implementations) {
+          const what = `${name} batchNorm, C ${C}, n ${n}, ${training ? "training" : "running statistics"}${inPlace ? ", in place" : ""}`;
+          const at = new Allocator();
+          const xs = at.floats(x, 4 * (n % 3));
+          const ys = inPlace ? xs : at.sentinel(C * n, 4);
+          const [g, b, m, s, rm, rv] = [at.floats(gamma, 0), at.floats(beta, 4), at.sentinel(C, 0), at.sentinel(C, 8), at.floats(runMean, 0), at.floats(runVar, 4)];
+          kernels.batchNorm(xs, ys, g, b, m, s, rm, rv, C, n, eps, momentum, training ? 1 : 0);
+          sameBits(read(ys, C * n), expected.y, `${what}: y`);
+          sameBits(read(m, C), expected.mean, `${what}: mean`);
+          sameBits(read(s, C), expected.invStd, `${what}: invStd`);
+          sameBits(read(rm, C), expected.runMean, `${what}: runMean`);
+          sameBits(read(rv, C), expected.runVar, `${what}: runVar`);
+          const [dys, x2] = [at.floats(dy, 4), at.floats(x, 0)];
+          const dxs = inPlace ? dys : at.sentinel(C * n, 0);
+          const [dg, db] = [at.sentinel(C, 4), at.sentinel(C, 0)];
+          kernels.batchNormBackward(dys, x2, g, m, s, dxs, dg, db, C, n);
+          sameBits(read(dxs, C * n), back.dx, `${what}: dx`);
+          sameBits(read(dg, C), back.dGamma, `${what}: dGamma`);
+          sameBits(read(db, C), back.dBeta, `${what}: dBeta`);
+        }
+      }
+      if (!training) continue;
+      // PyTorch's gradient in float64, dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), against the kernel's order.
+      for (let c = 0; c < C; c++) {
+        const xhat = Array.from({ length: n }, (_, i) => (x[c * n + i]! - expected.mean[c]!) * expected.invStd[c]!);
+        const meanDy = dy.subarray(c * n, (c + 1) * n).reduce((sum, v) => sum + v, 0) / n;
+        const meanDyXhat = xhat.reduce((sum, h, i) => sum + h * dy[c * n + i]!, 0) / n;
+        for (let i = 0; i < n; i++) {
+          const exact = gamma[c]! * expected.invStd[c]! * (dy[c * n + i]! - meanDy - xhat[i]! * meanDyXhat);
+          const size = Math.abs(gamma[c]! * expected.invStd[c]!) * (Math.abs(dy[c * n + i]!) + Math.abs(meanDy) + Math.abs(xhat[i]! * meanDyXhat));
+          assert.ok(Math.abs(back.dx[c * n + i]! - exact) <= 1e-4 * size + 1e-30, `dx, C ${C}, n ${n}, channel ${c}, element ${i}: ${back.dx[c * n + i]} against ${exact}`);
+        }
+      }
+    }
+  }
+});
+
 test("the native convolution kernels refuse operands outside the heap and impossible geometry, naming the kernel", (t) => {
   if (!addon) {
     t.skip("native addon not built here");
@@ -337,6 +427,11 @@ test("the native convolution kernels refuse operands outside the heap and imposs
   refuses(() => native.addScaled(heap, end - 4, 0, 2, 1), /^addScaled: g \(2 floats/);
   refuses(() => native.sgd(heap, 0, 6, 2, 1), /^sgd: g .*not float-aligned/);
   refuses(() => native.sumRows(heap, 0, end - 4, 2, 3), /^sumRows: dst \(2 floats/);
+  refuses(() => native.batchNorm(heap, 0, 64, 128, 132, 136, 140, 144, 148, 1, 4, 1e-5, 0.1, 2), /^batchNorm: training must be 0/);
+  refuses(() => native.batchNorm(heap, 0, end - 8, 128, 132, 136, 140, 144, 148, 1, 4, 1e-5, 0.1, 1), /^batchNorm: y \(4 floats/);
+  refuses(() => native.batchNorm(heap, 0, 64, 128, 132, 136, 140, 144, end - 4, 2, 4, 1e-5, 0.1, 1), /^batchNorm: runVar \(2 floats/);
+  refuses(() => native.batchNormBackward(heap, 0, 64, 128, 132, 136, end - 8, 144, 148, 1, 4), /^batchNormBackward: dx \(4 floats/);
+  refuses(() => native.batchNormBackward(heap, 0, 64, 128, 132, 136, 200, 144, end - 4, 2, 4), /^batchNormBackward: dBeta \(2 floats/);
 });
 
 /** Hands out heap space above __heap_base, 16-byte aligned plus `skew` bytes. */

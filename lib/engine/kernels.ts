@@ -53,12 +53,20 @@ export interface Kernels {
   sgd(p: number, g: number, n: number, lr: number): void;
   /** dst[r] = Σ_c src[r][c], from 0 over c in order. */
   sumRows(src: number, dst: number, rows: number, cols: number): void;
+  /**
+   * Batch normalisation over planes [C][n]: training 1 normalises by the batch's statistics (writing mean and invStd
+   * per channel, updating runMean and runVar, PyTorch's unbiased), 0 by the running ones; y may be x.
+   */
+  batchNorm(x: number, y: number, gamma: number, beta: number, mean: number, invStd: number, runMean: number, runVar: number, C: number, n: number, eps: number, momentum: number, training: number): void;
+  /** Its gradient from forward's mean and invStd: dGamma, dBeta written (not added to), dx (which may be dy). */
+  batchNormBackward(dy: number, x: number, gamma: number, mean: number, invStd: number, dx: number, dGamma: number, dBeta: number, C: number, n: number): void;
 }
 
 /** The kernels' names, as both forms export them. */
 const NAMES = [
   "gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
   "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows",
+  "batchNorm", "batchNormBackward",
 ] as const;
 
 /**
@@ -129,6 +137,8 @@ export interface NativeAddon {
   addScaled(heap: Uint8Array, ...args: Parameters<Kernels["addScaled"]>): void;
   sgd(heap: Uint8Array, ...args: Parameters<Kernels["sgd"]>): void;
   sumRows(heap: Uint8Array, ...args: Parameters<Kernels["sumRows"]>): void;
+  batchNorm(heap: Uint8Array, ...args: Parameters<Kernels["batchNorm"]>): void;
+  batchNormBackward(heap: Uint8Array, ...args: Parameters<Kernels["batchNormBackward"]>): void;
   /** "avx512", "avx2" or "sse2": the instruction set chosen at load. */
   instructionSet(): string;
 }

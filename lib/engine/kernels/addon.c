@@ -43,9 +43,12 @@ struct kernels {
   void (*addScaled)(float *, const float *, int, float);
   void (*sgd)(float *, const float *, int, float);
   void (*sumRows)(const float *, float *, int, int);
+  void (*batchNorm)(const float *, float *, const float *, const float *, float *, float *, float *, float *, int, int, float, float, int);
+  void (*batchNormBackward)(const float *, const float *, const float *, const float *, const float *, float *, float *, float *, int, int);
 };
 #define BUILD(isa) { #isa, gemm_##isa, pixels_##isa, transpose_##isa, adam_##isa, momentum_##isa, adagrad_##isa, rmsprop_##isa, addTo_##isa, scale_##isa, \
-  im2col_##isa, col2im_##isa, maxPool_##isa, maxPoolBackward_##isa, dropout_##isa, planes_##isa, addScaled_##isa, sgd_##isa, sumRows_##isa }
+  im2col_##isa, col2im_##isa, maxPool_##isa, maxPoolBackward_##isa, dropout_##isa, planes_##isa, addScaled_##isa, sgd_##isa, sumRows_##isa, \
+  batchNorm_##isa, batchNormBackward_##isa }
 static const struct kernels avx512 = BUILD(avx512), avx2 = BUILD(avx2), sse2 = BUILD(sse2);
 static const struct kernels *kernels;
 
@@ -355,6 +358,39 @@ static napi_value sumRows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The planes (C·n floats) at the first `planes` offsets, one float per channel at the next `channels`, then C and n. */
+static int channel_arguments(napi_env env, const struct call *call, const char *kernel, const char *const *names, int planes, int channels) {
+  uint64_t C = call->whole[planes + channels], n = call->whole[planes + channels + 1];
+  for (int i = 0; i < planes + channels; i++) {
+    if (!floats_inside(env, call, kernel, names[i], call->whole[i], i < planes ? times(C, n) : C)) return 0;
+  }
+  return 1;
+}
+
+static napi_value batchNorm(napi_env env, napi_callback_info info) {
+  static const char *const names[] = { "x", "y", "gamma", "beta", "mean", "invStd", "runMean", "runVar" };
+  struct call call;
+  if (!read_arguments(env, info, "batchNorm(heap, x, y, gamma, beta, mean, invStd, runMean, runVar, C, n, eps, momentum, training)", 10, 2, 1, &call)) return NULL;
+  if (call.whole[10] > 1) return refuse(env, "batchNorm", "training must be 0 (running statistics) or 1 (the batch's)"), NULL;
+  if (!channel_arguments(env, &call, "batchNorm", names, 2, 6)) return NULL;
+  kernels->batchNorm(FLOATS(0), FLOATS(1), FLOATS(2), FLOATS(3), FLOATS(4), FLOATS(5), FLOATS(6), FLOATS(7), (int)call.whole[8], (int)call.whole[9],
+                     call.scalar[0], call.scalar[1], (int)call.whole[10]);
+  return NULL;
+}
+
+static napi_value batchNormBackward(napi_env env, napi_callback_info info) {
+  static const char *const names[] = { "dy", "x", "dx", "gamma", "mean", "invStd", "dGamma", "dBeta" };
+  struct call call;
+  if (!arguments(env, info, "batchNormBackward(heap, dy, x, gamma, mean, invStd, dx, dGamma, dBeta, C, n)", 10, 0, &call)) return NULL;
+  /* In the order channel_arguments checks them: the planes dy, x, dx, then the channels' floats. */
+  struct call ordered = call;
+  const int order[] = { 0, 1, 5, 2, 3, 4, 6, 7, 8, 9 };
+  for (int i = 0; i < 10; i++) ordered.whole[i] = call.whole[order[i]];
+  if (!channel_arguments(env, &ordered, "batchNormBackward", names, 3, 5)) return NULL;
+  kernels->batchNormBackward(FLOATS(0), FLOATS(1), FLOATS(2), FLOATS(3), FLOATS(4), FLOATS(5), FLOATS(6), FLOATS(7), (int)call.whole[8], (int)call.whole[9]);
+  return NULL;
+}
+
 static napi_value instructionSet(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -380,7 +416,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
     EXPORT(gemm), EXPORT(pixels), EXPORT(transpose), EXPORT(adam), EXPORT(momentum), EXPORT(adagrad), EXPORT(rmsprop), EXPORT(addTo),
     EXPORT(scale), EXPORT(im2col), EXPORT(col2im), EXPORT(maxPool), EXPORT(maxPoolBackward), EXPORT(dropout), EXPORT(planes), EXPORT(addScaled),
-    EXPORT(sgd), EXPORT(sumRows), EXPORT(instructionSet), EXPORT(useInstructionSet),
+    EXPORT(sgd), EXPORT(sumRows), EXPORT(batchNorm), EXPORT(batchNormBackward), EXPORT(instructionSet), EXPORT(useInstructionSet),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

@@ -83,3 +83,21 @@ void KERNEL(addScaled)(float *g, const float *p, int n, float factor);
 void KERNEL(sgd)(float *p, const float *g, int n, float lr);
 /* dst[r] = Σ_c src[r][c] for r < rows, from 0 over c in order. */
 void KERNEL(sumRows)(const float *src, float *dst, int rows, int cols);
+/*
+ * Batch normalisation over planes [C][n] (n = B·H·W for a convolution, B for a dense layer's [units][B]); y may be x.
+ * training ≠ 0: per channel, mean = (Σ x from 0, in order) / n; squares = Σ (x − mean)·(x − mean) from 0, in order;
+ * var = squares / n (biased, to normalise); invStd = 1 / √(var + eps); runMean ← runMean·(1 − momentum) +
+ * mean·momentum; runVar ← runVar·(1 − momentum) + (squares / (n − 1))·momentum (unbiased, PyTorch's; n = 1 makes it
+ * NaN: PyTorch refuses one value per channel in training). training = 0: mean = runMean, invStd = 1 / √(runVar + eps),
+ * the running statistics untouched. Both: mean and invStd written per channel (for the backward), then
+ * y = ((x − mean)·invStd)·gamma + beta, each op rounded in that order.
+ */
+void KERNEL(batchNorm)(const float *x, float *y, const float *gamma, const float *beta, float *mean, float *invStd, float *runMean, float *runVar,
+                       int C, int n, float eps, float momentum, int training);
+/*
+ * Its gradient, from forward's mean and invStd; dx may be dy. Per channel, xhat = (x − mean)·invStd (forward's bits);
+ * dBeta = Σ dy and dGamma = Σ dy·xhat (from 0, in order; written, not added to); k = (gamma·invStd) / n; then
+ * dx = k·(((dy·n) − dBeta) − xhat·dGamma), each op rounded in that order.
+ */
+void KERNEL(batchNormBackward)(const float *dy, const float *x, const float *gamma, const float *mean, const float *invStd, float *dx, float *dGamma, float *dBeta,
+                               int C, int n);
