@@ -20,13 +20,13 @@ const KERNELS = resolve(__dirname, "..", "lib", "engine", "kernels");
 /** The kernel sources, each compiled into both the wasm module and every native build. */
 const SOURCES = [
   "gemm.c", "pixels.c", "transpose.c", "adam.c", "momentum.c", "adagrad.c", "rmsprop.c", "add-to.c", "scale.c",
-  "im2col.c", "max-pool.c", "dropout.c", "planes.c", "add-scaled.c", "sgd.c", "sum-rows.c", "batch-norm.c",
+  "im2col.c", "max-pool.c", "dropout.c", "planes.c", "add-scaled.c", "sgd.c", "sum-rows.c", "batch-norm.c", "activation.c",
 ];
 /** What the wasm module exports: the kernels, and where the memory above its stack starts. */
 const EXPORTS = [
   "gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
   "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows",
-  "batchNorm", "batchNormBackward", "__heap_base",
+  "batchNorm", "batchNormBackward", "activation", "activationBackward", "__heap_base",
 ];
 
 /**

@@ -1,10 +1,10 @@
 /**
  * The engine's kernels for convolutional nets (lib/engine/kernels: im2col.c, max-pool.c, dropout.c, planes.c,
- * add-scaled.c, sgd.c, sum-rows.c): in WebAssembly and in every native build this CPU runs, each gives the bits of a
+ * add-scaled.c, sgd.c, sum-rows.c, batch-norm.c, activation.c): in WebAssembly and in every native build this CPU runs, each gives the bits of a
  * JavaScript reference that rounds to float32 after every operation, in the order kernels.h documents. Odd sizes,
  * kernels 3 and 5, strides 1 and 2, padding 0–2 and TensorFlow's uneven `same` padding; ties, signed zeros,
  * infinities and NaN where they decide something. Then what the pair is for: gemm after im2col is a convolution,
- * and col2im is im2col's adjoint.
+ * and col2im is im2col's adjoint; batch norm's dx is PyTorch's gradient; tanh and sigmoid are within an ulp or two.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -48,7 +48,7 @@ test.before(async () => {
 });
 
 test("kernels.wasm and the addon export the convolution kernels, and kernels.wasm keeps no C stack", () => {
-  const names = ["im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows", "batchNorm", "batchNormBackward"];
+  const names = ["im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows", "batchNorm", "batchNormBackward", "activation", "activationBackward"];
   const exported = WebAssembly.Module.exports(kernelsModule()).map(({ name }) => name);
   for (const name of names) assert.ok(exported.includes(name), `kernels.wasm does not export ${name}`);
   if (built) for (const name of names) assert.equal(typeof (addon as unknown as Record<string, unknown>)?.[name], "function", `the addon has no ${name}`);
@@ -403,6 +403,105 @@ test("batchNorm and batchNormBackward: the reference's bits, training and not, i
   }
 });
 
+/** activation.c's e^x, tanh and sigmoid, op by op in float32: the bits every implementation must give. */
+const word = new Int32Array(1);
+const wordFloat = new Float32Array(word.buffer);
+const fromBits = (bits: number) => ((word[0] = bits), wordFloat[0]!);
+function expReference(x: number): number {
+  x = x < 89 ? x : 89;
+  x = x > -104 ? x : -104;
+  const n = f(f(f(x * f(1.44269504088896341)) + 12582912) - 12582912);
+  const r = f(f(x - f(n * 0.693359375)) - f(n * f(-2.12194440e-4)));
+  let p = f(f(1.9875691500e-4) * r);
+  for (const c of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1]) p = f(f(p + f(c)) * r);
+  p = f(f(f(f(p + f(5.0000001201e-1)) * f(r * r)) + r) + 1);
+  const half = n >> 1;
+  return f(f(p * fromBits((half + 127) << 23)) * fromBits((n - half + 127) << 23));
+}
+function tanhReference(x: number): number {
+  if (Number.isNaN(x) || x === 0) return x;
+  const t = Math.abs(x);
+  if (t < 0.625) {
+    const z = f(x * x);
+    let p = f(f(-5.70498872745e-3) * z);
+    for (const c of [2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1]) p = f(f(p + f(c)) * z);
+    return f(x + f(p * x));
+  }
+  const large = f(1 - f(2 / f(expReference(f(t + t)) + 1)));
+  return x < 0 ? -large : large;
+}
+function sigmoidReference(x: number): number {
+  if (Number.isNaN(x)) return x;
+  const e = expReference(x < 0 ? x : -x);
+  return f((x < 0 ? e : 1) / f(1 + e));
+}
+const ACTIVATIONS = {
+  tanh: { kind: 1, forward: tanhReference, slope: (y: number) => f(1 - f(y * y)), exact: Math.tanh, ulps: 1.5 },
+  sigmoid: { kind: 2, forward: sigmoidReference, slope: (y: number) => f(y * f(1 - y)), exact: (x: number) => 1 / (1 + Math.exp(-x)), ulps: 2.5 },
+  relu: { kind: 3, forward: (x: number) => (x > 0 ? x : 0), slope: null, exact: null, ulps: 0 },
+};
+const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 1e-30, -1e-30, 1.4e-45, 0.625, -0.625, f(0.625) - 2 ** -24, 9, 9.0109, -9.0109, 20, 44.4, 88.7, 89, 104, -104, 200, -200];
+
+test("activation and activationBackward: tanh, sigmoid and relu, the reference's bits at every length, special values included", () => {
+  const random = seededRandom(49);
+  for (const [name, activation] of Object.entries(ACTIVATIONS)) {
+    for (const n of [...LENGTHS, SPECIAL.length]) {
+      const x = Float32Array.from({ length: n }, (_, i) => (n === SPECIAL.length ? SPECIAL[i]! : random() < 0.05 ? 0 : 24 * random() - 12));
+      const y = x.map(activation.forward);
+      const dy = randomFloats(n, random);
+      const dx = dy.map((d, i) => (activation.slope ? f(d * activation.slope(y[i]!)) : y[i]! > 0 ? d : 0));
+      for (const { name: implementation, kernels } of implementations) {
+        const at = new Allocator();
+        const [xs, ds] = [at.floats(x, 4 * (n % 4)), at.floats(dy, 4 * ((n + 1) % 4))];
+        kernels.activation(xs, n, activation.kind);
+        sameBits(read(xs, n), y, `${implementation} activation ${name}, n = ${n}`);
+        kernels.activationBackward(xs, ds, n, activation.kind);
+        sameBits(read(ds, n), dx, `${implementation} activationBackward ${name}, n = ${n}`);
+        const [unchanged, gradient] = [at.floats(x, 0), at.floats(dy, 4)];
+        kernels.activation(unchanged, n, 0);
+        kernels.activationBackward(unchanged, gradient, n, 0);
+        sameBits(read(unchanged, n), x, `${implementation} activation linear, n = ${n}`);
+        sameBits(read(gradient, n), dy, `${implementation} activationBackward linear, n = ${n}`);
+      }
+    }
+  }
+});
+
+test("tanh and sigmoid are within 1.5 and 2.5 ulps of float64's over −20..20 (steps of 2⁻¹³), tiny and huge inputs; limits exact", () => {
+  const xs: number[] = [...SPECIAL.filter((x) => Number.isFinite(x))];
+  for (let i = -20 * 8192; i <= 20 * 8192; i++) xs.push(i / 8192);
+  for (let e = -40; e <= 0; e += 1 / 256) xs.push(f(2 ** e), -f(2 ** e));
+  for (let x = -110; x <= 110; x += 1 / 64) xs.push(x);
+  const x = Float32Array.from(xs);
+  const ulp = (v: number) => (Math.abs(f(v)) < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(Math.abs(f(v)))) - 23));
+  for (const [name, { kind, exact, ulps }] of Object.entries(ACTIVATIONS)) {
+    if (!exact) continue;
+    const at = new Allocator().floats(x, 0);
+    implementations[0]!.kernels.activation(at, x.length, kind);
+    const y = read(at, x.length);
+    for (const { name: other, kernels } of implementations.slice(1)) {
+      new Float32Array(memory.buffer, at, x.length).set(x);
+      kernels.activation(at, x.length, kind);
+      sameBits(read(at, x.length), y, `${other} ${name}: the grid's bits against wasm's`);
+    }
+    let [worst, where] = [0, 0];
+    x.forEach((xi, i) => {
+      const error = Math.abs(y[i]! - exact(xi)) / ulp(exact(xi));
+      if (error > worst) [worst, where] = [error, xi];
+    });
+    assert.ok(worst <= ulps, `${name}: ${worst.toFixed(2)} ulps from float64's at x = ${where}`);
+  }
+  const limits = Float32Array.from([Infinity, -Infinity, 0, -0, NaN, 50, -50, 120, -120]);
+  for (const { name, kernels } of implementations) {
+    const at = new Allocator();
+    const [t, s] = [at.floats(limits, 0), at.floats(limits, 4)];
+    kernels.activation(t, limits.length, 1);
+    sameBits(read(t, limits.length), Float32Array.from([1, -1, 0, -0, NaN, 1, -1, 1, -1]), `${name} tanh's limits`);
+    kernels.activation(s, limits.length, 2);
+    sameBits(read(s, limits.length), Float32Array.from([1, 0, 0.5, 0.5, NaN, 1, sigmoidReference(-50), 1, 0]), `${name} sigmoid's limits`);
+  }
+});
+
 test("the native convolution kernels refuse operands outside the heap and impossible geometry, naming the kernel", (t) => {
   if (!addon) {
     t.skip("native addon not built here");
@@ -432,6 +531,9 @@ test("the native convolution kernels refuse operands outside the heap and imposs
   refuses(() => native.batchNorm(heap, 0, 64, 128, 132, 136, 140, 144, end - 4, 2, 4, 1e-5, 0.1, 1), /^batchNorm: runVar \(2 floats/);
   refuses(() => native.batchNormBackward(heap, 0, 64, 128, 132, 136, end - 8, 144, 148, 1, 4), /^batchNormBackward: dx \(4 floats/);
   refuses(() => native.batchNormBackward(heap, 0, 64, 128, 132, 136, 200, 144, end - 4, 2, 4), /^batchNormBackward: dBeta \(2 floats/);
+  refuses(() => native.activation(heap, 0, 4, 4), /^activation: kind must be 0 \(linear\), 1 \(tanh\), 2 \(sigmoid\) or 3 \(relu\)/);
+  refuses(() => native.activation(heap, end - 4, 2, 1), /^activation: x \(2 floats/);
+  refuses(() => native.activationBackward(heap, 0, end - 4, 2, 2), /^activationBackward: dy \(2 floats/);
 });
 
 /** Hands out heap space above __heap_base, 16-byte aligned plus `skew` bytes. */

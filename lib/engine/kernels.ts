@@ -15,6 +15,9 @@ import { join } from "node:path";
 /** What gemm does with each output after its sum (kernels/kernels.h). */
 export const EPILOGUE = { none: 0, addTo: 1, maskByStep: 2, relu: 3 } as const;
 
+/** activation's and activationBackward's `kind` (kernels/kernels.h); linear leaves the floats as they are. */
+export const ACTIVATION = { linear: 0, tanh: 1, sigmoid: 2, relu: 3 } as const;
+
 /**
  * The kernels, on byte offsets into the engine's heap (see `kernels/kernels.h` for each one's arithmetic).
  * @example kernels.gemm(a, 785 * 4, 4, b, 16 * 4, c, 16 * 4, 0, 500, 785, 16, EPILOGUE.relu);
@@ -60,13 +63,17 @@ export interface Kernels {
   batchNorm(x: number, y: number, gamma: number, beta: number, mean: number, invStd: number, runMean: number, runVar: number, C: number, n: number, eps: number, momentum: number, training: number): void;
   /** Its gradient from forward's mean and invStd: dGamma, dBeta written (not added to), dx (which may be dy). */
   batchNormBackward(dy: number, x: number, gamma: number, mean: number, invStd: number, dx: number, dGamma: number, dBeta: number, C: number, n: number): void;
+  /** In place: tanh, sigmoid (the kernels' own e^x, the same bits everywhere) or relu (+0 for −0 and NaN), by `ACTIVATION`. */
+  activation(x: number, n: number, kind: number): void;
+  /** In place from the output y: dy·(1 − y·y), dy·(y·(1 − y)) or y > 0 ? dy : +0. */
+  activationBackward(y: number, dy: number, n: number, kind: number): void;
 }
 
 /** The kernels' names, as both forms export them. */
 const NAMES = [
   "gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
   "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows",
-  "batchNorm", "batchNormBackward",
+  "batchNorm", "batchNormBackward", "activation", "activationBackward",
 ] as const;
 
 /**
@@ -139,6 +146,8 @@ export interface NativeAddon {
   sumRows(heap: Uint8Array, ...args: Parameters<Kernels["sumRows"]>): void;
   batchNorm(heap: Uint8Array, ...args: Parameters<Kernels["batchNorm"]>): void;
   batchNormBackward(heap: Uint8Array, ...args: Parameters<Kernels["batchNormBackward"]>): void;
+  activation(heap: Uint8Array, ...args: Parameters<Kernels["activation"]>): void;
+  activationBackward(heap: Uint8Array, ...args: Parameters<Kernels["activationBackward"]>): void;
   /** "avx512", "avx2" or "sse2": the instruction set chosen at load. */
   instructionSet(): string;
 }

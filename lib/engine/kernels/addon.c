@@ -45,10 +45,12 @@ struct kernels {
   void (*sumRows)(const float *, float *, int, int);
   void (*batchNorm)(const float *, float *, const float *, const float *, float *, float *, float *, float *, int, int, float, float, int);
   void (*batchNormBackward)(const float *, const float *, const float *, const float *, const float *, float *, float *, float *, int, int);
+  void (*activation)(float *, int, int);
+  void (*activationBackward)(const float *, float *, int, int);
 };
 #define BUILD(isa) { #isa, gemm_##isa, pixels_##isa, transpose_##isa, adam_##isa, momentum_##isa, adagrad_##isa, rmsprop_##isa, addTo_##isa, scale_##isa, \
   im2col_##isa, col2im_##isa, maxPool_##isa, maxPoolBackward_##isa, dropout_##isa, planes_##isa, addScaled_##isa, sgd_##isa, sumRows_##isa, \
-  batchNorm_##isa, batchNormBackward_##isa }
+  batchNorm_##isa, batchNormBackward_##isa, activation_##isa, activationBackward_##isa }
 static const struct kernels avx512 = BUILD(avx512), avx2 = BUILD(avx2), sse2 = BUILD(sse2);
 static const struct kernels *kernels;
 
@@ -391,6 +393,25 @@ static napi_value batchNormBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value activation(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "activation(heap, x, n, kind)", 3, 0, &call)) return NULL;
+  if (call.whole[2] > ACTIVATION_RELU) return refuse(env, "activation", "kind must be 0 (linear), 1 (tanh), 2 (sigmoid) or 3 (relu)"), NULL;
+  if (!floats_inside(env, &call, "activation", "x", call.whole[0], call.whole[1])) return NULL;
+  kernels->activation(FLOATS(0), (int)call.whole[1], (int)call.whole[2]);
+  return NULL;
+}
+
+static napi_value activationBackward(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "activationBackward(heap, y, dy, n, kind)", 4, 0, &call)) return NULL;
+  if (call.whole[3] > ACTIVATION_RELU) return refuse(env, "activationBackward", "kind must be 0 (linear), 1 (tanh), 2 (sigmoid) or 3 (relu)"), NULL;
+  if (!floats_inside(env, &call, "activationBackward", "y", call.whole[0], call.whole[2]) ||
+      !floats_inside(env, &call, "activationBackward", "dy", call.whole[1], call.whole[2])) return NULL;
+  kernels->activationBackward(FLOATS(0), FLOATS(1), (int)call.whole[2], (int)call.whole[3]);
+  return NULL;
+}
+
 static napi_value instructionSet(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -416,7 +437,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
     EXPORT(gemm), EXPORT(pixels), EXPORT(transpose), EXPORT(adam), EXPORT(momentum), EXPORT(adagrad), EXPORT(rmsprop), EXPORT(addTo),
     EXPORT(scale), EXPORT(im2col), EXPORT(col2im), EXPORT(maxPool), EXPORT(maxPoolBackward), EXPORT(dropout), EXPORT(planes), EXPORT(addScaled),
-    EXPORT(sgd), EXPORT(sumRows), EXPORT(batchNorm), EXPORT(batchNormBackward), EXPORT(instructionSet), EXPORT(useInstructionSet),
+    EXPORT(sgd), EXPORT(sumRows), EXPORT(batchNorm), EXPORT(batchNormBackward), EXPORT(activation),
+    EXPORT(activationBackward), EXPORT(instructionSet), EXPORT(useInstructionSet),
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

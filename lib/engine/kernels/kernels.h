@@ -23,6 +23,12 @@
 #define EPILOGUE_MASK_BY_STEP 2
 #define EPILOGUE_RELU 3
 
+/* activation's and activationBackward's `kind`: 0 (linear) and any other leave the floats as they are. */
+#define ACTIVATION_LINEAR 0
+#define ACTIVATION_TANH 1
+#define ACTIVATION_SIGMOID 2
+#define ACTIVATION_RELU 3
+
 /*
  * C[m][n] = epilogue(Σ_k A(m, k) · B[k][n]) for m < M, n < N, summed from 0 over k in order, one float32 multiply
  * then one add per term. A(m, k) is the float at a + m·sam + k·sak (byte strides: either orientation of A); B and
@@ -101,3 +107,14 @@ void KERNEL(batchNorm)(const float *x, float *y, const float *gamma, const float
  */
 void KERNEL(batchNormBackward)(const float *dy, const float *x, const float *gamma, const float *mean, const float *invStd, float *dx, float *dGamma, float *dBeta,
                                int C, int n);
+/*
+ * In place: x ← tanh(x) (kind 1), sigmoid(x) (2) or relu(x) (3: x where 0 < x, else +0, −0 and NaN too, gemm's ReLU).
+ * tanh and sigmoid from activation.c's own e^x (+, −, ×, ÷ and bits; no libm), within 1.3 and 2.2 ulps of the exact values;
+ * NaN stays NaN, tanh(±0) = ±0, tanh(±∞) = ±1, sigmoid(−∞) = 0, sigmoid(+∞) = 1.
+ */
+void KERNEL(activation)(float *x, int n, int kind);
+/*
+ * In place, from the activation's output y: dy ← dy·(1 − y·y) (tanh), dy ← dy·(y·(1 − y)) (sigmoid),
+ * dy ← y > 0 ? dy : +0 (relu), each op rounded in that order.
+ */
+void KERNEL(activationBackward)(const float *y, float *dy, int n, int kind);
