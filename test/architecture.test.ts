@@ -146,6 +146,8 @@ const ENGINE_SURFACE: Record<string, "values" | "types"> = {
   "engine/arithmetic": "values",
   "engine/engine": "types",
   "engine/step": "types",
+  "engine/layers": "values",
+  "engine/network": "types",
 };
 
 test("outside engine/, modules use the engine's front door only (docs/architecture.md names it)", () => {

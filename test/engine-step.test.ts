@@ -40,12 +40,12 @@ const CASES: [number[], number, LayerLayout[], boolean][] = [
   [[784, 12, 10], 7, ["unitMajor", "inputMajor"], true],
 ];
 
-const LR: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.05, adam: 0.01, adagrad: 0.05, rmsprop: 0.01 };
+const LR: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.05, adam: 0.01, adamw: 0.01, adagrad: 0.05, rmsprop: 0.01 };
 
 /** Engines to compare: WebAssembly and, where built, native; one thread, and split products on two. */
 const ENGINES: EngineOptions[] = [{ native: false, threads: 1 }, { native: true, threads: 1 }, { native: true, threads: 2 }];
 
-async function trainBoth(options: EngineOptions, optimizer: OptimizerName, [sizes, batchSize, layouts, shuffle]: (typeof CASES)[number]): Promise<void> {
+async function trainBoth(options: EngineOptions, optimizer: OptimizerName, weightDecay: number, [sizes, batchSize, layouts, shuffle]: (typeof CASES)[number]): Promise<void> {
   const data = await smallMnist(40, 1); // 40 images: a short last batch for batch sizes 7 and 16
   const order = shuffle ? permutation(40, seededRandom(3)) : null;
   const before = tf.memory().numTensors;
@@ -53,8 +53,8 @@ async function trainBoth(options: EngineOptions, optimizer: OptimizerName, [size
   const shapeOf = (k: number): [number, number] => layouts[k] === "unitMajor" ? [sizes[k + 1]!, sizes[k]! + 1] : [sizes[k]! + 1, sizes[k + 1]!];
   const asLayers = (params: tf.Tensor2D[]): EngineLayer[] => params.map((p, k) => ({ params: p, layout: layouts[k]! }));
   const lr = LR[optimizer];
-  const session = createEngine(options).startSession({ sizes, layouts, params: initial, batchSize, rule: { optimizer, lr, momentum: null } }, true);
-  const reference = createOptimizer(optimizer, lr);
+  const session = createEngine(options).startSession({ sizes, layouts, params: initial, batchSize, rule: { optimizer, lr, momentum: null, weightDecay } }, true);
+  const reference = createOptimizer(optimizer, lr, undefined, weightDecay);
   let theirs = initial.map((values, k) => tf.tensor2d(values, shapeOf(k)));
   for (let epoch = 0; epoch < 2; epoch++) {
     if (epoch === 1) {
@@ -88,8 +88,8 @@ const nativeMissing = typeof loadNativeAddon() === "string" ? (loadNativeAddon()
 for (const options of ENGINES) {
   const name = `${options.native ? "native" : "WebAssembly"} kernels, ${options.threads} thread${options.threads > 1 ? "s" : ""}`;
   for (const optimizer of OPTIMIZERS) {
-    test(`${name}: ${optimizer} trains bit-identically to the tensor route, every layout, shuffled, lr changed`, { skip: options.native && nativeMissing }, async () => {
-      for (const c of CASES) await trainBoth(options, optimizer, c);
+    test(`${name}: ${optimizer} trains bit-identically to the tensor route, every layout, shuffled, lr changed, with and without weight decay`, { skip: options.native && nativeMissing }, async () => {
+      for (const weightDecay of [0, 0.01]) for (const c of CASES) await trainBoth(options, optimizer, weightDecay, c);
     });
   }
 }
@@ -98,7 +98,7 @@ test("a step with a non-finite loss is not applied", async () => {
   const data = await smallMnist(4, 1);
   for (const optimizer of ["sgd", "adam"] as const) {
     const broken = new Float32Array(785 * 10).fill(NaN);
-    const session = createEngine({ native: false, threads: 1 }).startSession({ sizes: [784, 10], layouts: ["inputMajor"], params: [broken], batchSize: 4, rule: { optimizer, lr: 0.1, momentum: null } }, false);
+    const session = createEngine({ native: false, threads: 1 }).startSession({ sizes: [784, 10], layouts: ["inputMajor"], params: [broken], batchSize: 4, rule: { optimizer, lr: 0.1, momentum: null, weightDecay: 0 } }, false);
     const loss = session.step({ split: data.train, from: 0, to: 4, order: null });
     assert.ok(Number.isNaN(loss));
     assert.ok(session.read()[0]!.every(Number.isNaN), `${optimizer}: the parameters are as they were`);
@@ -109,7 +109,7 @@ test("a step with a non-finite loss is not applied", async () => {
 test("a session checks its parameters' sizes", () => {
   const engine = createEngine({ native: false, threads: 1 });
   assert.throws(
-    () => engine.startSession({ sizes: [784, 10], layouts: ["unitMajor"], params: [new Float32Array(10)], batchSize: 1, rule: { optimizer: "sgd", lr: 1, momentum: null } }, false),
+    () => engine.startSession({ sizes: [784, 10], layouts: ["unitMajor"], params: [new Float32Array(10)], batchSize: 1, rule: { optimizer: "sgd", lr: 1, momentum: null, weightDecay: 0 } }, false),
     /startSession: layer 0 has 10 parameters, expected 7850/,
   );
   assert.throws(() => createEngine({ native: false, threads: 0 }), /createEngine threads: expected a whole number ≥ 1, got 0/);

@@ -96,7 +96,7 @@ function handTrained(data: Dataset, start: { kernel: Float32Array; bias: Float32
   return params;
 }
 
-const RATES: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.05, adam: 0.01, adagrad: 0.05, rmsprop: 0.001 };
+const RATES: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.05, adam: 0.01, adamw: 0.01, adagrad: 0.05, rmsprop: 0.001 };
 
 for (const [optimizer, lr] of Object.entries(RATES) as [OptimizerName, number][]) {
   test(`lrDecay changes ${optimizer}'s effective rate exactly: the weights of a hand computation at lr, lr, lr/2, lr/2`, async () => {

@@ -162,6 +162,29 @@ export async function backendForRun(layers: readonly number[], batchSize: number
 }
 
 /**
+ * Where a network (conv2d, pooling… layers) trains: always on the engine, whatever TensorFlow.js's backend is (the
+ * engine does not use it), with the options `initBackend` chose on wasm or the defaults elsewhere; big steps
+ * (`multiplyAddsPerStep`) split their products over the engine's threads.
+ * @example const { route } = await backendForNetwork(289_000 * 64); route.engine?.kernelsLine; // "native AVX2"
+ */
+export async function backendForNetwork(multiplyAddsPerStep: number): Promise<RunBackend> {
+  const info = await initBackend();
+  const options = info.engine ?? { native: environment().nativeKernels, threads: engineThreads() };
+  const engine = createEngine(options);
+  const { nativeFrom: _nativeFrom, ...single } = info;
+  const detail = info.engine ? info.detail : `SIMD, ${options.threads} thread${options.threads > 1 ? "s" : ""}, kernels ${engine.kernelsLine}`;
+  return { ...single, name: "wasm", tfName: "wasm", detail, engine: options, route: { engine, split: multiplyAddsPerStep >= WASM_THREADS_MIN_MULTIPLY_ADDS } };
+}
+
+/**
+ * The engine networks predict on (the one they train on).
+ * @example networkEngine().predictNetwork(spec, numbers, scaling, images, 500);
+ */
+export function networkEngine(): Engine {
+  return createEngine(resolved?.engine ?? { native: environment().nativeKernels, threads: engineThreads() });
+}
+
+/**
  * The backend a training run uses, and where its steps run: on the engine (its big products split over the
  * engine's threads when `split`), or as TensorFlow.js tensor ops.
  * @example const { name, route } = await backendForRun([784, 10], 16); route.engine?.kernelsLine; // "native AVX2"

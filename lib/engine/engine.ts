@@ -5,6 +5,8 @@
  */
 import { EngineHeap } from "./heap";
 import { INSTRUCTION_SETS, kernelsHeapBase, loadNativeAddon, minimumPages, nativeKernels, wasmKernels, type Kernels } from "./kernels";
+import type { NetworkNumbers, NetworkSpec } from "./layers";
+import { predictNetwork, startNetwork, type InputScaling, type NetworkSession, type NetworkSessionSpec } from "./network";
 import { predictLogits, type ModelNumbers, type PredictInput } from "./predict";
 import { startSession, type EngineSession, type SessionSpec } from "./session";
 import { startTeam, type Team } from "./team";
@@ -29,6 +31,10 @@ export interface Engine {
   readonly kernelsLine: string;
   /** Train a model on the heap; `split`: big products run on the helper threads. */
   startSession(spec: SessionSpec, split: boolean): EngineSession;
+  /** Train a network of conv2d, pooling, dense… layers (`network.ts`); `split`: big products on the helper threads. */
+  startNetwork(spec: NetworkSessionSpec, split: boolean): NetworkSession;
+  /** Row-major logits [count][classes] of a network for many images, in evaluation mode. */
+  predictNetwork(spec: NetworkSpec, numbers: NetworkNumbers, scaling: InputScaling, images: { bytes: Uint8Array; count: number }, batchSize: number): Float32Array;
   /** Row-major logits [count][outputs] of a model for many images, `batchSize` per pass, big products split. */
   predict(model: ModelNumbers, input: PredictInput, batchSize: number): Float32Array;
   /** Chunks of products the helper threads have run (0 without helpers). */
@@ -65,6 +71,8 @@ function buildEngine(options: EngineOptions): Engine {
     kernelsLine,
     startSession: (spec, splitProducts) => startSession(heap, { kernels, gemm: splitProducts ? split : kernels.gemm }, spec),
     predict: (model, input, batchSize) => predictLogits(heap, { kernels, gemm: split }, model, input, batchSize),
+    startNetwork: (spec, splitProducts) => startNetwork(heap, { kernels, gemm: splitProducts ? split : kernels.gemm }, spec),
+    predictNetwork: (spec, numbers, scaling, images, batchSize) => predictNetwork(heap, { kernels, gemm: split }, spec, numbers, scaling, images, batchSize),
     helperChunks: () => team?.helperChunks() ?? 0,
   };
 }

@@ -11,15 +11,9 @@
 import type { EngineHeap } from "./heap";
 import { allocateStepBuffers, releaseStepBuffers, trainingStep, type BatchSource, type StepKernels, type StepLayer } from "./step";
 import type { LayerLayout } from "./tensor-step";
-import { adamScalars, PYTORCH_DEFAULTS, rmspropScalars, type OptimizerName } from "./update-rules";
+import { createUpdater, type UpdateRule } from "./updates";
 
-/** The update rule and its settings. */
-export interface UpdateRule {
-  optimizer: OptimizerName;
-  lr: number;
-  /** Optimizer "momentum"'s coefficient (null: PyTorch's default). */
-  momentum: number | null;
-}
+export type { UpdateRule } from "./updates";
 
 /** What a session trains: layer sizes, each layer's parameters (in its layout) and the batch size. */
 export interface SessionSpec {
@@ -56,61 +50,35 @@ export function startSession(heap: EngineHeap, step: StepKernels, spec: SessionS
   spec.params.forEach((values, k) => {
     if (values.length !== counts[k]) throw new RangeError(`startSession: layer ${k} has ${values.length} parameters, expected ${counts[k]}`);
   });
-  const sgd = rule.optimizer === "sgd";
-  const slots = { sgd: 0, momentum: 1, adam: 2, adagrad: 1, rmsprop: 1 }[rule.optimizer];
+  // Plain SGD without weight decay fuses its update into the gradient product.
+  const fused = rule.optimizer === "sgd" && rule.weightDecay === 0;
   const buffers: number[] = [];
   const floats = (count: number): number => {
     const at = heap.alloc(count * 4);
     buffers.push(at);
     return at;
   };
-  // [current, other] for SGD (ping-pong), [params, gradient] for the others; then the rule's state slots.
+  // [current, other] for fused SGD (ping-pong), [params, gradient] for the others, whose rule has its own state.
   const params = counts.map((count, k) => {
     const at = floats(count);
     heap.floats(at, count).set(spec.params[k]!);
     return at;
   });
   const second = counts.map((count) => floats(count));
-  const state = counts.map((count) => Array.from({ length: slots }, () => floats(count)));
+  const updater = createUpdater(step.kernels, rule, counts.map((length, k) => ({ params: params[k]!, grads: second[k]!, length })), floats);
   const scratch = allocateStepBuffers(heap, sizes, batchSize);
-  const { kernels } = step;
-  let lr = rule.lr;
-  let steps = 0;
-  const mu = rule.momentum ?? PYTORCH_DEFAULTS.momentum;
-
-  const update = (): void => {
-    steps++;
-    counts.forEach((n, k) => {
-      const [p, g, s] = [params[k]!, second[k]!, state[k]!];
-      if (rule.optimizer === "momentum") kernels.momentum(p, s[0]!, g, n, mu);
-      else if (rule.optimizer === "adam") {
-        const { c, e } = adamScalars(lr, steps);
-        kernels.adam(p, s[0]!, s[1]!, g, n, c, e, PYTORCH_DEFAULTS.adam.beta1, PYTORCH_DEFAULTS.adam.beta2);
-      } else if (rule.optimizer === "adagrad") kernels.adagrad(p, s[0]!, g, n, lr, PYTORCH_DEFAULTS.adagrad.eps);
-      else if (rule.optimizer === "rmsprop") {
-        const { stepSize, eps } = rmspropScalars(lr);
-        kernels.rmsprop(p, s[0]!, g, n, PYTORCH_DEFAULTS.rmsprop.alpha, stepSize, eps);
-      }
-    });
-  };
 
   return {
     step(source) {
-      // SGD and momentum take the gradient scaled by −lr (both rules are linear in it); the others the plain one.
-      const gradientScale = sgd || rule.optimizer === "momentum" ? -lr : 1;
       const layers: StepLayer[] = counts.map((_, k) => ({ params: params[k]!, layout: layouts[k]!, out: second[k]! }));
-      const loss = trainingStep(heap, step, scratch, sizes, layers, source, gradientScale, sgd ? "sgd" : "gradients");
+      const loss = trainingStep(heap, step, scratch, sizes, layers, source, updater.gradientScale, fused ? "sgd" : "gradients");
       if (!Number.isFinite(Math.fround(loss))) return loss;
-      if (sgd) counts.forEach((_, k) => ([params[k], second[k]] = [second[k]!, params[k]!]));
-      else update();
+      if (fused) counts.forEach((_, k) => ([params[k], second[k]] = [second[k]!, params[k]!]));
+      else updater.apply();
       return loss;
     },
     read: () => counts.map((count, k) => heap.floats(params[k]!, count).slice()),
-    setLr(next) {
-      // Momentum's buffer holds −lr·b: rescaled so it holds −lr'·b, PyTorch's buffer b times the new rate.
-      if (rule.optimizer === "momentum") counts.forEach((n, k) => kernels.scale(state[k]![0]!, n, next / lr));
-      lr = next;
-    },
+    setLr: (lr) => updater.setLr(lr),
     dispose() {
       for (const at of buffers.splice(0)) heap.release(at);
       releaseStepBuffers(heap, scratch);

@@ -7,7 +7,7 @@
  * The optimizers `train` accepts.
  * @example OPTIMIZERS.includes("adam"); // true
  */
-export const OPTIMIZERS = ["sgd", "momentum", "adam", "adagrad", "rmsprop"] as const;
+export const OPTIMIZERS = ["sgd", "momentum", "adam", "adamw", "adagrad", "rmsprop"] as const;
 /**
  * One of `OPTIMIZERS`.
  * @example const optimizer: OptimizerName = "adam"; await train(mlp([784, 10]), data, { optimizer, lr: 0.001 });

@@ -31,27 +31,34 @@ export interface Optimizer {
  * An optimizer with PyTorch's update rule for `name`. `momentum` is used by "momentum" only.
  * @example const opt = createOptimizer("adam", 0.001); const next = tf.tidy(() => opt.apply(params, grads));
  */
-export function createOptimizer(name: OptimizerName, lr: number, momentum: number = PYTORCH_DEFAULTS.momentum): Optimizer {
-  switch (name) {
-    case "sgd":
-      return new Sgd(lr);
-    case "momentum":
-      return new Momentum(lr, momentum);
-    case "adam":
-      return new Adam(lr);
-    case "adagrad":
-      return new Adagrad(lr);
-    case "rmsprop":
-      return new RmsProp(lr);
-    default:
-      throw new RangeError(`optimizer: expected one of ${OPTIMIZERS.join(", ")}; got "${String(name)}"`);
-  }
+export function createOptimizer(name: OptimizerName, lr: number, momentum: number = PYTORCH_DEFAULTS.momentum, weightDecay = 0): Optimizer {
+  const optimizer = ((): Stateful => {
+    switch (name) {
+      case "sgd":
+        return new Sgd(lr);
+      case "momentum":
+        return new Momentum(lr, momentum);
+      case "adam":
+      case "adamw":
+        return new Adam(lr, name);
+      case "adagrad":
+        return new Adagrad(lr);
+      case "rmsprop":
+        return new RmsProp(lr);
+      default:
+        throw new RangeError(`optimizer: expected one of ${OPTIMIZERS.join(", ")}; got "${String(name)}"`);
+    }
+  })();
+  optimizer.weightDecay = weightDecay;
+  return optimizer;
 }
 
 /** Per-layer state tensors (zeros at first), replaced every step; scalars made once. */
 abstract class Stateful implements Optimizer {
   abstract readonly name: OptimizerName;
   gradientScale = 1;
+  /** L2 weight decay (added to the gradient; AdamW: decoupled), 0 for none. */
+  weightDecay = 0;
   private readonly slots: tf.Tensor2D[][] = [];
   private readonly constants: tf.Scalar[] = [];
   protected steps = 0;
@@ -82,6 +89,16 @@ abstract class Stateful implements Optimizer {
     });
   }
 
+  /**
+   * The gradients with weight decay's L2 term added, as the engine's kernels add it: g + p·wd, or, for the rules
+   * whose gradient arrives scaled by −lr, g + p·(−lr·wd). Call inside `tf.tidy`.
+   */
+  protected decayed(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): readonly tf.Tensor2D[] {
+    if (this.weightDecay === 0) return grads;
+    const factor = this.gradientScale === 1 ? this.weightDecay : this.gradientScale * this.weightDecay;
+    return grads.map((g, k) => tf.add(g, tf.mul(params[k]!, factor)) as tf.Tensor2D);
+  }
+
   protected constant(value: number): tf.Scalar {
     const scalar = tf.keep(tf.scalar(value));
     this.constants.push(scalar);
@@ -106,7 +123,8 @@ class Sgd extends Stateful {
   setLr(lr: number): void {
     this.gradientScale = -lr;
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(params: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const grads = this.decayed(params, gradients);
     return params.map((p, k) => tf.add(p, grads[k]!));
   }
 }
@@ -129,7 +147,8 @@ class Momentum extends Stateful {
     this.lr = lr;
     this.gradientScale = -lr;
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(params: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const grads = this.decayed(params, gradients);
     return params.map((p, k) => {
       const buffer = tf.add(tf.mul(this.state(0, k, p), this.mu), grads[k]!) as tf.Tensor2D;
       return tf.add(p, this.setState(0, k, buffer));
@@ -146,10 +165,9 @@ class Momentum extends Stateful {
  * makes the same float32 operations in the same order.
  */
 class Adam extends Stateful {
-  readonly name = "adam";
   private readonly beta1: tf.Scalar;
   private readonly beta2: tf.Scalar;
-  constructor(private lr: number) {
+  constructor(private lr: number, readonly name: "adam" | "adamw") {
     super();
     this.beta1 = this.constant(PYTORCH_DEFAULTS.adam.beta1);
     this.beta2 = this.constant(PYTORCH_DEFAULTS.adam.beta2);
@@ -157,10 +175,14 @@ class Adam extends Stateful {
   setLr(lr: number): void {
     this.lr = lr;
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(current: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
     const { c, e } = adamScalars(this.lr, ++this.steps);
     const stepSize = tf.scalar(c);
     const epsilon = tf.scalar(e);
+    // AdamW shrinks the parameters first (PyTorch: p.mul_(1 − lr·wd)); Adam adds the decay to the gradient.
+    const decoupled = this.name === "adamw" && this.weightDecay !== 0;
+    const params = decoupled ? current.map((p) => tf.mul(p, 1 - this.lr * this.weightDecay) as tf.Tensor2D) : current;
+    const grads = this.name === "adamw" ? gradients : this.decayed(current, gradients);
     return params.map((p, k) => {
       const g = grads[k]!;
       const m = this.setState(0, k, tf.add(tf.mul(this.state(0, k, p), this.beta1), g));
@@ -184,7 +206,8 @@ class Adagrad extends Stateful {
   setLr(lr: number): void {
     this.lrScalar = this.constant(lr);
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(params: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const grads = this.decayed(params, gradients);
     return params.map((p, k) => {
       const g = grads[k]!;
       const sum = this.setState(0, k, tf.add(this.state(0, k, p), tf.square(g)));
@@ -212,7 +235,8 @@ class RmsProp extends Stateful {
   setLr(lr: number): void {
     this.stepSize = this.constant(rmspropScalars(lr).stepSize);
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(params: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const grads = this.decayed(params, gradients);
     return params.map((p, k) => {
       const g = grads[k]!;
       const avg = this.setState(0, k, tf.add(tf.mul(this.state(0, k, p), this.alpha), tf.square(g)));

@@ -8,21 +8,26 @@
 import * as tf from "@tensorflow/tfjs";
 import { splitBatch } from "../data/batch";
 import type { Engine } from "../engine/engine";
+import type { NetworkBatch } from "../engine/network";
 import type { BatchSource } from "../engine/step";
 import { lossAndGradients, preferredLayout } from "../engine/tensor-step";
 import { endLive, engineLayers, liveStep, replaceTensors, setTrainedSteps, startLive, useLayouts } from "./model-state";
 import type { Model } from "./model";
+import { NetworkModel } from "./network-model";
 import { createOptimizer, type OptimizerName } from "./optimizers";
 
 export type { BatchSource } from "../engine/step";
 
-/** What a training session needs to know: the update rule and the batch size it will see. */
+/** What a training session needs to know: the update rule, the batch size it will see, the input's scaling. */
 export interface SessionSettings {
   optimizer: OptimizerName;
   lr: number;
   /** Optimizer "momentum"'s coefficient (null: PyTorch's default). */
   momentum: number | null;
   batchSize: number;
+  weightDecay: number;
+  /** A network's input scaling (null: pixel / 255). */
+  normalize: { mean: number; std: number } | null;
 }
 
 /** Where a run's steps run: on `engine` (big products split over its threads when `split`), or tfjs's tensors. */
@@ -36,8 +41,9 @@ export interface StepOutcome {
 
 /** A model in training: one optimizer step at a time, then `dispose` (the model keeps its trained parameters). */
 export interface TrainingSession {
-  /** One optimizer step on the batch `source` names (images `from`..`to` of a split, maybe through a shuffle order). */
-  applyStep(source: BatchSource): StepOutcome;
+  /** One optimizer step on the batch `source` names (images `from`..`to` of a split, maybe through a shuffle order,
+   *  and for a network each image's shift). */
+  applyStep(source: BatchSource & { shifts?: Int8Array | null }): StepOutcome;
   /** Use learning rate `lr` from the next step on; the optimizer's state carries on. */
   setLr(lr: number): void;
   /** Free the optimizer's state; the model keeps the trained numbers. */
@@ -49,7 +55,12 @@ export interface TrainingSession {
  * optimizer is made. Each `applyStep` updates the model's parameters and counts the step.
  * @example const session = startTraining(model, { optimizer: "sgd", lr: 0.1, momentum: null, batchSize: 16 }, { engine: createEngine({ native: true, threads: 1 }), split: false });
  */
-export function startTraining(model: Model, settings: SessionSettings, route: StepRoute): TrainingSession {
+export function startTraining(model: Model | NetworkModel, settings: SessionSettings, route: StepRoute): TrainingSession {
+  if (model instanceof NetworkModel) {
+    if (!route.engine) throw new Error("train: a network of tf.layers trains on the engine (backendForNetwork gives its route)");
+    return onNetwork(model, settings, route.engine, route.split);
+  }
+  if (settings.normalize) throw new RangeError("normalize: needs a model built with tf.layers (an mlp(...) reads pixel / 255)");
   const { layers } = model;
   useLayouts(model, layers.slice(1).map((outputs, k) => preferredLayout(layers[k]!, outputs, settings.batchSize, k === 0)));
   return route.engine ? onEngine(model, settings, route.engine, route.split) : onTensors(model, settings);
@@ -62,7 +73,7 @@ function onEngine(model: Model, settings: SessionSettings, engine: Engine, split
     layouts: current.map((layer) => layer.layout),
     params: current.map((layer) => layer.params.dataSync() as Float32Array),
     batchSize: settings.batchSize,
-    rule: { optimizer: settings.optimizer, lr: settings.lr, momentum: settings.momentum },
+    rule: { optimizer: settings.optimizer, lr: settings.lr, momentum: settings.momentum, weightDecay: settings.weightDecay },
   }, split);
   startLive(model, { read: () => session.read() });
   return {
@@ -80,8 +91,30 @@ function onEngine(model: Model, settings: SessionSettings, engine: Engine, split
   };
 }
 
+function onNetwork(model: NetworkModel, settings: SessionSettings, engine: Engine, split: boolean): TrainingSession {
+  const scaling = settings.normalize ?? { mean: 0, std: 1 };
+  const session = engine.startNetwork({
+    spec: model.spec, numbers: model.numbers(), batchSize: settings.batchSize, scaling, seed: model.seed,
+    rule: { optimizer: settings.optimizer, lr: settings.lr, momentum: settings.momentum, weightDecay: settings.weightDecay },
+  }, split);
+  model.startTraining(() => session.read(), scaling);
+  return {
+    applyStep(source) {
+      const loss = session.step({ ...source, shifts: source.shifts ?? null } as NetworkBatch);
+      const applied = Number.isFinite(Math.fround(loss));
+      if (applied) model.stepped();
+      return { loss, applied };
+    },
+    setLr: (lr) => session.setLr(lr),
+    dispose() {
+      model.endTraining();
+      session.dispose();
+    },
+  };
+}
+
 function onTensors(model: Model, settings: SessionSettings): TrainingSession {
-  const optimizer = createOptimizer(settings.optimizer, settings.lr, settings.momentum ?? undefined);
+  const optimizer = createOptimizer(settings.optimizer, settings.lr, settings.momentum ?? undefined, settings.weightDecay);
   return {
     applyStep(source) {
       const current = engineLayers(model);

@@ -47,12 +47,17 @@ export function runKey(parts: KeyParts): string {
 export function keyParts(
   settings: Omit<TrainSettings, "label">, model: KeyParts["model"], data: Dataset, backend: { name: string; detail: string },
 ): KeyParts {
-  const { label: _label, resume: _resume, ...numeric } = settings as TrainSettings;
+  const { label: _label, resume: _resume, ...all } = settings as TrainSettings;
+  // Settings added after runs were first stored enter a key only when set, so those runs keep their keys.
+  const numeric = Object.fromEntries(Object.entries(all).filter(([name, value]) => !(ADDED_SETTINGS.includes(name) && (value === null || value === 0)))) as KeyParts["settings"];
   return {
     settings: numeric, model, data: dataFingerprint(data), backend: backend.name, detail: arithmeticDetail(backend),
     arithmetic: ARITHMETIC_VERSION, tfjs: tf.version.tfjs,
   };
 }
+
+/** Settings that came after the store: weight decay 0 and no normalisation, augmentation or one-cycle schedule leave a key as it was. */
+const ADDED_SETTINGS = ["weightDecay", "normalize", "augment", "oneCycle"];
 
 /**
  * The part of a backend's detail that decides a run's numbers: on wasm, SIMD or not, not its threads (two threads

@@ -112,7 +112,8 @@ export function resolveSpec(spec: RunSpec): ResolvedSpec {
 export async function trainSpec(spec: CheckedSpec, data: CheckedDataset, hooks: RunHooks = {}): Promise<Run> {
   const model = specModel(spec);
   try {
-    return await trainChecked(model, data, { ...spec.resolved.settings, label: spec.label }, hooks);
+    // An MLP's run: its model is the `Model` built here.
+    return (await trainChecked(model, data, { ...spec.resolved.settings, label: spec.label }, hooks)) as Run;
   } catch (error) {
     model.dispose();
     throw error;

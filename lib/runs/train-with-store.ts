@@ -20,7 +20,9 @@ import { evaluationSplits } from "../train/evaluations";
 import { defaultLabel, describeValue, resolveSettings, type TrainOptions, type TrainSettings } from "../train/settings";
 import type { Progress } from "../train/progress";
 import { checkDataset, checkRunFits } from "../train/checks";
-import { train as trainNow, type Run } from "../train/loop";
+import { train as trainNow, type AnyRun, type Run, type TrainableModel } from "../train/loop";
+import type { NetworkModel } from "../model/network-model";
+import type * as tf from "@tensorflow/tfjs";
 import { arithmeticDetail, backendDetail, keyParts, modelPart, plannedBackend, runKey, type KeyParts } from "./run-key";
 import { environment, type Environment } from "../config/environment";
 
@@ -158,7 +160,7 @@ export function storedProgress(run: Run, data: Dataset): Progress {
  * counts a report's stored runs from it and takes its best accuracy); nothing without it.
  * @example noteRun(run, environment().runsLog);
  */
-export function noteRun(run: Run, log: string | undefined = environment().runsLog): void {
+export function noteRun(run: AnyRun, log: string | undefined = environment().runsLog): void {
   // accuracy is NaN for a diverged run, which JSON writes as null.
   if (log) appendFileSync(log, `${JSON.stringify({ label: run.label, stored: run.stored !== undefined, accuracy: run.accuracy, diverged: run.diverged !== null })}\n`);
 }
@@ -169,11 +171,14 @@ export function noteRun(run: Run, log: string | undefined = environment().runsLo
  * trained); otherwise it trains and stores the run. `options.store` chooses the store (see `StoreSetting`).
  * @example const run = await train(mlp([784, 10], { seed: 1 }), data, { lr: 0.5, onProgress: show.live("lr 0.5") }); run.stored; // set on a re-run
  */
-export async function train(model: Model | (() => Model), data: Dataset, options: StoredTrainOptions = {}): Promise<Run> {
+export async function train(model: Model | (() => Model), data: Dataset, options?: StoredTrainOptions): Promise<Run>;
+export async function train(model: NetworkModel | tf.LayersModel | (() => NetworkModel | tf.LayersModel), data: Dataset, options?: StoredTrainOptions): Promise<Run<NetworkModel>>;
+export async function train(model: TrainableModel | (() => TrainableModel), data: Dataset, options?: StoredTrainOptions): Promise<AnyRun>;
+export async function train(model: TrainableModel | (() => TrainableModel), data: Dataset, options: StoredTrainOptions = {}): Promise<AnyRun> {
   const { store: setting, ...trainOptions } = options;
   const env = environment(); // read here, once per call, and passed down
   const store = resolveStore(setting, "train", env);
-  const noted = (run: Run): Run => {
+  const noted = <R extends AnyRun>(run: R): R => {
     noteRun(run, env.runsLog);
     return run;
   };

@@ -4,17 +4,20 @@
  * the model) is the model layer's (`model/training`); this module checks its inputs once, walks the batches,
  * records every step's loss (`run-log`), stops on divergence, reports progress, and evaluates on the test split.
  */
-import { backendForRun } from "../engine/backend";
+import * as tf from "@tensorflow/tfjs";
+import { backendForNetwork, backendForRun } from "../engine/backend";
+import { forwardMultiplyAdds } from "../engine/layers";
 import type { Dataset, Split } from "../data/data";
 import { checkDataset, checkRunFits, type CheckedDataset } from "./checks";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
 import { Model, type Init } from "../model/model";
+import { network, NetworkModel, type NetworkInit } from "../model/network-model";
 import { startTraining, type TrainingSession } from "../model/training";
 import { permutation, seededRandom } from "../math/random";
 import { RunLog } from "./run-log";
 import {
-  defaultLabel, describeValue, learningRate, resolveSettings, type ResolvedSettings, type TrainOptions, type TrainSettings,
+  defaultLabel, describeValue, learningRate, oneCycleLr, resolveSettings, type ResolvedSettings, type TrainOptions, type TrainSettings,
 } from "./settings";
 import type { Divergence, StoredMark } from "./progress";
 
@@ -23,11 +26,12 @@ import type { Divergence, StoredMark } from "./progress";
  * Everything a finished run produced: plain numbers and arrays, plus the trained model.
  * @example const run: Run = await train(mlp([784, 10]), data); run.accuracy; // 84.2 (percent)
  */
-export interface Run {
+export interface Run<M extends Model | NetworkModel = Model> {
   label: string;
   settings: TrainSettings;
-  layers: number[];
-  init: Init | "custom";
+  /** The MLP's layer sizes, or a network's layers by short name (e.g. "conv8@5", "pool2", "10"). */
+  layers: (number | string)[];
+  init: Init | NetworkInit;
   /** The model's seed (what drew its initial weights). */
   seed: number;
   /** Loss of every step, in order. */
@@ -52,7 +56,7 @@ export interface Run {
   finalLoss: number;
   /** Set when a loss was NaN or infinite: the run stopped there and was not evaluated. */
   diverged: Divergence | null;
-  model: Model;
+  model: M;
   /** Backend that ran it: "wasm", "tfjs-node" or "cpu". */
   backend: string;
   /** Set when the run was read from the run store instead of trained now (see `runs/train-with-store.ts`). */
@@ -67,13 +71,41 @@ const PROGRESS_INTERVAL_MS = 250;
  * call trains a new model; passing an already trained model throws unless `resume: true`.
  * @example const run = await train(mlp([784, 10]), data, { optimizer: "sgd", lr: 0.001, batchSize: 16 });
  */
-export async function train(model: Model | (() => Model), data: Dataset, options: TrainOptions = {}): Promise<Run> {
+export async function train(model: Model | (() => Model), data: Dataset, options?: TrainOptions): Promise<Run>;
+export async function train(model: NetworkModel | tf.LayersModel | (() => NetworkModel | tf.LayersModel), data: Dataset, options?: TrainOptions): Promise<Run<NetworkModel>>;
+export async function train(model: TrainableModel | (() => TrainableModel), data: Dataset, options?: TrainOptions): Promise<AnyRun>;
+export async function train(model: TrainableModel | (() => TrainableModel), data: Dataset, options: TrainOptions = {}): Promise<AnyRun> {
   const resolved = resolveSettings(options);
-  const net = checkModel(typeof model === "function" ? model() : model, resolved);
   const checked = checkDataset(data);
-  checkRunFits(net.layers, resolved, checked);
+  const net = checkModel(trainable(typeof model === "function" ? model() : model, checked), resolved);
+  checkRunFits(fitLayers(net), resolved, checked);
   const settings: TrainSettings = { ...resolved, label: options.label ?? defaultLabel(net, resolved) };
   return trainChecked(net, checked, settings, options);
+}
+
+/** A run of either kind of model. */
+export type AnyRun = Run<Model | NetworkModel>;
+
+/**
+ * What `train` takes: an `mlp(...)`, a `network(...)`, or a `tf.Sequential` of `tf.layers` (read as `network(model)`).
+ * @example await train(tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10 })] }), data);
+ */
+export type TrainableModel = Model | NetworkModel | tf.LayersModel;
+
+/** A Layers model read as a network for `data`'s images; anything else as it is (checked by `checkModel`). */
+export function trainable(model: unknown, data: Dataset): unknown {
+  if (model instanceof tf.LayersModel) {
+    const image = { channels: 1, height: data.train.rows, width: data.train.cols };
+    return network(model, { image });
+  }
+  return model;
+}
+
+/** The sizes `checkRunFits` checks against the data: an MLP's layers, a network's pixels and classes. */
+export function fitLayers(net: Model | NetworkModel): readonly number[] {
+  if (net instanceof Model) return net.layers;
+  const { channels, height, width } = net.spec.input;
+  return [channels * height * width, net.classes];
 }
 
 /** What a run reports to while it trains, and what stops it: `train`'s callbacks, apart from its settings. */
@@ -84,8 +116,10 @@ export type RunHooks = Pick<TrainOptions, "onProgress" | "signal">;
  * with a label. What `train` and a sweep's runs call once their inputs passed, so nothing is checked twice.
  * @example const run = await trainChecked(mlp([784, 10]), checkDataset(data), { ...resolveSettings({}), label: "a" });
  */
-export async function trainChecked(net: Model, data: CheckedDataset, settings: TrainSettings, hooks: RunHooks = {}): Promise<Run> {
-  const backend = await backendForRun(net.layers, settings.batchSize);
+export async function trainChecked(net: Model | NetworkModel, data: CheckedDataset, settings: TrainSettings, hooks: RunHooks = {}): Promise<AnyRun> {
+  const backend = net instanceof NetworkModel
+    ? await backendForNetwork(forwardMultiplyAdds(net.spec) * settings.batchSize)
+    : await backendForRun(net.layers, settings.batchSize);
   hooks.signal?.throwIfAborted();
   const { train: split, curve: curveSplit } = evaluationSplits(data, settings.evalOn);
   const curve = curveSplit && settings.evalEvery ? new AccuracyCurve(net, curveSplit) : null;
@@ -106,6 +140,8 @@ export async function trainChecked(net: Model, data: CheckedDataset, settings: T
 async function trainEpochs(session: TrainingSession, split: Split, settings: TrainSettings, log: RunLog, hooks: RunHooks): Promise<void> {
   const { onProgress, signal } = hooks;
   const random = seededRandom(settings.shuffleSeed ?? 0);
+  const shifts = settings.augment ? shiftDrawer(settings.augment, settings.batchSize) : null;
+  const totalSteps = log.stepsPerEpoch * settings.epochs;
   const evalEvery = settings.evalEvery === "epoch" ? log.stepsPerEpoch : settings.evalEvery ?? Infinity;
   let lastReport = performance.now();
   for (let epoch = 1; epoch <= settings.epochs && !log.diverged; epoch++) {
@@ -114,7 +150,8 @@ async function trainEpochs(session: TrainingSession, split: Split, settings: Tra
     const order = settings.shuffle ? permutation(split.count, random) : null;
     for (let from = 0; from < split.count; from += settings.batchSize) {
       const to = Math.min(from + settings.batchSize, split.count);
-      log.record(session.applyStep({ split, from, to, order }), to - from);
+      if (settings.oneCycle) session.setLr(oneCycleLr(settings.oneCycle, log.steps, totalSteps));
+      log.record(session.applyStep({ split, from, to, order, shifts: shifts?.(to - from) ?? null }), to - from);
       if (log.diverged) break;
       if (log.curve && log.steps % evalEvery === 0) log.curve.measure(log.steps);
       if ((onProgress || signal) && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
@@ -129,8 +166,22 @@ async function trainEpochs(session: TrainingSession, split: Split, settings: Tra
   }
 }
 
+/**
+ * Each image's random shift, (dx, dy) in −shift..shift, drawn in order from one seeded stream for the whole run, so
+ * every epoch draws anew and a rerun draws the same.
+ */
+function shiftDrawer(augment: NonNullable<TrainSettings["augment"]>, batchSize: number): (size: number) => Int8Array {
+  const random = seededRandom(augment.seed);
+  const shifts = new Int8Array(2 * batchSize);
+  const span = 2 * augment.shift + 1;
+  return (size) => {
+    for (let k = 0; k < 2 * size; k++) shifts[k] = Math.floor(random() * span) - augment.shift;
+    return shifts;
+  };
+}
+
 /** The finished run as plain results, evaluated on the test split unless it diverged or `evaluate` is false. */
-function runOf(net: Model, data: Dataset, settings: TrainSettings, log: RunLog, seconds: number, backend: string): Run {
+function runOf(net: Model | NetworkModel, data: Dataset, settings: TrainSettings, log: RunLog, seconds: number, backend: string): AnyRun {
   // A diverged run's weights are those before its bad step: evaluating them would report a normal-looking number
   // (e.g. 26%) for a run that failed.
   const evaluation = settings.evaluate && !log.diverged ? evaluate(net, data) : { accuracy: NaN, perClassAccuracy: [], confusion: [] };
@@ -147,15 +198,17 @@ function runOf(net: Model, data: Dataset, settings: TrainSettings, log: RunLog, 
  * Test accuracy, per-class accuracy and confusion matrix of a model on `data.test`.
  * @example evaluate(run.model, data).accuracy; // 91.2
  */
-export function evaluate(model: Model, data: Dataset): Pick<Run, "accuracy" | "perClassAccuracy" | "confusion"> {
+export function evaluate(model: Model | NetworkModel, data: Dataset): Pick<Run, "accuracy" | "perClassAccuracy" | "confusion"> {
   const { classes } = model.predict(data.test);
-  const confusion = confusionMatrix(data.test.labels, classes, data.classes, model.layers[model.layers.length - 1]);
+  const outputs = model instanceof Model ? model.layers[model.layers.length - 1] : model.classes;
+  const confusion = confusionMatrix(data.test.labels, classes, data.classes, outputs);
   return { accuracy: accuracy(classes, data.test.labels), perClassAccuracy: perClassAccuracy(confusion), confusion };
 }
 
 /** `model` as a `Model` that may train with these settings: built by this library, not disposed, fresh or resumed. */
-function checkModel(model: unknown, settings: ResolvedSettings): Model {
-  if (!(model instanceof Model)) {
+function checkModel(model: unknown, settings: ResolvedSettings): Model | NetworkModel {
+  if (model instanceof Model && settings.augment) throw new RangeError("augment: needs a model built with tf.layers (network(...) or a tf.Sequential); an mlp(...) reads flat pixels");
+  if (!(model instanceof Model) && !(model instanceof NetworkModel)) {
     const hint = isDatasetLike(model)
       ? " (the model comes first: train(model, data, options))"
       : describeValue(model) === "a Model" ? " from another copy of the library (import mlp and train from the same module)" : "";
