@@ -50,6 +50,12 @@ export interface NetworkSession {
   step(batch: NetworkBatch): number;
   /** The logits [classes][size] of a batch in evaluation mode (running statistics, no dropout), as a copy. */
   evaluate(batch: NetworkBatch): Float32Array;
+  /**
+   * Every layer's output for a batch (feature maps, to draw or to check), as copies in the engine's layouts: planes
+   * [C][size][H][W] or features [F][size]. Evaluation mode unless `training`, which is a step's forward pass: it
+   * draws the next dropout masks and moves batch norm's running statistics, as a step would.
+   */
+  activations(batch: NetworkBatch, training?: boolean): Float32Array[];
   read(): NetworkNumbers;
   setLr(lr: number): void;
   dispose(): void;
@@ -319,6 +325,12 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
       const size = batch.to - batch.from;
       stageImages(batch);
       return heap.floats(forward(size, false), size * classes).slice();
+    },
+    activations(batch, training = false) {
+      const size = batch.to - batch.from;
+      stageImages(batch);
+      forward(size, training);
+      return buffers.map((own, i) => heap.floats(own.out, shapeSize(shapes[i + 1]!) * size).slice());
     },
     read: () => ({
       params: params.map((p) => heap.floats(p.at, p.length).slice()),
