@@ -103,7 +103,7 @@ export class EngineHeap {
     if (end <= have) return;
     const pages = Math.ceil((end - have) / PAGE);
     if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`the engine's memory cannot grow past 4 GiB (asked for ${end} bytes)`);
-    // Grow by at least a quarter, so a session's buffers cost few grows.
-    this.memory.grow(Math.max(pages, Math.ceil(have / PAGE / 4)));
+    // Grow by at least a quarter (within the limit), so a session's buffers cost few grows.
+    this.memory.grow(Math.min(MAX_PAGES - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 4))));
   }
 }

@@ -118,7 +118,7 @@ export class NetworkModel {
   predict(input: Split, options: PredictOptions = {}): Prediction {
     this.check();
     const engine = networkEngine();
-    const batchSize = options.batchSize ?? 500;
+    const batchSize = options.batchSize ?? 100;
     const classes = this.classes;
     const logits = engine.predictNetwork(this.spec, this.numbers(), this.scale ?? { mean: 0, std: 1 }, { bytes: input.images, count: input.count }, batchSize);
     return { count: input.count, outputs: classes, logits, classes: argmaxRows(logits, classes) };
@@ -177,10 +177,13 @@ export class NetworkModel {
     this.stale = false;
   }
 
-  /** Restore a snapshot's training count and scaling (the run store, workers). */
-  restoreState(steps: number, scaling: InputScaling | null): void {
+  /** Restore a snapshot's training count and scaling (the run store, workers), and its numbers when given. */
+  restoreState(steps: number, scaling: InputScaling | null, numbers?: NetworkNumbers): void {
+    this.check();
+    if (this.live) throw new Error(`network ${this.layers.join(" → ")} is being trained: its numbers cannot be replaced now`);
     this.steps = steps;
     this.scale = scaling;
+    if (numbers) this.current = numbers;
   }
 
   /** Which of the Layers model's layers each engine layer is. */
