@@ -53,8 +53,8 @@ export interface BackendInfo {
 /**
  * Under "auto", training steps of at least this many multiply-adds (batch × Σ (inputs + 1) × outputs) run on
  * tfjs-node, smaller ones on wasm. Since a wasm step runs its forward and backward pass as a few SIMD kernels
- * with no per-op cost (`model/wasm-step.ts`), on one thread wasm takes less CPU time than tfjs-node up to ~25M
- * and they tie around 41.5M (784-500-500-10 Adam at batch 64); on two threads (`model/gemm-team.ts`, a single run
+ * with no per-op cost (the engine's step, `step.ts`), on one thread wasm takes less CPU time than tfjs-node up to ~25M
+ * and they tie around 41.5M (784-500-500-10 Adam at batch 64); on two threads (`team.ts`, a single run
  * in the kernel) wasm is faster up to ~80M (784-500-500-10 SGD at batch 128 ties). One line for both, so a pooled
  * run and a single one train on the same backend and give the same numbers: 60M, where one-thread wasm costs
  * about what tfjs-node does and two-thread wasm is still faster. See docs/performance.md.
@@ -62,7 +62,7 @@ export interface BackendInfo {
 export const NATIVE_MIN_MULTIPLY_ADDS = 60_000_000;
 
 /**
- * The same line where whole wasm steps run their products on the native kernel (`model/native-products.ts`):
+ * The same line where the engine runs its native kernels (`kernels.ts`; measured with 4b72628's native products):
  * measured on one thread, so that pooled and single runs agree, wasm with native AVX-512 products beats tfjs-node
  * up to 784-500-500-10 at batch 256 (166M: 0.85 against 0.96 s), ties at batch 1024 (663M), and loses at
  * 784-2000-2000-10 at batch 256 (1.4G: 5.5 against 3.5 s), whose weights no longer fit in cache.

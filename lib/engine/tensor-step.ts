@@ -1,7 +1,8 @@
 /**
- * The tensor math of one training step of a ReLU MLP, arranged for the speed of the wasm backend.
- *
- * Why it looks like this (measured; see docs/performance.md and scripts/bench/main.ts):
+ * The tensor math of one training step of a ReLU MLP: the tensor route (tfjs-node, cpu), and the layouts the
+ * engine's step (`step.ts`) shares with it, so both give the same bits. It was first written for TensorFlow.js's wasm
+ * backend, whose XNNPACK products explain the layouts (the engine's own kernels take either at the same cost and
+ * keep them so the two routes stay one arithmetic):
  * - wasm multiplies fast (XNNPACK, 11–16 G multiply-adds/s) only when neither operand is transposed; a
  *   transposed product runs a naive loop ~10× slower. Every product here is untransposed; where math needs a
  *   transpose, a `tf.transpose` of the smaller side makes it explicit (on tfjs-node, see `onTensorFlow`).
