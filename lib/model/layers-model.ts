@@ -36,8 +36,9 @@ export function readLayersModel(model: tf.LayersModel, image: ImageShape): ReadN
   const flat = given.length === 1;
   const wanted = flat ? [image.channels * image.height * image.width] : [image.height, image.width, image.channels];
   if (given.join() !== wanted.join()) {
+    const first = model.layers[0]!;
     throw new RangeError(
-      `the model's input shape is [${given.join(", ")}] but the data's images are ${image.height}×${image.width}×${image.channels} ` +
+      `layer 0 (${first.getClassName()} ${describeConfig(first.getConfig() as Record<string, unknown>)}): the model's input shape is [${given.join(", ")}] but the data's images are ${image.height}×${image.width}×${image.channels} ` +
         `(expected inputShape [${wanted.join(", ")}]${flat ? "" : ` or [${image.channels * image.height * image.width}]`})`,
     );
   }
@@ -138,7 +139,8 @@ function readLayer(layer: tf.layers.Layer, index: number, input: LayerShape, las
     }
     case "Dropout": {
       const rate = config.rate as number;
-      if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new RangeError(`${where}: rate must be in [0, 1), got ${JSON.stringify(rate)}`);
+      // TensorFlow.js clamps the rate it is given into [0, 1] (a negative rate is 0, no dropout): 1 is any rate ≥ 1.
+      if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new RangeError(`${where}: rate must be in [0, 1), got ${String(rate)}${rate === 1 ? " (TensorFlow.js makes any rate ≥ 1 a rate of 1: every value dropped)" : ""}`);
       if (config.noiseShape != null) throw new RangeError(`${where}: noiseShape is not supported`);
       return { kind: "dropout", rate, shape: input };
     }

@@ -8,9 +8,10 @@ import * as tf from "@tensorflow/tfjs";
 import { backendForNetwork, backendForRun } from "../engine/backend";
 import { forwardMultiplyAdds } from "../engine/layers";
 import type { Dataset, Split } from "../data/data";
-import { checkDataset, checkRunFits, type CheckedDataset } from "./checks";
+import { checkDataset, checkRunFits, trainingImages, type CheckedDataset } from "./checks";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
+import { describeShape } from "../model/layers-model";
 import { Model, type Init } from "../model/model";
 import { network, NetworkModel, type NetworkInit } from "../model/network-model";
 import { startTraining, type TrainingSession } from "../model/training";
@@ -117,6 +118,7 @@ export type RunHooks = Pick<TrainOptions, "onProgress" | "signal">;
  * @example const run = await trainChecked(mlp([784, 10]), checkDataset(data), { ...resolveSettings({}), label: "a" });
  */
 export async function trainChecked(net: Model | NetworkModel, data: CheckedDataset, settings: TrainSettings, hooks: RunHooks = {}): Promise<AnyRun> {
+  checkBatchNorm(net, settings, data);
   const backend = net instanceof NetworkModel
     ? await backendForNetwork(forwardMultiplyAdds(net.spec) * settings.batchSize)
     : await backendForRun(net.layers, settings.batchSize);
@@ -134,6 +136,33 @@ export async function trainChecked(net: Model | NetworkModel, data: CheckedDatas
   const seconds = log.trainingSeconds();
   hooks.onProgress?.(log.progress(true));
   return runOf(net, data, settings, log, seconds, backend.name);
+}
+
+/**
+ * Throw unless each batch norm layer of a network sees more than one value per channel in every training batch, the
+ * last short one too: with one, the batch's variance is 0 and the running variance's unbiased update is 0/0, NaN
+ * (PyTorch refuses it too: "Expected more than 1 value per channel when training"). Run by `trainChecked`, which
+ * every run passes through before its first step.
+ * @example checkBatchNorm(net, { batchSize: 1, evalOn: null }, data); // throws when net has a batchNormalization after a dense layer
+ */
+export function checkBatchNorm(net: Model | NetworkModel, settings: Pick<TrainSettings, "batchSize" | "evalOn">, data: CheckedDataset): void {
+  if (!(net instanceof NetworkModel)) return;
+  const { batchSize } = settings;
+  const images = trainingImages(data, settings.evalOn);
+  const smallest = images % batchSize || batchSize;
+  net.spec.layers.forEach((layer, k) => {
+    if (layer.kind !== "batchNorm") return;
+    const perImage = layer.shape.layout === "planes" ? layer.shape.height * layer.shape.width : 1;
+    if (smallest * perImage > 1) return;
+    const batch = smallest === batchSize
+      ? `batchSize ${batchSize} gives it`
+      : `the last batch of each epoch (${images} training images in batches of ${batchSize}) holds 1 image, which gives it`;
+    const fix = smallest === batchSize ? "use a batchSize of at least 2" : "use a batchSize that leaves the last batch none or at least 2 images";
+    throw new RangeError(
+      `layer ${net.sourceLayers[k]} (BatchNormalization, input ${describeShape(layer.shape)}): in training it normalises each channel over ` +
+        `the batch, but ${batch} 1 value per channel, whose variance is undefined (the running variance would become NaN); ${fix}`,
+    );
+  });
 }
 
 /** Every epoch's batches, one step each, until the last or a divergence; progress every ~250 ms. */
