@@ -8,7 +8,7 @@ import {
   backendForRun, describeBackend, formatBackend, initBackend, NATIVE_MIN_MULTIPLY_ADDS, NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS, stepMultiplyAdds,
 } from "../lib/engine/backend";
 
-/** Whether tfjs-node loads here (`npm run native` builds it on machines whose `npm ci` could not). */
+/** Whether tfjs-node loads here: `npm ci` leaves it out, `npm run native` builds it (CI does). */
 const tfjsNodeInstalled = (() => {
   try {
     require.resolve("@tensorflow/tfjs-node");
@@ -102,15 +102,32 @@ test("a function argument overrides the choice, and the backend really runs", as
   assert.equal(formatBackend(wasm).startsWith("backend wasm"), true);
 });
 
-test("an explicit request that cannot be met fails loudly instead of running something else", () => {
-  // In a child where tfjs-node cannot be found, whether or not this machine has it (npm run native builds it).
-  const hide = 'const Module = require("node:module"); const resolve = Module._resolveFilename; ' +
-    'Module._resolveFilename = function (request, ...rest) { if (request === "@tensorflow/tfjs-node") ' +
-    '{ const error = new Error("Cannot find module \'@tensorflow/tfjs-node\'"); error.code = "MODULE_NOT_FOUND"; throw error; } ' +
-    'return resolve.call(this, request, ...rest); };';
-  const child = inChild(`${hide} require("./lib/engine/backend").initBackend("tfjs-node").then(() => console.log("started"), (e) => console.log(e.message))`, {});
+/**
+ * Code that makes `@tensorflow/tfjs-node` unresolvable in a child, as after `npm ci` (it is no dependency of the
+ * project), whether or not `npm run native` built it on this machine.
+ */
+const hideTfjsNode = 'const Module = require("node:module"); const resolve = Module._resolveFilename; ' +
+  'Module._resolveFilename = function (request, ...rest) { if (request === "@tensorflow/tfjs-node") ' +
+  '{ const error = new Error("Cannot find module \'@tensorflow/tfjs-node\'"); error.code = "MODULE_NOT_FOUND"; throw error; } ' +
+  'return resolve.call(this, request, ...rest); };';
+
+test("an explicit request that cannot be met fails loudly instead of running something else, and says how to install", () => {
+  const child = inChild(`${hideTfjsNode} require("./lib/engine/backend").initBackend("tfjs-node").then(() => console.log("started"), (e) => console.log(e.message))`, {});
   assert.equal(child.status, 0, child.stderr);
-  assert.equal(child.stdout.trim(), "backend tfjs-node: requested (argument or MIE_BACKEND) but could not start: not installed");
+  assert.equal(child.stdout.trim(), "backend tfjs-node: requested (argument or MIE_BACKEND) but could not start: not installed " +
+    "(in this project `npm run native` builds it; elsewhere `npm install @tensorflow/tfjs-node@4.22.0`)");
+});
+
+test("under auto without tfjs-node (as after npm ci) the line says it is not installed, and a big run stays on the engine", () => {
+  const code = `${hideTfjsNode} const tf = require("@tensorflow/tfjs"); const backend = require("./lib/engine/backend");` +
+    " backend.describeBackend().then(async (line) => { console.log(line);" +
+    " const big = await backend.backendForRun([784, 2000, 2000, 10], 1024);" + // 5.7G multiply-adds a step: over both lines
+    ' console.log(big.name, big.route.engine ? "engine" : "tensor ops", tf.findBackendFactory("tensorflow") ? "loaded" : "not loaded"); })';
+  const child = inChild(code, { MIE_BACKEND: "" });
+  assert.equal(child.status, 0, child.stderr);
+  const [line, big] = child.stdout.trim().split("\n");
+  assert.match(line!, new RegExp(`^backend wasm \\(${wasmDetail}\\) · tfjs 4\\.22\\.0 · Node v[\\d.]+ · tfjs-node skipped: not installed$`));
+  assert.equal(big, "wasm engine not loaded");
 });
 
 test("tfjs-node's missing util.isNullOrUndefined (Node 23+) is shimmed before tfjs-node loads", async () => {

@@ -1,6 +1,8 @@
 /**
  * The one place that decides which TensorFlow.js backend runs: native `tfjs-node` when it is installed and
  * loads, else WebAssembly, else the pure-JS `cpu` backend. The rest of lib imports only `@tensorflow/tfjs`.
+ * tfjs-node is an optional peer dependency, not installed by the project's `npm ci` (`npm run native` builds it);
+ * nothing here installs it.
  *
  * With tfjs-node installed, "auto" starts wasm and each training run takes the faster backend for its size
  * (`backendForRun`): a whole wasm step has no per-op cost, so steps up to `NATIVE_MIN_MULTIPLY_ADDS` (60M) run
@@ -236,7 +238,8 @@ async function choose(requested: BackendName | "auto"): Promise<BackendInfo> {
     } catch (error) {
       const reason = (error as Error).message.split("\n")[0] ?? "failed";
       if (requested !== "auto") {
-        throw new Error(`backend ${name}: requested (argument or MIE_BACKEND) but could not start: ${reason}`);
+        const how = reason === NOT_INSTALLED ? howToInstall(name) : "";
+        throw new Error(`backend ${name}: requested (argument or MIE_BACKEND) but could not start: ${reason}${how ? ` (${how})` : ""}`);
       }
       skipped.push({ name, reason });
     }
@@ -363,13 +366,27 @@ function installed(pkg: string): boolean {
   }
 }
 
+/** Why an optional backend package did not load when it is simply absent; under auto the backend line says just this. */
+const NOT_INSTALLED = "not installed";
+
+/**
+ * How to install a backend's package, for an explicit request that found it missing. tfjs-node is no dependency of
+ * the project (1.1 GB built; no notebook needs it): `npm run native` builds it here; a folder of one's own installs
+ * it from the registry, at the version of @tensorflow/tfjs it must match.
+ */
+function howToInstall(name: BackendName): string {
+  return name === "tfjs-node"
+    ? `in this project \`npm run native\` builds it; elsewhere \`npm install @tensorflow/tfjs-node@${tf.version.tfjs}\``
+    : "";
+}
+
 function requireOptional(pkg: string): void {
   try {
     require(pkg);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "MODULE_NOT_FOUND" && String((error as Error).message).includes(`'${pkg}'`)) {
-      throw new Error("not installed");
+      throw new Error(NOT_INSTALLED);
     }
     throw error;
   }
