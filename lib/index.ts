@@ -11,16 +11,17 @@ export { loadMnist, loadIdx, subset, labelCounts, type Dataset, type Split } fro
 export { REFERENCE, referenceRows } from "./results/reference";
 export { movingAverage, accuracy, confusionMatrix, perClassAccuracy } from "./math/metrics";
 export { INITS, Model, mlp, modelFromWeights, type Init, type LayerWeights } from "./model/model";
+export { network, NetworkModel, type NetworkOptions, type NetworkInit } from "./model/network-model";
 export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./model/optimizers";
 export { evaluate, type Run } from "./train/loop";
 export { train, runStoreFolder, type StoreSetting, type StoredTrainOptions } from "./runs/train-with-store";
 export { saveModel, loadModel } from "./saved/model-io";
 export { saveRuns, loadRuns, type LoadedRun } from "./saved/runs-io";
 export { SavedFileError } from "./saved/saved-files";
-export type { TrainOptions, LrDecay } from "./train/settings";
+export { MNIST_NORMALIZATION, type TrainOptions, type LrDecay, type Augmentation, type OneCycle } from "./train/settings";
 export type { Progress, StoredMark } from "./train/progress";
 export type { Evaluation, EvalOn } from "./train/evaluations";
-export type { RunSpec } from "./runs/spec";
+export type { RunSpec, NetworkRunSpec, AnyRunSpec } from "./runs/spec";
 export { trainAll } from "./runs/sweep";
 export { closeWorkers } from "./runs/pool";
 export { compare, combinations } from "./runs/compare";
@@ -28,9 +29,10 @@ export {
   misclassified, predictionCounts, predictedClasses, largestWeight, initialWeights, weightChange, bestRun, seedSpread,
   accuracyPeak, curveSummary, predictionAgreement,
 } from "./results/analysis";
+export { filterImages, featureMaps, type FilterImages, type FeatureMaps } from "./results/feature-maps";
 export {
   lossFigure, resultsTable, referenceTable, curveTable, seedSpreadTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,
-  CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE, type Figure,
+  CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE, type Figure, filtersFigure, featureMapsFigure, type FilterGridOptions,
 } from "./figures";
 export { exploreFigure, type ExploreOptions, type ExploreRun } from "./figures";
 export { show } from "./show/show";

@@ -21,3 +21,4 @@ export {
 export { samplesFigure, type LabelledImages, type SamplesOptions } from "./samples";
 export { confusionFigure, perClassFigure, type ConfusionOptions, type PerClassOptions } from "./classes";
 export { exploreFigure, type ExploreOptions, type ExploreRun } from "./explore";
+export { filtersFigure, featureMapsFigure, type FilterGridOptions } from "./filters";
