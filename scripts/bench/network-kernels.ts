@@ -18,7 +18,6 @@ import { execSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { loadMnist } from "../../lib/data/data";
 import { EngineHeap } from "../../lib/engine/heap";
 import { kernelsHeapBase, loadNativeAddon, minimumPages, nativeKernels, wasmKernels, type Kernels, type NativeAddon } from "../../lib/engine/kernels";
@@ -26,26 +25,12 @@ import { startNetwork } from "../../lib/engine/network";
 import { seededRandom } from "../../lib/math/random";
 import { network } from "../../lib/model/network-model";
 import { buildKernels, KERNELS_WASM } from "../build-kernels";
+import { NETS } from "./config";
 
 const ROOT = resolve(__dirname, "..", "..");
 
-/** The issue's two nets (issue 28, item 3), as tf.sequential models. */
-export const NETS: Record<string, () => tf.Sequential> = {
-  lenet: () => tf.sequential({ layers: [
-    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 5, activation: "relu" }), tf.layers.maxPooling2d({ poolSize: 2 }),
-    tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: "relu" }), tf.layers.maxPooling2d({ poolSize: 2 }),
-    tf.layers.flatten(), tf.layers.dense({ units: 10 }),
-  ] }),
-  examples: () => tf.sequential({ layers: [
-    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }),
-    tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }), tf.layers.maxPooling2d({ poolSize: 2 }),
-    tf.layers.dropout({ rate: 0.25 }), tf.layers.flatten(), tf.layers.dense({ units: 128, activation: "relu" }),
-    tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 10 }),
-  ] }),
-};
-
 async function profile(which: string, steps: number): Promise<void> {
-  const make = NETS[which];
+  const make = NETS[which as keyof typeof NETS];
   if (!make) throw new Error(`network-kernels profile: unknown net "${which}" (${Object.keys(NETS).join(", ")})`);
   const data = await loadMnist();
   const heap = new EngineHeap(kernelsHeapBase(), minimumPages());
@@ -188,7 +173,7 @@ async function ab(rounds: number, rev: string, withWasm: boolean): Promise<void>
 
     const modules = { old: new WebAssembly.Module(readFileSync(join(oldFolder, "kernels.wasm"))), new: new WebAssembly.Module(readFileSync(KERNELS_WASM)) };
     shared = new WebAssembly.Memory({ initial: 4096, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
-    const exportsOf = (module: WebAssembly.Module) => new WebAssembly.Instance(module, { env: { memory: shared } }).exports;
+    const exportsOf = (module: WebAssembly.Module) => new WebAssembly.Instance(module, { env: { memory: shared! } }).exports;
     const [oldExports, newExports] = [exportsOf(modules.old), exportsOf(modules.new)];
     const base = Math.max(...[oldExports, newExports].map((e) => (e.__heap_base as WebAssembly.Global).value as number));
     const sides: Record<string, Kernels> = {
