@@ -12,6 +12,7 @@ export { REFERENCE, referenceRows } from "./results/reference";
 export { movingAverage, accuracy, confusionMatrix, perClassAccuracy } from "./math/metrics";
 export { INITS, Model, mlp, modelFromWeights, type Init, type LayerWeights } from "./model/model";
 export { network, NetworkModel, type NetworkOptions, type NetworkInit } from "./model/network-model";
+export { tf } from "./model/tfjs";
 export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./model/optimizers";
 export { evaluate, type Run } from "./train/loop";
 export { train, runStoreFolder, type StoreSetting, type StoredTrainOptions } from "./runs/train-with-store";

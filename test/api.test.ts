@@ -24,7 +24,6 @@ declare const weights: LayerWeights;
 declare const a: LayerWeights;
 declare const b: LayerWeights;
 declare const bytes: Uint8Array;
-declare const tf: typeof import("@tensorflow/tfjs");
 declare const net: NetworkModel;
 declare const netRun: Run<NetworkModel>;
 declare const lenet: import("@tensorflow/tfjs").Sequential;
