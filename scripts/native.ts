@@ -209,7 +209,9 @@ function main(): void {
     log(`tfjs-node already works, nothing to do (${before.line})`);
     return;
   }
-  log(`tfjs-node does not load (${before.reason}): building it`);
+  // The library's message names this very command; what matters here is only why it does not load.
+  const reason = before.reason.replace(/^backend tfjs-node: requested \(argument or MIE_BACKEND\) but could not start: /, "").replace(/^not installed \(.*\)$/, "not installed");
+  log(`tfjs-node does not load (${reason}): building it`);
   const line = build();
   log(`done in ${((performance.now() - start) / 1000).toFixed(0)} s: ${line}`);
 }
@@ -229,17 +231,17 @@ export type NativeSetup = "not requested" | "present" | "built";
 
 /**
  * The scripts' step before any kernel starts: where MIE_BACKEND=tfjs-node asks for tfjs-node and it is not built
- * yet, build it (once, ~30 s plus a ~270 MB download) and say so in one line, as `.venv` is created. Where it cannot
- * be built, throw with the reason in a few lines (`npm run native` shows every step): the user asked for tfjs-node,
- * so nothing should run on another backend instead. Otherwise does nothing.
+ * yet, build it (once, 30–100 s plus a ~270 MB download) and say so in one line, as `.venv` is created. Where it
+ * cannot be built, throw with the reason in a few lines (`npm run native` shows every step): the user asked for
+ * tfjs-node, so nothing should run on another backend instead. Otherwise does nothing.
  * `python` is a Python with pip for the download (the project's .venv).
- * @example ensureNativeBackend(projectPython().python); // "native: building tfjs-node, as MIE_BACKEND=tfjs-node asks … done in 31 s"
+ * @example ensureNativeBackend(projectPython().python); // "native: building tfjs-node, as MIE_BACKEND=tfjs-node asks … done in 69 s (backend tfjs-node …)"
  */
 export function ensureNativeBackend(python?: string, env: NodeJS.ProcessEnv = process.env): NativeSetup {
   if (!nativeBuildRequested(env)) return "not requested";
   if (existsSync(ADDON) && existsSync(join(PACKAGE_DIR, "deps", "lib", "libtensorflow.so.2"))) return "present";
   const start = performance.now();
-  process.stdout.write("native: building tfjs-node, as MIE_BACKEND=tfjs-node asks (once; about 30 s and a 270 MB download) …");
+  process.stdout.write("native: building tfjs-node, as MIE_BACKEND=tfjs-node asks (once; about a minute and a 270 MB download) …");
   quiet = true;
   try {
     const line = build(python);
