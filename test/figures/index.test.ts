@@ -9,6 +9,8 @@ test("the figures package exports the figures and scales, not its helpers", () =
     "confusionFigure",
     "curveTable",
     "exploreFigure",
+    "featureMapsFigure",
+    "filtersFigure",
     "hiddenUnitsFigure",
     "lossFigure",
     "perClassFigure",
