@@ -31,17 +31,21 @@ test("an import used only for tensor types is pointed at tfjs-core's tensor file
   const layers = 'import * as tf from "@tensorflow/tfjs";\nexport declare const net: tf.LayersModel;\nexport declare const x: tf.Tensor;\n';
   writeFileSync(join(dist, "layers.d.ts"), layers);
   writeFileSync(join(dist, "plain.d.ts"), "export declare const n: number;\n");
+  const whole = 'import * as tfjs from "@tensorflow/tfjs";\nexport declare const tf: typeof tfjs;\n';
+  writeFileSync(join(dist, "whole.d.ts"), whole);
 
   const results = slimDeclarations(dist);
   assert.deepEqual(results.map(({ file, names, missing }) => ({ file: file.slice(dist.length + 1), names, missing })).sort((a, b) => a.file.localeCompare(b.file)), [
     { file: "layers.d.ts", names: ["LayersModel", "Tensor"], missing: ["LayersModel"] },
     { file: join("model", "engine.d.ts"), names: ["Tensor2D", "TensorInfo"], missing: [] },
     { file: "top.d.ts", names: ["Tensor"], missing: [] },
-  ], "tf.tidy in a comment is not a use");
+    { file: "whole.d.ts", names: ["*"], missing: ["*"] },
+  ], "tf.tidy in a comment is not a use; typeof tfjs uses all of it");
   assert.ok(existsSync(join(dist, TENSOR_TYPES)));
   assert.equal(readFileSync(join(dist, "model", "engine.d.ts"), "utf8"), tensorsOnly.replace('import * as tf from "@tensorflow/tfjs";', 'import type * as tf from "../tensor-types";'));
   assert.match(readFileSync(join(dist, "top.d.ts"), "utf8"), /^import type \* as tf from "\.\/tensor-types";$/m);
   assert.equal(readFileSync(join(dist, "layers.d.ts"), "utf8"), layers, "a file using a name that is not a tensor type is left as it was");
+  assert.equal(readFileSync(join(dist, "whole.d.ts"), "utf8"), whole, "nor a file that uses the namespace itself");
 
   const slim = check([join(dist, "model", "engine.d.ts"), join(dist, "top.d.ts")], false);
   assert.deepEqual(slim.errors, [], "the rewritten declarations check with lib checking on");
