@@ -34,11 +34,12 @@ import {
   type WeightGridOptions,
 } from "../figures";
 import { progressText } from "../figures/progress";
+import { sweepLiveFigure, type SweepLiveRun } from "../figures/sweep-live";
 import { sweepEstimate, sweepStatusHtml } from "../figures/sweep-progress";
 import { divergedStep, type RunNumbers } from "../figures/runs";
 import type { LayerWeights } from "../model/model";
 import type { ReferenceRow } from "../results/reference";
-import type { Progress } from "../train/settings";
+import type { Progress, SweepMember } from "../train/settings";
 
 export { bundleLocation, figureHtml, plotlyBundleHtml, plotlyBundlePath, scriptSafeJson, type BundleLocation } from "./chart-html";
 export { NoKernelError, type DisplaySink, type MimeBundle } from "./display-sink";
@@ -54,11 +55,25 @@ export type WeightsLike = LayerWeights | WeightsSource | { model: WeightsSource 
 /** A progress listener for training: call it with each progress report. */
 export type ProgressListener = (p: Progress) => void;
 
-/** Options for `show.live`: the loss chart's options (`x`, `logY`, `smooth`, ...) plus how often to redraw. */
+/**
+ * Options for `show.live`: the loss chart's options (`x`, `logY`, `smooth`, ...), how often to redraw, and how a
+ * sweep of more than `LIVE_CURVES` runs is laid out.
+ */
 export interface LiveOptions extends Omit<LossFigureOptions, "xMax" | "title"> {
   /** Minimum milliseconds between redraws (default 500); the final report (`done`) always redraws. */
   interval?: number;
+  /** A big sweep's landscape axes (default: the one or two settings that vary; see `sweepLiveFigure`). */
+  by?: readonly [string] | readonly [string, string];
+  /** A big sweep's finished runs whose curves are drawn, the most accurate first (default 5). */
+  best?: number;
 }
+
+/**
+ * Most runs a live view draws as one curve each: a bigger sweep is drawn as its landscape filling in, with the
+ * best few curves (`sweepLiveFigure`).
+ * @example LIVE_CURVES; // 8
+ */
+export const LIVE_CURVES = 8;
 
 /** What notebook cells call. */
 export interface Show {
@@ -89,8 +104,9 @@ export interface Show {
   /** Raw HTML (not escaped: for HTML you built). */
   html(html: string): void;
   markdown(text: string): void;
-  /** A live view for `train`'s, `trainAll`'s or `compare`'s progress: a status line per run in flight and a
-   *  growing loss chart with a curve per run (runs of a sweep progress at once), updated in place. */
+  /** A live view for `train`'s, `trainAll`'s or `compare`'s progress: a line on the whole sweep, a status line per
+   *  run in flight and a growing loss chart with a curve per run (runs of a sweep progress at once), updated in
+   *  place; a sweep of more than `LIVE_CURVES` runs is drawn as its landscape filling in, with the best few curves. */
   live(title?: string, options?: LiveOptions): ProgressListener;
 }
 
@@ -168,7 +184,7 @@ export function createShow(config: ShowConfig = {}): Show {
     html,
     markdown: (text) => sink.display({ "text/markdown": text }),
     live: (title, options = {}) => {
-      const { interval = 500, ...chartOptions } = options;
+      const { interval = 500, by, best, ...chartOptions } = options;
       ensurePlotly();
       // One output, replaced in place by every redraw: created by the first report, updated by the others.
       const displayId = `mie-live-${session}-${++counter}`;
@@ -202,10 +218,13 @@ export function createShow(config: ShowConfig = {}): Show {
         const sweepOver = runs.length - inFlight.size >= (p.runsInSweep ?? 1) && inFlight.size === 0;
         if (!sweepOver && time - last < interval) return;
         last = time;
-        const chart = lossFigure(
-          runs.map((run) => run.series),
-          { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...runs.map((run) => run.length)) },
-        );
+        const members = p.sweep ?? [];
+        const chart = members.length > LIVE_CURVES
+          ? sweepLiveFigure(sweepRuns(members, runs), { ...chartOptions, by, best, title: title ?? "Sweep" })
+          : lossFigure(
+            runs.map((run) => run.series),
+            { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...runs.map((run) => run.length)) },
+          );
         // Runs in flight, the run just reported, and every diverged run: a divergence stays in sight to the end.
         const current = running ?? entry;
         const shown = runs.filter((run) => run === current || inFlight.get(run.progress.label) === run || run.progress.diverged);
@@ -221,6 +240,22 @@ export function createShow(config: ShowConfig = {}): Show {
       };
     },
   };
+}
+
+/** A sweep's runs as its live view draws them: every member, with what its reports said so far. */
+function sweepRuns(members: readonly SweepMember[], seen: readonly { progress: Progress; series: LossSeries }[]): SweepLiveRun[] {
+  const byLabel = new Map(seen.map((entry) => [entry.progress.label, entry]));
+  return members.map((member): SweepLiveRun => {
+    const entry = byLabel.get(member.label);
+    const progress = entry?.progress;
+    return {
+      label: member.label, layers: [...member.layers], seed: member.seed, init: member.init, settings: member.settings,
+      batchSize: member.settings.batchSize, losses: entry?.series.losses ?? [], diverged: progress?.diverged ?? null,
+      evaluations: entry?.series.evaluations ?? [], accuracy: progress?.accuracy ?? NaN,
+      state: !progress ? "waiting" : progress.done ? "done" : "running",
+      share: progress ? progress.step / Math.max(1, progress.totalSteps) : 0,
+    };
+  });
 }
 
 function isRun(value: unknown): value is RunNumbers {

@@ -124,6 +124,24 @@ export interface Progress {
   runsInSweep?: number;
   /** Set when the run came from the run store: its one report, `done`, holds the whole stored curve. */
   stored?: StoredMark;
+  /** The run's test accuracy (NaN when it diverged or was not evaluated): on a stored run's report, and on the
+   *  report a sweep sends for each run it trained once the run is measured (after the loop's own `done` report). */
+  accuracy?: number;
+  /** On reports from a sweep (`trainAll`, `compare`): every run of the sweep, in order, as data, so a live view can
+   *  lay out the whole sweep (its landscape) before most runs have started. */
+  sweep?: readonly SweepMember[];
+}
+
+/**
+ * One run of a sweep as a live view sees it before it trains: its label, model and resolved settings.
+ * @example const member: SweepMember = { label: "lr 0.5", layers: [784, 10], init: "torch", seed: 0, settings: resolveSettings({ lr: 0.5 }) };
+ */
+export interface SweepMember {
+  label: string;
+  layers: readonly number[];
+  init: string;
+  seed: number;
+  settings: ResolvedSettings;
 }
 
 /**
