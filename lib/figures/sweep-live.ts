@@ -27,6 +27,7 @@ export type SweepLiveRun = ExploreRun & {
  * @example const options: SweepLiveOptions = { title: "The landscape", best: 5, x: "samples", logY: true };
  */
 export interface SweepLiveOptions extends Pick<LossFigureOptions, "x" | "logY" | "smooth" | "maxPoints"> {
+  // maxPoints defaults to 200 here (as the explorer's): a batch-1 run's curve is then the mean of each 300 images.
   title?: string;
   /** Finished runs whose curves are drawn: the most accurate ones (default 5). */
   best?: number;
@@ -58,7 +59,7 @@ export function sweepLiveFigure(runs: readonly SweepLiveRun[], options: SweepLiv
   const drawn = [...ranked, ...running];
   const curvesTitle = `best ${ranked.length} of ${done.length} finished${running.length ? `, ${running.length} in flight (grey)` : ""}`;
   const curves = lossFigure(drawn.length > 0 ? drawn : [{ label: "no run finished yet", losses: [] }], {
-    x: options.x, logY: options.logY, smooth: options.smooth, maxPoints: options.maxPoints, title: options.title ?? "Sweep", height: CURVES,
+    x: options.x, logY: options.logY, smooth: options.smooth, maxPoints: options.maxPoints ?? 200, title: options.title ?? "Sweep", height: CURVES,
   });
   greyRunning(curves.data, ranked.length);
   const by = options.by ?? landscapeAxes(runs);
