@@ -37,7 +37,7 @@ test("checkSpec fills in the label and names the spec and the bad value; resolve
     init: "torch", seed: 0,
     settings: {
       optimizer: "sgd", lr: 0.001, batchSize: 16, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, lrDecay: null,
-      evaluate: true, evalEvery: null, evalOn: null, resume: false,
+      evaluate: true, evalEvery: null, evalOn: null, earlyStopping: null, resume: false,
     },
   });
   const cases: [unknown, RegExp][] = [

@@ -7,7 +7,7 @@ import type { Dataset } from "../data/data";
 import { checkSpec, SPEC_KEYS, type CheckedSpec, type RunSpec } from "./spec";
 import { trainAllChecked, type SweepOptions } from "./sweep";
 import { checkDataset } from "../train/checks";
-import { scheduleLabel } from "../train/settings";
+import { earlyStoppingLabel, scheduleLabel } from "../train/settings";
 import type { Run } from "../train/train";
 
 /** A setting `compare` can vary: any key of a run but its label. */
@@ -117,5 +117,6 @@ function describeVariant(spec: CheckedSpec, varied: readonly VaryKey[]): string 
   if (has("shuffleSeed")) parts.push(`shuffle seed ${settings.shuffleSeed}`);
   if (has("evalEvery")) parts.push(settings.evalEvery === null ? "no accuracy curve" : `accuracy every ${settings.evalEvery === "epoch" ? "epoch" : `${settings.evalEvery} step${settings.evalEvery === 1 ? "" : "s"}`}`);
   if (has("evalOn") && typeof settings.evalOn === "object" && settings.evalOn !== null) parts.push(`holdout ${settings.evalOn.holdout}`);
+  if (has("earlyStopping")) parts.push(settings.earlyStopping ? earlyStoppingLabel(settings.earlyStopping) : "no early stopping");
   return parts.join(", ");
 }

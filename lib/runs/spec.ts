@@ -3,6 +3,7 @@
  * JSON-serialisable values, so a sweep is a list of them: checked before the first run trains, labelled, and
  * trained in this thread or in a worker with the same result.
  */
+import type { EarlyStopping } from "../train/early-stopping";
 import type { EvalOn } from "../train/evaluations";
 import { checkMlp, mlp, type Init, type Model } from "../model/model";
 import type { OptimizerName } from "../model/optimizers";
@@ -41,6 +42,9 @@ export interface RunSpec {
   evalEvery?: number | "epoch";
   /** What `evalEvery` measures on: "test" (default) or `{ holdout: n }` (the last n training images, not trained on). */
   evalOn?: EvalOn;
+  /** Stop after `patience` measurements on the holdout without an improvement, and keep the best weights. Needs
+   *  `evalEvery` and `evalOn: { holdout: n }`. Default: none. */
+  earlyStopping?: EarlyStopping;
   /** Name in charts and tables. Default: describes the run, e.g. "784-10 sgd lr 0.001 batch 16 seed 3". */
   label?: string;
 }
@@ -51,7 +55,7 @@ export interface RunSpec {
  */
 export const SPEC_KEYS = [
   "layers", "init", "seed", "optimizer", "lr", "batchSize", "epochs", "momentum", "lrDecay", "shuffle", "shuffleSeed", "evalEvery",
-  "evalOn", "label",
+  "evalOn", "earlyStopping", "label",
 ] as const satisfies readonly (keyof RunSpec)[];
 
 /** A spec's model options and training settings with every default filled in. */

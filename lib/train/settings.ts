@@ -2,6 +2,7 @@
  * What `train` is told: its options, their checks and defaults, and the label a run gets when it has none.
  * Kept apart from the loop so a sweep can check every run's settings before the first one trains.
  */
+import { checkEarlyStopping, type EarlyStopping } from "./early-stopping";
 import { checkEvalOn, type EvalOn, type Evaluation } from "./evaluations";
 import { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "../model/optimizers";
 import type { Init } from "../model/model";
@@ -42,6 +43,10 @@ export interface TrainOptions {
   /** What `evalEvery` measures on: "test" (default) or `{ holdout: n }`, the last n training images, which the run
    *  then does not train on. Needs `evalEvery`. */
   evalOn?: EvalOn;
+  /** Stop once `patience` measurements of the accuracy curve in a row did not improve on the best, and give the
+   *  model back the best measurement's weights (Keras's `EarlyStopping(restore_best_weights=True)`); measured on
+   *  `evalOn: { holdout: n }`, never the test split. Needs `evalEvery`. Default: none (every step of every epoch). */
+  earlyStopping?: EarlyStopping;
   /** Continue training an already trained model (with a fresh optimizer state). Default false. */
   resume?: boolean;
   /** Stops the run (rejecting with the signal's reason) when aborted; checked every ~250 ms. */
@@ -67,6 +72,8 @@ export interface TrainSettings {
   evalEvery: number | "epoch" | null;
   /** What the curve is measured on; null without `evalEvery`. */
   evalOn: EvalOn | null;
+  /** The early-stopping rule with its defaults, or null (every step is taken). */
+  earlyStopping: Required<EarlyStopping> | null;
   resume: boolean;
 }
 
@@ -169,7 +176,7 @@ export interface ModelDescription {
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
   "optimizer", "lr", "batchSize", "epochs", "shuffle", "shuffleSeed", "momentum", "lrDecay", "label", "onProgress", "evaluate",
-  "evalEvery", "evalOn", "resume", "signal",
+  "evalEvery", "evalOn", "earlyStopping", "resume", "signal",
 ];
 
 /**
@@ -233,10 +240,11 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
     throw new RangeError(`evalOn: only used with evalEvery (steps between measurements), e.g. { evalEvery: 500, evalOn: ${JSON.stringify(options.evalOn)} }`);
   }
   const evalOn = evalEvery === null ? null : checkEvalOn(options.evalOn ?? "test");
+  const earlyStopping = options.earlyStopping === undefined ? null : checkEarlyStopping(options.earlyStopping, evalOn);
   return {
     optimizer, lr, batchSize, epochs, shuffle, shuffleSeed: shuffle ? shuffleSeed : null,
     momentum: optimizer === "momentum" ? momentum : null, lrDecay, evaluate: options.evaluate ?? true, evalEvery, evalOn,
-    resume: options.resume ?? false,
+    earlyStopping, resume: options.resume ?? false,
   };
 }
 
@@ -256,6 +264,7 @@ export function defaultLabel(model: ModelDescription, settings: ResolvedSettings
   if (settings.epochs !== 1) parts.push(`${settings.epochs} epochs`);
   if (settings.shuffleSeed !== null) parts.push(`shuffled (shuffle seed ${settings.shuffleSeed})`);
   if (typeof settings.evalOn === "object" && settings.evalOn !== null) parts.push(`holdout ${settings.evalOn.holdout}`);
+  if (settings.earlyStopping) parts.push(earlyStoppingLabel(settings.earlyStopping));
   if (settings.resume) parts.push("resumed");
   return parts.join(" ");
 }
@@ -266,6 +275,15 @@ export function defaultLabel(model: ModelDescription, settings: ResolvedSettings
  */
 export function scheduleLabel(lrDecay: LrDecay): string {
   return `×${lrDecay.factor} every ${lrDecay.every === 1 ? "epoch" : `${lrDecay.every} epochs`}`;
+}
+
+/**
+ * How labels and tables name an early-stopping rule.
+ * @example earlyStoppingLabel({ patience: 2, minDelta: 0, restoreBest: true }); // "early stopping (patience 2)"
+ */
+export function earlyStoppingLabel(rule: Required<EarlyStopping>): string {
+  const extra = [`patience ${rule.patience}`, ...(rule.minDelta > 0 ? [`min delta ${rule.minDelta}`] : []), ...(rule.restoreBest ? [] : ["last weights kept"])];
+  return `early stopping (${extra.join(", ")})`;
 }
 
 /**

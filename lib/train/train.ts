@@ -7,6 +7,7 @@
 import { backendForRun } from "./backend";
 import type { Dataset, Split } from "../data/data";
 import { checkDataset, checkRunFits, type CheckedDataset } from "./checks";
+import { EarlyStopper, type EarlyStop } from "./early-stopping";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
 import { Model, type Init } from "../model/model";
@@ -56,6 +57,9 @@ export interface Run {
   backend: string;
   /** Set when the run was read from the run store instead of trained now (see `runs/stored.ts`). */
   stored?: StoredMark;
+  /** What `earlyStopping` did (where it stopped, the best measurement, whether its weights were given back); null
+   *  without it. */
+  earlyStop: EarlyStop | null;
 }
 
 /** Minimum time between two progress reports. */
@@ -90,19 +94,27 @@ export async function trainChecked(net: Model, data: CheckedDataset, settings: T
   const curve = curveSplit && settings.evalEvery ? new AccuracyCurve(net, curveSplit) : null;
   const session = startTraining(net, settings);
   const log = new RunLog(settings, split.count, curve);
+  const stopper = curve && settings.earlyStopping ? new EarlyStopper(net, settings.earlyStopping) : null;
   try {
-    await trainEpochs(session, split, settings, log, hooks);
+    await trainEpochs(session, split, settings, log, hooks, stopper);
   } finally {
     session.dispose();
   }
-  if (curve && !log.diverged) curve.measure(log.steps);
+  if (curve && !log.diverged && curve.points.at(-1)?.step !== log.steps) {
+    curve.measure(log.steps);
+    stopper?.observe(curve.points.at(-1)!);
+  }
   const seconds = log.trainingSeconds();
+  // The best weights go back before the test split is measured: the run's accuracy is the model it returns.
+  const earlyStop = stopper?.finish(log.steps, log.totalSteps, log.diverged !== null) ?? null;
   hooks.onProgress?.(log.progress(true));
-  return runOf(net, data, settings, log, seconds, backend.name);
+  return runOf(net, data, settings, log, seconds, backend.name, earlyStop);
 }
 
-/** Every epoch's batches, one step each, until the last or a divergence; progress every ~250 ms. */
-async function trainEpochs(session: TrainingSession, split: Split, settings: TrainSettings, log: RunLog, hooks: RunHooks): Promise<void> {
+/** Every epoch's batches, one step each, until the last, a divergence or early stopping; progress every ~250 ms. */
+async function trainEpochs(
+  session: TrainingSession, split: Split, settings: TrainSettings, log: RunLog, hooks: RunHooks, stopper: EarlyStopper | null,
+): Promise<void> {
   const { onProgress, signal } = hooks;
   const random = seededRandom(settings.shuffleSeed ?? 0);
   const evalEvery = settings.evalEvery === "epoch" ? log.stepsPerEpoch : settings.evalEvery ?? Infinity;
@@ -115,7 +127,10 @@ async function trainEpochs(session: TrainingSession, split: Split, settings: Tra
       const to = Math.min(from + settings.batchSize, split.count);
       log.record(session.applyStep({ split, from, to, order }), to - from);
       if (log.diverged) break;
-      if (log.curve && log.steps % evalEvery === 0) log.curve.measure(log.steps);
+      if (log.curve && log.steps % evalEvery === 0) {
+        log.curve.measure(log.steps);
+        if (stopper?.observe(log.curve.points.at(-1)!)) return;
+      }
       if ((onProgress || signal) && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
         onProgress?.(log.progress(false));
         // Let the notebook kernel send the updated chart, and a SIGINT handler abort `signal`, before the next
@@ -129,7 +144,7 @@ async function trainEpochs(session: TrainingSession, split: Split, settings: Tra
 }
 
 /** The finished run as plain results, evaluated on the test split unless it diverged or `evaluate` is false. */
-function runOf(net: Model, data: Dataset, settings: TrainSettings, log: RunLog, seconds: number, backend: string): Run {
+function runOf(net: Model, data: Dataset, settings: TrainSettings, log: RunLog, seconds: number, backend: string, earlyStop: EarlyStop | null): Run {
   // A diverged run's weights are those before its bad step: evaluating them would report a normal-looking number
   // (e.g. 26%) for a run that failed.
   const evaluation = settings.evaluate && !log.diverged ? evaluate(net, data) : { accuracy: NaN, perClassAccuracy: [], confusion: [] };
@@ -138,7 +153,7 @@ function runOf(net: Model, data: Dataset, settings: TrainSettings, log: RunLog, 
   return {
     label: settings.label, settings, layers: [...net.layers], init: net.init, seed: net.seed, losses, steps, samplesSeen, seconds,
     samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0, evaluations: curve?.points ?? [], evalSeconds: curve?.seconds ?? 0,
-    ...evaluation, finalLoss: finalAverage(losses), diverged, model: net, backend,
+    ...evaluation, finalLoss: finalAverage(losses), diverged, model: net, backend, earlyStop,
   };
 }
 
