@@ -17,12 +17,14 @@ export { train, runStoreFolder, type StoreSetting, type StoredTrainOptions } fro
 export { saveModel, loadModel } from "./saved/model-io";
 export { saveRuns, loadRuns, type LoadedRun } from "./saved/runs-io";
 export { SavedFileError } from "./saved/saved-files";
-export type { TrainOptions, Progress, LrDecay, StoredMark } from "./train/settings";
+export type { TrainOptions, Progress, LrDecay, LrRange, StoredMark, SweepMember } from "./train/settings";
+export type { EarlyStopping, EarlyStop } from "./train/early-stopping";
 export type { Evaluation, EvalOn } from "./train/evaluations";
 export type { RunSpec } from "./runs/spec";
 export { trainAll } from "./runs/sweep";
 export { closeWorkers } from "./runs/pool";
 export { compare, combinations } from "./runs/compare";
+export { findLr, type FindLrOptions, type LrFinding } from "./runs/lr-finder";
 export {
   misclassified, predictionCounts, predictedClasses, largestWeight, initialWeights, weightChange, bestRun, seedSpread,
   accuracyPeak, curveSummary, predictionAgreement,
@@ -32,4 +34,5 @@ export {
   CLASS_COLOUR_SCALES, UNIT_COLOUR_SCALE, type Figure,
 } from "./figures";
 export { exploreFigure, type ExploreOptions, type ExploreRun } from "./figures";
+export { sweepLiveFigure, lrFinderFigure, type SweepLiveRun, type SweepLiveOptions, type LrFindingData } from "./figures";
 export { show } from "./show/show";

@@ -21,3 +21,5 @@ export {
 export { samplesFigure, type LabelledImages, type SamplesOptions } from "./samples";
 export { confusionFigure, perClassFigure, type ConfusionOptions, type PerClassOptions } from "./classes";
 export { exploreFigure, type ExploreOptions, type ExploreRun } from "./explore";
+export { sweepLiveFigure, type SweepLiveRun, type SweepLiveOptions } from "./sweep-live";
+export { lrFinderFigure, type LrFindingData } from "./lr-finder";

@@ -47,7 +47,7 @@ const BOTTOM = 60;
 
 /**
  * The live view of a sweep of many runs: its landscape filling in, and the best few curves.
- * @example show.figure(sweepLiveFigure(runs, { title: "12 learning rates × 4 batch sizes", x: "samples", logY: true }));
+ * @example show.figure(sweepLiveFigure(runs.map((run) => ({ ...run, state: "done", share: 1 })), { title: "12 learning rates × 4 batch sizes", x: "samples", logY: true }));
  */
 export function sweepLiveFigure(runs: readonly SweepLiveRun[], options: SweepLiveOptions = {}): Figure {
   if (!Array.isArray(runs) || runs.length === 0) throw new RangeError("sweepLiveFigure: runs: expected a non-empty list of runs");

@@ -3,7 +3,7 @@
  * label, not the callbacks). Its parts, written as canonical JSON (keys sorted) before hashing:
  *
  * - `settings`: the resolved training settings (optimizer, lr, momentum, batch size, epochs, shuffling and its
- *   seed, lr schedule, evaluate, evalEvery, evalOn, early stopping where set), every default filled in;
+ *   seed, lr schedule, evaluate, evalEvery, evalOn, early stopping and a range test's rates where set), every default filled in;
  * - `model`: `{ layers, init, seed }` for a fresh seeded model (a `RunSpec`, or an untrained `mlp(...)`), else
  *   the sha256 of its current weights and its trained step count (`modelFromWeights`, `resume`);
  * - `data`: `dataFingerprint`, the sha256 of both splits' bytes, sizes and the class count;
@@ -23,7 +23,7 @@ import type { TrainSettings } from "../train/settings";
 
 /** What a run's key is made of (see the module comment). */
 export interface KeyParts {
-  settings: Omit<TrainSettings, "label" | "resume" | "earlyStopping"> & { earlyStopping?: TrainSettings["earlyStopping"] };
+  settings: Omit<TrainSettings, "label" | "resume" | "earlyStopping" | "lrRange"> & Partial<Pick<TrainSettings, "earlyStopping" | "lrRange">>;
   model: { layers: number[]; init: string; seed: number } | { layers: number[]; weights: string; trainedSteps: number };
   data: string;
   backend: string;
@@ -47,10 +47,10 @@ export function runKey(parts: KeyParts): string {
 export function keyParts(
   settings: Omit<TrainSettings, "label">, model: KeyParts["model"], data: Dataset, backend: { name: string; detail: string },
 ): KeyParts {
-  const { label: _label, resume: _resume, earlyStopping, ...numeric } = settings as TrainSettings;
+  const { label: _label, resume: _resume, earlyStopping, lrRange, ...numeric } = settings as TrainSettings;
   return {
-    // A run without early stopping keeps the key it had before the option existed (its stored entry stays valid).
-    settings: earlyStopping ? { ...numeric, earlyStopping } : numeric, model, data: dataFingerprint(data), backend: backend.name, detail: arithmeticDetail(backend),
+    // A run without early stopping or a range test keeps the key it had before they existed (its entry stays valid).
+    settings: { ...numeric, ...(earlyStopping ? { earlyStopping } : {}), ...(lrRange ? { lrRange } : {}) }, model, data: dataFingerprint(data), backend: backend.name, detail: arithmeticDetail(backend),
     arithmetic: ARITHMETIC_VERSION, tfjs: tf.version.tfjs,
   };
 }

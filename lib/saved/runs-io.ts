@@ -221,9 +221,10 @@ function loadedRun(read: Reader, entry: unknown, field: string, savedBy: string)
 }
 
 function settingsOf(read: Reader, value: unknown, field: string): TrainSettings {
-  const { label, shuffleSeed, momentum, lrDecay, evalEvery, evalOn, earlyStopping, ...rest } = read.object(value, field);
+  const { label, shuffleSeed, momentum, lrDecay, lrRange, evalEvery, evalOn, earlyStopping, ...rest } = read.object(value, field);
   const options = {
-    ...rest, shuffleSeed: shuffleSeed ?? undefined, momentum: momentum ?? undefined, lrDecay: lrDecay ?? undefined,
+    ...rest, shuffleSeed: shuffleSeed ?? undefined, momentum: momentum ?? undefined, lrDecay: lrDecay ?? undefined, lrRange: lrRange ?? undefined,
+    ...(lrRange ? { lr: undefined } : {}),
     evalEvery: evalEvery ?? undefined, evalOn: evalOn ?? undefined, earlyStopping: earlyStopping ?? undefined,
   } as TrainOptions;
   try {

@@ -34,7 +34,10 @@ import {
   type WeightGridOptions,
 } from "../figures";
 import { progressText } from "../figures/progress";
+import { escapeHtml } from "../figures/text";
 import { sweepLiveFigure, type SweepLiveRun } from "../figures/sweep-live";
+import { lrFinderFigure } from "../figures/lr-finder";
+import type { LrFinding } from "../runs/lr-finder";
 import { sweepEstimate, sweepStatusHtml } from "../figures/sweep-progress";
 import { divergedStep, type RunNumbers } from "../figures/runs";
 import type { LayerWeights } from "../model/model";
@@ -101,6 +104,8 @@ export interface Show {
   /** The accuracy landscape of runs varying one or two settings, with a slider per setting that picks the run
    *  whose loss curve is drawn (see `exploreFigure`); the sliders work in the saved notebook and the report. */
   explore(runs: readonly ExploreRun[], options: ExploreOptions): void;
+  /** The learning-rate range test of `findLr`: loss against the rising rate, the suggestion, and its rule printed. */
+  lrFind(finding: LrFinding, options?: { title?: string }): void;
   /** Raw HTML (not escaped: for HTML you built). */
   html(html: string): void;
   markdown(text: string): void;
@@ -181,6 +186,11 @@ export function createShow(config: ShowConfig = {}): Show {
     perClass: (runs, options) => figure(perClassFigure(runs, options)),
     explore: (runs, options) => figure(exploreFigure(runs, options)),
     referenceTable: (rows, options) => html(referenceTable(rows, options)),
+    lrFind: (finding, options) => {
+      figure(lrFinderFigure({ ...finding, label: finding.run.label }, options));
+      html(`<div style="font-family:monospace;padding:2px 0">${escapeHtml(`suggested learning rate: ${finding.suggestion.toPrecision(2)}, ` +
+        `${finding.rule} (lowest smoothed loss at lr ${finding.lowest.toPrecision(2)})`)}</div>`);
+    },
     html,
     markdown: (text) => sink.display({ "text/markdown": text }),
     live: (title, options = {}) => {

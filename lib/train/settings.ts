@@ -30,6 +30,9 @@ export interface TrainOptions {
   /** A step schedule: multiply the learning rate by `factor` (between 0 and 1) every `every` epochs, e.g.
    *  `{ factor: 0.5, every: 2 }`: lr for epochs 1–2, lr/2 for 3–4, … Default: none (one rate throughout). */
   lrDecay?: LrDecay;
+  /** The learning-rate range test's schedule: the rate rises exponentially from `from` at the first step to `to` at
+   *  the last (`lr` is then `from`); what `findLr` trains. Not with `lrDecay`. Default: none. */
+  lrRange?: LrRange;
   /** Name of the run in charts and tables. Default: describes the setting, e.g. "784-10 sgd lr 0.001 batch 16". */
   label?: string;
   /** Called at most every ~250 ms while training, and once with `done: true` at the end. */
@@ -66,6 +69,8 @@ export interface TrainSettings {
   momentum: number | null;
   /** The learning-rate schedule, or null for one rate throughout. */
   lrDecay: LrDecay | null;
+  /** The range test's rising rate, or null. */
+  lrRange: LrRange | null;
   label: string;
   evaluate: boolean;
   /** Steps between two points of the accuracy curve, "epoch" for one per epoch, or null for no curve. */
@@ -91,6 +96,15 @@ export type ResolvedSettings = Omit<TrainSettings, "label">;
 export interface LrDecay {
   factor: number;
   every: number;
+}
+
+/**
+ * The learning-rate range test's schedule: step i of n trains at from × (to / from)^(i / (n − 1)).
+ * @example const lrRange: LrRange = { from: 1e-5, to: 10 }; await train(mlp([784, 10]), data, { lrRange, evaluate: false });
+ */
+export interface LrRange {
+  from: number;
+  to: number;
 }
 
 /** Where a run stopped because its loss stopped being a finite number. */
@@ -141,7 +155,7 @@ export interface Progress {
 
 /**
  * One run of a sweep as a live view sees it before it trains: its label, model and resolved settings.
- * @example const member: SweepMember = { label: "lr 0.5", layers: [784, 10], init: "torch", seed: 0, settings: resolveSettings({ lr: 0.5 }) };
+ * @example const onProgress = (p: Progress) => { const members: readonly SweepMember[] = p.sweep ?? []; console.log(members.length); };
  */
 export interface SweepMember {
   label: string;
@@ -175,7 +189,7 @@ export interface ModelDescription {
 }
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
-  "optimizer", "lr", "batchSize", "epochs", "shuffle", "shuffleSeed", "momentum", "lrDecay", "label", "onProgress", "evaluate",
+  "optimizer", "lr", "batchSize", "epochs", "shuffle", "shuffleSeed", "momentum", "lrDecay", "lrRange", "label", "onProgress", "evaluate",
   "evalEvery", "evalOn", "earlyStopping", "resume", "signal",
 ];
 
@@ -233,6 +247,7 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
     throw new TypeError(`signal: expected an AbortSignal, got ${describeValue(options.signal)}`);
   }
   const lrDecay = options.lrDecay === undefined ? null : checkLrDecay(options.lrDecay, epochs);
+  const lrRange = options.lrRange === undefined ? null : checkLrRange(options.lrRange, lrDecay, options.lr);
   const evalEvery = options.evalEvery === undefined || options.evalEvery === "epoch"
     ? options.evalEvery ?? null
     : positiveInteger("evalEvery", options.evalEvery, ' (steps) or "epoch"');
@@ -242,8 +257,8 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
   const evalOn = evalEvery === null ? null : checkEvalOn(options.evalOn ?? "test");
   const earlyStopping = options.earlyStopping === undefined ? null : checkEarlyStopping(options.earlyStopping, evalOn);
   return {
-    optimizer, lr, batchSize, epochs, shuffle, shuffleSeed: shuffle ? shuffleSeed : null,
-    momentum: optimizer === "momentum" ? momentum : null, lrDecay, evaluate: options.evaluate ?? true, evalEvery, evalOn,
+    optimizer, lr: lrRange ? lrRange.from : lr, batchSize, epochs, shuffle, shuffleSeed: shuffle ? shuffleSeed : null,
+    momentum: optimizer === "momentum" ? momentum : null, lrDecay, lrRange, evaluate: options.evaluate ?? true, evalEvery, evalOn,
     earlyStopping, resume: options.resume ?? false,
   };
 }
@@ -256,7 +271,7 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
 export function defaultLabel(model: ModelDescription, settings: ResolvedSettings): string {
   const parts = [model.layers.join("-"), settings.optimizer];
   if (settings.momentum !== null && settings.momentum !== PYTORCH_DEFAULTS.momentum) parts.push(`momentum ${settings.momentum}`);
-  parts.push(`lr ${settings.lr}`);
+  parts.push(settings.lrRange ? `lr rising ${settings.lrRange.from} → ${settings.lrRange.to}` : `lr ${settings.lr}`);
   if (settings.lrDecay) parts.push(scheduleLabel(settings.lrDecay));
   parts.push(`batch ${settings.batchSize}`);
   if (model.init !== "torch") parts.push(`init ${model.init}`);
@@ -311,6 +326,27 @@ export function describeValue(value: unknown): string {
 export function learningRate(settings: Pick<TrainSettings, "lr" | "lrDecay">, epoch: number): number {
   const { lr, lrDecay } = settings;
   return lrDecay ? lr * lrDecay.factor ** Math.floor((epoch - 1) / lrDecay.every) : lr;
+}
+
+/**
+ * The rate of step `step` (from 0) of `totalSteps` under a range test's schedule.
+ * @example rangeRate({ from: 1e-4, to: 1 }, 50, 101); // 0.01
+ */
+export function rangeRate(range: LrRange, step: number, totalSteps: number): number {
+  return totalSteps <= 1 ? range.from : range.from * (range.to / range.from) ** (step / (totalSteps - 1));
+}
+
+function checkLrRange(value: unknown, lrDecay: LrDecay | null, lr: unknown): LrRange {
+  const example = "{ from: 1e-5, to: 10 } (the rate rises exponentially from 1e-5 to 10)";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TypeError(`lrRange: expected ${example}, got ${describeValue(value)}`);
+  const unknown = Object.keys(value).filter((key) => key !== "from" && key !== "to");
+  if (unknown.length > 0) throw new RangeError(`lrRange: unknown key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; expected ${example}`);
+  const { from, to } = value as Partial<LrRange>;
+  if (typeof from !== "number" || !Number.isFinite(from) || from <= 0) throw new RangeError(`lrRange.from: expected a finite number > 0, got ${describeValue(from)}`);
+  if (typeof to !== "number" || !Number.isFinite(to) || !(to > from)) throw new RangeError(`lrRange.to: expected a finite number above from (${from}), got ${describeValue(to)}`);
+  if (lrDecay) throw new RangeError("lrRange: the range test sets the rate of every step; it cannot be combined with lrDecay");
+  if (lr !== undefined && lr !== from) throw new RangeError(`lr: the range test starts at lrRange.from (${from}); leave lr out, got ${describeValue(lr)}`);
+  return { from, to };
 }
 
 function checkLrDecay(value: unknown, epochs: number): LrDecay {

@@ -15,7 +15,7 @@ import { startTraining, type TrainingSession } from "../model/training";
 import { permutation, seededRandom } from "../math/random";
 import { RunLog } from "./run-log";
 import {
-  defaultLabel, describeValue, learningRate, resolveSettings, type Divergence, type ResolvedSettings, type StoredMark, type TrainOptions, type TrainSettings,
+  defaultLabel, describeValue, learningRate, rangeRate, resolveSettings, type Divergence, type ResolvedSettings, type StoredMark, type TrainOptions, type TrainSettings,
 } from "./settings";
 
 
@@ -125,6 +125,7 @@ async function trainEpochs(
     const order = settings.shuffle ? permutation(split.count, random) : null;
     for (let from = 0; from < split.count; from += settings.batchSize) {
       const to = Math.min(from + settings.batchSize, split.count);
+      if (settings.lrRange) session.setLr(rangeRate(settings.lrRange, log.steps, log.totalSteps));
       log.record(session.applyStep({ split, from, to, order }), to - from);
       if (log.diverged) break;
       if (log.curve && log.steps % evalEvery === 0) {
