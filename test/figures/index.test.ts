@@ -11,11 +11,13 @@ test("the figures package exports the figures and scales, not its helpers", () =
     "exploreFigure",
     "hiddenUnitsFigure",
     "lossFigure",
+    "lrFinderFigure",
     "perClassFigure",
     "referenceTable",
     "resultsTable",
     "samplesFigure",
     "seedSpreadTable",
+    "sweepLiveFigure",
     "weightGridFigure",
   ]);
 });
