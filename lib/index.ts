@@ -9,7 +9,7 @@ export { initBackend, describeBackend, type BackendName } from "./train/backend"
 export { parseIdx } from "./data/idx";
 export { loadMnist, loadIdx, subset, labelCounts, type Dataset, type Split } from "./data/data";
 export { REFERENCE, referenceRows } from "./results/reference";
-export { movingAverage, accuracy, confusionMatrix, perClassAccuracy } from "./math/metrics";
+export { movingAverage, accuracy, confusionMatrix, perClassAccuracy, etaSquared } from "./math/metrics";
 export { INITS, Model, mlp, modelFromWeights, type Init, type LayerWeights } from "./model/model";
 export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./model/optimizers";
 export { evaluate, type Run } from "./train/train";
@@ -35,4 +35,5 @@ export {
 } from "./figures";
 export { exploreFigure, type ExploreOptions, type ExploreRun } from "./figures";
 export { sweepLiveFigure, lrFinderFigure, type SweepLiveRun, type SweepLiveOptions, type LrFindingData } from "./figures";
+export { parallelFigure, settingShares, type ParallelRun, type ParallelOptions, type SettingShare } from "./figures";
 export { show } from "./show/show";

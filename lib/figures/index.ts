@@ -23,3 +23,4 @@ export { confusionFigure, perClassFigure, type ConfusionOptions, type PerClassOp
 export { exploreFigure, type ExploreOptions, type ExploreRun } from "./explore";
 export { sweepLiveFigure, type SweepLiveRun, type SweepLiveOptions } from "./sweep-live";
 export { lrFinderFigure, type LrFindingData } from "./lr-finder";
+export { parallelFigure, settingShares, type ParallelRun, type ParallelOptions, type SettingShare } from "./parallel";

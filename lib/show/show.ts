@@ -37,6 +37,8 @@ import { progressText } from "../figures/progress";
 import { escapeHtml } from "../figures/text";
 import { sweepLiveFigure, type SweepLiveRun } from "../figures/sweep-live";
 import { lrFinderFigure } from "../figures/lr-finder";
+import { parallelFigure, type ParallelOptions, type ParallelRun } from "../figures/parallel";
+import { parallelHtml } from "./parallel-script";
 import type { LrFinding } from "../runs/lr-finder";
 import { sweepEstimate, sweepStatusHtml } from "../figures/sweep-progress";
 import { divergedStep, type RunNumbers } from "../figures/runs";
@@ -106,6 +108,9 @@ export interface Show {
   explore(runs: readonly ExploreRun[], options: ExploreOptions): void;
   /** The learning-rate range test of `findLr`: loss against the rising rate, the suggestion, and its rule printed. */
   lrFind(finding: LrFinding, options?: { title?: string }): void;
+  /** Parallel coordinates over every setting that varies in `runs`, coloured by test accuracy, with each setting's
+   *  share of the accuracy's spread (η²); drag along an axis to select (in the page: saved notebook and report). */
+  parallel(runs: readonly ParallelRun[], options?: ParallelOptions): void;
   /** Raw HTML (not escaped: for HTML you built). */
   html(html: string): void;
   markdown(text: string): void;
@@ -186,6 +191,7 @@ export function createShow(config: ShowConfig = {}): Show {
     perClass: (runs, options) => figure(perClassFigure(runs, options)),
     explore: (runs, options) => figure(exploreFigure(runs, options)),
     referenceTable: (rows, options) => html(referenceTable(rows, options)),
+    parallel: (runs, options) => html(parallelHtml(parallelFigure(runs, options), `mie-pc-${session}-${++counter}`)),
     lrFind: (finding, options) => {
       figure(lrFinderFigure({ ...finding, label: finding.run.label }, options));
       html(`<div style="font-family:monospace;padding:2px 0">${escapeHtml(`suggested learning rate: ${finding.suggestion.toPrecision(2)}, ` +

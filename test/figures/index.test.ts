@@ -12,11 +12,13 @@ test("the figures package exports the figures and scales, not its helpers", () =
     "hiddenUnitsFigure",
     "lossFigure",
     "lrFinderFigure",
+    "parallelFigure",
     "perClassFigure",
     "referenceTable",
     "resultsTable",
     "samplesFigure",
     "seedSpreadTable",
+    "settingShares",
     "sweepLiveFigure",
     "weightGridFigure",
   ]);
