@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executeNotebook, ROOT, type KernelName } from "../../scripts/jupyter";
 import { openReport } from "./browser";
+import { chartProblems, readCharts } from "./chart-rules";
 import { clickSliderStep, explorerState } from "./explorer-ui";
 import { htmlOutputs, NOTEBOOK_CHARTS, streamText, type NotebookJson } from "./notebook";
 
@@ -113,6 +114,8 @@ export function notebookSuite(kernel: KernelName): Map<string, NotebookJson> {
           assert.deepEqual(report.requests, [], "an offline report requests nothing");
           assert.equal(report.plotCount, expected);
           assert.equal(report.plotsWithSvg, expected);
+          // Every chart readable: legends of at most 12 entries, log axes of at most 8 decades, every point on its axes.
+          assert.deepEqual(chartProblems(await readCharts(report.page)), []);
         } finally {
           await report.close();
         }
