@@ -75,6 +75,6 @@ test("the chart: loss against rate on a log axis, the suggestion drawn, the rule
   assert.deepEqual(suggestion!.x, [rates[11]! / 10, rates[11]! / 10]);
   assert.equal((fig.layout.xaxis as { type: string }).type, "log");
   assert.match(JSON.stringify(fig.layout.title), /suggested: a tenth of …/);
-  assert.match(JSON.stringify(fig.layout.title), /after step 15 of 20/);
+  assert.match(JSON.stringify(fig.layout.title), /<br>after step 15 of 20/);
   assert.throws(() => lrFinderFigure({ label: "x", rates: [1], losses: [], smoothed: [], usable: 1, lowest: 1, suggestion: 0.1, rule: "" }), /expected \{ rates, losses, smoothed \} of one length/);
 });

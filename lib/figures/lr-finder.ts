@@ -37,32 +37,46 @@ export function lrFinderFigure(finding: LrFindingData, options: { title?: string
     throw new RangeError(`lrFinderFigure: finding.usable: expected 2 … ${rates.length} steps, got ${usable}`);
   }
   const x = rates.slice(0, usable);
-  const raw = losses.slice(0, usable).map((v) => (Number.isFinite(v) ? round(v, 5) : null));
   const line = smoothed.slice(0, usable).map((v) => (Number.isFinite(v) ? round(v, 5) : null));
-  const drawn = [...raw, ...line].filter((v): v is number => v !== null);
-  const [low, high] = [Math.min(...drawn), Math.max(...drawn)];
+  const smooth = line.filter((v): v is number => v !== null);
+  // The axis fits the smoothed curve (with room above it): single steps' spikes past it are left out, and counted.
+  const [low, high] = [Math.min(...smooth), Math.max(...smooth)];
+  const range: [number, number] = [Math.max(0, low - 0.15 * (high - low + 0.1)), high + 0.3 * (high - low + 0.1)];
+  let spikes = 0;
+  const raw = losses.slice(0, usable).map((v) => {
+    if (!Number.isFinite(v)) return null;
+    if (v > range[1] || v < range[0]) {
+      spikes++;
+      return null;
+    }
+    return round(v, 5);
+  });
   const lowestIndex = rates.indexOf(lowest);
   const data: Data[] = [
     { type: "scatter", mode: "lines", name: "loss of each step", x, y: raw, line: { color: "rgba(31,119,180,0.3)", width: 1 }, hovertemplate: "lr %{x:.3g}<br>loss %{y:.4f}<extra></extra>" },
     { type: "scatter", mode: "lines", name: "smoothed (EMA, β 0.98)", x, y: line, line: { color: RUN_COLOURS[0]!, width: 2.5 }, hovertemplate: "lr %{x:.3g}<br>smoothed %{y:.4f}<extra></extra>" },
     {
-      type: "scatter", mode: "markers", name: `lowest: lr ${formatValue(lowest)}`, x: [lowest], y: [lowestIndex >= 0 ? line[lowestIndex] ?? null : null],
+      type: "scatter", mode: "markers", name: `lowest: lr ${formatValue(round(lowest, 2))}`, x: [lowest], y: [lowestIndex >= 0 ? line[lowestIndex] ?? null : null],
       marker: { size: 10, color: RUN_COLOURS[3]!, symbol: "circle-open", line: { width: 2 } }, hovertemplate: "lowest smoothed loss at lr %{x:.3g}<extra></extra>",
     },
     {
-      type: "scatter", mode: "lines", name: `suggested: lr ${formatValue(suggestion)}`, x: [suggestion, suggestion], y: [low, high],
+      type: "scatter", mode: "lines", name: `suggested: lr ${formatValue(round(suggestion, 2))}`, x: [suggestion, suggestion], y: [low, high],
       line: { color: RUN_COLOURS[2]!, width: 2, dash: "dash" }, hovertemplate: "suggested lr %{x:.3g}<extra></extra>",
     },
   ];
-  const cut = usable < rates.length ? ` · after step ${usable} of ${rates.length} the loss had passed 4× its lowest (not drawn)` : "";
+  const notes = [
+    ...(usable < rates.length ? [`after step ${usable} of ${rates.length} the loss had passed 4× its lowest (not drawn)`] : []),
+    ...(spikes > 0 ? [`${spikes} single steps' losses off the chart (not drawn)`] : []),
+  ];
+  const cut = notes.length > 0 ? `<br>${notes.join(" · ")}` : "";
   const labels = data.map((trace) => String(trace.name));
   return {
     data,
     layout: {
       title: titleOf(options.title ?? `Learning-rate range test: ${finding.label}`, `suggested: ${plotlyText(rule)}${cut}`),
-      ...legendBelow(labels, 400, { t: 80, r: 20, b: 60, l: 70 }),
+      ...legendBelow(labels, 400, { t: 96, r: 20, b: 60, l: 70 }),
       xaxis: { type: "log", title: { text: "learning rate (rising every step; log scale)" }, exponentformat: "power" },
-      yaxis: { title: { text: "training loss" } },
+      yaxis: { title: { text: "training loss" }, range, autorange: false },
       hovermode: "closest",
     },
     config: baseConfig(),

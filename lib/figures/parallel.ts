@@ -43,8 +43,10 @@ export interface SettingShare {
 const WIDTH = 860;
 const TOP = 56;
 const PLOT = 280;
-const BOTTOM = 56;
-const SIDE = 70;
+const BOTTOM = 20;
+/** Room left of the first axis for its tick labels ("784-500-500-10"), and right of the last. */
+const LEFT = 120;
+const RIGHT = 60;
 const DIVERGED_GAP = 22;
 /** Viridis, as the heatmaps colour accuracy: low dark purple, high yellow. */
 const VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"];
@@ -80,9 +82,9 @@ export function parallelFigure(runs: ParallelRun | readonly ParallelRun[], optio
     throw new RangeError(`parallelFigure: runs: no setting varies among these ${list.length} runs; pass runs that differ in at least one setting`);
   }
   const axes = [...varied.map(settingAxis), accuracyAxis(list)];
-  const step = (WIDTH - 2 * SIDE) / (axes.length - 1);
-  const xOf = (k: number): number => SIDE + k * step;
-  const height = TOP + PLOT + DIVERGED_GAP + BOTTOM;
+  const step = (WIDTH - LEFT - RIGHT) / (axes.length - 1);
+  const xOf = (k: number): number => LEFT + k * step;
+  const height = TOP + PLOT + (list.some((run) => !Number.isFinite(run.accuracy)) ? DIVERGED_GAP : 0) + BOTTOM;
   const measured = list.map((run) => run.accuracy).filter(Number.isFinite);
   const [low, high] = [Math.min(...measured), Math.max(...measured)];
   // Best runs last, so they are drawn on top.
@@ -185,11 +187,10 @@ function sharesTable(shares: readonly SettingShare[], evaluated: number): string
       `<td style="padding:1px 8px"><div style="background:#35b779;height:10px;width:${width}px"></div></td></tr>`;
   }).join("");
   return (
-    `<table class="mie-pc-shares" style="font-family:sans-serif;font-size:13px;border-collapse:collapse;margin-top:6px">` +
-    `<caption style="text-align:left;caption-side:top;color:#2a3f5f;padding-bottom:4px">How much of test accuracy's spread each setting explains on its own: ` +
+    `<div style="font-family:sans-serif;font-size:13px;color:#2a3f5f;max-width:${WIDTH}px;margin-top:6px">How much of test accuracy's spread each setting explains on its own: ` +
     `η² (one-way ANOVA), the variance between the groups of runs that share the setting's value over the total variance, over the ` +
-    `${evaluated} evaluated runs. Settings that vary together in these runs share their η² (it does not add up to 1 across settings).</caption>` +
-    `<thead><tr><th style="text-align:left;padding:1px 8px">setting</th><th style="padding:1px 8px">values</th><th style="padding:1px 8px">η²</th><th></th></tr></thead>` +
+    `${evaluated} evaluated runs. Settings that vary together in these runs share their η² (it does not add up to 1 across settings).</div>` +
+    `<table class="mie-pc-shares" style="font-family:sans-serif;font-size:13px;border-collapse:collapse;margin-top:4px"><thead><tr><th style="text-align:left;padding:1px 8px">setting</th><th style="padding:1px 8px">values</th><th style="padding:1px 8px">η²</th><th></th></tr></thead>` +
     `<tbody>${rows}</tbody></table>`
   );
 }

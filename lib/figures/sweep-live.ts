@@ -105,7 +105,7 @@ function withLandscape(curves: Figure, runs: readonly SweepLiveRun[], grid: Grid
   const heatBottom = (CURVES + GAP + AXIS) / plotHeight;
   const curvesTop = CURVES / plotHeight;
   // The curves move to the lower axes (x2, y2; their accuracy axis to y3).
-  const data: Data[] = [heatmapTrace(runs, grid, heatBottom), cellTextTrace(runs, grid)];
+  const data: Data[] = [heatmapTrace(runs, grid, Math.max(heat, 120)), cellTextTrace(runs, grid)];
   for (const trace of curves.data) {
     const t = trace as { xaxis?: string; yaxis?: string };
     data.push({ ...trace, xaxis: "x2", yaxis: t.yaxis === "y2" ? "y3" : "y2" } as Data);
@@ -144,7 +144,8 @@ function yEdges(grid: Grid): number[] {
   return grid.y?.edges ?? [-0.5, 0.5];
 }
 
-function heatmapTrace(runs: readonly SweepLiveRun[], grid: Grid, bottom: number): Data {
+/** The landscape's heatmap; its colour bar is `barPixels` tall (at least readable over a grid of one or two rows). */
+function heatmapTrace(runs: readonly SweepLiveRun[], grid: Grid, barPixels: number): Data {
   const columns = grid.x.values.length;
   const rows = grid.y?.values.length ?? 1;
   const z: (number | null)[][] = [];
@@ -163,7 +164,7 @@ function heatmapTrace(runs: readonly SweepLiveRun[], grid: Grid, bottom: number)
   return {
     type: "heatmap", x: grid.x.edges, y: yEdges(grid), z, text: hover as unknown as string[], hovertemplate: "%{text}<extra></extra>",
     colorscale: "Viridis", xgap: 1, ygap: 1,
-    colorbar: { title: { text: "test accuracy (%)" }, ticksuffix: "%", y: 1, yanchor: "top", len: 1 - bottom, lenmode: "fraction", thickness: 14 },
+    colorbar: { title: { text: "test accuracy (%)" }, ticksuffix: "%", y: 1, yanchor: "top", len: barPixels, lenmode: "pixels", thickness: 14 },
   } as Data;
 }
 
