@@ -23,6 +23,7 @@ test("brushing an axis keeps the runs in its range, clicking clears it: in the p
     const status = page.locator("#pc .mie-pc-status");
     assert.equal(await status.textContent(), "all 12 runs shown");
     const axis = page.locator('#pc .mie-pc-axis[data-axis="2"]');
+    await axis.scrollIntoViewIfNeeded(); // the mouse moves in the viewport's coordinates
     const box = (await axis.boundingBox())!;
     // From above the top of the accuracy axis down to about its middle: the better half of the runs.
     await page.mouse.move(box.x + box.width / 2, box.y + 2);

@@ -122,6 +122,32 @@ export function notebookSuite(kernel: KernelName): Map<string, NotebookJson> {
       });
     }
 
+    test("MoreLayerNetwork: the report's parallel coordinates brush offline: a range on the accuracy axis keeps the best runs", async () => {
+      const report = await openReport(join(out, "MoreLayerNetwork.html"));
+      try {
+        const { page } = report;
+        const chart = page.locator(".mie-parallel").first();
+        const status = chart.locator(".mie-pc-status");
+        const total = Number(/^all (\d+) runs shown$/.exec((await status.textContent()) ?? "")?.[1]);
+        assert.ok(total > 10, `all runs shown at first: ${await status.textContent()}`);
+        const axes = chart.locator(".mie-pc-axis");
+        const accuracy = axes.nth((await axes.count()) - 1);
+        await accuracy.scrollIntoViewIfNeeded(); // the mouse moves in the viewport's coordinates
+        const box = (await accuracy.boundingBox())!;
+        await page.mouse.move(box.x + box.width / 2, box.y + 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.3, { steps: 5 });
+        await page.mouse.up();
+        const kept = Number(new RegExp(`^(\\d+) of ${total} runs in the selected ranges$`).exec((await status.textContent()) ?? "")?.[1]);
+        assert.ok(kept > 0 && kept < total, `${await status.textContent()}`);
+        assert.equal(await chart.locator('.mie-pc-line[stroke-opacity="0.85"]').count(), kept);
+        assert.deepEqual(report.requests, []);
+        assert.deepEqual(report.errors, []);
+      } finally {
+        await report.close();
+      }
+    });
+
     for (const [name, explorer] of Object.entries(EXPLORERS)) {
       test(`${name}: the report's explorer has ${explorer.cells} measured cells, and each slider moves its curve and box, offline`, async () => {
         const report = await openReport(join(out, `${name}.html`));
