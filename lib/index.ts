@@ -27,7 +27,7 @@ export { compare, combinations } from "./runs/compare";
 export { findLr, type FindLrOptions, type LrFinding } from "./runs/lr-finder";
 export {
   misclassified, predictionCounts, predictedClasses, largestWeight, initialWeights, weightChange, bestRun, seedSpread,
-  accuracyPeak, curveSummary, predictionAgreement,
+  accuracyPeak, curveSummary, predictionAgreement, earlyStopSummary, type EarlyStopSummary,
 } from "./results/analysis";
 export {
   lossFigure, resultsTable, referenceTable, curveTable, seedSpreadTable, weightGridFigure, hiddenUnitsFigure, samplesFigure, confusionFigure, perClassFigure,

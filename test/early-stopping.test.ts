@@ -15,6 +15,7 @@ import { train } from "../lib/runs/stored";
 import { keyParts, runKey } from "../lib/runs/run-key";
 import { resolveSettings } from "../lib/train/settings";
 import { compare } from "../lib/runs/compare";
+import { earlyStopSummary } from "../lib/results/analysis";
 import { smallMnist } from "./helpers/small-mnist";
 
 const bits = (values: Float32Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
@@ -38,6 +39,10 @@ test("patience runs out: the run stops there, and its model is the best measurem
     assert.ok(bits(run.model.weights(layer).kernel).equals(bits(first25.model.weights(layer).kernel)), `layer ${layer}: the best weights, restored`);
   }
   assert.equal(run.accuracy, first25.accuracy, "test accuracy is the restored model's");
+  const summary = earlyStopSummary(run);
+  assert.deepEqual([summary.stoppedAfterEpoch, summary.bestEpoch, summary.savedSteps, summary.restored], [0.8, 0.27, 301, true]);
+  assert.match(summary.text, /: stopped after epoch 0\.8; kept epoch 0\.27's weights \(holdout accuracy [\d.]+%\); saved 301 of 376 steps \(80%\); test accuracy/);
+  assert.throws(() => earlyStopSummary(first25), /earlyStopSummary: run "784-32-10 sgd lr 0\.1 batch 16" was trained without earlyStopping/);
   run.model.dispose();
   first25.model.dispose();
   assert.equal(tf.memory().numTensors, before, "no tensor left behind (the snapshot is plain data)");
