@@ -23,11 +23,11 @@ export type SweepLiveRun = ExploreRun & {
 };
 
 /**
- * Options of `sweepLiveFigure`.
+ * Options of `sweepLiveFigure`: the loss chart's (`maxPoints` defaults to 200 here, as in the explorer: a batch-1
+ * run's curve is then the mean of each window of 300 images), and the landscape's.
  * @example const options: SweepLiveOptions = { title: "The landscape", best: 5, x: "samples", logY: true };
  */
 export interface SweepLiveOptions extends Pick<LossFigureOptions, "x" | "logY" | "smooth" | "maxPoints"> {
-  // maxPoints defaults to 200 here (as the explorer's): a batch-1 run's curve is then the mean of each 300 images.
   title?: string;
   /** Finished runs whose curves are drawn: the most accurate ones (default 5). */
   best?: number;
