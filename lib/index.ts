@@ -5,19 +5,20 @@
  * "What lib offers, by module" lists exactly these names; test/api.test.ts keeps the two in step and type-checks
  * every export's `@example`.
  */
-export { initBackend, describeBackend, type BackendName } from "./train/backend";
+export { initBackend, describeBackend, type BackendName } from "./engine/backend";
 export { parseIdx } from "./data/idx";
 export { loadMnist, loadIdx, subset, labelCounts, type Dataset, type Split } from "./data/data";
 export { REFERENCE, referenceRows } from "./results/reference";
 export { movingAverage, accuracy, confusionMatrix, perClassAccuracy, etaSquared } from "./math/metrics";
 export { INITS, Model, mlp, modelFromWeights, type Init, type LayerWeights } from "./model/model";
 export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "./model/optimizers";
-export { evaluate, type Run } from "./train/train";
-export { train, runStoreFolder, type StoreSetting, type StoredTrainOptions } from "./runs/stored";
+export { evaluate, type Run } from "./train/loop";
+export { train, runStoreFolder, type StoreSetting, type StoredTrainOptions } from "./runs/train-with-store";
 export { saveModel, loadModel } from "./saved/model-io";
 export { saveRuns, loadRuns, type LoadedRun } from "./saved/runs-io";
 export { SavedFileError } from "./saved/saved-files";
-export type { TrainOptions, Progress, LrDecay, LrRange, StoredMark, SweepMember } from "./train/settings";
+export type { TrainOptions, LrDecay, LrRange } from "./train/settings";
+export type { Progress, StoredMark, SweepMember } from "./train/progress";
 export type { EarlyStopping, EarlyStop } from "./train/early-stopping";
 export type { Evaluation, EvalOn } from "./train/evaluations";
 export type { RunSpec } from "./runs/spec";

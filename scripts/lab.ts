@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { installKernels, jupyterEnv, ROOT } from "./jupyter";
 import { manualInstallHelp, missingModules, projectPython } from "./python-env";
 import { ensureNativeBackend } from "./native";
-import { ensureNativeProducts } from "./native-products";
+import { ensureNativeKernels } from "./build-kernels";
 
 /** A running JupyterLab server. */
 export interface LabServer {
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(projectPython({ log: (line) => console.log(line) }).description);
-  ensureNativeProducts();
+  await ensureNativeKernels();
   ensureNativeBackend(projectPython().python);
   const lab = await startLab({ port });
   // The only place the token is shown: this terminal (the server's own log, which holds it too, stays in memory).

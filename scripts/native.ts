@@ -1,14 +1,14 @@
 /**
- * Build `@tensorflow/tfjs-node` here from registry packages only, for machines whose `npm ci` could not download
- * libtensorflow (tfjs-node's install script fetches it from a host these machines cannot reach, so the optional
- * dependency drops out). Users with internet access never need this: `npm ci` gives them a working tfjs-node.
+ * Build `@tensorflow/tfjs-node` here from registry packages only. It is not a dependency of this project: no
+ * notebook needs it (every run trains on the engine, lib/engine), and it is 1.1 GB of node_modules once built, so
+ * `npm ci` leaves it out and it is built only when asked for (issue 29).
  *
  *   npm run native        (idempotent: does nothing where tfjs-node already loads)
  *
- * Steps (issue 13; ~25 s on our machines: ~10 s to download and unpack the wheel, ~13 s to compile):
- * 1. tfjs-node's files and its dependencies with `npm install --no-save --ignore-scripts`, when missing: npm
- *    adds them as package-lock.json describes them, without running the failing install script and without
- *    changing package.json or package-lock.json.
+ * Steps (issue 13; ~25–100 s on our machines, most of it downloading and unpacking the wheel and compiling):
+ * 1. tfjs-node's files and its dependencies with `npm install --no-save --ignore-scripts`, at the version
+ *    lib/package.json's optional peer dependency names: without running its install script (it downloads
+ *    libtensorflow from a host these machines cannot reach), and without changing package.json or package-lock.json.
  * 2. `pip download --no-deps tensorflow-cpu==2.21.0` into a temporary folder (no pip cache, no retries), and from
  *    the wheel `libtensorflow_cc.so.2`, `libtensorflow_framework.so.2` and the whole `include/` tree (the C API's
  *    headers include `xla/tsl/...` ones) into the package's `deps/`. The addon links `-ltensorflow` and looks for
@@ -16,16 +16,19 @@
  * 3. The addon with npm's bundled node-gyp against Node's installed headers (no download), copied to
  *    `lib/napi-v8/` where tfjs-node looks for it; then a check that it loads and multiplies.
  *
- * Writes only inside the project (node_modules/@tensorflow/tfjs-node, and node_modules/.cache/mie-native.json after
- * a failed automatic build) and a temporary folder it deletes.
+ * Writes only inside the project (node_modules/@tensorflow/tfjs-node and its dependencies) and a temporary folder
+ * it deletes.
  *
- * `npm run reports` and `npm run lab` call `ensureNativeBackend()` first, so a newcomer's quick start gets tfjs-node
- * where it can be built (issue 18): one line while it builds, or one line saying why it runs on wasm instead.
+ * `npm run reports`, `npm run lab` and `npm test` (its `pretest`) call `ensureNativeBackend()` first: only where
+ * MIE_BACKEND=tfjs-node asks for it (`nativeBuildRequested`) does it build tfjs-node, in one line, as `.venv` is
+ * created. Under auto nothing is built: runs stay on the engine. The library itself never installs anything; it
+ * names `npm run native` when tfjs-node is asked for and missing (lib/engine/backend.ts).
  */
 import { spawnSync, type SpawnSyncOptions } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { environment } from "../lib/config/environment";
 
 const PROJECT = resolve(__dirname, "..");
 const PACKAGE = "@tensorflow/tfjs-node";
@@ -38,7 +41,7 @@ const LIBRARIES = ["libtensorflow_cc.so.2", "libtensorflow_framework.so.2"];
 
 class NativeError extends Error {}
 
-/** Step-by-step lines for `npm run native`; the automatic build of the quick start prints one line only. */
+/** Step-by-step lines for `npm run native`; the build `ensureNativeBackend` starts prints one line only. */
 let quiet = false;
 
 function log(line: string): void {
@@ -61,7 +64,7 @@ function run(command: string, args: string[], options: SpawnSyncOptions & { what
  */
 function probe(): { ok: true; line: string } | { ok: false; reason: string } {
   const code =
-    'const tf = require("@tensorflow/tfjs"); require("./lib/train/backend").describeBackend("tfjs-node").then((line) => {' +
+    'const tf = require("@tensorflow/tfjs"); require("./lib/engine/backend").describeBackend("tfjs-node").then((line) => {' +
     " const product = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync();" +
     ' if (product.join() !== "3,3,3,3") throw new Error("wrong product " + product.join());' +
     " console.log(line); }, (e) => { console.error(e.message); process.exit(3); })";
@@ -99,7 +102,23 @@ function npmNodeGyp(): string | null {
   return candidates.find((file) => existsSync(file)) ?? null;
 }
 
-/** tfjs-node's files and dependencies as package-lock.json has them, without its install script. */
+/**
+ * The tfjs-node version lib/package.json's optional peer dependency names (tfjs-node must match @tensorflow/tfjs).
+ * @example tfjsNodeVersion(); // "4.22.0"
+ */
+export function tfjsNodeVersion(): string {
+  const lib = require(join(PROJECT, "lib", "package.json")) as { peerDependencies?: Record<string, string> };
+  const version = lib.peerDependencies?.[PACKAGE];
+  if (!version || !/^\d+\.\d+\.\d+$/.test(version)) {
+    throw new NativeError(`lib/package.json: expected an exact version of ${PACKAGE} in peerDependencies, found ${JSON.stringify(version ?? null)}`);
+  }
+  return version;
+}
+
+/**
+ * tfjs-node's files and dependencies, without its install script. Its dependencies are not in package-lock.json
+ * (it is no dependency of the project), so npm resolves them from the registry within tfjs-node's own ranges.
+ */
 function ensurePackage(scratch: string): void {
   const dependenciesPresent = (): boolean => {
     const probeDeps = spawnSync(process.execPath, ["-e", `const p = require(${JSON.stringify(join(PACKAGE_DIR, "package.json"))});` +
@@ -107,9 +126,8 @@ function ensurePackage(scratch: string): void {
     return probeDeps.status === 0;
   };
   if (existsSync(join(PACKAGE_DIR, "binding.gyp")) && dependenciesPresent()) return;
-  const version = (require(join(PROJECT, "package.json")) as { optionalDependencies?: Record<string, string> }).optionalDependencies?.[PACKAGE];
-  if (!version) throw new NativeError(`package.json: expected ${PACKAGE} in optionalDependencies`);
-  log(`${PACKAGE}@${version} is missing (its install script could not download libtensorflow): adding its files without the script`);
+  const version = tfjsNodeVersion();
+  log(`${PACKAGE}@${version} is not installed (\`npm ci\` leaves it out): adding its files and dependencies without its install script`);
   run("npm", ["install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund", `${PACKAGE}@${version}`], {
     cwd: PROJECT, what: `npm install ${PACKAGE}`, env: { ...process.env, npm_config_cache: join(scratch, "npm-cache") }, // no cache in HOME
   });
@@ -192,61 +210,64 @@ function main(): void {
     return;
   }
   log(`tfjs-node does not load (${before.reason}): building it`);
-  rmSync(FAILURE_RECORD, { force: true });
   const line = build();
   log(`done in ${((performance.now() - start) / 1000).toFixed(0)} s: ${line}`);
 }
 
-/** Where a failed automatic build is remembered, so the next `npm run reports` does not try again (`npm run native` does). */
-const FAILURE_RECORD = join(PROJECT, "node_modules", ".cache", "mie-native.json");
+/**
+ * Whether the scripts' setup (`npm run reports`, `npm run lab`, `npm test`) builds tfjs-node: only where
+ * MIE_BACKEND=tfjs-node asks for it. Under auto (MIE_BACKEND unset) nothing is built and big runs stay on the
+ * engine, so a newcomer's `npm ci && npm run reports` never downloads or compiles libtensorflow.
+ * @example nativeBuildRequested({}); // false
+ */
+export function nativeBuildRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return environment(env).backend === "tfjs-node";
+}
+
+/** What `ensureNativeBackend` did. */
+export type NativeSetup = "not requested" | "present" | "built";
 
 /**
- * The quick start's step: where tfjs-node is not built yet, build it (once, ~30 s plus a ~270 MB download) and
- * say so in one line; where it cannot be built, say in one line why the run stays on wasm, and remember that
- * (`npm run native` tries again and shows every step). Does nothing where tfjs-node's addon is already in place,
- * or under `MIE_BACKEND=wasm`/`cpu`. Never throws: the notebooks run on wasm whatever happens here.
+ * The scripts' step before any kernel starts: where MIE_BACKEND=tfjs-node asks for tfjs-node and it is not built
+ * yet, build it (once, ~30 s plus a ~270 MB download) and say so in one line, as `.venv` is created. Where it cannot
+ * be built, throw with the reason in a few lines (`npm run native` shows every step): the user asked for tfjs-node,
+ * so nothing should run on another backend instead. Otherwise does nothing.
  * `python` is a Python with pip for the download (the project's .venv).
- * @example ensureNativeBackend(projectPython().python); // "native: tfjs-node built for this machine in 31 s (…)"
+ * @example ensureNativeBackend(projectPython().python); // "native: building tfjs-node, as MIE_BACKEND=tfjs-node asks … done in 31 s"
  */
-export function ensureNativeBackend(python?: string): void {
-  const requested = process.env.MIE_BACKEND;
-  if (requested && requested !== "auto" && requested !== "tfjs-node") return;
-  if (existsSync(ADDON) && existsSync(join(PACKAGE_DIR, "deps", "lib", "libtensorflow.so.2"))) return;
-  const previous = readFailure();
-  if (previous) {
-    console.log(`native: wasm only: building tfjs-node failed before (${previous}); \`npm run native\` tries again`);
-    return;
-  }
+export function ensureNativeBackend(python?: string, env: NodeJS.ProcessEnv = process.env): NativeSetup {
+  if (!nativeBuildRequested(env)) return "not requested";
+  if (existsSync(ADDON) && existsSync(join(PACKAGE_DIR, "deps", "lib", "libtensorflow.so.2"))) return "present";
   const start = performance.now();
-  process.stdout.write("native: building tfjs-node for this machine's fastest backend (once; about 30 s and a 270 MB download) …");
+  process.stdout.write("native: building tfjs-node, as MIE_BACKEND=tfjs-node asks (once; about 30 s and a 270 MB download) …");
   quiet = true;
   try {
     const line = build(python);
     console.log(` done in ${((performance.now() - start) / 1000).toFixed(0)} s (${line.split(" · ")[0]})`);
+    return "built";
   } catch (error) {
     const reason = (error instanceof NativeError ? error.message : String(error)).split("\n").map((part) => part.trim().replace(/^- /, "")).filter(Boolean).slice(0, 3).join(" ");
-    console.log(` not possible here, running on wasm: ${reason}`);
-    mkdirSync(dirname(FAILURE_RECORD), { recursive: true });
-    const partial = `${FAILURE_RECORD}.${process.pid}.tmp`;
-    writeFileSync(partial, JSON.stringify({ reason, node: process.version, when: new Date().toISOString() }));
-    renameSync(partial, FAILURE_RECORD);
+    console.log(" failed");
+    throw new NativeError(`tfjs-node could not be built (MIE_BACKEND=tfjs-node asks for it): ${reason}\n` +
+      "`npm run native` shows every step; without MIE_BACKEND=tfjs-node everything runs on the engine.");
   } finally {
     quiet = false;
   }
 }
 
-function readFailure(): string | null {
-  try {
-    const record = JSON.parse(readFileSync(FAILURE_RECORD, "utf8")) as { reason?: unknown; node?: unknown };
-    return record.node === process.version && typeof record.reason === "string" ? record.reason : null;
-  } catch {
-    return null;
+/** `--if-requested` (npm test's pretest): `ensureNativeBackend`, so only under MIE_BACKEND=tfjs-node. */
+function cli(args: string[]): void {
+  if (args.length === 0) return main();
+  if (args.length === 1 && args[0] === "--if-requested") {
+    ensureNativeBackend();
+    return;
   }
+  throw new NativeError(`expected no arguments or --if-requested, got: ${args.join(" ")}`);
 }
 
 if (require.main === module) {
   try {
-    main();
+    cli(process.argv.slice(2));
   } catch (error) {
     console.error(error instanceof NativeError ? `native: ${error.message}` : error);
     process.exitCode = 1;

@@ -32,7 +32,7 @@ import { projectPython } from "./python-env";
 import { memoryShareMB } from "../lib/runs/pool-size";
 import { defaultJobs, freshStoreSetting } from "./report-options";
 import { ensureNativeBackend } from "./native";
-import { ensureNativeProducts } from "./native-products";
+import { ensureNativeKernels } from "./build-kernels";
 import { ProgressThrottle } from "./report-progress";
 import { factsTag, reportFacts, shownPath, summaryText, writeIndex, type ReportFacts } from "./report-index";
 
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const reports = args.out;
   const { python, description } = projectPython({ log: (line) => console.log(line) });
   console.log(description);
-  ensureNativeProducts();
+  await ensureNativeKernels();
   ensureNativeBackend(python);
   const limits = ["MIE_TRAIN_LIMIT", "MIE_TEST_LIMIT"].filter((key) => process.env[key]);
   console.log(`Executing ${notebooks.length} notebook(s) on the ${args.kernel === "deno" ? "Deno" : "tslab"} kernel with ${python}` +

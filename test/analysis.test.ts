@@ -1,13 +1,13 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import {
   accuracyPeak, bestRun, curveSummary, predictionAgreement, initialWeights, largestWeight, misclassified, predictedClasses, predictionCounts, seedSpread, weightChange,
 } from "../lib/results/analysis";
 import { mlp, modelFromWeights, type LayerWeights } from "../lib/model/model";
 import { resolveSettings } from "../lib/train/settings";
-import { train, type Run } from "../lib/train/train";
+import { train, type Run } from "../lib/train/loop";
 import { accuracy } from "../lib/math/metrics";
 import { smallMnist } from "./helpers/small-mnist";
 

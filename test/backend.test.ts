@@ -3,32 +3,32 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as util from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { loadNativeProducts } from "../lib/model/native-products";
+import { loadNativeAddon } from "../lib/engine/kernels";
 import {
   backendForRun, describeBackend, formatBackend, initBackend, NATIVE_MIN_MULTIPLY_ADDS, NATIVE_MIN_MULTIPLY_ADDS_WITH_NATIVE_PRODUCTS, stepMultiplyAdds,
-} from "../lib/train/backend";
+} from "../lib/engine/backend";
 
-/** Whether tfjs-node loads here (`npm run native` builds it on machines whose `npm ci` could not). */
+/** Whether tfjs-node loads here: `npm ci` leaves it out, `npm run native` builds it (CI does). */
 const tfjsNodeInstalled = (() => {
   try {
     require.resolve("@tensorflow/tfjs-node");
   } catch {
     return false;
   }
-  return inChild('require("./lib/train/backend").initBackend("tfjs-node").catch(() => process.exit(3))', {}).status === 0;
+  return inChild('require("./lib/engine/backend").initBackend("tfjs-node").catch(() => process.exit(3))', {}).status === 0;
 })();
 
-/** Whether `npm run build` compiled the native product kernel (test/native-products.test.ts fails where it could and did not). */
-const nativeBuilt = typeof loadNativeProducts() !== "string";
-/** Whether the step's products run on it (CI's wasm pass turns them off). */
-const productsOff = process.env.MIE_NATIVE_PRODUCTS === "off";
-const nativeProducts = nativeBuilt && !productsOff;
-/** What the wasm detail says of the products. */
-const productsDetail = productsOff
-  ? ", products in wasm \\(MIE_NATIVE_PRODUCTS=off\\)"
-  : nativeBuilt ? ", products native (?:AVX-512|AVX2|SSE2)" : ", native products not built \\(npm run build compiles them where a C compiler is installed\\)";
-/** The wasm detail under auto: SIMD, threads, products. */
-const wasmDetail = `SIMD, (?:1 thread|\\d threads from 3,000,000 multiply-adds per step)${productsDetail}`;
+/** Whether `npm run build` compiled the native kernels (test/native-kernels.test.ts fails where it could and did not). */
+const nativeBuilt = typeof loadNativeAddon() !== "string";
+/** Whether the engine runs them (CI's wasm pass turns them off). */
+const kernelsOff = (process.env.MIE_NATIVE_KERNELS || process.env.MIE_NATIVE_PRODUCTS) === "off";
+const nativeProducts = nativeBuilt && !kernelsOff;
+/** What the wasm detail says of the engine's kernels. */
+const kernelsDetail = kernelsOff
+  ? ", kernels in wasm \\(MIE_NATIVE_KERNELS=off\\)"
+  : nativeBuilt ? ", kernels native (?:AVX-512|AVX2|SSE2)" : ", kernels wasm \\(native kernels not built \\(npm run build compiles them where a C compiler is installed\\)\\)";
+/** The wasm detail under auto: SIMD, the engine's threads and kernels. */
+const wasmDetail = `SIMD, (?:1 thread|\\d threads from 3,000,000 multiply-adds per step)${kernelsDetail}`;
 
 /** Run a snippet in a fresh process (the backend is chosen once per process) and return its stdout/stderr. */
 function inChild(code: string, env: NodeJS.ProcessEnv): { stdout: string; stderr: string; status: number | null } {
@@ -84,7 +84,7 @@ test("backendForRun: under auto, big runs go to tfjs-node where it loads, small 
 });
 
 test("under auto, a process whose runs are all small never loads libtensorflow (~300 MB); a big run loads it", () => {
-  const code = (layers: number[]) => `const tf = require("@tensorflow/tfjs"); require("./lib/train/backend").backendForRun(${JSON.stringify(layers)}, 16)` +
+  const code = (layers: number[]) => `const tf = require("@tensorflow/tfjs"); require("./lib/engine/backend").backendForRun(${JSON.stringify(layers)}, 16)` +
     '.then((info) => console.log(info.name, tf.findBackendFactory("tensorflow") ? "loaded" : "not loaded"))';
   const small = inChild(code([784, 10]), { MIE_BACKEND: "auto" });
   assert.equal(small.stdout.trim(), "wasm not loaded", small.stderr);
@@ -102,15 +102,32 @@ test("a function argument overrides the choice, and the backend really runs", as
   assert.equal(formatBackend(wasm).startsWith("backend wasm"), true);
 });
 
-test("an explicit request that cannot be met fails loudly instead of running something else", () => {
-  // In a child where tfjs-node cannot be found, whether or not this machine has it (npm run native builds it).
-  const hide = 'const Module = require("node:module"); const resolve = Module._resolveFilename; ' +
-    'Module._resolveFilename = function (request, ...rest) { if (request === "@tensorflow/tfjs-node") ' +
-    '{ const error = new Error("Cannot find module \'@tensorflow/tfjs-node\'"); error.code = "MODULE_NOT_FOUND"; throw error; } ' +
-    'return resolve.call(this, request, ...rest); };';
-  const child = inChild(`${hide} require("./lib/train/backend").initBackend("tfjs-node").then(() => console.log("started"), (e) => console.log(e.message))`, {});
+/**
+ * Code that makes `@tensorflow/tfjs-node` unresolvable in a child, as after `npm ci` (it is no dependency of the
+ * project), whether or not `npm run native` built it on this machine.
+ */
+const hideTfjsNode = 'const Module = require("node:module"); const resolve = Module._resolveFilename; ' +
+  'Module._resolveFilename = function (request, ...rest) { if (request === "@tensorflow/tfjs-node") ' +
+  '{ const error = new Error("Cannot find module \'@tensorflow/tfjs-node\'"); error.code = "MODULE_NOT_FOUND"; throw error; } ' +
+  'return resolve.call(this, request, ...rest); };';
+
+test("an explicit request that cannot be met fails loudly instead of running something else, and says how to install", () => {
+  const child = inChild(`${hideTfjsNode} require("./lib/engine/backend").initBackend("tfjs-node").then(() => console.log("started"), (e) => console.log(e.message))`, {});
   assert.equal(child.status, 0, child.stderr);
-  assert.equal(child.stdout.trim(), "backend tfjs-node: requested (argument or MIE_BACKEND) but could not start: not installed");
+  assert.equal(child.stdout.trim(), "backend tfjs-node: requested (argument or MIE_BACKEND) but could not start: not installed " +
+    "(in this project `npm run native` builds it; elsewhere `npm install @tensorflow/tfjs-node@4.22.0`)");
+});
+
+test("under auto without tfjs-node (as after npm ci) the line says it is not installed, and a big run stays on the engine", () => {
+  const code = `${hideTfjsNode} const tf = require("@tensorflow/tfjs"); const backend = require("./lib/engine/backend");` +
+    " backend.describeBackend().then(async (line) => { console.log(line);" +
+    " const big = await backend.backendForRun([784, 2000, 2000, 10], 1024);" + // 5.7G multiply-adds a step: over both lines
+    ' console.log(big.name, big.route.engine ? "engine" : "tensor ops", tf.findBackendFactory("tensorflow") ? "loaded" : "not loaded"); })';
+  const child = inChild(code, { MIE_BACKEND: "" });
+  assert.equal(child.status, 0, child.stderr);
+  const [line, big] = child.stdout.trim().split("\n");
+  assert.match(line!, new RegExp(`^backend wasm \\(${wasmDetail}\\) · tfjs 4\\.22\\.0 · Node v[\\d.]+ · tfjs-node skipped: not installed$`));
+  assert.equal(big, "wasm engine not loaded");
 });
 
 test("tfjs-node's missing util.isNullOrUndefined (Node 23+) is shimmed before tfjs-node loads", async () => {
@@ -129,7 +146,7 @@ test("tfjs-node's missing util.isNullOrUndefined (Node 23+) is shimmed before tf
 });
 
 test("tfjs-node runs one TensorFlow thread unless TF_NUM_INTRAOP_THREADS says otherwise", { skip: !tfjsNodeInstalled && "tfjs-node does not load here (npm run native builds it)" }, () => {
-  const code = 'require("./lib/train/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
+  const code = 'require("./lib/engine/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
   const one = inChild(code, { MIE_BACKEND: "tfjs-node", TF_NUM_INTRAOP_THREADS: "", TF_NUM_INTEROP_THREADS: "" });
   assert.match(one.stdout, /^backend tfjs-node \(libtensorflow, 1 intra-op thread\) · tfjs 4\.22\.0/, one.stderr);
   const two = inChild(code, { MIE_BACKEND: "tfjs-node", TF_NUM_INTRAOP_THREADS: "2" });
@@ -137,7 +154,7 @@ test("tfjs-node runs one TensorFlow thread unless TF_NUM_INTRAOP_THREADS says ot
 });
 
 test("MIE_BACKEND chooses the backend for the whole process; a bad value is named", () => {
-  const code = 'require("./lib/train/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
+  const code = 'require("./lib/engine/backend").describeBackend().then((line) => console.log(line), (e) => { console.error(e.message); process.exit(3); })';
   const cpu = inChild(code, { MIE_BACKEND: "cpu" });
   assert.equal(cpu.status, 0, cpu.stderr);
   assert.match(cpu.stdout, /^backend cpu \(pure JavaScript, 1 thread\) · tfjs 4\.22\.0/);
@@ -147,7 +164,7 @@ test("MIE_BACKEND chooses the backend for the whole process; a bad value is name
 });
 
 test("an uncaught error after the wasm backend started prints the error, not the backend's minified glue code", () => {
-  const code = 'require("./lib/train/backend").initBackend("wasm").then(() => { throw new Error("the user\'s own error"); })';
+  const code = 'require("./lib/engine/backend").initBackend("wasm").then(() => { throw new Error("the user\'s own error"); })';
   const child = inChild(code, {});
   assert.notEqual(child.status, 0);
   assert.match(child.stderr, /Error: the user's own error/);

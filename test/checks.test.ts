@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { checkDataset, checkRunFits, trainingImages } from "../lib/train/checks";
 import { resolveSettings } from "../lib/train/settings";
 import { compare } from "../lib/runs/compare";

@@ -1,12 +1,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { combinations, compare, type Vary } from "../lib/runs/compare";
 import { mlp } from "../lib/model/model";
 import type { RunSpec } from "../lib/runs/spec";
-import { train, type Run } from "../lib/train/train";
-import type { Progress } from "../lib/train/settings";
+import { train, type Run } from "../lib/train/loop";
+import type { Progress } from "../lib/train/progress";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

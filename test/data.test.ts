@@ -117,6 +117,16 @@ test("corrupt files: truncated, wrong magic, count mismatch, label out of range,
   });
   assert.equal((await loadIdx(dir)).classes, 13, "without the option, the largest label + 1");
 
+  // A test label that no training image has: the file, the index and the value, unless { classes } says more.
+  writeDataset(dir);
+  const testLabels = join(dir, "t10k-labels-idx1-ubyte");
+  writeFileSync(testLabels, encodeIdx([12], Uint8Array.of(0, 1, 2, 3, 4, 5, 10, 7, 8, 9, 0, 1)));
+  await assert.rejects(loadIdx(dir), {
+    message: `${testLabels}: label 10 at index 6 is a class no training image has (training labels are 0–9); ` +
+      "pass loadIdx's { classes } option if the data set really has more classes",
+  });
+  assert.equal((await loadIdx(dir, { classes: 11 })).classes, 11, "the option allows it");
+
   writeDataset(dir);
   rmSync(labelsPath);
   writeFileSync(`${labelsPath}.gz`, Uint8Array.of(0x1f, 0x8b, 1, 2, 3));

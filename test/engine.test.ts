@@ -1,9 +1,9 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { splitBatch } from "../lib/data/batch";
-import { forwardLogits, lossAndGradients, preferredLayout, softmaxCrossEntropy, type EngineLayer, type LayerLayout } from "../lib/model/engine";
+import { forwardLogits, lossAndGradients, preferredLayout, softmaxCrossEntropy, type EngineLayer, type LayerLayout } from "../lib/engine/tensor-step";
 import { mlp } from "../lib/model/model";
 import { engineLayers, useLayouts } from "../lib/model/model-state";
 import { seededRandom } from "../lib/math/random";

@@ -2,13 +2,13 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import type { Dataset } from "../lib/data/data";
 import { mlp } from "../lib/model/model";
 import { PYTORCH_DEFAULTS, type OptimizerName } from "../lib/model/optimizers";
 import { permutation, seededRandom } from "../lib/math/random";
 import { learningRate } from "../lib/train/settings";
-import { train } from "../lib/train/train";
+import { train } from "../lib/train/loop";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {
@@ -96,7 +96,7 @@ function handTrained(data: Dataset, start: { kernel: Float32Array; bias: Float32
   return params;
 }
 
-const RATES: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.05, adam: 0.01, adagrad: 0.05, rmsprop: 0.001 };
+const RATES: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.05, adam: 0.01, adamw: 0.01, adagrad: 0.05, rmsprop: 0.001 };
 
 for (const [optimizer, lr] of Object.entries(RATES) as [OptimizerName, number][]) {
   test(`lrDecay changes ${optimizer}'s effective rate exactly: the weights of a hand computation at lr, lr, lr/2, lr/2`, async () => {

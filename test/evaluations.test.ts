@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { evaluationSplits } from "../lib/train/evaluations";
 import { accuracy } from "../lib/math/metrics";
 import { mlp } from "../lib/model/model";
 import { loadRuns, saveRuns } from "../lib/saved/runs-io";
 import { trainAll } from "../lib/runs/sweep";
-import { train } from "../lib/train/train";
-import type { Progress } from "../lib/train/settings";
+import { train } from "../lib/train/loop";
+import type { Progress } from "../lib/train/progress";
 import { smallMnist } from "./helpers/small-mnist";
 
 const folder = mkdtempSync(join(tmpdir(), "mie-evaluations-"));

@@ -4,11 +4,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { mlp, type Model } from "../lib/model/model";
 import { loadModel, saveModel } from "../lib/saved/model-io";
 import { SavedFileError } from "../lib/saved/saved-files";
-import { train } from "../lib/train/train";
+import { train } from "../lib/train/loop";
 import { smallMnist } from "./helpers/small-mnist";
 
 const folder = mkdtempSync(join(tmpdir(), "mie-model-io-"));

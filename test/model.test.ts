@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { checkMlp, MAX_PARAMETERS, mlp, modelFromWeights, type LayerWeights } from "../lib/model/model";
 import { smallMnist } from "./helpers/small-mnist";
 

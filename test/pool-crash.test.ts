@@ -6,7 +6,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { closeWorkers, trainInWorkers } from "../lib/runs/pool";
 import { checkSpec, trainSpec } from "../lib/runs/spec";
 import { childPids } from "../scripts/bench/process-tree";

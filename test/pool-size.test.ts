@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { coreCount, memoryBudgetMB, memoryShareMB, workerCostMB, workersThatFit, WORKER_MB } from "../lib/runs/pool-size";
 import { workerKind } from "../lib/runs/pool";
-import type { BackendInfo } from "../lib/train/backend";
+import type { BackendInfo } from "../lib/engine/backend";
 import { samplePeakRss } from "../scripts/bench/process-tree";
 import { smallMnist } from "./helpers/small-mnist";
 
@@ -66,7 +66,7 @@ test("workers are processes wherever libtensorflow may run, threads elsewhere; M
     assert.equal(workerKind({ ...wasm, name: "tfjs-node" }, small), "process");
   });
   withEnv({ MIE_WORKER_KIND: "thread" }, () => assert.equal(workerKind(auto, big), "thread"));
-  withEnv({ MIE_WORKER_KIND: "fiber" }, () => assert.throws(() => workerKind(auto, big), /MIE_WORKER_KIND: expected thread or process, got "fiber"/));
+  withEnv({ MIE_WORKER_KIND: "fiber" }, () => assert.throws(() => workerKind(auto, big), /MIE_WORKER_KIND: expected one of thread, process; got "fiber"/));
 });
 
 /** A script that trains 12 runs with every default, on a machine faked by the environment; prints workers at once. */

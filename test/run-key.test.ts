@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initBackend } from "../lib/train/backend";
-import { ARITHMETIC_VERSION } from "../lib/model/arithmetic";
+import { initBackend } from "../lib/engine/backend";
+import { ARITHMETIC_VERSION } from "../lib/engine/arithmetic";
 import { mlp, modelFromWeights } from "../lib/model/model";
 import { dataFingerprint, keyParts, modelPart, runKey, type KeyParts } from "../lib/runs/run-key";
 import { resolveSpec, type RunSpec } from "../lib/runs/spec";
 import { trainAll } from "../lib/runs/sweep";
-import { train } from "../lib/runs/stored";
+import { train } from "../lib/runs/train-with-store";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

@@ -9,16 +9,16 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { mlp } from "../lib/model/model";
 import { snapshotModel } from "../lib/model/snapshot";
 import { closeWorkers } from "../lib/runs/pool";
 import type { RunSpec } from "../lib/runs/spec";
 import { trainAll } from "../lib/runs/sweep";
-import { resolveStore, runStoreFolder, train } from "../lib/runs/stored";
+import { resolveStore, runStoreFolder, train } from "../lib/runs/train-with-store";
 import { removeAbandonedWrites } from "../lib/saved/run-store";
-import type { Progress } from "../lib/train/settings";
-import type { Run } from "../lib/train/train";
+import type { Progress } from "../lib/train/progress";
+import type { Run } from "../lib/train/loop";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

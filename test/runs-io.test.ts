@@ -3,14 +3,14 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { confusionFigure, lossFigure, perClassFigure, resultsTable } from "../lib/figures";
 import { mlp } from "../lib/model/model";
 import { referenceRows } from "../lib/results/reference";
 import { loadRuns, saveRuns, type LoadedRun } from "../lib/saved/runs-io";
 import { SavedFileError } from "../lib/saved/saved-files";
 import { createShow, type DisplaySink } from "../lib/show/show";
-import { train, type Run } from "../lib/train/train";
+import { train, type Run } from "../lib/train/loop";
 import { smallMnist } from "./helpers/small-mnist";
 
 const folder = mkdtempSync(join(tmpdir(), "mie-runs-io-"));

@@ -5,7 +5,8 @@ import { createContext, runInContext } from "node:vm";
 import { bundleLocation, UNTRUSTED_NOTE, type BundleLocation } from "../lib/show/chart-html";
 import { lossFigure } from "../lib/figures";
 import type { LayerWeights } from "../lib/model/model";
-import { resolveSettings, type Progress, type SweepMember } from "../lib/train/settings";
+import { resolveSettings } from "../lib/train/settings";
+import type { Progress, SweepMember } from "../lib/train/progress";
 import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink, type MimeBundle } from "../lib/show/show";
 
 const BUNDLE = "/*FAKE-PLOTLY-BUNDLE*/ window.Plotly = {};";

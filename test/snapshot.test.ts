@@ -1,11 +1,11 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { mlp } from "../lib/model/model";
 import { engineLayers } from "../lib/model/model-state";
 import { restoreModel, snapshotModel } from "../lib/model/snapshot";
-import { train } from "../lib/train/train";
+import { train } from "../lib/train/loop";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

@@ -1,13 +1,13 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { mlp } from "../lib/model/model";
 import { compare } from "../lib/runs/compare";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import { checkSpec, resolveSpec, specModel, trainSpec, type RunSpec } from "../lib/runs/spec";
 import { trainAll } from "../lib/runs/sweep";
-import { train, type Run } from "../lib/train/train";
+import { train, type Run } from "../lib/train/loop";
 import { checkDataset } from "../lib/train/checks";
 import { smallMnist } from "./helpers/small-mnist";
 

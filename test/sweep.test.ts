@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { runInThisContext } from "node:vm";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import type { RunSpec } from "../lib/runs/spec";
 import { closeWorkers } from "../lib/runs/pool";
 import { trainAll, workerCount } from "../lib/runs/sweep";

@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/train/backend";
+import { initBackend } from "../lib/engine/backend";
 import { mlp, modelFromWeights, type LayerWeights, type Model } from "../lib/model/model";
 import type { OptimizerName } from "../lib/model/optimizers";
-import { train } from "../lib/train/train";
+import { train } from "../lib/train/loop";
 import { MAX_STEPS } from "../lib/train/checks";
-import type { Progress } from "../lib/train/settings";
+import type { Progress } from "../lib/train/progress";
 import { smallMnist } from "./helpers/small-mnist";
 
 before(async () => {

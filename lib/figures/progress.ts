@@ -1,6 +1,6 @@
 /** The status line of a live training view: what a progress report says in one line. */
 import { WRONG } from "./colours";
-import type { Progress, StoredMark } from "../train/settings";
+import type { Progress, StoredMark } from "../train/progress";
 import { formatCount, formatLoss } from "../math/format";
 import { escapeHtml } from "./text";
 

@@ -2,7 +2,7 @@
  * What the figures read of a training run: plain numbers and arrays, so a finished run from `train`, a live one
  * or a hand-made object all draw alike, and no figure depends on tfjs.
  */
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 import { kindOf, isArrayLike } from "./check";
 
 /**

@@ -5,7 +5,7 @@
  * `snapshot`, a training session (`training`). Other layers read through `Model`.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { EngineLayer, LayerLayout } from "./engine";
+import type { EngineLayer, LayerLayout } from "../engine/tensor-step";
 /**
  * The model a state belongs to, seen only by its layer sizes: `model.ts` owns `Model` and imports this module, so
  * naming the class here would make the two modules import each other.
@@ -18,6 +18,10 @@ export interface ModelState {
   values: Float32Array[] | null;
   /** Parameters as tensors once used, one engine layer each, in its own layout. */
   tensors: EngineLayer[] | null;
+  /** While the engine trains the model in its own memory: where the current numbers are read from. */
+  live: LiveParams | null;
+  /** Whether `tensors` are behind `live` (a step was taken since they were made). */
+  stale: boolean;
   trainedSteps: number;
   disposed: boolean;
 }
@@ -29,7 +33,7 @@ const states = new WeakMap<Model, ModelState>();
  * @example attachState(model, [new Float32Array(10 * 785)]); // a 784→10 layer, all zeros
  */
 export function attachState(model: Model, values: Float32Array[]): void {
-  states.set(model, { values, tensors: null, trainedSteps: 0, disposed: false });
+  states.set(model, { values, tensors: null, live: null, stale: false, trainedSteps: 0, disposed: false });
 }
 
 /**
@@ -81,11 +85,58 @@ export function disposeState(model: Model): void {
 }
 
 /**
+ * A model's numbers while a training session of the engine holds them: each layer's matrix, in the layouts its
+ * tensors had when the session started.
+ */
+export interface LiveParams {
+  read(): Float32Array[];
+}
+
+/**
+ * From now on the model's numbers are `live`'s: each `liveStep` counts a step, and the tensors are made from them
+ * when someone reads the model (an evaluation), until `endLive`.
+ * @example startLive(model, { read: () => session.read() });
+ */
+export function startLive(model: Model, live: LiveParams): void {
+  const state = liveState(model);
+  if (state.live) throw new Error(`model ${model.layers.join("→")} is already being trained`);
+  state.live = live;
+}
+
+/**
+ * Count one training step of a live model: its tensors are behind until read again.
+ * @example liveStep(model);
+ */
+export function liveStep(model: Model): void {
+  const state = liveState(model);
+  state.trainedSteps++;
+  state.stale = true;
+}
+
+/**
+ * The session ends: the model's tensors take its last numbers.
+ * @example endLive(model); session.dispose();
+ */
+export function endLive(model: Model): void {
+  const state = stateOf(model);
+  if (!state.disposed) syncLive(model, state);
+  state.live = null;
+}
+
+function syncLive(model: Model, state: ModelState): void {
+  if (!state.live || !state.stale || !state.tensors) return;
+  const values = state.live.read();
+  replaceTensors(model, state.tensors.map((layer, k) => ({ params: tf.tensor2d(values[k]!, layer.params.shape), layout: layer.layout })));
+  state.stale = false;
+}
+
+/**
  * The model's layers as the engine uses them, made from the initial values ("unitMajor") on first use.
  * @example engineLayers(mlp([784, 10]))[0].params.shape; // [10, 785]
  */
 export function engineLayers(model: Model): EngineLayer[] {
   const state = liveState(model);
+  syncLive(model, state);
   if (!state.tensors) {
     state.tensors = state.values!.map((values, k) => ({
       params: tf.keep(tf.tensor2d(values, [model.layers[k + 1]!, model.layers[k]! + 1])),

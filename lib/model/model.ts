@@ -10,7 +10,8 @@
  */
 import type { Split } from "../data/data";
 import { pixelBatch, splitBatch } from "../data/batch";
-import { forwardLogits, wantsColumns } from "./engine";
+import { predictionEngine } from "../engine/backend";
+import { forwardLogits, wantsColumns } from "../engine/tensor-step";
 import { attachState, disposeState, engineLayers, liveState, modelState } from "./model-state";
 import { argmaxRows } from "../math/metrics";
 import { formatCount } from "../math/format";
@@ -121,7 +122,7 @@ export class Model {
     const state = liveState(this);
     const inputs = this.layers[layer]!;
     const outputs = this.layers[layer + 1]!;
-    const stored = state.tensors ? state.tensors[layer]! : null;
+    const stored = state.tensors ? engineLayers(this)[layer]! : null;
     const values = stored ? (stored.params.dataSync() as Float32Array) : state.values![layer]!;
     if (stored?.layout === "inputMajor") {
       // [inputs + 1][outputs]: the kernel followed by the bias row.
@@ -151,6 +152,13 @@ export class Model {
     const outputs = this.layers[this.layers.length - 1]!;
     const total = inputCount(input, inputs);
     const tensors = engineLayers(this);
+    const engine = predictionEngine();
+    if (engine) {
+      const numbers = { sizes: this.layers, layouts: tensors.map((layer) => layer.layout), params: tensors.map((layer) => layer.params.dataSync() as Float32Array) };
+      const images = input instanceof Float32Array ? { floats: input, count: total } : { bytes: input.images, count: total };
+      const logits = engine.predict(numbers, images, batchSize);
+      return { count: total, outputs, logits, classes: argmaxRows(logits, outputs) };
+    }
     const withColumns = wantsColumns(tensors);
     const logits = new Float32Array(total * outputs);
     for (let from = 0; from < total; from += batchSize) {

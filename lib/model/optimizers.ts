@@ -9,32 +9,9 @@
  * epsilon fixes a scale), so they take the plain gradient.
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamKernel } from "./adam-simd";
+import { adamScalars, OPTIMIZERS, PYTORCH_DEFAULTS, rmspropScalars, type OptimizerName } from "../engine/update-rules";
 
-/**
- * The optimizers `train` accepts.
- * @example OPTIMIZERS.includes("adam"); // true
- */
-export const OPTIMIZERS = ["sgd", "momentum", "adam", "adagrad", "rmsprop"] as const;
-/**
- * One of `OPTIMIZERS`.
- * @example const optimizer: OptimizerName = "adam"; await train(mlp([784, 10]), data, { optimizer, lr: 0.001 });
- */
-export type OptimizerName = (typeof OPTIMIZERS)[number];
-
-/**
- * PyTorch's defaults, which these rules use.
- * @example PYTORCH_DEFAULTS.adam.eps; // 1e-8
- */
-export const PYTORCH_DEFAULTS = {
-  /** torch.optim.SGD(momentum=0.9), dampening 0, no Nesterov. */
-  momentum: 0.9,
-  adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-  /** initial_accumulator_value 0, lr_decay 0. */
-  adagrad: { eps: 1e-10 },
-  /** Not centered, no momentum. */
-  rmsprop: { alpha: 0.99, eps: 1e-8 },
-} as const;
+export { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "../engine/update-rules";
 
 /** An optimizer for one training run: it owns its state tensors until `dispose`. */
 export interface Optimizer {
@@ -54,27 +31,34 @@ export interface Optimizer {
  * An optimizer with PyTorch's update rule for `name`. `momentum` is used by "momentum" only.
  * @example const opt = createOptimizer("adam", 0.001); const next = tf.tidy(() => opt.apply(params, grads));
  */
-export function createOptimizer(name: OptimizerName, lr: number, momentum: number = PYTORCH_DEFAULTS.momentum): Optimizer {
-  switch (name) {
-    case "sgd":
-      return new Sgd(lr);
-    case "momentum":
-      return new Momentum(lr, momentum);
-    case "adam":
-      return new Adam(lr);
-    case "adagrad":
-      return new Adagrad(lr);
-    case "rmsprop":
-      return new RmsProp(lr);
-    default:
-      throw new RangeError(`optimizer: expected one of ${OPTIMIZERS.join(", ")}; got "${String(name)}"`);
-  }
+export function createOptimizer(name: OptimizerName, lr: number, momentum: number = PYTORCH_DEFAULTS.momentum, weightDecay = 0): Optimizer {
+  const optimizer = ((): Stateful => {
+    switch (name) {
+      case "sgd":
+        return new Sgd(lr);
+      case "momentum":
+        return new Momentum(lr, momentum);
+      case "adam":
+      case "adamw":
+        return new Adam(lr, name);
+      case "adagrad":
+        return new Adagrad(lr);
+      case "rmsprop":
+        return new RmsProp(lr);
+      default:
+        throw new RangeError(`optimizer: expected one of ${OPTIMIZERS.join(", ")}; got "${String(name)}"`);
+    }
+  })();
+  optimizer.weightDecay = weightDecay;
+  return optimizer;
 }
 
 /** Per-layer state tensors (zeros at first), replaced every step; scalars made once. */
 abstract class Stateful implements Optimizer {
   abstract readonly name: OptimizerName;
   gradientScale = 1;
+  /** L2 weight decay (added to the gradient; AdamW: decoupled), 0 for none. */
+  weightDecay = 0;
   private readonly slots: tf.Tensor2D[][] = [];
   private readonly constants: tf.Scalar[] = [];
   protected steps = 0;
@@ -105,6 +89,16 @@ abstract class Stateful implements Optimizer {
     });
   }
 
+  /**
+   * The gradients with weight decay's L2 term added, as the engine's kernels add it: g + p·wd, or, for the rules
+   * whose gradient arrives scaled by −lr, g + p·(−lr·wd). Call inside `tf.tidy`.
+   */
+  protected decayed(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): readonly tf.Tensor2D[] {
+    if (this.weightDecay === 0) return grads;
+    const factor = this.gradientScale === 1 ? this.weightDecay : this.gradientScale * this.weightDecay;
+    return grads.map((g, k) => tf.add(g, tf.mul(params[k]!, factor)) as tf.Tensor2D);
+  }
+
   protected constant(value: number): tf.Scalar {
     const scalar = tf.keep(tf.scalar(value));
     this.constants.push(scalar);
@@ -129,7 +123,8 @@ class Sgd extends Stateful {
   setLr(lr: number): void {
     this.gradientScale = -lr;
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(params: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const grads = this.decayed(params, gradients);
     return params.map((p, k) => tf.add(p, grads[k]!));
   }
 }
@@ -152,7 +147,8 @@ class Momentum extends Stateful {
     this.lr = lr;
     this.gradientScale = -lr;
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(params: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const grads = this.decayed(params, gradients);
     return params.map((p, k) => {
       const buffer = tf.add(tf.mul(this.state(0, k, p), this.mu), grads[k]!) as tf.Tensor2D;
       return tf.add(p, this.setState(0, k, buffer));
@@ -165,14 +161,13 @@ class Momentum extends Stateful {
  * The state is kept as M = m/(1−β1) and V = v/(1−β2), which update with one multiply fewer each
  * (M ← β1·M + g), and the constants move into two scalars per step:
  * p ← p − c·M / (√V + e) with c = lr·(1−β1)·√(1−β2ᵗ) / ((1−β1ᵗ)·√(1−β2)) and e = ε·√(1−β2ᵗ)/√(1−β2).
- * Algebraically identical; 10 elementwise ops per layer instead of 12. On wasm the whole update is one SIMD
- * loop in place instead (`adam-simd.ts`): the same float32 operations in the same order, bit-identical results.
+ * Algebraically identical; 10 elementwise ops per layer instead of 12. The engine's kernel (`engine/kernels/adam.c`)
+ * makes the same float32 operations in the same order.
  */
 class Adam extends Stateful {
-  readonly name = "adam";
   private readonly beta1: tf.Scalar;
   private readonly beta2: tf.Scalar;
-  constructor(private lr: number) {
+  constructor(private lr: number, readonly name: "adam" | "adamw") {
     super();
     this.beta1 = this.constant(PYTORCH_DEFAULTS.adam.beta1);
     this.beta2 = this.constant(PYTORCH_DEFAULTS.adam.beta2);
@@ -180,25 +175,14 @@ class Adam extends Stateful {
   setLr(lr: number): void {
     this.lr = lr;
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
-    const { beta1, beta2, eps } = PYTORCH_DEFAULTS.adam;
-    const t = ++this.steps;
-    const correction2 = Math.sqrt(1 - beta2 ** t) / Math.sqrt(1 - beta2);
-    const c = (this.lr * (1 - beta1) * correction2) / (1 - beta1 ** t);
-    const e = eps * correction2;
-    const kernel = adamKernel();
-    if (kernel) {
-      // One SIMD pass per layer (adam-simd.ts): the moments in place, the parameters into a copy. The copy
-      // matters: XNNPACK caches a product's packed right operand by tensor id, so parameters changed in place
-      // under the same id would multiply stale weights.
-      return params.map((p, k) => {
-        const next = tf.clone(p);
-        kernel(next, this.state(0, k, p), this.state(1, k, p), grads[k]!, c, e, beta1, beta2);
-        return next;
-      });
-    }
+  apply(current: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const { c, e } = adamScalars(this.lr, ++this.steps);
     const stepSize = tf.scalar(c);
     const epsilon = tf.scalar(e);
+    // AdamW shrinks the parameters first (PyTorch: p.mul_(1 − lr·wd)); Adam adds the decay to the gradient.
+    const decoupled = this.name === "adamw" && this.weightDecay !== 0;
+    const params = decoupled ? current.map((p) => tf.mul(p, 1 - this.lr * this.weightDecay) as tf.Tensor2D) : current;
+    const grads = this.name === "adamw" ? gradients : this.decayed(current, gradients);
     return params.map((p, k) => {
       const g = grads[k]!;
       const m = this.setState(0, k, tf.add(tf.mul(this.state(0, k, p), this.beta1), g));
@@ -222,7 +206,8 @@ class Adagrad extends Stateful {
   setLr(lr: number): void {
     this.lrScalar = this.constant(lr);
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(params: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const grads = this.decayed(params, gradients);
     return params.map((p, k) => {
       const g = grads[k]!;
       const sum = this.setState(0, k, tf.add(this.state(0, k, p), tf.square(g)));
@@ -242,16 +227,16 @@ class RmsProp extends Stateful {
   private readonly eps: tf.Scalar;
   constructor(lr: number) {
     super();
-    const { alpha, eps } = PYTORCH_DEFAULTS.rmsprop;
-    const scale = Math.sqrt(1 - alpha);
-    this.stepSize = this.constant(lr / scale);
-    this.alpha = this.constant(alpha);
-    this.eps = this.constant(eps / scale);
+    const { stepSize, eps } = rmspropScalars(lr);
+    this.stepSize = this.constant(stepSize);
+    this.alpha = this.constant(PYTORCH_DEFAULTS.rmsprop.alpha);
+    this.eps = this.constant(eps);
   }
   setLr(lr: number): void {
-    this.stepSize = this.constant(lr / Math.sqrt(1 - PYTORCH_DEFAULTS.rmsprop.alpha));
+    this.stepSize = this.constant(rmspropScalars(lr).stepSize);
   }
-  apply(params: readonly tf.Tensor2D[], grads: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+  apply(params: readonly tf.Tensor2D[], gradients: readonly tf.Tensor2D[]): tf.Tensor2D[] {
+    const grads = this.decayed(params, gradients);
     return params.map((p, k) => {
       const g = grads[k]!;
       const avg = this.setState(0, k, tf.add(tf.mul(this.state(0, k, p), this.alpha), tf.square(g)));

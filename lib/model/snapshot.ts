@@ -3,7 +3,7 @@
  * The snapshot keeps each layer in the layout the engine left it in, so the rebuilt model is the same, bit for bit.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LayerLayout } from "./engine";
+import type { LayerLayout } from "../engine/tensor-step";
 import { checkMlp, Model, type Init } from "./model";
 import { engineLayers, replaceTensors, setTrainedSteps } from "./model-state";
 

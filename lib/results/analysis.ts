@@ -8,7 +8,7 @@ import { mlp, Model, type LayerWeights } from "../model/model";
 import { accuracy } from "../math/metrics";
 import { seedStats } from "./reference";
 import type { RunSpec } from "../runs/spec";
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 
 /** The misclassified images of a split, in the shape `show.samples` takes (`{ ...wrong, title }`). */
 export interface Misclassified {

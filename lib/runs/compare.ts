@@ -8,7 +8,7 @@ import { checkSpec, SPEC_KEYS, type CheckedSpec, type RunSpec } from "./spec";
 import { trainAllChecked, type SweepOptions } from "./sweep";
 import { checkDataset } from "../train/checks";
 import { earlyStoppingLabel, scheduleLabel } from "../train/settings";
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 
 /** A setting `compare` can vary: any key of a run but its label. */
 export type VaryKey = Exclude<keyof RunSpec, "label">;

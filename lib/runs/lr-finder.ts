@@ -7,9 +7,10 @@
 import type { Dataset } from "../data/data";
 import type { Model } from "../model/model";
 import type { OptimizerName } from "../model/optimizers";
-import { describeValue, rangeRate, type Progress } from "../train/settings";
-import type { Run } from "../train/train";
-import { train, type StoreSetting } from "./stored";
+import { describeValue, rangeRate } from "../train/settings";
+import type { Progress } from "../train/progress";
+import type { Run } from "../train/loop";
+import { train, type StoreSetting } from "./train-with-store";
 
 /**
  * Options of `findLr`.

@@ -13,6 +13,7 @@ import { availableParallelism, freemem } from "node:os";
 import { readFileSync } from "node:fs";
 import type { Dataset } from "../data/data";
 import type { WorkerKind } from "./pool-worker";
+import { environment, type Environment } from "../config/environment";
 
 const MB = 1024 * 1024;
 
@@ -29,24 +30,24 @@ export const WORKER_MB = {
   nativeProcess: 560,
 } as const;
 
+/** The settings the pool is sized by (`environment()`'s `MIE_MEMORY_BUDGET_MB` and `MIE_MEMORY_LIMIT_MB`). */
+export type MemorySettings = Pick<Environment, "memoryBudgetMB" | "memoryLimitMB">;
+
 /**
- * Cores to size the pool by: `MIE_CORES` (e.g. to try a 64-core machine's pool here), else `os.availableParallelism()`.
- * @example process.env.MIE_CORES = "64"; coreCount(); // 64
+ * Cores to size the pool by: `cores` (by default `MIE_CORES`, e.g. to try a 64-core machine's pool here), else
+ * `os.availableParallelism()`.
+ * @example coreCount(64); // 64
  */
-export function coreCount(): number {
-  return positiveEnv("MIE_CORES", "a positive whole number of cores") ?? availableParallelism();
+export function coreCount(cores: number | undefined = environment().cores): number {
+  return cores ?? availableParallelism();
 }
 
 /**
  * Megabytes this process and its workers may use together (see the module comment for where it comes from).
- * @example process.env.MIE_MEMORY_BUDGET_MB = "4000"; memoryBudgetMB(); // 4000
+ * @example memoryBudgetMB({ memoryBudgetMB: 4000, memoryLimitMB: undefined }); // 4000
  */
-export function memoryBudgetMB(): number {
-  const budget = positiveEnv("MIE_MEMORY_BUDGET_MB", "a positive number of megabytes");
-  if (budget !== undefined) return budget;
-  const limit = positiveEnv("MIE_MEMORY_LIMIT_MB", "a positive number of megabytes");
-  if (limit !== undefined) return limit;
-  return Math.floor(0.8 * availableMemoryMB() + process.memoryUsage().rss / MB);
+export function memoryBudgetMB(settings: MemorySettings = environment()): number {
+  return settings.memoryBudgetMB ?? settings.memoryLimitMB ?? Math.floor(0.8 * availableMemoryMB() + process.memoryUsage().rss / MB);
 }
 
 /**
@@ -54,9 +55,8 @@ export function memoryBudgetMB(): number {
  * `MIE_MEMORY_LIMIT_MB` when set, else 80% of what is available), for processes that run side by side.
  * @example memoryShareMB(3); // a third of 80% of the free memory, e.g. 6400 on a machine with 24 GB free
  */
-export function memoryShareMB(jobs: number): number {
-  const total = positiveEnv("MIE_MEMORY_BUDGET_MB", "a positive number of megabytes") ??
-    positiveEnv("MIE_MEMORY_LIMIT_MB", "a positive number of megabytes") ?? 0.8 * availableMemoryMB();
+export function memoryShareMB(jobs: number, settings: MemorySettings = environment()): number {
+  const total = settings.memoryBudgetMB ?? settings.memoryLimitMB ?? 0.8 * availableMemoryMB();
   return Math.floor(total / jobs);
 }
 
@@ -104,15 +104,4 @@ function cgroupRoom(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function positiveEnv(name: string, expected: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  const whole = name === "MIE_CORES";
-  if (!Number.isFinite(value) || value <= 0 || (whole && !Number.isInteger(value))) {
-    throw new RangeError(`${name}: expected ${expected}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
 }

@@ -14,11 +14,12 @@ import { fork, type ChildProcess } from "node:child_process";
 import { extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Dataset } from "../data/data";
-import type { BackendName } from "../train/backend";
-import type { Progress } from "../train/settings";
+import type { BackendName } from "../engine/backend";
+import type { Progress } from "../train/progress";
 import type { ModelSnapshot } from "../model/snapshot";
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 import type { CheckedSpec } from "./spec";
+import { childEnvironment } from "../config/environment";
 
 /**
  * One run for a worker, with the backend request this thread made ("auto" lets each run pick by its size, as in
@@ -289,9 +290,10 @@ function startProcess(): ChildProcess {
   const entry = workerEntry();
   // The kernel's own flags (an inspector port, tslab's) are not the worker's; tsx only where the entry is .ts.
   const execArgv = entry.endsWith(".ts") ? ["--require", require.resolve("tsx/cjs")] : [];
-  // "advanced" serialization carries typed arrays as bytes, not as JSON objects of numbered keys. One wasm thread:
-  // the pool already runs one run per core.
-  const env = { ...process.env, MIE_WASM_THREADS: "1" };
+  // "advanced" serialization carries typed arrays as bytes, not as JSON objects of numbered keys. One engine thread:
+  // the pool already runs one run per core. The child is a process of its own whose `initBackend` reads its
+  // settings from its environment, so the setting goes there (a worker thread runs one by itself: not the main thread).
+  const env = childEnvironment({ MIE_WASM_THREADS: "1" });
   return fork(entry, [], { execArgv, env, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 

@@ -16,15 +16,17 @@
  * ends them at once. A sweep that fails or is aborted (Ctrl-C, a kernel interrupt) terminates its own workers
  * and the idle ones before its promise settles, so no worker outlives it.
  */
-import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } from "../train/backend";
+import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } from "../engine/backend";
 import type { Dataset, Split } from "../data/data";
-import { resolveSettings, type Progress } from "../train/settings";
+import { resolveSettings } from "../train/settings";
+import type { Progress } from "../train/progress";
 import { restoreModel } from "../model/snapshot";
 import type { CheckedDataset } from "../train/checks";
 import type { CheckedSpec, RunSpec } from "./spec";
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 import { poolWorkersAvailable, startPoolWorker, type Job, type PoolWorker, type WorkerKind, type WorkerMessage } from "./pool-worker";
-import { WORKER_MB, workerCostMB, workersThatFit } from "./pool-size";
+import { memoryBudgetMB, WORKER_MB, workerCostMB, workersThatFit, type MemorySettings } from "./pool-size";
+import { environment, type Environment } from "../config/environment";
 
 export type { Job, WorkerMessage } from "./pool-worker";
 
@@ -41,7 +43,13 @@ export interface PoolOptions {
   onStart?: (index: number) => void;
   /** Called on this thread as each run finishes, in the order they finish (e.g. to store it at once). */
   onRun?: (run: Run, index: number) => void;
+  /** The settings the pool reads (`MIE_WORKER_KIND`, `MIE_WORKER_IDLE_SECONDS`, the memory budget), as the sweep
+   *  read them. Default: this process's environment. */
+  env?: PoolSettings;
 }
+
+/** What the pool reads of the environment. */
+export type PoolSettings = Pick<Environment, "workerKind" | "workerIdleSeconds"> & MemorySettings;
 
 const shared = new WeakMap<Dataset, Dataset>();
 /** Workers of finished sweeps, waiting for the next one, each with the function that stops listening for its end. */
@@ -71,12 +79,13 @@ export function sharedDataset<D extends Dataset>(data: D): D {
  */
 export async function trainInWorkers(specs: readonly CheckedSpec[], data: CheckedDataset, options: PoolOptions): Promise<Run[]> {
   options.signal?.throwIfAborted();
+  const env = options.env ?? environment();
   const info = await initBackend();
-  const idleSeconds = workerIdleSeconds(); // a bad value fails here, before any run
-  const kind = workerKind(info, specs);
+  const idleSeconds = workerIdleSeconds(env); // a bad value fails here, before any run
+  const kind = workerKind(info, specs, env.workerKind);
   await closeIdle((worker) => worker.kind !== kind); // idle workers of the other kind would only hold memory
   const native = info.name === "tfjs-node" || (info.nativeFrom !== undefined && kind === "process");
-  const count = Math.min(options.workers, specs.length, workersThatFit(workerCostMB(kind, native, data), usedMB()));
+  const count = Math.min(options.workers, specs.length, workersThatFit(workerCostMB(kind, native, data), usedMB(), memoryBudgetMB(env)));
   const sweep = new Sweep(specs, kind === "thread" ? sharedDataset(data) : data, options, { kind, backend: info.requested, idleSeconds });
   return sweep.start(count);
 }
@@ -97,15 +106,12 @@ export function poolAvailable(log: (line: string) => void = console.warn): boole
 
 /**
  * The kind of worker a sweep uses: a child process wherever libtensorflow may run (a crash there is contained),
- * else a thread (always a thread under Deno). `MIE_WORKER_KIND=thread|process` overrides it (to measure or test either kind).
+ * else a thread (always a thread under Deno). `forced` (by default `MIE_WORKER_KIND=thread|process`) overrides it,
+ * to measure or test either kind.
  * @example workerKind(await initBackend("wasm"), specs); // "thread"
  */
-export function workerKind(info: BackendInfo, specs: readonly RunSpec[]): WorkerKind {
-  const forced = process.env.MIE_WORKER_KIND;
-  if (forced === "thread" || forced === "process") return forced;
-  if (forced !== undefined && forced !== "") {
-    throw new RangeError(`MIE_WORKER_KIND: expected thread or process, got ${JSON.stringify(forced)}`);
-  }
+export function workerKind(info: BackendInfo, specs: readonly RunSpec[], forced: WorkerKind | undefined = environment().workerKind): WorkerKind {
+  if (forced !== undefined) return forced;
   // Deno's node:child_process may lack the "advanced" IPC serialization the process workers' typed arrays need.
   if ("Deno" in globalThis) return "thread";
   if (info.name === "tfjs-node") return "process";
@@ -269,18 +275,12 @@ async function closeIdle(which: (worker: PoolWorker) => boolean): Promise<void> 
 }
 
 /**
- * Seconds an idle worker waits for the next sweep: `MIE_WORKER_IDLE_SECONDS`, default 60; 0 ends workers with
- * their sweep.
- * @example process.env.MIE_WORKER_IDLE_SECONDS = "0"; workerIdleSeconds(); // 0
+ * Seconds an idle worker waits for the next sweep: `MIE_WORKER_IDLE_SECONDS` (from `settings`, by default this
+ * process's environment), default 60; 0 ends workers with their sweep.
+ * @example workerIdleSeconds({ workerIdleSeconds: 0 }); // 0
  */
-export function workerIdleSeconds(): number {
-  const raw = process.env.MIE_WORKER_IDLE_SECONDS;
-  if (raw === undefined || raw === "") return 60;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new RangeError(`MIE_WORKER_IDLE_SECONDS: expected a number of seconds ≥ 0, got ${JSON.stringify(raw)}`);
-  }
-  return seconds;
+export function workerIdleSeconds(settings: Pick<Environment, "workerIdleSeconds"> = environment()): number {
+  return settings.workerIdleSeconds;
 }
 
 /**

@@ -9,7 +9,7 @@ import { checkMlp, mlp, type Init, type Model } from "../model/model";
 import type { OptimizerName } from "../model/optimizers";
 import { checkRunFits, type CheckedDataset } from "../train/checks";
 import { defaultLabel, describeValue, resolveSettings, type LrDecay, type ResolvedSettings, type TrainOptions } from "../train/settings";
-import { trainChecked, type RunHooks, type Run } from "../train/train";
+import { trainChecked, type RunHooks, type Run } from "../train/loop";
 
 /**
  * One training run as plain data: `JSON.stringify` keeps all of it.
@@ -116,7 +116,8 @@ export function resolveSpec(spec: RunSpec): ResolvedSpec {
 export async function trainSpec(spec: CheckedSpec, data: CheckedDataset, hooks: RunHooks = {}): Promise<Run> {
   const model = specModel(spec);
   try {
-    return await trainChecked(model, data, { ...spec.resolved.settings, label: spec.label }, hooks);
+    // An MLP's run: its model is the `Model` built here.
+    return (await trainChecked(model, data, { ...spec.resolved.settings, label: spec.label }, hooks)) as Run;
   } catch (error) {
     model.dispose();
     throw error;

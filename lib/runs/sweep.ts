@@ -8,10 +8,11 @@ import type { Dataset } from "../data/data";
 import { checkDataset, trainingImages, type CheckedDataset } from "../train/checks";
 import { poolAvailable, trainInWorkers, type PoolOptions } from "./pool";
 import { coreCount } from "./pool-size";
-import type { Progress, SweepMember } from "../train/settings";
+import type { Progress, SweepMember } from "../train/progress";
 import { checkSpec, trainSpec, type CheckedSpec, type RunSpec } from "./spec";
-import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, type RunStore, type StoreLookup, type StoreSetting } from "./stored";
-import type { Run } from "../train/train";
+import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, type RunStore, type StoreLookup, type StoreSetting } from "./train-with-store";
+import type { Run } from "../train/loop";
+import { environment, type Environment } from "../config/environment";
 
 /** Options of `trainAll` and `compare`. */
 export interface SweepOptions {
@@ -53,7 +54,8 @@ export async function trainAll(specs: readonly RunSpec[], data: Dataset, options
  */
 export async function trainAllChecked(specs: readonly CheckedSpec[], data: CheckedDataset, options: SweepOptions = {}): Promise<Run[]> {
   checkUniqueLabels(specs);
-  const requested = workerCount(options.workers);
+  const env = environment(); // read here, once per sweep, and passed down
+  const requested = workerCount(options.workers, env);
   options.signal?.throwIfAborted();
   // Every report says how many runs the sweep has and what they are, so a live view can say "run 12 of 72",
   // estimate the rest, and lay out the sweep's landscape before its runs finish.
@@ -66,14 +68,15 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
   const onProgress = tell && ((p: Progress): void => {
     if (!p.done) tell(p);
   });
-  const store = resolveStore(options.store, "trainAll");
+  const store = resolveStore(options.store, "trainAll", env);
   const lookups = store ? await Promise.all(specs.map((spec) => lookUpSpec(store, spec, data))) : [];
   const runs: Run[] = [];
   lookups.forEach((lookup, index) => {
     if (!lookup.hit) return;
     const spec = specs[index]!;
     const run = storedRun(lookup.hit, spec.resolved.settings, spec.label);
-    runs[index] = noted(run);
+    noteRun(run, env.runsLog);
+    runs[index] = run;
     tell?.(storedProgress(run, data));
     options.onRun?.(run, index);
   });
@@ -86,7 +89,7 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
   const onRun = (run: Run, index: number): void => {
     const original = missing[index]!;
     if (store) writes.push(storeRun(store, lookups[original]!, run));
-    noted(run); // apart from the optional call below, whose arguments are skipped without a callback
+    noteRun(run, env.runsLog); // apart from the optional call below, whose arguments are skipped without a callback
     // The run's last word, now with its test accuracy: a live view fills in its cell of the landscape.
     try {
       tell?.(storedProgress(run, data));
@@ -98,7 +101,7 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
   try {
     const trained = await interruptible(options.signal, (signal) =>
       workers > 1 && poolAvailable()
-        ? trainInWorkers(specsToTrain, data, { workers, signal, onProgress, onStart, onRun })
+        ? trainInWorkers(specsToTrain, data, { workers, signal, onProgress, onStart, onRun, env })
         : trainInThisThread(specsToTrain, data, { signal, onProgress, onStart, onRun }, () => Promise.all(writes)));
     trained.forEach((run, index) => (runs[missing[index]!] = run));
     return runs;
@@ -115,28 +118,18 @@ function lookUpSpec(store: RunStore, spec: CheckedSpec, data: Dataset): Promise<
   return lookUp(store, settings, { layers: [...spec.layers], init, seed }, data, spec.label);
 }
 
-function noted(run: Run): Run {
-  noteRun(run);
-  return run;
-}
-
 /**
- * How many workers a sweep asks for when `requested` is not given: `MIE_WORKERS`, else the number of cores
- * (`MIE_CORES` overrides it); the pool starts fewer where memory is short (`pool-size.ts`).
+ * How many workers a sweep asks for: `requested`, else `MIE_WORKERS`, else the number of cores (`MIE_CORES`
+ * overrides it), the last two from `settings` (by default this process's environment); the pool starts fewer
+ * where memory is short (`pool-size.ts`).
  * @example workerCount(1); // 1
  */
-export function workerCount(requested?: number): number {
-  if (requested !== undefined) return positiveWorkers("workers", requested);
-  const raw = process.env.MIE_WORKERS;
-  if (raw !== undefined && raw !== "") return positiveWorkers("MIE_WORKERS", Number(raw), raw);
-  return coreCount();
-}
-
-function positiveWorkers(name: string, value: number, raw: unknown = value): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name}: expected a positive integer number of workers, got ${JSON.stringify(raw)}`);
+export function workerCount(requested?: number, settings: Pick<Environment, "workers" | "cores"> = environment()): number {
+  if (requested === undefined) return settings.workers ?? coreCount(settings.cores);
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new RangeError(`workers: expected a positive integer number of workers, got ${JSON.stringify(requested)}`);
   }
-  return value;
+  return requested;
 }
 
 /**

@@ -5,7 +5,7 @@
  * the result as plain data plus a model snapshot.
  */
 import { parentPort } from "node:worker_threads";
-import { initBackend } from "../train/backend";
+import { initBackend } from "../engine/backend";
 import { snapshotModel } from "../model/snapshot";
 import type { CheckedDataset } from "../train/checks";
 import { trainSpec } from "./spec";

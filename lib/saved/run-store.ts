@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { loadRuns, saveRuns } from "./runs-io";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 import { snapshotModel, type ModelSnapshot } from "../model/snapshot";
-import type { StoredMark } from "../train/settings";
-import type { Run } from "../train/train";
+import type { StoredMark } from "../train/progress";
+import type { Run } from "../train/loop";
 
 const FORMAT = "@mie/lib stored run";
 const VERSION = 1;
@@ -75,7 +75,8 @@ export async function readStoredRun(root: string, key: string): Promise<StoredRu
   if (!loaded) throw new SavedFileError(runPath, "runs", "expected one run, got none");
   const { loadedFrom: _from, savedBy: _by, ...run } = loaded;
 
-  const { layers } = run;
+  // The store keeps MLPs' runs: their layers are sizes (`storable` in runs/train-with-store).
+  const layers = run.layers as number[];
   if (layouts.length !== layers.length - 1) {
     throw new SavedFileError(entryPath, "layouts", `expected ${layers.length - 1} layers for ${layers.join("→")}, got ${layouts.length}`);
   }
@@ -92,7 +93,7 @@ export async function readStoredRun(root: string, key: string): Promise<StoredRu
     offset += sizes[k]!;
     return { values, layout };
   });
-  return { run, model: { layers: [...layers], init: run.init, seed: run.seed, params, trainedSteps }, mark };
+  return { run, model: { layers: [...layers], init: run.init as ModelSnapshot["init"], seed: run.seed, params, trainedSteps }, mark };
 }
 
 /**

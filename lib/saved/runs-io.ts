@@ -9,7 +9,7 @@
 import { JSON_FILE_LIMIT, libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 import { INITS } from "../model/model";
 import { resolveSettings, describeValue, scheduleLabel, type TrainOptions, type TrainSettings } from "../train/settings";
-import type { Run } from "../train/train";
+import type { Run } from "../train/loop";
 
 const FORMAT = "@mie/lib runs";
 const VERSION = 1;

@@ -44,7 +44,7 @@ import { sweepEstimate, sweepStatusHtml } from "../figures/sweep-progress";
 import { divergedStep, type RunNumbers } from "../figures/runs";
 import type { LayerWeights } from "../model/model";
 import type { ReferenceRow } from "../results/reference";
-import type { Progress, SweepMember } from "../train/settings";
+import type { Progress, SweepMember } from "../train/progress";
 
 export { bundleLocation, figureHtml, plotlyBundleHtml, plotlyBundlePath, scriptSafeJson, type BundleLocation } from "./chart-html";
 export { NoKernelError, type DisplaySink, type MimeBundle } from "./display-sink";

@@ -4,7 +4,7 @@
  */
 import type { Dataset, Split } from "../data/data";
 import { accuracy } from "../math/metrics";
-import type { Model } from "../model/model";
+import type { Prediction } from "../model/model";
 
 /**
  * One point of a run's accuracy curve: percent correct after `step` optimizer steps.
@@ -65,7 +65,7 @@ export class AccuracyCurve {
   /** Wall time spent measuring, in seconds. */
   seconds = 0;
 
-  constructor(private readonly model: Model, private readonly split: Split) {}
+  constructor(private readonly model: { predict(split: Split): Prediction }, private readonly split: Split) {}
 
   /** Measure after `step` steps (once per step: a second call for the same step keeps the first point). */
   measure(step: number): void {

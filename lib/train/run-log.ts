@@ -5,7 +5,8 @@
 import { finalAverage } from "../math/metrics";
 import type { StepOutcome } from "../model/training";
 import type { AccuracyCurve } from "./evaluations";
-import type { Divergence, Progress, TrainSettings } from "./settings";
+import type { Divergence, Progress } from "./progress";
+import type { TrainSettings } from "./settings";
 
 /**
  * The record of one run in progress.

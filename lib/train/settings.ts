@@ -3,7 +3,9 @@
  * Kept apart from the loop so a sweep can check every run's settings before the first one trains.
  */
 import { checkEarlyStopping, type EarlyStopping } from "./early-stopping";
-import { checkEvalOn, type EvalOn, type Evaluation } from "./evaluations";
+import type { InputScaling } from "../engine/network";
+import { checkEvalOn, type EvalOn } from "./evaluations";
+import type { Progress } from "./progress";
 import { OPTIMIZERS, PYTORCH_DEFAULTS, type OptimizerName } from "../model/optimizers";
 import type { Init } from "../model/model";
 
@@ -52,6 +54,17 @@ export interface TrainOptions {
   earlyStopping?: EarlyStopping;
   /** Continue training an already trained model (with a fresh optimizer state). Default false. */
   resume?: boolean;
+  /** Weight decay, PyTorch's: added to the gradient as wd·p (optimizer "adamw": decoupled, p ← p·(1 − lr·wd)). Default 0. */
+  weightDecay?: number;
+  /** Scale the input to ((pixel / 255) − mean) / std, e.g. `MNIST_NORMALIZATION` (needs a Layers model). Default: pixel / 255. */
+  normalize?: InputScaling | null;
+  /** Seeded augmentation: each training image moved by up to `shift` pixels each way, drawn anew for every image of
+   *  every epoch from `seed` (default 0); zeros fill in. Needs a Layers model. Default: none. */
+  augment?: Augmentation | null;
+  /** The one-cycle learning-rate schedule (PyTorch's OneCycleLR without momentum cycling, cosine): from maxLr / 25 up
+   *  to `maxLr` over the first `pctStart` (default 0.25) of all steps, then down to maxLr / 25 / 10⁴; `lr` is
+   *  unused with it. Default: none. */
+  oneCycle?: OneCycle | null;
   /** Stops the run (rejecting with the signal's reason) when aborted; checked every ~250 ms. */
   signal?: AbortSignal;
 }
@@ -71,6 +84,10 @@ export interface TrainSettings {
   lrDecay: LrDecay | null;
   /** The range test's rising rate, or null. */
   lrRange: LrRange | null;
+  weightDecay: number;
+  normalize: InputScaling | null;
+  augment: Required<Augmentation> | null;
+  oneCycle: Required<OneCycle> | null;
   label: string;
   evaluate: boolean;
   /** Steps between two points of the accuracy curve, "epoch" for one per epoch, or null for no curve. */
@@ -88,6 +105,47 @@ export interface TrainSettings {
  * @example const settings: ResolvedSettings = resolveSettings({ lr: 0.5 }); settings.batchSize; // 16
  */
 export type ResolvedSettings = Omit<TrainSettings, "label">;
+
+export type { InputScaling } from "../engine/network";
+
+/**
+ * MNIST's training pixels' mean and standard deviation (of pixel / 255), as PyTorch's examples normalise them.
+ * @example await train(net, data, { normalize: MNIST_NORMALIZATION });
+ */
+export const MNIST_NORMALIZATION: InputScaling = { mean: 0.1307, std: 0.3081 };
+
+/**
+ * Random shifts of the training images.
+ * @example const augment: Augmentation = { shift: 2 };
+ */
+export interface Augmentation {
+  /** Up to this many pixels each way, 1–8. */
+  shift: number;
+  seed?: number;
+}
+
+/**
+ * The one-cycle schedule's settings.
+ * @example const oneCycle: OneCycle = { maxLr: 0.003 };
+ */
+export interface OneCycle {
+  maxLr: number;
+  pctStart?: number;
+}
+
+/**
+ * The learning rate of step `step` (from 0) of `total` under a one-cycle schedule, as PyTorch's OneCycleLR with
+ * anneal_strategy "cos", div_factor 25, final_div_factor 10⁴ computes it.
+ * @example oneCycleLr({ maxLr: 0.003, pctStart: 0.25 }, 0, 938); // 0.00012
+ */
+export function oneCycleLr(oneCycle: Required<OneCycle>, step: number, total: number): number {
+  const initial = oneCycle.maxLr / 25;
+  const final = initial / 1e4;
+  const peak = oneCycle.pctStart * total - 1;
+  const cos = (from: number, to: number, pct: number) => to + ((from - to) / 2) * (Math.cos(Math.PI * pct) + 1);
+  if (step <= peak) return cos(initial, oneCycle.maxLr, peak > 0 ? step / peak : 1);
+  return cos(oneCycle.maxLr, final, (step - peak) / (total - 1 - peak));
+}
 
 /**
  * A step learning-rate schedule: epoch e (from 1) trains at lr × factor^⌊(e − 1) / every⌋.
@@ -107,90 +165,16 @@ export interface LrRange {
   to: number;
 }
 
-/** Where a run stopped because its loss stopped being a finite number. */
-export interface Divergence {
-  /** The step (1-based, as on the charts' x axis) whose loss was NaN or infinite: `losses[step - 1]`, the last
-   *  entry of `losses`. That step's update was not applied. */
-  step: number;
-  loss: number;
-}
-
-/**
- * A snapshot of a run in progress, for live charts.
- * @example await train(mlp([784, 10]), data, { onProgress: (p: Progress) => console.log(`${p.step} / ${p.totalSteps}`) });
- */
-export interface Progress {
-  label: string;
-  /** Steps done so far. */
-  step: number;
-  totalSteps: number;
-  /** Images per step (the run's setting; the last batch of an epoch may be shorter). */
-  batchSize: number;
-  /** Current epoch, from 1. */
-  epoch: number;
-  samplesSeen: number;
-  seconds: number;
-  samplesPerSecond: number;
-  /** Mean loss of the latest 10 steps. */
-  loss: number;
-  /** Loss of every step so far (a view: copy it to keep it). */
-  losses: Float32Array;
-  /** Set once the run has stopped on a non-finite loss (its last report, `done: true`); null or absent otherwise. */
-  diverged?: Divergence | null;
-  /** The accuracy curve so far (with `evalEvery`), and the seconds it took. */
-  evaluations?: readonly Evaluation[];
-  evalSeconds?: number;
-  done: boolean;
-  /** Runs in the sweep this run belongs to (`trainAll`, `compare`); absent for a single `train`. */
-  runsInSweep?: number;
-  /** Set when the run came from the run store: its one report, `done`, holds the whole stored curve. */
-  stored?: StoredMark;
-  /** The run's test accuracy (NaN when it diverged or was not evaluated): on a stored run's report, and on the
-   *  report a sweep sends for each run it trained once the run is measured (after the loop's own `done` report). */
-  accuracy?: number;
-  /** On reports from a sweep (`trainAll`, `compare`): every run of the sweep, in order, as data, so a live view can
-   *  lay out the whole sweep (its landscape) before most runs have started. */
-  sweep?: readonly SweepMember[];
-}
-
-/**
- * One run of a sweep as a live view sees it before it trains: its label, model and resolved settings.
- * @example const onProgress = (p: Progress) => { const members: readonly SweepMember[] = p.sweep ?? []; console.log(members.length); };
- */
-export interface SweepMember {
-  label: string;
-  layers: readonly number[];
-  init: string;
-  seed: number;
-  settings: ResolvedSettings;
-}
-
-/**
- * Where a run read from the run store was trained: its numbers, `seconds` included, are from then, not now.
- * @example if (run.stored) console.log(`trained ${run.stored.at} on ${run.stored.host} (${run.stored.backend}) in ${run.stored.seconds} s`);
- */
-export interface StoredMark {
-  /** When it finished training (ISO 8601). */
-  at: string;
-  /** The machine it trained on (`os.hostname()`). */
-  host: string;
-  backend: string;
-  /** Its training time then (the run's `seconds`). */
-  seconds: number;
-  /** Its entry in the store (a folder named by the run's key). */
-  entry: string;
-}
-
 /** What a default label says about the model. */
 export interface ModelDescription {
-  layers: readonly number[];
-  init: Init | "custom";
+  layers: readonly (number | string)[];
+  init: Init | "custom" | "own";
   seed: number;
 }
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
   "optimizer", "lr", "batchSize", "epochs", "shuffle", "shuffleSeed", "momentum", "lrDecay", "lrRange", "label", "onProgress", "evaluate",
-  "evalEvery", "evalOn", "earlyStopping", "resume", "signal",
+  "evalEvery", "evalOn", "earlyStopping", "resume", "signal", "weightDecay", "normalize", "augment", "oneCycle",
 ];
 
 /**
@@ -256,10 +240,19 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
   }
   const evalOn = evalEvery === null ? null : checkEvalOn(options.evalOn ?? "test");
   const earlyStopping = options.earlyStopping === undefined ? null : checkEarlyStopping(options.earlyStopping, evalOn);
+  const weightDecay = options.weightDecay ?? 0;
+  if (typeof weightDecay !== "number" || !(weightDecay >= 0 && weightDecay < 1)) {
+    throw new RangeError(`weightDecay: expected a number from 0 up to (not including) 1, got ${describeValue(weightDecay)}`);
+  }
+  // null as a run's settings write "none" (a run read back from a file passes its settings as options).
+  const normalize = options.normalize == null ? null : checkNormalize(options.normalize);
+  const augment = options.augment == null ? null : checkAugment(options.augment);
+  const oneCycle = options.oneCycle == null ? null : checkOneCycle(options.oneCycle);
+  if (oneCycle && (options.lrDecay || lrRange)) throw new RangeError("oneCycle: a run has one schedule; drop lrDecay or lrRange, or oneCycle");
   return {
     optimizer, lr: lrRange ? lrRange.from : lr, batchSize, epochs, shuffle, shuffleSeed: shuffle ? shuffleSeed : null,
     momentum: optimizer === "momentum" ? momentum : null, lrDecay, lrRange, evaluate: options.evaluate ?? true, evalEvery, evalOn,
-    earlyStopping, resume: options.resume ?? false,
+    earlyStopping, resume: options.resume ?? false, weightDecay, normalize, augment, oneCycle,
   };
 }
 
@@ -273,6 +266,10 @@ export function defaultLabel(model: ModelDescription, settings: ResolvedSettings
   if (settings.momentum !== null && settings.momentum !== PYTORCH_DEFAULTS.momentum) parts.push(`momentum ${settings.momentum}`);
   parts.push(settings.lrRange ? `lr rising ${settings.lrRange.from} → ${settings.lrRange.to}` : `lr ${settings.lr}`);
   if (settings.lrDecay) parts.push(scheduleLabel(settings.lrDecay));
+  if (settings.oneCycle) parts.push(`one-cycle to ${settings.oneCycle.maxLr}`);
+  if (settings.weightDecay) parts.push(`wd ${settings.weightDecay}`);
+  if (settings.normalize) parts.push("normalised");
+  if (settings.augment) parts.push(`shift ±${settings.augment.shift}`);
   parts.push(`batch ${settings.batchSize}`);
   if (model.init !== "torch") parts.push(`init ${model.init}`);
   if (model.seed !== 0) parts.push(`seed ${model.seed}`);
@@ -347,6 +344,34 @@ function checkLrRange(value: unknown, lrDecay: LrDecay | null, lr: unknown): LrR
   if (lrDecay) throw new RangeError("lrRange: the range test sets the rate of every step; it cannot be combined with lrDecay");
   if (lr !== undefined && lr !== from) throw new RangeError(`lr: the range test starts at lrRange.from (${from}); leave lr out, got ${describeValue(lr)}`);
   return { from, to };
+}
+
+function plainObject(name: string, value: unknown, example: string, keys: readonly string[]): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TypeError(`${name}: expected ${example}, got ${describeValue(value)}`);
+  const unknown = Object.keys(value).filter((key) => !keys.includes(key));
+  if (unknown.length > 0) throw new RangeError(`${name}: unknown key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; expected ${example}`);
+  return value as Record<string, unknown>;
+}
+
+function checkNormalize(value: unknown): InputScaling {
+  const { mean, std } = plainObject("normalize", value, "{ mean, std } (e.g. MNIST_NORMALIZATION)", ["mean", "std"]);
+  if (typeof mean !== "number" || !Number.isFinite(mean)) throw new RangeError(`normalize.mean: expected a finite number, got ${describeValue(mean)}`);
+  if (typeof std !== "number" || !(std > 0) || !Number.isFinite(std)) throw new RangeError(`normalize.std: expected a finite number > 0, got ${describeValue(std)}`);
+  return { mean, std };
+}
+
+function checkAugment(value: unknown): Required<Augmentation> {
+  const { shift, seed = 0 } = plainObject("augment", value, "{ shift: 2 } (random shifts of up to 2 pixels)", ["shift", "seed"]);
+  if (typeof shift !== "number" || !Number.isInteger(shift) || shift < 1 || shift > 8) throw new RangeError(`augment.shift: expected a whole number of pixels from 1 to 8, got ${describeValue(shift)}`);
+  if (typeof seed !== "number" || !Number.isInteger(seed)) throw new RangeError(`augment.seed: expected an integer, got ${describeValue(seed)}`);
+  return { shift, seed };
+}
+
+function checkOneCycle(value: unknown): Required<OneCycle> {
+  const { maxLr, pctStart = 0.25 } = plainObject("oneCycle", value, "{ maxLr: 0.003 } (and pctStart, default 0.25)", ["maxLr", "pctStart"]);
+  if (typeof maxLr !== "number" || !(maxLr > 0) || !Number.isFinite(maxLr)) throw new RangeError(`oneCycle.maxLr: expected a finite number > 0, got ${describeValue(maxLr)}`);
+  if (typeof pctStart !== "number" || !(pctStart > 0 && pctStart < 1)) throw new RangeError(`oneCycle.pctStart: expected a number between 0 and 1 (exclusive), got ${describeValue(pctStart)}`);
+  return { maxLr, pctStart };
 }
 
 function checkLrDecay(value: unknown, epochs: number): LrDecay {

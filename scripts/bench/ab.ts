@@ -12,7 +12,7 @@
 import { resolve } from "node:path";
 import { loadMnist } from "../../lib/data/data";
 import { mlp } from "../../lib/model/model";
-import { train, type Run } from "../../lib/train/train";
+import { train, type Run } from "../../lib/train/loop";
 import type { TrainOptions } from "../../lib/train/settings";
 
 async function main(): Promise<void> {

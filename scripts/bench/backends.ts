@@ -4,7 +4,7 @@
  * compare runs seconds apart on the same machine. Targets (issue 13): auto at most 1.05 × the first backend's
  * time on every configuration, and tfjs-node's peak RSS under 700 MB.
  */
-import { BACKENDS, type BackendName } from "../../lib/train/backend";
+import { BACKENDS, type BackendName } from "../../lib/engine/backend";
 
 /** A configuration as the comparison needs it. */
 export interface BackendConfig {

@@ -76,6 +76,8 @@ export function reportsTargetRatio(): number {
   return process.env.MIE_BACKEND === "wasm" ? 0.6 : 0.5;
 }
 export const RESULT_PREFIX = "BENCH_RESULT ";
+/** Before the backend line a tree's child prints after its result (scripts/bench/tree-child.ts). */
+export const BACKEND_PREFIX = "BENCH_BACKEND ";
 
 /**
  * `pass` for an accuracy at least PyTorch's worst of ten seeds (pytorch-reference.md). Only the lower end is

@@ -19,6 +19,16 @@
  *   npm run bench -- --backends wasm,tfjs-node
  *                                 each speed configuration on each backend and under auto (what the library
  *                                 picks), interleaved, with ratios to the first and peak RSS (scripts/bench/backends.ts)
+ *   npm run bench -- --speed-baseline REV [--repeat N]
+ *                                 each speed configuration in a fresh process of this tree and of commit REV's tree
+ *                                 alternately (this tree, REV, this tree, REV, ...: N rounds; N ≥ 3 for a verdict),
+ *                                 each tree with its own code and its own native kernels (REV prepared as for
+ *                                 --reports-baseline), the backend line each ran, per row the median seconds and CPU
+ *                                 seconds of both, the ratio this / REV and its target ≤ 1.05, and whether both
+ *                                 trained the same numbers (scripts/bench/speed-baseline.ts)
+ *   npm run bench -- --rows 784-10-b16,784-500-10
+ *                                 only these speed configurations (ids in scripts/bench/config.ts), in every section
+ *                                 that trains them
  *   npm run bench -- --json       machine-readable output       --repeat 3 best of 3 runs per configuration
  *   npm run bench -- --profile    also where the time goes: seconds per backend kernel in each configuration
  *
@@ -31,17 +41,19 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { predictedClasses } from "../../lib/results/analysis";
-import { backendForRun, describeBackend, initBackend } from "../../lib/train/backend";
+import { backendForRun, describeBackend, initBackend } from "../../lib/engine/backend";
 import { loadMnist } from "../../lib/data/data";
 import { mlp } from "../../lib/model/model";
 import { resolveSettings } from "../../lib/train/settings";
 import type { RunSpec } from "../../lib/runs/spec";
 import { closeWorkers } from "../../lib/runs/pool";
 import { trainAll } from "../../lib/runs/sweep";
-import { evaluate, train } from "../../lib/train/train";
-import { backendsJson, formatBackends, measureBackends, parseBackends, rowPasses, type BackendResult } from "./backends";
+import { evaluate, train } from "../../lib/train/loop";
+import { parseArgs } from "./args";
+import { backendsJson, formatBackends, measureBackends, rowPasses, type BackendResult } from "./backends";
 import { findTorchPython, runPytorch, type TorchResult } from "./pytorch";
-import { copyNotebooks, jupyterPython, prepareBaseline, reportsRatio, sharedNotebooks, timeReports, type ReportsTiming } from "./reports";
+import { buildThisTree, copyNotebooks, jupyterPython, prepareBaseline, reportsRatio, sharedNotebooks, timeReports, type ReportsTiming } from "./reports";
+import { formatSpeedBaseline, measureAgainstBaseline, runTreeChild, speedBaselineJson, summarise, type SpeedBaselineRow } from "./speed-baseline";
 import {
   CHECKS, pytorchRatioTarget, reportsTargetRatio, RESULT_PREFIX, RSS_TARGET_MB, SPEED, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO,
   type ChildResult, type Config, type SweepResult,
@@ -210,54 +222,6 @@ function measureWithPytorch(
   return { speed, torch: { results, python, version, threads } };
 }
 
-interface Args {
-  profile: boolean;
-  json: boolean;
-  repeat: number;
-  speed: boolean;
-  sweep: boolean;
-  checks: boolean;
-  pytorch: boolean;
-  reports: boolean;
-  reportsBaseline: string | null;
-  /** PyTorch thread counts to measure; each row's ratio is against the fastest of them. */
-  pytorchThreads: number[];
-  /** --backends: the backends to compare (with "auto" appended), or null. */
-  backends: string[] | null;
-}
-
-function parseArgs(args: string[]): Args {
-  const known = ["--profile", "--json", "--repeat", "--speed", "--sweep", "--checks", "--pytorch", "--pytorch-threads", "--reports", "--reports-baseline", "--backends"];
-  const withValue = ["--repeat", "--reports-baseline", "--pytorch-threads", "--backends"];
-  const valueOf = (flag: string) => {
-    const at = args.indexOf(flag);
-    if (at < 0) return null;
-    const value = args[at + 1];
-    if (value === undefined || value.startsWith("--")) throw new Error(`${flag}: expected a value after it`);
-    return value;
-  };
-  const repeatValue = valueOf("--repeat");
-  const reportsBaseline = valueOf("--reports-baseline");
-  const unknown = args.filter((a, i) => a.startsWith("--") ? !known.includes(a) : !withValue.includes(args[i - 1]!));
-  if (unknown.length > 0) throw new Error(`bench: unknown argument ${unknown.join(" ")}; expected ${known.join(", ")}`);
-  const repeat = repeatValue === null ? 1 : Number(repeatValue);
-  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: expected a positive integer, got ${repeatValue}`);
-  const threadsValue = valueOf("--pytorch-threads");
-  const pytorchThreads = threadsValue === null ? [2] : threadsValue.split(",").map(Number);
-  if (!pytorchThreads.every((n) => Number.isInteger(n) && n >= 1)) {
-    throw new Error(`--pytorch-threads: expected positive integers separated by commas (e.g. 2 or 1,2), got ${threadsValue}`);
-  }
-  // Naming sections picks them; none named means speed, sweep and checks (reports are opt-in: minutes).
-  const some = ["--speed", "--sweep", "--checks", "--reports", "--reports-baseline", "--backends"].some((flag) => args.includes(flag));
-  const backendsValue = valueOf("--backends");
-  return {
-    profile: args.includes("--profile"), json: args.includes("--json"), repeat,
-    speed: !some || args.includes("--speed"), sweep: !some || args.includes("--sweep"), checks: !some || args.includes("--checks"),
-    pytorch: args.includes("--pytorch") || threadsValue !== null, pytorchThreads, reports: args.includes("--reports") || reportsBaseline !== null, reportsBaseline,
-    backends: backendsValue === null ? null : parseBackends(backendsValue),
-  };
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "--child") return child(argv[1] ?? "", argv.includes("--profile"), Number(argv[argv.indexOf("--repeat") + 1] ?? 1));
@@ -267,19 +231,22 @@ async function main(): Promise<void> {
 
   log(`${await describeBackend()} · ${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}`);
   if (args.speed || args.checks) log(`One epoch of 60,000 MNIST images per configuration, each in a fresh process${args.repeat > 1 ? `, best of ${args.repeat}` : ""}.`);
+  const speedConfigs = args.rows ? SPEED.filter((config) => args.rows!.includes(config.id)) : SPEED;
   if (args.pytorch) findTorchPython(); // fail before the long part when there is no torch
-  const withTorch = args.pytorch && args.speed ? measureWithPytorch(SPEED, args.repeat, args.profile, args.pytorchThreads, log) : null;
-  const speed = withTorch?.speed ?? (args.speed ? measure(SPEED, args.repeat, args.profile, log) : []);
+  const withTorch = args.pytorch && args.speed ? measureWithPytorch(speedConfigs, args.repeat, args.profile, args.pytorchThreads, log) : null;
+  const speed = withTorch?.speed ?? (args.speed ? measure(speedConfigs, args.repeat, args.profile, log) : []);
   const torch = withTorch?.torch ?? null;
   const sweep = args.sweep ? runChild<SweepResult>("sweep", SWEEP.title, false, args.repeat) : null;
   if (sweep) log(`  done: ${SWEEP.title} (${sweep.serialSeconds.toFixed(1)} s one at a time, ${sweep.poolSeconds.toFixed(1)} s on ${sweep.workers} new workers, ${sweep.warmPoolSeconds.toFixed(1)} s on them again)`);
-  const checkConfigs = args.checks ? [...CHECKS, ...(args.speed ? [] : SPEED.filter((c) => c.check))] : [];
+  // The speed rows' own checks are read from their speed runs; those not measured there run here.
+  const checkConfigs = args.checks ? [...CHECKS, ...SPEED.filter((c) => c.check && !speed.some((measured) => measured.config.id === c.id))] : [];
   const checks = measure(checkConfigs, 1, false, log);
   const reports = args.reports ? measureReports(args.reportsBaseline, log) : null;
   const backends = args.backends;
   const backendRows = backends
-    ? measureBackends(SPEED, backends, args.repeat, (config, backend) => runChild<BackendResult>(config.id, `${config.title} on ${backend}`, false, 1, backend), log)
+    ? measureBackends(speedConfigs, backends, args.repeat, (config, backend) => runChild<BackendResult>(config.id, `${config.title} on ${backend}`, false, 1, backend), log)
     : [];
+  const baselineRows = args.speedBaseline ? measureSpeedBaseline(args.speedBaseline, speedConfigs, args.repeat, log) : [];
 
   const speedRows = speed.map(({ config, result }) => {
     const pytorch = torch?.results.get(config.id) ?? null;
@@ -293,7 +260,8 @@ async function main(): Promise<void> {
   // The target is on the same work: this tree on the baseline's notebooks (its own have grown since).
   const reportsVsBaseline = reports?.baseline ? reportsRatio(reports.sameWork ?? reports.current, reports.baseline) : null;
   const reportsPass = reportsVsBaseline === null || reportsVsBaseline <= reportsTargetRatio();
-  const passed = [...speedRows, ...checkRows].every((row) => row.pass) && sweepPass && reportsPass && backendRows.every((row) => rowPasses(row, backends!));
+  const passed = [...speedRows, ...checkRows].every((row) => row.pass) && sweepPass && reportsPass && backendRows.every((row) => rowPasses(row, backends!)) &&
+    baselineRows.every((row) => summarise(row).pass);
 
   if (args.json) {
     console.log(JSON.stringify({
@@ -307,24 +275,39 @@ async function main(): Promise<void> {
       checks: checkRows.map(({ config, result, pass }) => ({ title: config.title, expect: config.check!.expect, pass, ...result })),
       reports: reports ? { ...reports, ratio: reportsVsBaseline, targetRatio: reportsTargetRatio(), pass: reportsPass } : null,
       backends: backends ? backendsJson(backendRows, backends) : null,
+      speedBaseline: args.speedBaseline ? speedBaselineJson(baselineRows, args.speedBaseline) : null,
       passed,
     }, null, 1));
   } else {
     printTables(speedRows, sweep, sweepRatio, sweepPass, checkRows, reports, reportsVsBaseline, reportsPass, torch);
     if (backends) console.log(formatBackends(backendRows, backends, table));
+    if (args.speedBaseline) console.log(formatSpeedBaseline(baselineRows, args.speedBaseline, table));
     console.log(passed ? "\nAll targets and checks pass." : "\nSome targets or checks FAILED.");
   }
   process.exitCode = passed ? 0 : 1;
+}
+
+/**
+ * With --speed-baseline REV: REV's tree prepared as for --reports-baseline (its own build, native kernels included),
+ * this tree built, then each configuration in both, alternately (scripts/bench/speed-baseline.ts).
+ */
+function measureSpeedBaseline(rev: string, configs: Config[], repeat: number, log: (line: string) => void): SpeedBaselineRow[] {
+  const ours = join(__dirname, "..", "..");
+  buildThisTree(log);
+  const tree = prepareBaseline(rev, log);
+  try {
+    log(`Speed against ${rev}: ${configs.length} configuration(s), ${repeat} round(s) of this tree then ${rev}, each run in a fresh process.`);
+    return measureAgainstBaseline(configs, repeat, (config, which) => runTreeChild(which === "current" ? ours : tree.root, config), log);
+  } finally {
+    tree.dispose();
+  }
 }
 
 function measureReports(baselineRev: string | null, log: (line: string) => void): { baseline: ReportsTiming | null; current: ReportsTiming; sameWork: ReportsTiming | null } {
   const python = jupyterPython();
   log(`Jupyter Python for both: ${python}`);
   const ours = join(__dirname, "..", ".."); // the project folder
-  // The notebooks import lib/dist: a dist older than lib's sources would time the old code.
-  log("this tree: npm run build (the notebooks run lib/dist)");
-  const build = spawnSync("npm", ["run", "build"], { cwd: ours, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`bench --reports: npm run build failed in ${ours}:\n${(build.stdout + build.stderr).slice(-2000)}`);
+  buildThisTree(log);
   let baseline: ReportsTiming | null = null;
   let sameWork: ReportsTiming | null = null;
   let names: string[] = [];

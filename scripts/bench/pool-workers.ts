@@ -13,7 +13,7 @@ import { loadMnist } from "../../lib/data/data";
 import { checkDataset } from "../../lib/train/checks";
 import { checkSpec, type RunSpec } from "../../lib/runs/spec";
 import { closeWorkers, trainInWorkers } from "../../lib/runs/pool";
-import { initBackend } from "../../lib/train/backend";
+import { initBackend } from "../../lib/engine/backend";
 import { samplePeakRss } from "./process-tree";
 
 const RESULT = "POOL-RESULT ";

@@ -6,7 +6,8 @@
  *
  * The baseline is exported with `git archive` into a temporary folder (read-only for the repository: no
  * worktree, no checkout), gets its own node_modules (links to ours when package-lock.json is the same, with
- * `@mie/lib` pointing at the baseline's own lib; `npm ci` otherwise), is built, and runs its own
+ * `@mie/lib` pointing at the baseline's own lib; `npm ci` otherwise), is built by its own build steps (its native
+ * kernels too, so `--speed-baseline` compares each tree's own kernels), and runs its own
  * scripts/report.ts into a temporary out folder. Both runs use the same Jupyter Python and start from an empty
  * run store. With a baseline, this tree also runs the baseline's own notebooks: the notebooks have grown since
  * older commits (more runs), so only that row compares the same work.
@@ -99,7 +100,8 @@ export function parseTimeLine(line: string): Omit<ReportsTiming, "source"> {
 }
 
 /**
- * Export commit `rev` into a temporary folder, give it node_modules and build it; `dispose` removes it.
+ * Export commit `rev` into a temporary folder, give it node_modules and build it as its own `npm run build` did
+ * (lib/dist, then the steps after tsc: its native kernels where it had them); `dispose` removes it.
  * @example const baseline = prepareBaseline("7fb7d07"); try { timeReports(baseline.root, ...) } finally { baseline.dispose() }
  */
 export function prepareBaseline(rev: string, log: (line: string) => void): { root: string; dispose: () => void } {
@@ -108,7 +110,7 @@ export function prepareBaseline(rev: string, log: (line: string) => void): { roo
   try {
     const archive = spawnSync("bash", ["-c", `git -C "$1" archive --format=tar "$2" | tar -x -C "$3"`, "_", ROOT, rev, root], { encoding: "utf8" });
     if (archive.status !== 0 || !existsSync(join(root, "package.json"))) {
-      throw new Error(`bench --reports-baseline: cannot export "${rev}" with git archive: ${archive.stderr.trim()}`);
+      throw new Error(`bench: baseline ${rev}: cannot export it with git archive: ${archive.stderr.trim()}`);
     }
     if (sameFile(join(root, "package-lock.json"), join(ROOT, "package-lock.json"))) {
       log(`  baseline ${rev}: same package-lock.json, linking our node_modules (its @mie/lib is its own lib)`);
@@ -122,15 +124,47 @@ export function prepareBaseline(rev: string, log: (line: string) => void): { roo
     const build = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "lib"], { cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     if (build.status !== 0) {
       if (build.status !== 2 || !existsSync(join(root, "lib", "dist", "index.js"))) {
-        throw new Error(`bench --reports-baseline: build failed in ${root}:\n${(build.stdout + build.stderr).slice(-2000)}`);
+        throw new Error(`bench: baseline ${rev}: build failed in ${root}:\n${(build.stdout + build.stderr).slice(-2000)}`);
       }
       log(`  baseline ${rev}: type errors under today's TypeScript (${build.stdout.split("\n").filter((line) => /error TS/.test(line)).length}); its emitted JavaScript is used`);
+    }
+    // The rest of its own build: a tree that compiled native kernels runs its own, as its users' did.
+    for (const step of buildStepsAfterTsc(root)) {
+      const result = spawnSync("bash", ["-c", step], {
+        cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
+      });
+      if (result.status !== 0) throw new Error(`bench: baseline ${rev}: ${step} failed in ${root}:\n${(result.stdout + result.stderr).slice(-2000)}`);
+      const said = result.stdout.trim().split("\n").filter(Boolean).at(-1);
+      log(`  baseline ${rev}: ${step}${said ? `: ${said}` : ""}`);
     }
     return { root, dispose };
   } catch (error) {
     dispose();
     throw error;
   }
+}
+
+/**
+ * The steps of a tree's own `npm run build` after its `tsc -p lib` (declarations, native kernels), as written in
+ * its package.json; none where the build is `tsc -p lib` alone.
+ * @example buildStepsAfterTsc(baseline.root); // ["tsx scripts/slim-declarations.ts", "tsx scripts/native-products.ts"] at 4b72628
+ */
+export function buildStepsAfterTsc(root: string): string[] {
+  const build = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts?: { build?: string } }).scripts?.build ?? "";
+  const steps = build.split("&&").map((step) => step.trim()).filter(Boolean);
+  const tsc = steps.findIndex((step) => /^tsc -p lib$/.test(step));
+  return tsc < 0 ? [] : steps.slice(tsc + 1);
+}
+
+/**
+ * `npm run build` in this tree, before timing it: the notebooks run lib/dist and the engine its built native
+ * kernels, so a stale build would time old code.
+ * @example buildThisTree(console.log);
+ */
+export function buildThisTree(log: (line: string) => void): void {
+  log("this tree: npm run build (lib/dist and the native kernels)");
+  const build = spawnSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`bench: npm run build failed in ${ROOT}:\n${(build.stdout + build.stderr).slice(-2000)}`);
 }
 
 function sameFile(a: string, b: string): boolean {
@@ -150,7 +184,7 @@ function linkNodeModules(root: string): void {
 
 function run(command: string, args: string[], cwd: string, what: string): void {
   const result = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`bench --reports-baseline: ${what} failed in ${cwd}:\n${(result.stdout + result.stderr).slice(-2000)}`);
+  if (result.status !== 0) throw new Error(`bench: baseline: ${what} failed in ${cwd}:\n${(result.stdout + result.stderr).slice(-2000)}`);
 }
 
 /**

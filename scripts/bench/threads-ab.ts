@@ -21,11 +21,11 @@ interface Measured {
 }
 
 const CHILD = `
-  const { initBackend } = require("./lib/train/backend");
-  const { helperChunks } = require("./lib/model/gemm-team");
+  const { initBackend } = require("./lib/engine/backend");
+  const { helperChunks } = require("./lib/engine/team");
   const { loadMnist, subset } = require("./lib/data/data");
   const { mlp } = require("./lib/model/model");
-  const { train } = require("./lib/train/train");
+  const { train } = require("./lib/train/loop");
   (async () => {
     const [layers, batchSize, optimizer, count] = JSON.parse(process.env.AB_CONFIG);
     const info = await initBackend(process.env.AB_BACKEND);

@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { initBackend } from "../../lib/train/backend";
+import { initBackend } from "../../lib/engine/backend";
 import { mlp } from "../../lib/model/model";
 import { saveModel } from "../../lib/saved/model-io";
-import { train } from "../../lib/train/train";
+import { train } from "../../lib/train/loop";
 import { openPage } from "../helpers/browser";
 import { smallMnist } from "../helpers/small-mnist";
 

@@ -1,12 +1,12 @@
 /**
  * One library call in a child process, for tests of hostile files: a call that hangs or reads for ever is killed
- * by the parent's timeout instead of hanging the test run, and a call can run as another user (root's tests of
- * unwritable folders run as `nobody`, since root may write anywhere).
+ * by the parent's timeout instead of hanging the test run, and a call can run bound by a folder's mode bits even
+ * when the tests run as root (see `ownerOnly`).
  *
  * The child prints one JSON line: a list of `{ ok, name, message, path, seconds, rss }` (`path` from a
  * `SavedFileError`), one per call, made one after another (a child costs seconds to start on a busy machine).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { loadIdx } from "../../lib/data/data";
 import { mlp } from "../../lib/model/model";
@@ -28,19 +28,35 @@ export interface Attempt {
 /** The calls a child can make, by name, with JSON arguments. */
 export type Call = "loadModel" | "saveModel" | "loadRuns" | "saveRuns" | "loadIdx";
 
-const NOBODY = 65534;
+/**
+ * What root's child runs under for `ownerOnly`: util-linux's `setpriv` (Essential on Debian and Ubuntu) removes
+ * CAP_DAC_OVERRIDE, the capability that lets root write where a folder's mode says no, from the child's inherited
+ * and bounding sets, so node starts without it.
+ */
+const WITHOUT_OVERRIDE = ["setpriv", "--inh-caps=-dac_override", "--bounding-set=-dac_override", "--"];
+
+/**
+ * Whether `ownerOnly` can hold here: always for a user other than root; for root, where `setpriv` runs.
+ * @example test("unwritable", { skip: !canHonourModes() && "no setpriv" }, ...);
+ */
+export function canHonourModes(): boolean {
+  return process.getuid?.() !== 0 || spawnSync(WITHOUT_OVERRIDE[0]!, ["--version"]).status === 0;
+}
 
 /**
  * Make each `[call, ...args]` in one child process killed after `timeoutMs` (then the promise rejects saying so).
- * `asOtherUser`: when this process is root, the child runs as `nobody`.
+ * `ownerOnly`: the child obeys files' mode bits even when this process is root: it stays root (so it reaches the
+ * checkout, node_modules and the test's folders wherever they lie, a mode-700 home included) but without
+ * CAP_DAC_OVERRIDE, so a folder of mode 555 refuses it with EACCES as it refuses any user.
  * @example const [result] = await attempt([["loadModel", "/tmp/evil"]]); assert.equal(result.name, "SavedFileError");
  */
-export function attempt(calls: [Call, ...unknown[]][], options: { timeoutMs?: number; asOtherUser?: boolean } = {}): Promise<Attempt[]> {
+export function attempt(calls: [Call, ...unknown[]][], options: { timeoutMs?: number; ownerOnly?: boolean } = {}): Promise<Attempt[]> {
   // Only a guard against a hang: on a loaded machine starting the child alone can take 10 s.
   const timeoutMs = options.timeoutMs ?? 90_000;
-  const other = options.asOtherUser && process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
-  const child = spawn(process.execPath, ["--import", "tsx", __filename, JSON.stringify(calls)], {
-    cwd: join(__dirname, "..", ".."), stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL", ...other,
+  const wrapper = options.ownerOnly && process.getuid?.() === 0 ? WITHOUT_OVERRIDE : [];
+  const command = [...wrapper, process.execPath, "--import", "tsx", __filename, JSON.stringify(calls)];
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: join(__dirname, "..", ".."), stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL",
   });
   let stdout = "";
   let stderr = "";

@@ -15,10 +15,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { executeNotebook, ROOT, type KernelName } from "../../scripts/jupyter";
-import { initBackend } from "../../lib/train/backend";
+import { initBackend } from "../../lib/engine/backend";
 import { loadMnist } from "../../lib/data/data";
 import { loadModel } from "../../lib/saved/model-io";
-import { evaluate } from "../../lib/train/train";
+import { evaluate } from "../../lib/train/loop";
 import { openReport } from "./browser";
 import { htmlOutputs, streamText, type NotebookJson } from "./notebook";
 
