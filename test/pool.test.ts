@@ -9,6 +9,7 @@ import { closeWorkers, idleWorkers, sharedDataset, trainInWorkers, workerIdleSec
 import type { Progress } from "../lib/train/progress";
 import { checkSpec, type RunSpec } from "../lib/runs/spec";
 import { evaluate, train, type Run } from "../lib/train/loop";
+import type { Model } from "../lib/model/model";
 import { checkDataset } from "../lib/train/checks";
 import { trainAll } from "../lib/runs/sweep";
 import { smallMnist } from "./helpers/small-mnist";
@@ -55,7 +56,7 @@ test("models from workers come back trained and usable: predict, evaluate, weigh
   const data = await smallMnist(600, 300);
   const checked = checkDataset(data);
   const [run] = await trainInWorkers([checkSpec({ layers: [784, 16, 10], lr: 0.1 }, checked, "spec")], checked, { workers: 1 });
-  const model = run!.model;
+  const model = run!.model as Model; // an MLP's run
   assert.equal(model.trainedSteps, run!.steps);
   assert.equal(evaluate(model, data).accuracy, run!.accuracy, "the rebuilt model predicts what the worker's did");
   assert.deepEqual(model.weights(1).shape, [16, 10]);

@@ -37,7 +37,7 @@ test("checkSpec fills in the label and names the spec and the bad value; resolve
     init: "torch", seed: 0,
     settings: {
       optimizer: "sgd", lr: 0.001, batchSize: 16, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, lrDecay: null, lrRange: null,
-      evaluate: true, evalEvery: null, evalOn: null, earlyStopping: null, resume: false,
+      evaluate: true, evalEvery: null, evalOn: null, earlyStopping: null, resume: false, weightDecay: 0, normalize: null, augment: null, oneCycle: null,
     },
   });
   const cases: [unknown, RegExp][] = [
@@ -46,7 +46,7 @@ test("checkSpec fills in the label and names the spec and the bad value; resolve
     [{ layers: [784, 10], seed: 1.5 }, /^RangeError: s: seed: expected an integer, got 1.5/],
     [{ layers: [784, 10], init: "he" }, /^RangeError: s: init: expected one of torch, glorot, zeros; got "he"/],
     [{ layers: [784, 10], shuffle: "yes" }, /^TypeError: s: shuffle: expected true or false, got "yes"/],
-    [{ layers: [784, 10], evaluate: false }, /^RangeError: s: unknown key evaluate; a run has layers, init, seed, optimizer/],
+    [{ layers: [784, 10], evaluate: false }, /^RangeError: s: unknown key evaluate; a run has layers, model, init, seed, optimizer/],
     [{ layers: [784, 10], label: "big", batchSize: 0 }, /^RangeError: s \("big"\): batchSize: expected a positive integer, got 0/],
     [{ layers: [784, 9] }, /^RangeError: s: layers\[1\]: the model has 9 outputs, but MNIST has 10 classes/],
   ];

@@ -49,7 +49,7 @@ test("trainAll checks every spec and refuses two runs with one label, before tra
   await assert.rejects(trainAll([], data), /trainAll: expected a non-empty array of runs/);
   await assert.rejects(trainAll([{ layers: [784, 10] }, { layers: [784, 10], lr: 0.001 }], data), /specs\[0\] and specs\[1\] are both labelled "784-10 sgd lr 0.001 batch 16"/);
   await assert.rejects(trainAll([{ layers: [784, 10] }, { layers: [784, 10], shuffleSeed: 2 }], data), /specs\[1\]: shuffleSeed: only used with shuffle: true/);
-  await assert.rejects(trainAll([{ layers: [784, 10], onProgress: () => {} } as never], data), /specs\[0\]: unknown key onProgress; a run has layers, init, seed/);
+  await assert.rejects(trainAll([{ layers: [784, 10], onProgress: () => {} } as never], data), /specs\[0\]: unknown key onProgress; a run has layers, model, init, seed/);
   await assert.rejects(trainAll([{ layers: [784, 10], label: "x", lr: 0 }], data), /specs\[0\] \("x"\): lr: expected a finite number > 0, got 0/);
   const spec: RunSpec = { layers: [784, 10], seed: 2, optimizer: "adam", shuffle: true, shuffleSeed: 1, label: "plain data" };
   assert.deepEqual(JSON.parse(JSON.stringify(spec)), spec, "a spec survives JSON");

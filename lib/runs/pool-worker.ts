@@ -16,8 +16,8 @@ import { pathToFileURL } from "node:url";
 import type { Dataset } from "../data/data";
 import type { BackendName } from "../engine/backend";
 import type { Progress } from "../train/progress";
-import type { ModelSnapshot } from "../model/snapshot";
-import type { Run } from "../train/loop";
+import type { ModelSnapshot, NetworkSnapshot } from "../model/snapshot";
+import type { AnyRun } from "../train/loop";
 import type { CheckedSpec } from "./spec";
 import { childEnvironment } from "../config/environment";
 
@@ -41,7 +41,7 @@ export interface Job {
  */
 export type WorkerMessage =
   | { type: "progress"; index: number; progress: Omit<Progress, "losses">; added: Float32Array }
-  | { type: "done"; index: number; run: Omit<Run, "model">; model: ModelSnapshot }
+  | { type: "done"; index: number; run: Omit<AnyRun, "model">; model: ModelSnapshot | NetworkSnapshot }
   | { type: "failed"; index: number; message: string };
 
 /**

@@ -20,10 +20,10 @@ import { initBackend, stepMultiplyAdds, type BackendInfo, type BackendName } fro
 import type { Dataset, Split } from "../data/data";
 import { resolveSettings } from "../train/settings";
 import type { Progress } from "../train/progress";
-import { restoreModel } from "../model/snapshot";
+import { restoreAny } from "../model/snapshot";
 import type { CheckedDataset } from "../train/checks";
-import type { CheckedSpec, RunSpec } from "./spec";
-import type { Run } from "../train/loop";
+import type { CheckedSpec } from "./spec";
+import type { AnyRun } from "../train/loop";
 import { poolWorkersAvailable, startPoolWorker, type Job, type PoolWorker, type WorkerKind, type WorkerMessage } from "./pool-worker";
 import { memoryBudgetMB, WORKER_MB, workerCostMB, workersThatFit, type MemorySettings } from "./pool-size";
 import { environment, type Environment } from "../config/environment";
@@ -42,7 +42,7 @@ export interface PoolOptions {
   /** Called when a run starts, before its first progress report (again if its worker crashed and it restarts). */
   onStart?: (index: number) => void;
   /** Called on this thread as each run finishes, in the order they finish (e.g. to store it at once). */
-  onRun?: (run: Run, index: number) => void;
+  onRun?: (run: AnyRun, index: number) => void;
   /** The settings the pool reads (`MIE_WORKER_KIND`, `MIE_WORKER_IDLE_SECONDS`, the memory budget), as the sweep
    *  read them. Default: this process's environment. */
   env?: PoolSettings;
@@ -77,7 +77,7 @@ export function sharedDataset<D extends Dataset>(data: D): D {
  * reason, after terminating every worker and disposing the models of finished runs.
  * @example const runs = await trainInWorkers(checkedSpecs, data, { workers: 2 });
  */
-export async function trainInWorkers(specs: readonly CheckedSpec[], data: CheckedDataset, options: PoolOptions): Promise<Run[]> {
+export async function trainInWorkers(specs: readonly CheckedSpec[], data: CheckedDataset, options: PoolOptions): Promise<AnyRun[]> {
   options.signal?.throwIfAborted();
   const env = options.env ?? environment();
   const info = await initBackend();
@@ -110,14 +110,16 @@ export function poolAvailable(log: (line: string) => void = console.warn): boole
  * to measure or test either kind.
  * @example workerKind(await initBackend("wasm"), specs); // "thread"
  */
-export function workerKind(info: BackendInfo, specs: readonly RunSpec[], forced: WorkerKind | undefined = environment().workerKind): WorkerKind {
+export function workerKind(info: BackendInfo, specs: readonly Pick<CheckedSpec, "layers" | "batchSize" | "network">[], forced: WorkerKind | undefined = environment().workerKind): WorkerKind {
   if (forced !== undefined) return forced;
   // Deno's node:child_process may lack the "advanced" IPC serialization the process workers' typed arrays need.
   if ("Deno" in globalThis) return "thread";
   if (info.name === "tfjs-node") return "process";
   const native = info.nativeFrom;
-  const big = (spec: RunSpec): boolean =>
-    native !== undefined && stepMultiplyAdds(spec.layers, resolveSettings({ batchSize: spec.batchSize }).batchSize) >= native.minMultiplyAdds;
+  // A network trains on the engine, never on libtensorflow: a thread is enough.
+  const big = (spec: Pick<CheckedSpec, "layers" | "batchSize" | "network">): boolean =>
+    native !== undefined && !spec.network &&
+    stepMultiplyAdds(spec.layers as number[], resolveSettings({ batchSize: spec.batchSize }).batchSize) >= native.minMultiplyAdds;
   return specs.some(big) ? "process" : "thread";
 }
 
@@ -135,7 +137,7 @@ interface SweepSetup {
 
 /** One sweep on the pool: hands out runs, gathers results, retries a run once when its worker dies. */
 class Sweep {
-  private readonly runs: Run[] = [];
+  private readonly runs: AnyRun[] = [];
   private readonly losses = new Map<number, Float32Array>();
   /** Each worker of this sweep, with the function that stops listening to it. */
   private readonly workers = new Map<PoolWorker, () => void>();
@@ -146,7 +148,7 @@ class Sweep {
   private readonly crashes = new Map<number, string>();
   private finished = 0;
   private settled = false;
-  private resolve!: (runs: Run[]) => void;
+  private resolve!: (runs: AnyRun[]) => void;
   private reject!: (error: unknown) => void;
 
   constructor(
@@ -158,8 +160,8 @@ class Sweep {
     this.pending = specs.map((_, index) => index);
   }
 
-  start(count: number): Promise<Run[]> {
-    return new Promise<Run[]>((resolve, reject) => {
+  start(count: number): Promise<AnyRun[]> {
+    return new Promise<AnyRun[]>((resolve, reject) => {
       [this.resolve, this.reject] = [resolve, reject];
       this.options.signal?.addEventListener("abort", this.onAbort, { once: true });
       if (this.options.signal?.aborted) return this.onAbort();
@@ -201,7 +203,7 @@ class Sweep {
     if (message.type === "failed") return this.stop(new Error(`run "${this.specs[message.index]!.label}": ${message.message}`));
     if (message.type === "progress") return this.progress(message);
     this.losses.delete(message.index);
-    const run: Run = { ...message.run, model: restoreModel(message.model) };
+    const run: AnyRun = { ...message.run, model: restoreAny(message.model) };
     this.runs[message.index] = run;
     this.running.delete(worker);
     this.options.onRun?.(run, message.index);

@@ -1,27 +1,63 @@
 /**
- * Runs described as data. A `RunSpec` names the model (layers, init, seed) and its training settings as plain,
- * JSON-serialisable values, so a sweep is a list of them: checked before the first run trains, labelled, and
- * trained in this thread or in a worker with the same result.
+ * Runs described as data. A `RunSpec` names the model (an MLP's layers, init and seed; or a network of tf.layers)
+ * and its training settings, so a sweep is a list of them: checked before the first run trains, labelled, and
+ * trained in this thread or in a worker with the same result. A checked spec is plain data: an MLP by its layers,
+ * init and seed, a network by its snapshot (description, topology, initial numbers), so it crosses into a worker.
  */
 import type { EarlyStopping } from "../train/early-stopping";
+import * as tf from "@tensorflow/tfjs";
 import type { EvalOn } from "../train/evaluations";
+import { torchNumbers } from "../model/layers-model";
 import { checkMlp, mlp, type Init, type Model } from "../model/model";
+import { network, NetworkModel, type NetworkInit } from "../model/network-model";
 import type { OptimizerName } from "../model/optimizers";
+import { restoreNetwork, snapshotNetwork, type NetworkSnapshot } from "../model/snapshot";
 import { checkRunFits, type CheckedDataset } from "../train/checks";
-import { defaultLabel, describeValue, resolveSettings, type LrDecay, type ResolvedSettings, type TrainOptions } from "../train/settings";
-import { trainChecked, type RunHooks, type Run } from "../train/loop";
+import {
+  defaultLabel, describeValue, resolveSettings, type Augmentation, type InputScaling, type LrDecay, type OneCycle, type ResolvedSettings,
+  type TrainOptions,
+} from "../train/settings";
+import { fitLayers, trainChecked, type AnyRun, type RunHooks } from "../train/loop";
 
 /**
- * One training run as plain data: `JSON.stringify` keeps all of it.
+ * One training run of an MLP as plain data (`JSON.stringify` keeps all of it): its layers, init and seed, and its
+ * settings. A network's run is a `NetworkRunSpec`.
  * @example const spec: RunSpec = { layers: [784, 500, 10], seed: 1, optimizer: "sgd", lr: 0.1 }; await trainAll([spec], data);
  */
-export interface RunSpec {
+export interface RunSpec extends SpecSettings {
   /** Layer sizes, inputs first: [784, 500, 10]. */
   layers: number[];
   /** Initial weights: "torch" (default), "glorot" or "zeros". */
   init?: Init;
   /** The model's seed: draws the initial weights (default 0), as `mlp(layers, { seed })`. */
   seed?: number;
+}
+
+/**
+ * One training run of a network of tf.layers: the network (`network(...)` or a `tf.Sequential`; every run trains a
+ * copy of its initial numbers, so one network serves a whole sweep) and its settings.
+ * @example await trainAll([{ model: network(lenet, { init: "torch" }), optimizer: "adam", batchSize: 64 }], data);
+ */
+export interface NetworkRunSpec extends SpecSettings {
+  model: NetworkModel | tf.LayersModel;
+  /** "own" (the Layers model's weights; the default for a `tf.Sequential`) or "torch" (PyTorch's, drawn from `seed`). */
+  init?: "own" | "torch";
+  /** Draws PyTorch's initial values (init "torch"); default the network's own seed (0 for a `tf.Sequential`). */
+  seed?: number;
+  layers?: undefined;
+}
+
+/**
+ * A run of either kind: what `trainAll` and `compare` take.
+ * @example const specs: AnyRunSpec[] = [{ layers: [784, 10] }, { model: net }];
+ */
+export type AnyRunSpec = RunSpec | NetworkRunSpec;
+
+/** Every key of either kind of spec, with its values (what `compare` may vary). */
+export type SpecFields = Omit<RunSpec, "init"> & Omit<NetworkRunSpec, "init" | "layers"> & { init?: Init | "own" };
+
+/** The training settings of a spec, either kind. */
+export interface SpecSettings {
   /** Default "sgd". */
   optimizer?: OptimizerName;
   /** Default 0.001. */
@@ -45,34 +81,46 @@ export interface RunSpec {
   /** Stop after `patience` measurements on the holdout without an improvement, and keep the best weights. Needs
    *  `evalEvery` and `evalOn: { holdout: n }`. Default: none. */
   earlyStopping?: EarlyStopping;
+  /** Weight decay (see `TrainOptions.weightDecay`). Default 0. */
+  weightDecay?: number;
+  /** A network's input scaling, e.g. `MNIST_NORMALIZATION`. Default: pixel / 255. */
+  normalize?: InputScaling | null;
+  /** A network's seeded random shifts, e.g. `{ shift: 2 }`. Default: none. */
+  augment?: Augmentation | null;
+  /** The one-cycle learning-rate schedule, e.g. `{ maxLr: 0.003 }`. Default: none. */
+  oneCycle?: OneCycle | null;
   /** Name in charts and tables. Default: describes the run, e.g. "784-10 sgd lr 0.001 batch 16 seed 3". */
   label?: string;
 }
 
 /**
- * Every key a `RunSpec` may have.
+ * Every key a spec may have (`model` only a network's, `layers` only an MLP's).
  * @example SPEC_KEYS.includes("seed"); // true
  */
 export const SPEC_KEYS = [
-  "layers", "init", "seed", "optimizer", "lr", "batchSize", "epochs", "momentum", "lrDecay", "shuffle", "shuffleSeed", "evalEvery",
-  "evalOn", "earlyStopping", "label",
-] as const satisfies readonly (keyof RunSpec)[];
+  "layers", "model", "init", "seed", "optimizer", "lr", "batchSize", "epochs", "momentum", "lrDecay", "shuffle", "shuffleSeed", "evalEvery",
+  "evalOn", "earlyStopping", "weightDecay", "normalize", "augment", "oneCycle", "label",
+] as const satisfies readonly (keyof SpecFields)[];
 
 /** A spec's model options and training settings with every default filled in. */
 export interface ResolvedSpec {
-  init: Init;
+  init: Init | NetworkInit;
   seed: number;
   settings: ResolvedSettings;
 }
 
 /**
  * A spec that `checkSpec` passed: its label filled in and its resolved values beside it, so a sweep and its
- * workers train it without checking or resolving it again. Plain data: it crosses into a worker as is.
+ * workers train it without checking or resolving it again. Plain data: it crosses into a worker as is (a network
+ * as its snapshot, `network`, with `layers` its layers' short names).
  * @example const spec: CheckedSpec = checkSpec({ layers: [784, 10] }, checkDataset(data), "specs[0]"); spec.resolved.settings.lr; // 0.001
  */
-export interface CheckedSpec extends RunSpec {
+export interface CheckedSpec extends Omit<SpecFields, "layers" | "model"> {
+  layers: number[] | string[];
   label: string;
   resolved: ResolvedSpec;
+  /** A network's initial state, which every run of it starts from. */
+  network?: NetworkSnapshot;
 }
 
 /**
@@ -80,7 +128,7 @@ export interface CheckedSpec extends RunSpec {
  * error that starts with `where` and names the bad value. Returns the spec with its label filled in and resolved.
  * @example const checked = checkSpec({ layers: [784, 10], lr: 0.5 }, checkDataset(data), "specs[0]"); checked.label; // "784-10 sgd lr 0.5 batch 16"
  */
-export function checkSpec(spec: RunSpec, data: CheckedDataset, where: string): CheckedSpec {
+export function checkSpec(spec: AnyRunSpec, data: CheckedDataset, where: string): CheckedSpec {
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
     throw new TypeError(`${where}: expected a run such as { layers: [784, 10], lr: 0.001 }, got ${describeValue(spec)}`);
   }
@@ -90,9 +138,14 @@ export function checkSpec(spec: RunSpec, data: CheckedDataset, where: string): C
   }
   const named = typeof spec.label === "string" ? `${where} ("${spec.label}")` : where;
   try {
-    const resolved = resolveSpec(spec);
-    checkRunFits(spec.layers, resolved.settings, data);
-    return { ...spec, label: spec.label ?? defaultLabel({ layers: spec.layers, ...resolved }, resolved.settings), resolved };
+    if ("model" in spec && spec.model !== undefined) return checkNetworkSpec(spec, data);
+    const resolved = resolveSpec(spec as RunSpec);
+    const layers = (spec as RunSpec).layers;
+    if (resolved.settings.normalize || resolved.settings.augment) {
+      throw new RangeError(`${resolved.settings.normalize ? "normalize" : "augment"}: needs a network of tf.layers ({ model: network(...) }); an MLP's layers read pixel / 255`);
+    }
+    checkRunFits(layers, resolved.settings, data);
+    return { ...spec, layers, label: spec.label ?? defaultLabel({ layers, ...resolved }, resolved.settings), resolved };
   } catch (error) {
     const Type = error instanceof TypeError ? TypeError : RangeError;
     throw new Type(`${named}: ${(error as Error).message}`);
@@ -104,20 +157,21 @@ export function checkSpec(spec: RunSpec, data: CheckedDataset, where: string): C
  * @example resolveSpec({ layers: [784, 10] }).settings.lr; // 0.001
  */
 export function resolveSpec(spec: RunSpec): ResolvedSpec {
+  if ((spec.init as string) === "own") throw new RangeError(`init: "own" is a network's (its Layers model's weights); an MLP's init is "torch", "glorot" or "zeros"`);
   const { init, seed } = checkMlp(spec.layers, { init: spec.init, seed: spec.seed });
   return { init, seed, settings: resolveSettings(specTrainOptions(spec)) };
 }
 
 /**
- * Train one checked spec in this thread (or a worker's): a fresh model from its layers, init and seed, then its
- * resolved settings, trusted. If training fails or is aborted, the model (which no one else holds) is disposed.
+ * Train one checked spec in this thread (or a worker's): a fresh model from its layers, init and seed (a network:
+ * a copy of its snapshot's initial numbers), then its resolved settings, trusted. If training fails or is aborted,
+ * the model (which no one else holds) is disposed.
  * @example const run = await trainSpec(checkSpec({ layers: [784, 10], seed: 3 }, checked, "spec"), checked);
  */
-export async function trainSpec(spec: CheckedSpec, data: CheckedDataset, hooks: RunHooks = {}): Promise<Run> {
-  const model = specModel(spec);
+export async function trainSpec(spec: CheckedSpec, data: CheckedDataset, hooks: RunHooks = {}): Promise<AnyRun> {
+  const model = spec.network ? restoreNetwork(spec.network) : specModel({ ...spec, layers: spec.layers as number[], init: spec.init as Init | undefined });
   try {
-    // An MLP's run: its model is the `Model` built here.
-    return (await trainChecked(model, data, { ...spec.resolved.settings, label: spec.label }, hooks)) as Run;
+    return await trainChecked(model, data, { ...spec.resolved.settings, label: spec.label }, hooks);
   } catch (error) {
     model.dispose();
     throw error;
@@ -125,15 +179,62 @@ export async function trainSpec(spec: CheckedSpec, data: CheckedDataset, hooks: 
 }
 
 /**
- * The fresh, untrained model a spec describes.
+ * The fresh, untrained MLP a spec describes.
  * @example specModel({ layers: [784, 500, 10], seed: 1 }).summary();
  */
 export function specModel(spec: RunSpec): Model {
   return mlp(spec.layers, { init: spec.init, seed: spec.seed });
 }
 
+/** A network's spec checked against the data: its model read (and its initial numbers drawn) once, as a snapshot. */
+function checkNetworkSpec(spec: NetworkRunSpec, data: CheckedDataset): CheckedSpec {
+  if (spec.layers !== undefined) throw new RangeError("layers and model: a run trains one model; give an MLP's layers or a network as model, not both");
+  const net = specNetwork(spec.model, spec.init, spec.seed, { channels: 1, height: data.train.rows, width: data.train.cols });
+  const settings = resolveSettings(specTrainOptions(spec));
+  checkRunFits(fitLayers(net), settings, data);
+  const resolved: ResolvedSpec = { init: net.init, seed: net.seed, settings };
+  const { model: _model, init: _init, seed: _seed, ...rest } = spec;
+  return {
+    ...rest, ...(spec.init !== undefined ? { init: spec.init } : {}), ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
+    layers: [...net.layers], label: spec.label ?? defaultLabel(net, settings), resolved, network: snapshotNetwork(net),
+  };
+}
+
+/**
+ * The network a spec trains: a `tf.Sequential` read with `init` ("own" by default) and `seed`; a `network(...)` as
+ * it is, or with PyTorch's initial values drawn from `seed` when the spec asks for init "torch" or a seed.
+ */
+function specNetwork(model: unknown, init: SpecFields["init"], seed: number | undefined, image: { channels: number; height: number; width: number }): NetworkModel {
+  if (model instanceof tf.LayersModel) {
+    if (init !== undefined && init !== "own" && init !== "torch") throw new RangeError(`init: expected "own" or "torch" for a network, got ${describeValue(init)}`);
+    return network(model, { init, seed, image });
+  }
+  if (!(model instanceof NetworkModel)) {
+    throw new TypeError(`model: expected a network of tf.layers (network(tfModel) or a tf.Sequential), got ${describeValue(model)}`);
+  }
+  if (model.disposed) throw new Error(`model: the network ${model.layers.join(" → ")} was disposed`);
+  if (model.trainedSteps > 0) {
+    throw new RangeError(`model: the network ${model.layers.join(" → ")} has trained ${model.trainedSteps} steps; every run of a sweep trains a fresh copy of an untrained network (use train(net, data, { resume: true }) to continue it)`);
+  }
+  if (init === undefined && seed === undefined) return model;
+  if (init === "torch" || (init === undefined && model.init === "torch")) {
+    if (seed !== undefined && !Number.isInteger(seed)) throw new RangeError(`seed: expected an integer, got ${describeValue(seed)}`);
+    const drawn = seed ?? model.seed;
+    if (model.init === "torch" && drawn === model.seed) return model;
+    const snapshot = snapshotNetwork(model);
+    return restoreNetwork({ ...snapshot, ...torchNumbers(model.spec, drawn), init: "torch", seed: drawn });
+  }
+  if (init === "own" && seed === undefined && model.init === "own") return model;
+  throw new RangeError(
+    init === "own"
+      ? `init: "own" takes the Layers model's own weights: pass the tf.Sequential itself as model (this network's numbers are ${model.init === "torch" ? "PyTorch's" : "its own"})`
+      : `init: expected "own" or "torch" for a network, got ${describeValue(init)}; seed ${describeValue(seed)} draws PyTorch's initial values (init: "torch")`,
+  );
+}
+
 /** `train`'s options for a spec: everything but the model's own keys, leaving out unset ones (so defaults apply). */
-function specTrainOptions(spec: RunSpec): TrainOptions {
-  const { layers: _layers, init: _init, seed: _seed, ...settings } = spec;
+function specTrainOptions(spec: AnyRunSpec): TrainOptions {
+  const { layers: _layers, init: _init, seed: _seed, ...settings } = spec as Partial<SpecFields>;
+  delete settings.model;
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as TrainOptions;
 }

@@ -9,13 +9,15 @@ import { checkDataset, trainingImages, type CheckedDataset } from "../train/chec
 import { poolAvailable, trainInWorkers, type PoolOptions } from "./pool";
 import { coreCount } from "./pool-size";
 import type { Progress, SweepMember } from "../train/progress";
-import { checkSpec, trainSpec, type CheckedSpec, type RunSpec } from "./spec";
+import { checkSpec, trainSpec, type AnyRunSpec, type CheckedSpec, type NetworkRunSpec, type RunSpec } from "./spec";
 import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, type RunStore, type StoreLookup, type StoreSetting } from "./train-with-store";
-import type { Run } from "../train/loop";
+import type { AnyRun, Run } from "../train/loop";
+import type { NetworkModel } from "../model/network-model";
+import { networkPart } from "./run-key";
 import { environment, type Environment } from "../config/environment";
 
-/** Options of `trainAll` and `compare`. */
-export interface SweepOptions {
+/** Options of `trainAll` and `compare` (`R`: the runs they give, `Run` for MLPs, `Run<NetworkModel>` for networks). */
+export interface SweepOptions<R extends AnyRun = Run> {
   /** Runs trained at once, each in its own worker. Default: the environment variable `MIE_WORKERS`, else the
    *  number of cores (`os.availableParallelism()`, or `MIE_CORES`), never more than the number of runs nor than fit
    *  in memory. 1 trains one after another in this thread. */
@@ -24,7 +26,7 @@ export interface SweepOptions {
    *  ending with one `done` report that carries its test accuracy. */
   onProgress?: (progress: Progress) => void;
   /** Called as each run finishes (in the order they finish), e.g. to update a table. */
-  onRun?: (run: Run, index: number) => void;
+  onRun?: (run: R, index: number) => void;
   /** Stops the sweep when aborted: workers are terminated and the promise rejects with the signal's reason. */
   signal?: AbortSignal;
   /** The run store: a folder, "off", "fresh" or "fresh:FOLDER" (see `StoreSetting`). Default: `MIE_RUNS`, else the project's `.mie-runs/`. */
@@ -33,18 +35,24 @@ export interface SweepOptions {
 
 /**
  * Train every spec on `data`, in parallel on all cores, and return the runs in the order of `specs`. Each run
- * gets a fresh model from its layers, init and seed; the returned models are trained (usable with `predict`,
+ * gets a fresh model from its layers, init and seed (a network spec: a copy of its network's initial numbers, or
+ * PyTorch's drawn from its `seed` with `init: "torch"`); the returned models are trained (usable with `predict`,
  * `show.weights`, ...). If a run fails, the error names its label, the other runs are stopped and the models
  * of the runs that finished are disposed. Runs already in the run store come from it (marked `run.stored`, one
  * progress report each with the whole curve); the others train, and each is stored as soon as it finishes.
  * @example const runs = await trainAll([0, 1, 2].map((seed) => ({ layers: [784, 10], batchSize: 1000, seed })), data);
+ * @example const nets = await trainAll([0, 1].map((seed) => ({ model: tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10 })] }), init: "torch" as const, seed })), data);
  */
-export async function trainAll(specs: readonly RunSpec[], data: Dataset, options: SweepOptions = {}): Promise<Run[]> {
+export async function trainAll(specs: readonly NetworkRunSpec[], data: Dataset, options?: SweepOptions<Run<NetworkModel>>): Promise<Run<NetworkModel>[]>;
+export async function trainAll(specs: readonly RunSpec[], data: Dataset, options?: SweepOptions): Promise<Run[]>;
+export async function trainAll(specs: readonly AnyRunSpec[], data: Dataset, options?: SweepOptions<AnyRun>): Promise<AnyRun[]>;
+export async function trainAll(specs: readonly AnyRunSpec[], data: Dataset, options: SweepOptions<AnyRun> | SweepOptions | SweepOptions<Run<NetworkModel>> = {}): Promise<AnyRun[]> {
   if (!Array.isArray(specs) || specs.length === 0) {
     throw new RangeError(`trainAll: expected a non-empty array of runs such as [{ layers: [784, 10] }], got ${JSON.stringify(specs)}`);
   }
   const checkedData = checkDataset(data); // before the specs, so a bad dataset is not blamed on the first run
-  return trainAllChecked(specs.map((spec, i) => checkSpec(spec, checkedData, `specs[${i}]`)), checkedData, options);
+  // The overloads pair each kind of spec with its runs' callback.
+  return trainAllChecked(specs.map((spec, i) => checkSpec(spec, checkedData, `specs[${i}]`)), checkedData, options as SweepOptions<AnyRun>);
 }
 
 /**
@@ -52,7 +60,7 @@ export async function trainAll(specs: readonly RunSpec[], data: Dataset, options
  * once their inputs passed, so a sweep checks its dataset once. Only the labels' uniqueness is checked here.
  * @example const runs = await trainAllChecked([checkSpec({ layers: [784, 10] }, checked, "specs[0]")], checked);
  */
-export async function trainAllChecked(specs: readonly CheckedSpec[], data: CheckedDataset, options: SweepOptions = {}): Promise<Run[]> {
+export async function trainAllChecked(specs: readonly CheckedSpec[], data: CheckedDataset, options: SweepOptions<AnyRun> = {}): Promise<AnyRun[]> {
   checkUniqueLabels(specs);
   const env = environment(); // read here, once per sweep, and passed down
   const requested = workerCount(options.workers, env);
@@ -70,7 +78,7 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
   });
   const store = resolveStore(options.store, "trainAll", env);
   const lookups = store ? await Promise.all(specs.map((spec) => lookUpSpec(store, spec, data))) : [];
-  const runs: Run[] = [];
+  const runs: AnyRun[] = [];
   lookups.forEach((lookup, index) => {
     if (!lookup.hit) return;
     const spec = specs[index]!;
@@ -86,7 +94,7 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
   const workers = Math.min(requested, specsToTrain.length);
   const writes: Promise<void>[] = [];
   const onStart = (index: number): void => onProgress?.(startProgress(specsToTrain[index]!, data));
-  const onRun = (run: Run, index: number): void => {
+  const onRun = (run: AnyRun, index: number): void => {
     const original = missing[index]!;
     if (store) writes.push(storeRun(store, lookups[original]!, run));
     noteRun(run, env.runsLog); // apart from the optional call below, whose arguments are skipped without a callback
@@ -115,7 +123,8 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
 
 function lookUpSpec(store: RunStore, spec: CheckedSpec, data: Dataset): Promise<StoreLookup> {
   const { init, seed, settings } = spec.resolved;
-  return lookUp(store, settings, { layers: [...spec.layers], init, seed }, data, spec.label);
+  const model = spec.network ? networkPart(spec.network) : { layers: [...(spec.layers as number[])], init, seed };
+  return lookUp(store, settings, model, data, spec.label);
 }
 
 /**
@@ -139,9 +148,9 @@ export function workerCount(requested?: number, settings: Pick<Environment, "wor
  */
 async function trainInThisThread(
   specs: readonly CheckedSpec[], data: CheckedDataset, options: Omit<PoolOptions, "workers">, stored?: () => Promise<unknown>,
-): Promise<Run[]> {
+): Promise<AnyRun[]> {
   const { signal, onProgress } = options;
-  const runs: Run[] = [];
+  const runs: AnyRun[] = [];
   try {
     for (const [index, spec] of specs.entries()) {
       options.onStart?.(index);

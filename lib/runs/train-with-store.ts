@@ -13,15 +13,15 @@ import { appendFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Dataset } from "../data/data";
 import { Model } from "../model/model";
-import { restoreModel } from "../model/snapshot";
+import { NetworkModel } from "../model/network-model";
+import { isNetworkSnapshot, restoreModel, restoreNetwork } from "../model/snapshot";
 import { readStoredRun, writeStoredRun, type StoredRun } from "../saved/run-store";
 import { initBackend } from "../engine/backend";
 import { evaluationSplits } from "../train/evaluations";
 import { defaultLabel, describeValue, resolveSettings, type TrainOptions, type TrainSettings } from "../train/settings";
 import type { Progress } from "../train/progress";
 import { checkDataset, checkRunFits } from "../train/checks";
-import { train as trainNow, type AnyRun, type Run, type TrainableModel } from "../train/loop";
-import type { NetworkModel } from "../model/network-model";
+import { fitLayers, train as trainNow, trainable, type AnyRun, type Run, type TrainableModel } from "../train/loop";
 import type * as tf from "@tensorflow/tfjs";
 import { arithmeticDetail, backendDetail, keyParts, modelPart, plannedBackend, runKey, type KeyParts } from "./run-key";
 import { environment, type Environment } from "../config/environment";
@@ -105,7 +105,7 @@ function namedFolder(setting: string | undefined): string | null {
 export async function lookUp(
   store: RunStore, settings: Omit<TrainSettings, "label">, model: KeyParts["model"], data: Dataset, label: string,
 ): Promise<StoreLookup> {
-  const parts = keyParts(settings, model, data, await plannedBackend(model.layers, settings.batchSize));
+  const parts = keyParts(settings, model, data, await plannedBackend("network" in model ? "network" : model.layers, settings.batchSize));
   const key = runKey(parts);
   if (store.fresh) return { parts, key, hit: null };
   try {
@@ -121,7 +121,7 @@ export async function lookUp(
  * (a full disk, a read-only folder) is reported on stderr and the run is returned all the same.
  * @example await storeRun(store, lookup, run);
  */
-export async function storeRun(store: RunStore, lookup: StoreLookup, run: Run): Promise<void> {
+export async function storeRun(store: RunStore, lookup: StoreLookup, run: AnyRun): Promise<void> {
   const info = await initBackend();
   const parts = { ...lookup.parts, backend: run.backend, detail: arithmeticDetail({ name: run.backend, detail: backendDetail(info, run.backend) }) };
   try {
@@ -136,8 +136,10 @@ export async function storeRun(store: RunStore, lookup: StoreLookup, run: Run): 
  * when given, e.g. the model the caller passed to `train`), and marked `stored`.
  * @example const run = storedRun(lookup.hit!, settings, "lr 0.5");
  */
-export function storedRun(hit: StoredRun, settings: Omit<TrainSettings, "label">, label: string, into?: Model): Run {
-  const model = restoreModel(hit.model, into);
+export function storedRun(hit: StoredRun, settings: Omit<TrainSettings, "label">, label: string, into?: Model | NetworkModel): AnyRun {
+  const model = isNetworkSnapshot(hit.model)
+    ? restoreNetwork(hit.model, into instanceof NetworkModel ? into : undefined)
+    : restoreModel(hit.model, into instanceof Model ? into : undefined);
   return { ...hit.run, label, settings: { ...settings, label }, init: model.init, seed: model.seed, model, stored: hit.mark };
 }
 
@@ -146,7 +148,7 @@ export function storedRun(hit: StoredRun, settings: Omit<TrainSettings, "label">
  * A sweep also sends it for each run it just trained, once that run's accuracy is measured.
  * @example onProgress?.(storedProgress(run, data));
  */
-export function storedProgress(run: Run, data: Dataset): Progress {
+export function storedProgress(run: AnyRun, data: Dataset): Progress {
   const { batchSize, epochs, evalOn } = run.settings;
   const totalSteps = Math.ceil(evaluationSplits(data, evalOn).train.count / batchSize) * epochs;
   return {
@@ -183,11 +185,12 @@ export async function train(model: TrainableModel | (() => TrainableModel), data
     noteRun(run, env.runsLog);
     return run;
   };
-  const net = typeof model === "function" ? model() : model;
-  if (!store) return noted(await trainNow(net, data, trainOptions));
+  const given = typeof model === "function" ? model() : model;
+  if (!store) return noted(await trainNow(given, data, trainOptions));
   const settings = resolveSettings(trainOptions);
   // Anything the loop would refuse goes to the loop, which throws its own named error.
-  if (!storable(net, data, settings)) return noted(await trainNow(net, data, trainOptions));
+  const net = storable(given, data, settings);
+  if (!net) return noted(await trainNow(given, data, trainOptions));
   const label = trainOptions.label ?? defaultLabel(net, settings); // as the loop names it
   options.signal?.throwIfAborted();
   const lookup = await lookUp(store, settings, modelPart(net), data, label);
@@ -201,15 +204,18 @@ export async function train(model: TrainableModel | (() => TrainableModel), data
   return noted(run);
 }
 
-function storable(net: unknown, data: Dataset, settings: Omit<TrainSettings, "label">): net is Model {
-  if (!(net instanceof Model)) return false;
+/** The model as the loop will train it (a Layers model read as a network), if the loop would train it; else null. */
+function storable(given: unknown, data: Dataset, settings: Omit<TrainSettings, "label">): Model | NetworkModel | null {
   try {
-    if (net.trainedSteps > 0 && !settings.resume) return false; // throws for a disposed model
-
-    checkRunFits(net.layers, settings, checkDataset(data));
-    return true;
+    const checked = checkDataset(data);
+    const net = trainable(given, checked);
+    if (!(net instanceof Model) && !(net instanceof NetworkModel)) return null;
+    if (net.disposed || (net.trainedSteps > 0 && !settings.resume)) return null;
+    if (net instanceof Model && (settings.augment || settings.normalize)) return null;
+    checkRunFits(fitLayers(net), settings, checked);
+    return net;
   } catch {
-    return false;
+    return null;
   }
 }
 

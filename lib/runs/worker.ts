@@ -6,7 +6,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { initBackend } from "../engine/backend";
-import { snapshotModel } from "../model/snapshot";
+import { snapshotAny, snapshotBuffers } from "../model/snapshot";
 import type { CheckedDataset } from "../train/checks";
 import { trainSpec } from "./spec";
 import type { Job, WorkerMessage } from "./pool-worker";
@@ -52,9 +52,9 @@ async function run({ index, spec, backend, dataId, data }: Job): Promise<void> {
         post({ type: "progress", index, progress, added }, [added.buffer]);
       },
     });
-    const snapshot = snapshotModel(model);
+    const snapshot = snapshotAny(model);
     model.dispose();
-    post({ type: "done", index, run: result, model: snapshot }, snapshot.params.map((layer) => layer.values.buffer));
+    post({ type: "done", index, run: result, model: snapshot }, snapshotBuffers(snapshot));
   } catch (error) {
     post({ type: "failed", index, message: error instanceof Error ? error.message : String(error) });
   }

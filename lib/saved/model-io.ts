@@ -1,7 +1,9 @@
 /**
  * Models saved in the TensorFlow.js Layers format: `model.json` (a Sequential of Dense layers, ReLU between them,
  * linear last) plus one weights file, which stock `tf.loadLayersModel` loads from disk (tfjs-node, `file://…`)
- * or over HTTP in a browser and runs with the same predictions.
+ * or over HTTP in a browser and runs with the same predictions. A network of tf.layers is saved as the Layers model
+ * it is (TensorFlow.js writes its topology and weights, `tf.io.withSaveHandler`), with what the library needs to
+ * resume it (its input scaling, steps, seed) in `userDefinedMetadata`.
  *
  * Written without tfjs: the format is plain JSON and little-endian float32s, and a Dense kernel is [inputs][outputs]
  * row-major, exactly what `Model.weights` returns. The weights file is named by a hash of its contents and
@@ -12,8 +14,13 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { ImageShape } from "../engine/layers";
+import type { InputScaling } from "../engine/network";
 import { Model, modelFromWeights, type LayerWeights } from "../model/model";
 import { setTrainedSteps } from "../model/model-state";
+import { network, NetworkModel } from "../model/network-model";
+import { restoreNetwork, snapshotNetwork } from "../model/snapshot";
 import { checkSize, FileCheckError, openRegularFile, readRegularFile, type OpenedFile } from "../data/checked-files";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 
@@ -32,6 +39,19 @@ interface Provenance {
   savedBy: string;
 }
 
+/** What this library adds to a network's `model.json`. */
+interface NetworkProvenance {
+  kind: "network";
+  layers: string[];
+  image: ImageShape;
+  init: string;
+  seed: number;
+  trainedSteps: number;
+  /** The input TensorFlow.js's `predict` expects: ((pixel / 255) − mean) / std, channels last. */
+  scaling: InputScaling | null;
+  savedBy: string;
+}
+
 interface WeightSpec {
   name: string;
   shape: number[];
@@ -44,10 +64,13 @@ interface WeightSpec {
  * Returns the path of `model.json`. Saving again into the same folder replaces the model atomically.
  * @example await saveModel(run.model, "models/784-500-10"); // tf.loadLayersModel("file://models/784-500-10/model.json") loads it too
  */
-export async function saveModel(model: Model, dir: string): Promise<string> {
-  if (!(model instanceof Model)) throw new TypeError(`saveModel: expected a Model (e.g. run.model), got ${typeof model}`);
+export async function saveModel(model: Model | NetworkModel, dir: string): Promise<string> {
+  if (!(model instanceof Model) && !(model instanceof NetworkModel)) {
+    throw new TypeError(`saveModel: expected a Model or a NetworkModel (e.g. run.model), got ${typeof model}`);
+  }
   if (typeof dir !== "string" || dir === "") throw new TypeError(`saveModel: expected a folder path, got ${String(dir)}`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new SavedFileError(dir, "", "saveModel needs a folder, but this is a file");
+  if (model instanceof NetworkModel) return saveNetwork(model, dir);
   const weights = model.layers.slice(1).map((_, k) => model.weights(k));
   const data = new Uint8Array(weights.reduce((total, layer) => total + 4 * (layer.kernel.length + layer.bias.length), 0));
   let offset = 0;
@@ -67,6 +90,42 @@ export async function saveModel(model: Model, dir: string): Promise<string> {
     weightsManifest: [{ paths: [weightsFile], weights: weights.flatMap(weightSpecs) }],
     userDefinedMetadata: { "@mie/lib": provenance },
   };
+  return writeModelFiles(dir, json, weightsFile, data);
+}
+
+/**
+ * A network as TensorFlow.js saves its Layers model (the trained numbers written into it first), with the library's
+ * metadata; the same files and atomic replacement as an MLP's.
+ */
+async function saveNetwork(net: NetworkModel, dir: string): Promise<string> {
+  const tfModel = await net.layersModel();
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await tfModel.save(tf.io.withSaveHandler(async (given) => {
+    artifacts = given;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+  }));
+  const { modelTopology, weightSpecs, weightData } = artifacts!;
+  const parts = weightData === undefined ? [] : Array.isArray(weightData) ? weightData : [weightData];
+  const data = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    data.set(new Uint8Array(part), offset);
+    offset += part.byteLength;
+  }
+  const weightsFile = `weights-${createHash("sha256").update(data).digest("hex").slice(0, 16)}.bin`;
+  const provenance: NetworkProvenance = {
+    kind: "network", layers: [...net.layers], image: net.spec.input, init: net.init, seed: net.seed, trainedSteps: net.trainedSteps,
+    scaling: net.scaling, savedBy: libraryVersion(),
+  };
+  const json = {
+    format: "layers-model", generatedBy: libraryVersion(), convertedBy: null, modelTopology,
+    weightsManifest: [{ paths: [weightsFile], weights: weightSpecs ?? [] }], userDefinedMetadata: { "@mie/lib": provenance },
+  };
+  return writeModelFiles(dir, json, weightsFile, data);
+}
+
+/** The weights file, then model.json renamed into place last; files the replaced model.json named are removed. */
+async function writeModelFiles(dir: string, json: object, weightsFile: string, data: Uint8Array): Promise<string> {
   const path = join(dir, MODEL_FILE);
   const previous = await previousWeightsFiles(path);
   const weightsPath = join(dir, weightsFile);
@@ -86,12 +145,20 @@ export async function saveModel(model: Model, dir: string): Promise<string> {
 
 /**
  * Load a model saved by `saveModel`, or any TensorFlow.js Layers model that is a plain MLP (Dense layers, ReLU
- * between them, linear last). It predicts and shows its weights like any model; its `init` is "custom" (the values
- * came from the file), and one saved after training counts as trained, so `train` continues it only with
- * `resume: true`. Fails with a `SavedFileError` naming the file and what is wrong.
+ * between them, linear last) or a network of the layers the engine trains (saved by `saveModel`, or a Sequential
+ * with conv2d, pooling, flatten, dropout, batch-norm or activation layers). It predicts (and an MLP shows its
+ * weights) like any model; its `init` is "custom" (the values came from the file), and one saved after training
+ * counts as trained, so `train` continues it only with `resume: true` (a network with the scaling it trained with).
+ * Fails with a `SavedFileError` naming the file and what is wrong. The type says which kind the folder holds
+ * (`Model` unless told: `loadModel<NetworkModel>(dir)`); `instanceof` tells at run time.
  * @example const model = await loadModel("models/784-500-10"); model.predict(data.test).classes;
+ * @example const net = await loadModel<NetworkModel>("models/lenet"); await train(net, data, { resume: true });
  */
-export async function loadModel(dir: string): Promise<Model> {
+export async function loadModel<M extends Model | NetworkModel = Model>(dir: string): Promise<M> {
+  return (await loadAnyModel(dir)) as M;
+}
+
+async function loadAnyModel(dir: string): Promise<Model | NetworkModel> {
   if (typeof dir !== "string" || dir === "") throw new TypeError(`loadModel: expected a folder path, got ${String(dir)}`);
   if (!existsSync(dir)) throw new SavedFileError(dir, "", "no such folder (expected one written by saveModel, holding model.json)");
   const path = join(dir, MODEL_FILE);
@@ -99,6 +166,7 @@ export async function loadModel(dir: string): Promise<Model> {
   if (json.format !== undefined && json.format !== "layers-model") {
     throw new SavedFileError(path, "format", `expected "layers-model" (a TensorFlow.js Layers model), got ${JSON.stringify(json.format)}`);
   }
+  if (isNetwork(json)) return loadNetwork(path, dir, json);
   const dense = denseLayers(path, json.modelTopology);
   const weights = await readWeights(path, dir, json.weightsManifest);
   const layerWeights = dense.map((layer, k): LayerWeights => {
@@ -110,6 +178,66 @@ export async function loadModel(dir: string): Promise<Model> {
   const model = modelFromWeights(layerWeights);
   setTrainedSteps(model, trainedSteps(json.userDefinedMetadata));
   return model;
+}
+
+/** Layer classes that make a Sequential a network rather than a plain MLP. */
+const NETWORK_LAYERS = ["Conv2D", "MaxPooling2D", "Flatten", "Dropout", "BatchNormalization", "Activation"];
+
+/** Saved by `saveModel` from a network, or a Sequential with a layer an MLP has not. */
+function isNetwork(json: Record<string, unknown>): boolean {
+  if (record(record(json.userDefinedMetadata)?.["@mie/lib"])?.kind === "network") return true;
+  const model = record(record(json.modelTopology)?.model_config ?? json.modelTopology);
+  const list: unknown = Array.isArray(model?.config) ? model?.config : record(model?.config)?.layers;
+  return Array.isArray(list) && list.some((layer) => NETWORK_LAYERS.includes(String(record(layer)?.class_name)));
+}
+
+/**
+ * A network's model.json and weights, checked as an MLP's are, read by TensorFlow.js (`tf.io.fromMemory`) and then
+ * as the engine trains it; its steps, seed and input scaling from the library's metadata.
+ */
+async function loadNetwork(path: string, dir: string, json: Record<string, unknown>): Promise<NetworkModel> {
+  const weights = await readWeights(path, dir, json.weightsManifest);
+  const weightSpecs = [...weights].map(([name, { shape }]) => ({ name, shape, dtype: "float32" as const }));
+  const weightData = new Uint8Array([...weights.values()].reduce((total, { values }) => total + values.byteLength, 0));
+  let offset = 0;
+  for (const { values } of weights.values()) {
+    weightData.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), offset);
+    offset += values.byteLength;
+  }
+  const meta = record(record(json.userDefinedMetadata)?.["@mie/lib"]) ?? {};
+  let tfModel: tf.LayersModel;
+  try {
+    tfModel = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelJSON["modelTopology"], weightSpecs, weightData: weightData.buffer }));
+  } catch (error) {
+    throw new SavedFileError(path, "modelTopology", `TensorFlow.js cannot build this Layers model: ${(error as Error).message}`);
+  }
+  let read: NetworkModel;
+  try {
+    read = network(tfModel, { image: imageOf(meta.image, tfModel) });
+  } catch (error) {
+    tfModel.dispose();
+    throw new SavedFileError(path, "modelTopology", (error as Error).message);
+  }
+  const scaling = record(meta.scaling);
+  const steps = trainedSteps(json.userDefinedMetadata);
+  const seed = Number.isInteger(meta.seed) ? (meta.seed as number) : 0;
+  const snapshot = snapshotNetwork(read);
+  read.dispose(); // its Layers model: the loaded network rebuilds one from the topology when asked
+  const validScaling = scaling && typeof scaling.mean === "number" && typeof scaling.std === "number" && scaling.std > 0;
+  if (scaling && !validScaling) throw new SavedFileError(path, "userDefinedMetadata.@mie/lib.scaling", `expected { mean, std > 0 }, got ${JSON.stringify(scaling)}`);
+  return restoreNetwork({
+    ...snapshot, init: "custom", seed, trainedSteps: steps, scaling: validScaling ? { mean: scaling.mean as number, std: scaling.std as number } : null,
+  });
+}
+
+/** The images a network reads: as saved, else from its input shape ([H, W, C], or N flat pixels of a square image). */
+function imageOf(saved: unknown, tfModel: tf.LayersModel): ImageShape {
+  const image = record(saved);
+  if (image && [image.channels, image.height, image.width].every((n) => Number.isInteger(n) && (n as number) > 0)) return image as unknown as ImageShape;
+  const shape = tfModel.inputs[0]!.shape.slice(1) as number[];
+  if (shape.length === 3) return { height: shape[0]!, width: shape[1]!, channels: shape[2]! };
+  const side = Math.round(Math.sqrt(shape[0] ?? 0));
+  return { channels: 1, height: side, width: side };
 }
 
 function denseConfig(layer: LayerWeights, k: number, all: LayerWeights[]): object {

@@ -1,8 +1,9 @@
 /**
  * The run store on disk: one folder per finished run, named by the run's key (`runs/run-key.ts`), holding its
  * numbers (`run.json`, as `saveRuns` writes them, with `run.csv`), its trained weights (`weights.bin`, float32 in
- * the engine's layouts) and `entry.json`: when and where it trained, what its key was made of, and the sha256 of
- * the other two files. An entry is written whole in a hidden temporary folder and renamed into place, so a killed
+ * the engine's layouts; a network's trained arrays then its batch-norm statistics, with `network.json`: its
+ * description, topology, init, seed, scaling, steps and each array's length) and `entry.json`: when and where it
+ * trained, what its key was made of, and the sha256 of the other files. An entry is written whole in a hidden temporary folder and renamed into place, so a killed
  * kernel leaves either a complete entry or none; an entry whose files do not match their checksums is refused with
  * a `SavedFileError` naming it, never loaded.
  */
@@ -12,9 +13,11 @@ import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { loadRuns, saveRuns } from "./runs-io";
 import { libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
-import { snapshotModel, type ModelSnapshot } from "../model/snapshot";
+import type { NetworkSpec } from "../engine/layers";
+import { NetworkModel } from "../model/network-model";
+import { checkNetworkNumbers, snapshotModel, snapshotNetwork, type ModelSnapshot, type NetworkSnapshot } from "../model/snapshot";
 import type { StoredMark } from "../train/progress";
-import type { Run } from "../train/loop";
+import type { AnyRun } from "../train/loop";
 
 const FORMAT = "@mie/lib stored run";
 const VERSION = 1;
@@ -22,10 +25,13 @@ const LAYOUTS = ["unitMajor", "inputMajor"] as const;
 
 /** A run read back from the store: its numbers, its trained model as data, and where and when it trained. */
 export interface StoredRun {
-  run: Omit<Run, "model" | "stored">;
-  model: ModelSnapshot;
+  run: Omit<AnyRun, "model" | "stored">;
+  model: ModelSnapshot | NetworkSnapshot;
   mark: StoredMark;
 }
+
+/** What `network.json` holds: a network's snapshot without its numbers, and each array's length in `weights.bin`. */
+type NetworkFile = Omit<NetworkSnapshot, "params" | "stats"> & { params: number[]; stats: number[] };
 
 /**
  * The folder of the entry with this key.
@@ -51,31 +57,20 @@ export async function readStoredRun(root: string, key: string): Promise<StoredRu
     if (!ok(value)) throw new SavedFileError(entryPath, name, `expected ${expected}, got ${JSON.stringify(value) ?? "nothing"}`);
     return value;
   };
-  const isString = (value: unknown): boolean => typeof value === "string";
   field("format", (value) => value === FORMAT, `"${FORMAT}"`);
   field("version", (value) => value === VERSION, String(VERSION));
   field("key", (value) => value === key, `this entry's key ${key}`);
   const files = field("sha256", (value) => typeof value === "object" && value !== null, "the checksums of run.json and weights.bin") as Record<string, unknown>;
+  const kind = field("model", (value) => value === undefined || value === "network", `"network" or nothing (an MLP)`);
+  if (kind === "network") return readNetworkEntry(folder, entryPath, files, markOf(field, folder));
   const layouts = field("layouts", (value) => Array.isArray(value) && value.every((layout) => (LAYOUTS as readonly unknown[]).includes(layout)), `a list of ${LAYOUTS.join(" or ")}`) as ModelSnapshot["params"][number]["layout"][];
   const trainedSteps = field("trainedSteps", (value) => Number.isInteger(value) && (value as number) >= 0, "a whole number") as number;
-  const mark: StoredMark = {
-    at: field("at", isString, "a date") as string,
-    host: field("host", isString, "a host name") as string,
-    backend: field("backend", isString, "a backend name") as string,
-    seconds: field("seconds", (value) => typeof value === "number", "a number of seconds") as number,
-    entry: folder,
-  };
-
-  const runPath = join(folder, "run.json");
+  const mark = markOf(field, folder);
   const weightsPath = join(folder, "weights.bin");
-  const [runBytes, weightBytes] = await Promise.all([readEntryFile(runPath), readEntryFile(weightsPath)]);
-  checkSum(runPath, runBytes, files["run.json"]);
+  const [run, weightBytes] = await Promise.all([readEntryRun(folder, files), readEntryFile(weightsPath)]);
   checkSum(weightsPath, weightBytes, files["weights.bin"]);
-  const [loaded] = await loadRuns(runPath);
-  if (!loaded) throw new SavedFileError(runPath, "runs", "expected one run, got none");
-  const { loadedFrom: _from, savedBy: _by, ...run } = loaded;
 
-  // The store keeps MLPs' runs: their layers are sizes (`storable` in runs/train-with-store).
+  // An MLP's run: its layers are sizes.
   const layers = run.layers as number[];
   if (layouts.length !== layers.length - 1) {
     throw new SavedFileError(entryPath, "layouts", `expected ${layers.length - 1} layers for ${layers.join("→")}, got ${layouts.length}`);
@@ -101,17 +96,19 @@ export async function readStoredRun(root: string, key: string): Promise<StoredRu
  * kept for people reading the entry). The whole entry appears at once; an entry already there is replaced.
  * @example const mark = await writeStoredRun(".mie-runs", key, run, { layers: run.layers });
  */
-export async function writeStoredRun(root: string, key: string, run: Run, about: unknown): Promise<StoredMark> {
+export async function writeStoredRun(root: string, key: string, run: AnyRun, about: unknown): Promise<StoredMark> {
   const folder = storedRunFolder(root, key);
   if (!swept.has(root)) {
     swept.add(root);
     await removeAbandonedWrites(root);
   }
   const temporary = join(root, `.${key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const snapshot = snapshotModel(run.model);
-  const weights = new Uint8Array(snapshot.params.reduce((sum, layer) => sum + layer.values.byteLength, 0));
+  const net = run.model instanceof NetworkModel ? snapshotNetwork(run.model) : null;
+  const snapshot = net ?? snapshotModel(run.model as Exclude<AnyRun["model"], NetworkModel>);
+  const arrays = net ? [...net.params, ...net.stats] : (snapshot as ModelSnapshot).params.map((layer) => layer.values);
+  const weights = new Uint8Array(arrays.reduce((sum, values) => sum + values.byteLength, 0));
   let offset = 0;
-  for (const { values } of snapshot.params) {
+  for (const values of arrays) {
     weights.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), offset);
     offset += values.byteLength;
   }
@@ -120,10 +117,19 @@ export async function writeStoredRun(root: string, key: string, run: Run, about:
     await saveRuns({ ...run, stored: undefined }, join(temporary, "run.json"));
     await writeFileAtomic(join(temporary, "weights.bin"), weights);
     const runBytes = await readFile(join(temporary, "run.json"));
+    const sums: Record<string, string> = { "run.json": sha256(runBytes), "weights.bin": sha256(weights) };
+    if (net) {
+      const { params, stats, ...about } = net;
+      const file: NetworkFile = { ...about, params: params.map((values) => values.length), stats: stats.map((values) => values.length) };
+      const text = `${JSON.stringify(file)}\n`;
+      await writeFileAtomic(join(temporary, "network.json"), text);
+      sums["network.json"] = sha256(Buffer.from(text));
+    }
     const entry = {
       format: FORMAT, version: VERSION, savedBy: libraryVersion(), key, at: mark.at, host: mark.host, backend: mark.backend,
-      seconds: mark.seconds, label: run.label, trainedSteps: snapshot.trainedSteps, layouts: snapshot.params.map((layer) => layer.layout),
-      sha256: { "run.json": sha256(runBytes), "weights.bin": sha256(weights) }, key_made_of: about,
+      seconds: mark.seconds, label: run.label, trainedSteps: snapshot.trainedSteps,
+      ...(net ? { model: "network" } : { layouts: (snapshot as ModelSnapshot).params.map((layer) => layer.layout) }),
+      sha256: sums, key_made_of: about,
     };
     await writeFileAtomic(join(temporary, "entry.json"), `${JSON.stringify(entry, null, 1)}\n`);
     await rm(folder, { recursive: true, force: true }); // a damaged entry being replaced
@@ -180,6 +186,62 @@ function processAlive(pid: number): boolean {
  */
 export async function removeStoredRun(root: string, key: string): Promise<void> {
   await rm(storedRunFolder(root, key), { recursive: true, force: true });
+}
+
+type EntryField = (name: string, ok: (value: unknown) => boolean, expected: string) => unknown;
+
+function markOf(field: EntryField, folder: string): StoredMark {
+  const isString = (value: unknown): boolean => typeof value === "string";
+  return {
+    at: field("at", isString, "a date") as string,
+    host: field("host", isString, "a host name") as string,
+    backend: field("backend", isString, "a backend name") as string,
+    seconds: field("seconds", (value) => typeof value === "number", "a number of seconds") as number,
+    entry: folder,
+  };
+}
+
+/** The entry's run.json, checked against its checksum, as one run. */
+async function readEntryRun(folder: string, files: Record<string, unknown>): Promise<StoredRun["run"]> {
+  const runPath = join(folder, "run.json");
+  checkSum(runPath, await readEntryFile(runPath), files["run.json"]);
+  const [loaded] = await loadRuns(runPath);
+  if (!loaded) throw new SavedFileError(runPath, "runs", "expected one run, got none");
+  const { loadedFrom: _from, savedBy: _by, ...run } = loaded;
+  return run;
+}
+
+/** A network's entry: run.json, network.json (its description) and weights.bin (its numbers), each checked. */
+async function readNetworkEntry(folder: string, entryPath: string, files: Record<string, unknown>, mark: StoredMark): Promise<StoredRun> {
+  const networkPath = join(folder, "network.json");
+  const weightsPath = join(folder, "weights.bin");
+  const [run, networkBytes, weightBytes] = await Promise.all([readEntryRun(folder, files), readEntryFile(networkPath), readEntryFile(weightsPath)]);
+  checkSum(networkPath, networkBytes, files["network.json"]);
+  checkSum(weightsPath, weightBytes, files["weights.bin"]);
+  const file = JSON.parse(networkBytes.toString("utf8")) as NetworkFile;
+  const lengths = (name: "params" | "stats"): number[] => {
+    const list = file[name];
+    if (!Array.isArray(list) || !list.every((n) => Number.isInteger(n) && n >= 0)) throw new SavedFileError(networkPath, name, `expected a list of array lengths, got ${JSON.stringify(list)}`);
+    return list;
+  };
+  const [paramLengths, statLengths] = [lengths("params"), lengths("stats")];
+  const total = [...paramLengths, ...statLengths].reduce((sum, length) => sum + length, 0);
+  if (weightBytes.length !== total * 4) {
+    throw new SavedFileError(weightsPath, "", `expected ${total * 4} bytes (${total} float32 numbers of ${run.layers.join("-")}), got ${weightBytes.length}`);
+  }
+  const all = new Float32Array(new Uint8Array(weightBytes).buffer);
+  let offset = 0;
+  const take = (length: number): Float32Array => all.slice(offset, (offset += length));
+  const snapshot: NetworkSnapshot = { ...file, kind: "network", params: paramLengths.map(take), stats: statLengths.map(take) };
+  if (typeof snapshot.topology !== "string" || typeof snapshot.spec !== "object" || snapshot.spec === null) {
+    throw new SavedFileError(networkPath, "spec", "expected a network's description and its topology");
+  }
+  try {
+    checkNetworkNumbers(snapshot.spec as NetworkSpec, snapshot, "weights.bin");
+  } catch (error) {
+    throw new SavedFileError(entryPath, "model", (error as Error).message);
+  }
+  return { run, model: snapshot, mark };
 }
 
 async function readEntryFile(path: string): Promise<Buffer> {

@@ -9,9 +9,11 @@
 import { JSON_FILE_LIMIT, libraryVersion, readSavedJson, SavedFileError, writeFileAtomic } from "./saved-files";
 import { INITS } from "../model/model";
 import { resolveSettings, describeValue, scheduleLabel, type TrainOptions, type TrainSettings } from "../train/settings";
-import type { Run } from "../train/loop";
+import type { AnyRun, Run } from "../train/loop";
 
 const FORMAT = "@mie/lib runs";
+/** Where a network's initial numbers came from (`NetworkInit`). */
+const NETWORK_INITS = ["own", "torch", "custom"];
 const VERSION = 1;
 
 /**
@@ -39,11 +41,11 @@ export interface SavedRuns {
  * beside it (the same name, `.csv`). Both are written atomically; the folder is created if needed.
  * @example await saveRuns(byLr, "results/lr.json"); // also writes results/lr.csv
  */
-export async function saveRuns(runs: Run | LoadedRun | readonly (Run | LoadedRun)[], path: string): Promise<SavedRuns> {
+export async function saveRuns(runs: AnyRun | LoadedRun | readonly (AnyRun | LoadedRun)[], path: string): Promise<SavedRuns> {
   if (typeof path !== "string" || !path.endsWith(".json")) {
     throw new RangeError(`saveRuns: expected a path ending in .json (the CSV summary goes beside it), got ${describeValue(path)}`);
   }
-  const list = (Array.isArray(runs) ? runs : [runs]) as readonly (Run | LoadedRun)[];
+  const list = (Array.isArray(runs) ? runs : [runs]) as readonly (AnyRun | LoadedRun)[];
   list.forEach((run, i) => {
     if (typeof run !== "object" || run === null || !(run.losses instanceof Float32Array) || typeof run.settings !== "object") {
       throw new TypeError(`saveRuns: runs[${i}]: expected a run from train, compare, trainAll or loadRuns, got ${describeValue(run)}`);
@@ -78,7 +80,7 @@ export async function loadRuns(path: string): Promise<LoadedRun[]> {
 /** One run as saved: the `Run` without its model. */
 type SavedRun = Omit<Run, "model" | "losses"> & { losses: number[] };
 
-function runJson(run: Run | LoadedRun): SavedRun {
+function runJson(run: AnyRun | LoadedRun): SavedRun {
   return {
     label: run.label, layers: [...run.layers], init: run.init, seed: run.seed, settings: { ...run.settings },
     steps: run.steps, samplesSeen: run.samplesSeen, seconds: run.seconds, samplesPerSecond: run.samplesPerSecond,
@@ -173,10 +175,15 @@ class Reader {
 
 function loadedRun(read: Reader, entry: unknown, field: string, savedBy: string): LoadedRun {
   const raw = read.object(entry, field);
-  const layers = read.numbers(raw.layers, `${field}.layers`);
-  if (layers.length < 2 || !layers.every((n) => Number.isInteger(n) && n > 0)) read.fail(`${field}.layers`, "two or more layer sizes", raw.layers);
+  // A network's run names its layers ("conv8@5", "pool2", "10"); an MLP's gives their sizes.
+  const network = Array.isArray(raw.layers) && raw.layers.length > 0 && raw.layers.every((name) => typeof name === "string" && name !== "");
+  const layers: (number | string)[] = network ? (raw.layers as string[]) : read.numbers(raw.layers, `${field}.layers`);
+  if (!network && (layers.length < 2 || !layers.every((n) => Number.isInteger(n) && (n as number) > 0))) {
+    read.fail(`${field}.layers`, "two or more layer sizes (or a network's layer names)", raw.layers);
+  }
   const init = raw.init;
-  if (init !== "custom" && !(INITS as readonly unknown[]).includes(init)) read.fail(`${field}.init`, `one of ${INITS.join(", ")}, custom`, init);
+  const inits: readonly unknown[] = network ? NETWORK_INITS : [...INITS, "custom"];
+  if (!inits.includes(init)) read.fail(`${field}.init`, `one of ${inits.join(", ")}`, init);
   const seed = read.number(raw.seed, `${field}.seed`);
   if (!Number.isInteger(seed)) read.fail(`${field}.seed`, "an integer", raw.seed);
   const steps = read.count(raw.steps, `${field}.steps`);
