@@ -14,7 +14,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 
 const KERNELS = resolve(__dirname, "..", "lib", "engine", "kernels");
 /** The kernel sources, each compiled into both the wasm module and every native build. */
@@ -64,35 +64,39 @@ export type KernelsBuild = { ok: true; built: boolean; line: string } | { ok: fa
 
 /**
  * Build the native addon unless it is newer than every source (`force`: in any case). The compiler is `$CC`, else `cc`.
+ * `sources` and `output` build another copy of the sources (a benchmark's old commit) elsewhere; always built.
  * @example (await buildKernels()).line; // "kernels: built lib/engine/kernels/build/kernels.node (cc, 1.6 s)"
  */
-export async function buildKernels(options: { compiler?: string; force?: boolean } = {}): Promise<KernelsBuild> {
+export async function buildKernels(options: { compiler?: string; force?: boolean; sources?: string; output?: string } = {}): Promise<KernelsBuild> {
   const compiler = options.compiler ?? (process.env.CC || "cc");
-  if (!options.force && upToDate()) return { ok: true, built: false, line: "kernels: up to date" };
+  const folder = options.sources ?? KERNELS;
+  const output = options.output ?? KERNELS_ADDON;
+  const elsewhere = folder !== KERNELS || output !== KERNELS_ADDON;
+  if (!options.force && !elsewhere && upToDate()) return { ok: true, built: false, line: "kernels: up to date" };
   if (process.arch !== "x64") return { ok: false, line: `kernels: native build skipped on ${process.arch} (x86-64 only); the wasm kernels run instead` };
   const probe = spawnSync(compiler, ["--version"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) {
     return { ok: false, line: `kernels: no C compiler (${compiler}); the wasm kernels run instead (Debian: apt-get install gcc, then npm run build)` };
   }
-  mkdirSync(join(KERNELS, "build"), { recursive: true });
-  const partial = `${KERNELS_ADDON}.${process.pid}.partial`;
+  mkdirSync(dirname(output), { recursive: true });
+  const partial = `${output}.${process.pid}.partial`;
   const objects = Object.keys(INSTRUCTION_SETS).map((name) => `${partial}.${name}.o`);
   const start = performance.now();
   try {
     // One relocatable object per instruction set (`-r`: its kernels linked together, gemm_avx2 and so on), all
     // three at once (a second each), then the addon over them.
     const builds = Object.entries(INSTRUCTION_SETS).map(([name, flags], index) =>
-      run(compiler, [...NATIVE_FLAGS, ...flags, "-r", "-nostdlib", ...SOURCES, "-o", objects[index]!]).then((failure) => failure && `the ${name} build: ${failure}`));
+      run(compiler, [...NATIVE_FLAGS, ...flags, "-r", "-nostdlib", ...SOURCES, "-o", objects[index]!], folder).then((failure) => failure && `the ${name} build: ${failure}`));
     const failed = (await Promise.all(builds)).find((failure) => failure);
     if (failed) return { ok: false, line: `kernels: ${compiler} failed on ${failed}; the wasm kernels run instead` };
-    const failure = await run(compiler, [...NATIVE_FLAGS, "-shared", "addon.c", ...objects, "-o", partial]);
+    const failure = await run(compiler, [...NATIVE_FLAGS, "-shared", "addon.c", ...objects, "-o", partial], folder);
     if (failure) return { ok: false, line: `kernels: ${compiler} failed on the addon; the wasm kernels run instead:\n${failure}` };
-    renameSync(partial, KERNELS_ADDON);
+    renameSync(partial, output);
   } finally {
     for (const file of [partial, ...objects]) rmSync(file, { force: true });
   }
   const seconds = ((performance.now() - start) / 1000).toFixed(1);
-  return { ok: true, built: true, line: `kernels: built lib/engine/kernels/build/kernels.node (${compiler}, ${seconds} s)` };
+  return { ok: true, built: true, line: `kernels: built ${relative(process.cwd(), output)} (${compiler}, ${seconds} s)` };
 }
 
 /**
@@ -128,10 +132,10 @@ export async function buildWasm(output = KERNELS_WASM): Promise<string> {
   return `kernels: built ${relative(process.cwd(), output)} (${statSync(output).size} bytes)`;
 }
 
-/** Run a compiler in the kernels' folder: null when it succeeded, else its last lines of output. */
-function run(command: string, args: string[]): Promise<string | null> {
+/** Run a compiler in the kernels' folder (or `cwd`): null when it succeeded, else its last lines of output. */
+function run(command: string, args: string[], cwd = KERNELS): Promise<string | null> {
   return new Promise((done) => {
-    const child = spawn(command, args, { cwd: KERNELS });
+    const child = spawn(command, args, { cwd });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));

@@ -24,6 +24,9 @@ declare const weights: LayerWeights;
 declare const a: LayerWeights;
 declare const b: LayerWeights;
 declare const bytes: Uint8Array;
+declare const net: NetworkModel;
+declare const netRun: Run<NetworkModel>;
+declare const lenet: import("@tensorflow/tfjs").Sequential;
 `;
 
 interface PublicExport {

@@ -129,11 +129,13 @@ test("native kernels refuse operands outside the heap, naming the kernel and ope
   refuses(() => native.momentum(new Float32Array(4) as unknown as Uint8Array, 0, 0, 0, 1, 1), /^momentum\(.*\): heap must be a Uint8Array/);
 });
 
-test("gemm: every implementation gives the reference's bits: 17 shapes, both orientations of A, every epilogue", () => {
+test("gemm: every implementation gives the reference's bits: 19 shapes, both orientations of A, every epilogue", () => {
   const random = seededRandom(27);
   const shapes: [number, number, number][] = [
     [1, 1, 1], [3, 0, 5], [2, 3, 2], [3, 1, 3], [5, 7, 4], [7, 20, 5], [9, 17, 7], [4, 33, 8], [13, 100, 10], [19, 5, 17], [800, 3, 2],
     [1, 800, 500], [16, 785, 10], [64, 785, 10], [37, 501, 64], [500, 785, 64], [785, 64, 500],
+    // B over 256 KiB: its columns in blocks (a conv layer's product), the last block narrower than a vector.
+    [7, 289, 965], [33, 700, 1000],
   ];
   shapes.forEach(([M, K, N], index) => {
     // Some shapes get padded rows (as the step's ones column leaves) and operands off 16-byte alignment.
@@ -169,7 +171,7 @@ test("gemm: every implementation gives the reference's bits: 17 shapes, both ori
 
 test("pixels and transpose: every implementation gives the reference's bits, sizes 1–20 and the step's", () => {
   const random = seededRandom(28);
-  const sizes: [number, number][] = [[64, 784], [16, 784], [785, 64], [3, 785]];
+  const sizes: [number, number][] = [[64, 784], [16, 784], [785, 64], [3, 785], [37, 1030], [1030, 37]];
   for (let a = 1; a <= 20; a++) for (const b of [1, 2, 3, 5, 16, 17]) sizes.push([a, b]);
   for (const [count, inputs] of sizes) {
     const bytes = Uint8Array.from({ length: count * inputs }, () => Math.floor(256 * random()));

@@ -78,7 +78,7 @@ function handTrained(data: Dataset, start: { kernel: Float32Array; bias: Float32
         else if (optimizer === "momentum") {
           s0[k] = t === 1 ? g : PYTORCH_DEFAULTS.momentum * s0[k]! + g;
           params[k] -= lr * s0[k]!;
-        } else if (optimizer === "adam") {
+        } else if (optimizer === "adam" || optimizer === "adamw") { // adamw without weight decay is adam
           s0[k] = beta1 * s0[k]! + (1 - beta1) * g;
           s1[k] = beta2 * s1[k]! + (1 - beta2) * g * g;
           params[k] -= (lr * s0[k]! / (1 - beta1 ** t)) / (Math.sqrt(s1[k]! / (1 - beta2 ** t)) + eps);

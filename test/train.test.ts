@@ -96,7 +96,8 @@ test("a run records every step's loss, keeps the last short batch and reports it
   assert.equal(run.label, "784-10 sgd lr 0.05 batch 64");
   assert.deepEqual(run.settings, {
     optimizer: "sgd", lr: 0.05, batchSize: 64, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, lrDecay: null, lrRange: null,
-    evaluate: true, evalEvery: null, evalOn: null, earlyStopping: null, resume: false, label: "784-10 sgd lr 0.05 batch 64",
+    evaluate: true, evalEvery: null, evalOn: null, earlyStopping: null, resume: false, weightDecay: 0, normalize: null, augment: null, oneCycle: null,
+    label: "784-10 sgd lr 0.05 batch 64",
   });
   assert.deepEqual(run.layers, [784, 10]);
   assert.equal(run.init, "torch");
@@ -159,7 +160,7 @@ test("invalid settings throw before training, naming the parameter, the value an
     [{ batchSize: 1.5 }, /batchSize: expected a positive integer, got 1.5/],
     [{ batchSize: 0 }, /batchSize: expected a positive integer, got 0/],
     [{ epochs: 0 }, /epochs: expected a positive integer, got 0/],
-    [{ optimizer: "adamw" }, /optimizer: expected one of sgd, momentum, adam, adagrad, rmsprop; got "adamw"/],
+    [{ optimizer: "nadam" }, /optimizer: expected one of sgd, momentum, adam, adamw, adagrad, rmsprop; got "nadam"/],
     [{ momentum: 0.5 }, /momentum: only used by optimizer "momentum", but optimizer is "sgd"/],
     [{ optimizer: "momentum", momentum: 1 }, /momentum: expected a number from 0 up to \(not including\) 1, got 1/],
     [{ shuffle: true, shuffleSeed: 0.5 }, /shuffleSeed: expected an integer, got 0.5/],

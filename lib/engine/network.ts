@@ -4,8 +4,8 @@
  *
  * Forward, per layer: conv2d is im2col then one product over the whole batch (weights [C·kh·kw + 1][filters] read
  * transposed, the bias through im2col's row of ones), its activation fused (ReLU) or applied after; maxPool keeps
- * where each maximum was; flatten gathers planes into features in TensorFlow.js's order (h, w, c), so the dense
- * layer after it has the weights a TensorFlow.js model has; dense is one product ([units][inputs + 1] · features
+ * where each maximum was; flatten gathers planes into features in TensorFlow.js's order (h, w, c), one transpose,
+ * so the dense layer after it has the weights a TensorFlow.js model has; dense is one product ([units][inputs + 1] · features
  * with their row of ones); dropout multiplies by a seeded mask; batchNorm normalises with the batch's statistics
  * while training (and updates the running ones) and with the running ones otherwise.
  * Backward, last layer first, each the adjoint of its forward pass; then every trained array gets its update rule's
@@ -197,7 +197,8 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
           break;
         }
         case "flatten":
-          flattenPlanes(heap, source, out, layer.channels, layer.height, layer.width, size);
+          // Planes [C][B][H·W] → features [(h·W + w)·C + c][B] (TensorFlow.js's order): [C·B][H·W] transposed.
+          kernels.transpose(source, out, layer.channels * size, layer.height * layer.width);
           break;
         case "dense": {
           ones(source, layer.inputs, size);
@@ -268,7 +269,7 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
           break;
         }
         case "flatten":
-          if (i > 0) unflattenFeatures(heap, dOut, dIn, layer.channels, layer.height, layer.width, size);
+          if (i > 0) kernels.transpose(dOut, dIn, layer.height * layer.width, layer.channels * size);
           break;
         case "dense": {
           const width = layer.inputs + 1;
@@ -374,34 +375,6 @@ export function predictNetwork(
 /** [channels, values per channel] of batch norm over `shape` for a batch of `size`. */
 function channelsAndCount(shape: LayerShape, size: number): [number, number] {
   return shape.layout === "planes" ? [shape.channels, size * shape.height * shape.width] : [shape.features, size];
-}
-
-/**
- * Planes [C][B][H][W] → features [(h·W + w)·C + c][B] (TensorFlow.js's flatten of channels-last images).
- */
-function flattenPlanes(heap: EngineHeap, src: number, dst: number, C: number, H: number, W: number, size: number): void {
-  const from = heap.floats(src, C * size * H * W);
-  const to = heap.floats(dst, C * H * W * size);
-  const plane = H * W;
-  for (let c = 0; c < C; c++) {
-    for (let b = 0; b < size; b++) {
-      const base = (c * size + b) * plane;
-      for (let hw = 0; hw < plane; hw++) to[(hw * C + c) * size + b] = from[base + hw]!;
-    }
-  }
-}
-
-/** The adjoint of `flattenPlanes` (a permutation: its inverse). */
-function unflattenFeatures(heap: EngineHeap, src: number, dst: number, C: number, H: number, W: number, size: number): void {
-  const from = heap.floats(src, C * H * W * size);
-  const to = heap.floats(dst, C * size * H * W);
-  const plane = H * W;
-  for (let c = 0; c < C; c++) {
-    for (let b = 0; b < size; b++) {
-      const base = (c * size + b) * plane;
-      for (let hw = 0; hw < plane; hw++) to[base + hw] = from[(hw * C + c) * size + b]!;
-    }
-  }
 }
 
 /**

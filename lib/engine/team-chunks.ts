@@ -1,7 +1,7 @@
 /**
  * The part of a split product that every thread of a team runs (`team.ts` on the calling thread,
- * `team-helper.ts` on each helper): claim the next chunk of output rows from the shared counter, compute it, count
- * it done. Which thread computes which rows changes nothing in any sum: every output is still summed by one thread,
+ * `team-helper.ts` on each helper): claim the next chunk of output rows (or columns) from the shared counter,
+ * compute it, count it done. Which thread computes which rows changes nothing in any sum: every output is still summed by one thread,
  * over k in order, with the same kernel.
  */
 import type { Kernels } from "./kernels";
@@ -12,10 +12,13 @@ export const CLAIM = 0;
 export const DONE = 1;
 /** Set by a helper whose kernel threw (then the caller throws). */
 export const FAILED = 2;
-/** The 12 arguments of `gemm`, then rows per chunk, the number of chunks, and the kernel (0 wasm, 1 native). */
+/**
+ * The 12 arguments of `gemm`, then rows (or columns) per chunk, the number of chunks, the kernel (0 wasm, 1 native),
+ * and 1 where the chunks are of columns.
+ */
 export const ARGS = 3;
 /** Chunks the helpers have run, in all (to see that they take part). */
-export const HELPED = ARGS + 15;
+export const HELPED = ARGS + 16;
 /** Helpers started and waiting for products: until all are, products run on the calling thread. */
 export const READY = HELPED + 1;
 /** The number of control words. */
@@ -30,7 +33,7 @@ export const CHUNK_BITS = 10;
  */
 export function runChunks(control: Int32Array, gemms: readonly Kernels["gemm"][], product: number): number {
   const mask = (1 << CHUNK_BITS) - 1;
-  const [a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, rows, chunks, kernel] = Array.from(control.subarray(ARGS, ARGS + 15)) as number[];
+  const [a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, size, chunks, kernel, byColumns] = Array.from(control.subarray(ARGS, ARGS + 16)) as number[];
   const gemm = gemms[kernel!]!;
   for (let ran = 0; ; ran++) {
     const word = Atomics.load(control, CLAIM);
@@ -40,9 +43,10 @@ export function runChunks(control: Int32Array, gemms: readonly Kernels["gemm"][]
       ran--;
       continue;
     }
-    const first = (word & mask) * rows!;
+    const first = (word & mask) * size!;
     try {
-      gemm(a! + first * sam!, sam!, sak!, b!, ldb!, c! + first * ldc!, ldc!, extra === 0 ? 0 : extra! + first * ldc!, Math.min(rows!, M! - first), K!, N!, mode!);
+      if (byColumns) gemm(a!, sam!, sak!, b! + first * 4, ldb!, c! + first * 4, ldc!, extra === 0 ? 0 : extra! + first * 4, M!, K!, Math.min(size!, N! - first), mode!);
+      else gemm(a! + first * sam!, sam!, sak!, b!, ldb!, c! + first * ldc!, ldc!, extra === 0 ? 0 : extra! + first * ldc!, Math.min(size!, M! - first), K!, N!, mode!);
     } catch (error) {
       Atomics.store(control, FAILED, 1);
       throw error;

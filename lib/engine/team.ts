@@ -1,9 +1,10 @@
 /**
  * The engine's matrix product on more than one thread: the calling thread and helper threads (`team-helper.ts`,
- * Node worker threads) share the engine's memory and split a product's output rows.
+ * Node worker threads) share the engine's memory and split a product's output rows (or, where there are far more
+ * columns than rows, its columns).
  *
  * Why it stays bit-identical: every output is still summed by one thread, over k in order, with the same kernel
- * code; which thread computes which rows changes nothing in any sum. `test/engine-team.test.ts` checks it.
+ * code; which thread computes which rows or columns changes nothing in any sum. `test/engine-team.test.ts` checks it.
  *
  * How the work is shared: a product is cut into chunks of rows (a multiple of the kernels' 4-row tile), and each
  * thread claims the next chunk from one shared counter until none is left (`team-chunks.ts`). So no thread waits
@@ -107,15 +108,20 @@ function startHelper(workerData: HelperData): Worker {
 function splitGemm(team: TeamState, gemms: readonly Gemm[], kernel: 0 | 1): Gemm {
   const gemm = gemms[kernel]!;
   return (a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode) => {
-    if (M < 8 || M * K * N < MIN_SPLIT_MULTIPLY_ADDS[kernel]!) return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
+    // Far more columns than rows (a conv layer's product over the whole batch): chunks of columns, so that each
+    // thread reads its share of B once, not all of B per chunk of rows.
+    const byColumns = N > 16 * M ? 1 : 0;
+    if ((byColumns ? N < 128 : M < 8) || M * K * N < MIN_SPLIT_MULTIPLY_ADDS[kernel]!) return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
     const { control } = team;
     if (team.alone > 0 || Atomics.load(control, READY) < team.helpers) {
       team.alone = Math.max(0, team.alone - 1);
       return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
     }
-    const rows = Math.ceil(M / ((team.helpers + 1) * CHUNKS_PER_THREAD) / 4) * 4;
-    const chunks = Math.ceil(M / rows);
-    control.set([a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, rows, chunks, kernel], ARGS);
+    // Rows in multiples of the kernels' 4-row tile, columns of their widest (64 floats).
+    const [span, unit] = byColumns ? [N, 64] : [M, 4];
+    const size = Math.ceil(span / ((team.helpers + 1) * CHUNKS_PER_THREAD) / unit) * unit;
+    const chunks = Math.ceil(span / size);
+    control.set([a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, size, chunks, kernel, byColumns], ARGS);
     Atomics.store(control, DONE, 0);
     team.product = (team.product + 1) % PRODUCTS;
     const start = performance.now();

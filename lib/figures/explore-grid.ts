@@ -16,6 +16,7 @@ export type ExploreRun = Omit<LossSeries, "settings"> & {
   accuracy: number;
   /** A run's settings (`lr`, `batchSize`, `optimizer`, …), which `by` names; `batchSize` also scales the x axis. */
   settings?: TrainSettings | Readonly<Record<string, unknown>>;
+  /** An MLP's sizes, or a network's layers by short name. */
   layers?: readonly (number | string)[];
   seed?: number;
   init?: string;

@@ -15,12 +15,16 @@ import { argmaxRows } from "../math/metrics";
 import { ownNumbers, readLayersModel, torchNumbers, writeNumbers, type ReadNetwork } from "./layers-model";
 import type { Prediction, PredictOptions } from "./model";
 
-/** Where a network's initial numbers came from: the model's own ("own") or PyTorch's defaults ("torch"). */
+/**
+ * Where a network's initial numbers came from: the model's own ("own"), PyTorch's defaults ("torch"), or a file
+ * ("custom", `loadModel`).
+ * @example const init: NetworkInit = network(lenet, { init: "torch" }).init; // "torch"
+ */
 export type NetworkInit = "own" | "torch" | "custom";
 
 /**
  * How `network(...)` reads a Layers model.
- * @example network(model, { init: "torch", seed: 1 });
+ * @example network(lenet, { init: "torch", seed: 1 });
  */
 export interface NetworkOptions {
   /** "own" (default): the weights TensorFlow.js initialised; "torch": PyTorch's defaults, drawn from `seed`. */

@@ -12,6 +12,8 @@ import { figureHtml, plotlyBundleHtml, plotlyBundlePath } from "./chart-html";
 import {
   confusionFigure,
   exploreFigure,
+  featureMapsFigure,
+  filtersFigure,
   hiddenUnitsFigure,
   lossFigure,
   perClassFigure,
@@ -23,6 +25,7 @@ import {
   type ExploreOptions,
   type ExploreRun,
   type Figure,
+  type FilterGridOptions,
   type HiddenUnitsOptions,
   type LabelledImages,
   type LossFigureOptions,
@@ -43,6 +46,8 @@ import type { LrFinding } from "../runs/lr-finder";
 import { sweepEstimate, sweepStatusHtml } from "../figures/sweep-progress";
 import { divergedStep, type RunNumbers } from "../figures/runs";
 import type { LayerWeights } from "../model/model";
+import { NetworkModel } from "../model/network-model";
+import { featureMaps, filterImages } from "../results/feature-maps";
 import type { ReferenceRow } from "../results/reference";
 import type { Progress, SweepMember } from "../train/progress";
 
@@ -93,6 +98,10 @@ export interface Show {
     source: WeightsLike | readonly { label: string; weights: WeightsLike }[],
     options?: WeightGridOptions & { layer?: number },
   ): void;
+  /** A network's conv filters as images: its first conv layer's, or `layer`'s (the Layers model's index). */
+  filters(source: NetworkModel | { model: NetworkModel }, options?: FilterGridOptions & { layer?: number }): void;
+  /** One image's feature maps at a network's layer (its first conv layer unless `layer` names another). */
+  featureMaps(source: NetworkModel | { model: NetworkModel }, image: Uint8Array, options?: FilterGridOptions & { layer?: number }): void;
   /** Input weights of chosen hidden units of a first layer. */
   hiddenUnits(source: WeightsLike, options?: HiddenUnitsOptions & { layer?: number }): void;
   /** Images of a dataset split (e.g. `data.train`) in a grid, with their labels (and predictions). */
@@ -171,6 +180,14 @@ export function createShow(config: ShowConfig = {}): Show {
           }))
         : resolveWeights(source as WeightsLike, layer, "show.weights: source");
       figure(weightGridFigure(weights, rest));
+    },
+    filters: (source, options = {}) => {
+      const { layer, ...rest } = options;
+      figure(filtersFigure(filterImages(source, layer), rest));
+    },
+    featureMaps: (source, image, options = {}) => {
+      const { layer, ...rest } = options;
+      figure(featureMapsFigure(featureMaps(source, image, layer), rest));
     },
     hiddenUnits: (source, options = {}) => {
       const { layer = 0, ...rest } = options;
@@ -282,6 +299,12 @@ function resolveWeights(source: WeightsLike | undefined, layer: number, where: s
   if (source && typeof source === "object") {
     if ("kernel" in source) return source;
     const model = "model" in source ? source.model : source;
+    if (model instanceof NetworkModel) {
+      throw new TypeError(
+        `${where}: a network of tf.layers (${model.layers.join(" → ")}) has no first layer of 28×28 weight images; ` +
+          "show.filters(run) draws its first conv layer's filters, show.featureMaps(run, image) what a layer makes of an image",
+      );
+    }
     if (model && typeof (model as WeightsSource).weights === "function") {
       const weights = (model as WeightsSource).weights(layer);
       if (weights && typeof (weights as unknown as Promise<unknown>).then === "function") {

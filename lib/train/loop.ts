@@ -81,8 +81,11 @@ export async function train(model: NetworkModel | tf.LayersModel | (() => Networ
 export async function train(model: TrainableModel | (() => TrainableModel), data: Dataset, options?: TrainOptions): Promise<AnyRun>;
 export async function train(model: TrainableModel | (() => TrainableModel), data: Dataset, options: TrainOptions = {}): Promise<AnyRun> {
   const resolved = resolveSettings(options);
+  const given = typeof model === "function" ? model() : model;
+  // The model is checked first (its error is the likelier mistake), a Layers model once the data gives its image.
+  if (!(given instanceof tf.LayersModel)) checkModel(given, resolved);
   const checked = checkDataset(data);
-  const net = checkModel(trainable(typeof model === "function" ? model() : model, checked), resolved);
+  const net = checkModel(trainable(given, checked), resolved);
   checkRunFits(fitLayers(net), resolved, checked);
   const settings: TrainSettings = { ...resolved, label: options.label ?? defaultLabel(net, resolved) };
   return trainChecked(net, checked, settings, options);

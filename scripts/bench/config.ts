@@ -2,14 +2,38 @@
  * What `npm run bench` measures: its configurations, what each must achieve, and the shapes of the results its
  * child processes report. Targets are ratios measured in one command; absolute seconds are only coarse guards.
  */
+import * as tf from "@tensorflow/tfjs";
 import type { Init } from "../../lib/model/model";
 import type { TrainOptions } from "../../lib/train/settings";
+
+/**
+ * The conv nets of issue 28's bench rows, as a TypeScript user of TensorFlow.js writes them; scripts/pytorch-bench.py
+ * builds the same under the same names.
+ */
+export const NETS = {
+  /** conv 8@5×5 relu → pool 2 → conv 16@5×5 relu → pool 2 → flatten → dense 10. */
+  lenet: () => tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 5, activation: "relu" }), tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: "relu" }), tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.flatten(), tf.layers.dense({ units: 10 }),
+  ] }),
+  /** PyTorch's examples/mnist net: conv 32@3×3 relu → conv 64@3×3 relu → pool 2 → dropout → dense 128 relu → dropout → dense 10. */
+  examples: () => tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }),
+    tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }), tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.dropout({ rate: 0.25 }), tf.layers.flatten(), tf.layers.dense({ units: 128, activation: "relu" }),
+    tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 10 }),
+  ] }),
+} satisfies Record<string, () => tf.LayersModel>;
 
 /** One benchmarked configuration: what to train, and what it must achieve. */
 export interface Config {
   id: string;
   title: string;
+  /** An MLP's sizes, trained as mlp(layers); ignored where `model` is set. */
   layers: number[];
+  /** A conv net of NETS (by name), trained as network(model, { init: "torch" }) instead of an MLP. */
+  model?: keyof typeof NETS;
   init?: Init;
   options: TrainOptions;
   /** Coarse guard against gross slowdowns, seconds for one epoch (absolute, so generous: the machine is shared). */
@@ -35,6 +59,8 @@ export interface ChildResult {
   /** How many different classes the model predicts on the test set. */
   predictedClasses: number;
   peakRssMb: number;
+  /** The epoch's multiply-adds in the training products (forward, weight and input gradients; bench main.ts). */
+  multiplyAdds: number;
   /** With --profile: seconds spent in each backend kernel (including evaluation), largest first. */
   kernels?: { name: string; seconds: number; calls: number }[];
 }
@@ -112,6 +138,16 @@ export const SPEED: Config[] = [
   {
     id: "784-500-500-10-adam", title: "784-500-500-10, Adam 0.001, batch 64", layers: [784, 500, 500, 10], options: { optimizer: "adam", lr: 0.001, batchSize: 64 },
     targetSeconds: 14, check: inRange(94.82, 95.86, "; 3 of 10 under 95%"),
+  },
+  // Issue 28's conv nets (PyTorch's default init, as the reference draws it; docs/pytorch-reference.md has no
+  // ConvNetwork section yet, so no accuracy check).
+  {
+    id: "lenet-adam-b64", title: "LeNet-like conv 8-16 @5×5, Adam 0.001, batch 64", layers: [], model: "lenet", options: { optimizer: "adam", lr: 0.001, batchSize: 64 },
+    targetSeconds: 30,
+  },
+  {
+    id: "examples-adam-b64", title: "examples/mnist conv 32-64 @3×3, dense 128, Adam 0.001, batch 64", layers: [], model: "examples", options: { optimizer: "adam", lr: 0.001, batchSize: 64 },
+    targetSeconds: 300,
   },
 ];
 

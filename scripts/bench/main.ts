@@ -37,13 +37,17 @@
  * The bench always uses the full data: it refuses to run with MIE_TRAIN_LIMIT or MIE_TEST_LIMIT set.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { predictedClasses } from "../../lib/results/analysis";
 import { backendForRun, describeBackend, initBackend } from "../../lib/engine/backend";
 import { loadMnist } from "../../lib/data/data";
-import { mlp } from "../../lib/model/model";
+import { EngineHeap } from "../../lib/engine/heap";
+import { kernelsHeapBase, loadNativeAddon, minimumPages, nativeKernels, wasmKernels } from "../../lib/engine/kernels";
+import { mlp, Model } from "../../lib/model/model";
+import { network, NetworkModel } from "../../lib/model/network-model";
 import { resolveSettings } from "../../lib/train/settings";
 import type { RunSpec } from "../../lib/runs/spec";
 import { closeWorkers } from "../../lib/runs/pool";
@@ -55,7 +59,7 @@ import { findTorchPython, runPytorch, type TorchResult } from "./pytorch";
 import { buildThisTree, copyNotebooks, jupyterPython, prepareBaseline, reportsRatio, sharedNotebooks, timeReports, type ReportsTiming } from "./reports";
 import { formatSpeedBaseline, measureAgainstBaseline, runTreeChild, speedBaselineJson, summarise, type SpeedBaselineRow } from "./speed-baseline";
 import {
-  CHECKS, pytorchRatioTarget, reportsTargetRatio, RESULT_PREFIX, RSS_TARGET_MB, SPEED, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO,
+  CHECKS, NETS, pytorchRatioTarget, reportsTargetRatio, RESULT_PREFIX, RSS_TARGET_MB, SPEED, SWEEP, SWEEP_RSS_TARGET_MB, SWEEP_TARGET_RATIO,
   type ChildResult, type Config, type SweepResult,
 } from "./config";
 import { printTables, table, type CheckRow, type SpeedRow } from "./tables";
@@ -75,14 +79,16 @@ async function child(id: string, profile: boolean, repeat: number): Promise<void
   if (id === "sweep") return sweepChild(repeat);
   const config = [...SPEED, ...CHECKS].find((c) => c.id === id);
   if (!config) throw new Error(`bench --child: unknown configuration "${id}"`);
-  // Under auto the backend depends on the run's size: profile the one this run trains on.
-  const info = await backendForRun(config.layers, resolveSettings(config.options).batchSize);
-  const kernels = profile ? timeKernels(info.tfName) : null;
+  // Under auto the backend depends on the run's size: profile the one this run trains on (a network trains on the
+  // engine, whose kernels TensorFlow.js does not see).
+  const info = config.model ? null : await backendForRun(config.layers, resolveSettings(config.options).batchSize);
+  const kernels = profile && info ? timeKernels(info.tfName) : null;
   const loadStart = performance.now();
   const data = await loadMnist();
   const loadSeconds = (performance.now() - loadStart) / 1000;
+  const model = config.model ? network(NETS[config.model](), { init: "torch" }) : mlp(config.layers, config.init ? { init: config.init } : {});
   const cpuStart = process.cpuUsage();
-  const run = await train(mlp(config.layers, config.init ? { init: config.init } : {}), data, config.options);
+  const run = await train(model, data, config.options);
   const withEvaluation = cpuSecondsSince(cpuStart);
   const evaluationStart = process.cpuUsage();
   evaluate(run.model, data);
@@ -90,10 +96,56 @@ async function child(id: string, profile: boolean, repeat: number): Promise<void
   const result: ChildResult = {
     id, backend: run.backend, loadSeconds, trainSeconds: run.seconds, cpuSeconds, samplesPerSecond: run.samplesPerSecond,
     accuracy: run.accuracy, finalLoss: run.finalLoss, predictedClasses: predictedClasses(run).length,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakRssMb: process.resourceUsage().maxRSS / 1024, multiplyAdds: trainingMultiplyAdds(model) * data.train.count,
     ...(kernels ? { kernels: [...kernels].filter(([, k]) => k.calls > 0).map(([name, k]) => ({ name, ...k })).sort((a, b) => b.seconds - a.seconds) } : {}),
   };
   console.log(RESULT_PREFIX + JSON.stringify(result));
+}
+
+/**
+ * The multiply-adds of one image's training step in the products: forward, weight gradient (each (inputs + 1) ·
+ * outputs per output position, the bias's row included) and input gradient (inputs · outputs, none for the first
+ * layer). Pooling, activations and the update rule are not counted.
+ */
+function trainingMultiplyAdds(model: Model | NetworkModel): number {
+  const products = model instanceof NetworkModel
+    ? model.spec.layers.flatMap((layer) => layer.kind === "conv2d"
+      ? [{ inputs: layer.channels * layer.kernelHeight * layer.kernelWidth, outputs: layer.filters * layer.outHeight * layer.outWidth }]
+      : layer.kind === "dense" ? [{ inputs: layer.inputs, outputs: layer.units }] : [])
+    : model.layers.slice(1).map((outputs, l) => ({ inputs: model.layers[l]!, outputs }));
+  return products.reduce((sum, { inputs, outputs }, l) => sum + 2 * (inputs + 1) * outputs + (l > 0 ? inputs * outputs : 0), 0);
+}
+
+/**
+ * This CPU's multiply-adds per second at most, two ways: `measured`, the engine's gemm (native where built) on a
+ * product that fits in L1 and L2 (64 × 512 × 64), one thread, best of 9 rounds of CPU time, times the cores (the
+ * kernels use no FMA: a multiply and an add per term); `nominal`, cores × the widest vector's floats × the clock
+ * /proc/cpuinfo gives (one vector multiply and one vector add per cycle; a virtual machine reports its nominal clock,
+ * which a core may exceed).
+ */
+function peakMultiplyAdds(): { measured: number; nominal: number | null; line: string } {
+  const heap = new EngineHeap(kernelsHeapBase(), minimumPages());
+  const native = loadNativeAddon();
+  const kernels = typeof native === "string" ? wasmKernels(heap.memory) : nativeKernels(native.addon, heap.memory);
+  const isa = typeof native === "string" ? "wasm" : native.addon.instructionSet();
+  const [M, K, N] = [64, 512, 64];
+  const [a, b, c] = [heap.alloc(M * K * 4), heap.alloc(K * N * 4), heap.alloc(M * N * 4)];
+  heap.floats(a, M * K).fill(0.5), heap.floats(b, K * N).fill(0.25);
+  let best = Infinity;
+  for (let round = 0; round < 9; round++) {
+    const start = process.cpuUsage();
+    for (let i = 0; i < 200; i++) kernels.gemm(a, K * 4, 4, b, N * 4, c, N * 4, 0, M, K, N, 0);
+    best = Math.min(best, cpuSecondsSince(start) / 200);
+  }
+  const cores = cpus().length;
+  const measured = ((M * K * N) / best) * cores;
+  const mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "")?.[1] ?? NaN);
+  const lanes = { avx512: 16, avx2: 8, sse2: 4, wasm: 4 }[isa] ?? 4;
+  const nominal = Number.isFinite(mhz) ? cores * lanes * mhz * 1e6 : null;
+  const line = `Peak multiply-adds/s (no FMA: one float32 multiply and one add each): measured ${(measured / 1e9).toFixed(1)} G ` +
+    `(${cores} cores × ${(measured / cores / 1e9).toFixed(1)} G, the ${isa} gemm on ${M}×${K}×${N} in cache, one thread, CPU time)` +
+    (nominal ? `; nominal ${(nominal / 1e9).toFixed(1)} G (${cores} × ${lanes} lanes × ${mhz.toFixed(0)} MHz, /proc/cpuinfo)` : "");
+  return { measured, nominal, line };
 }
 
 /** The sweep's runs as data: the same model and settings, model seeds 0–3. */
@@ -204,7 +256,10 @@ function measureWithPytorch(
   log(`PyTorch ${version} CPU, ${threads.join(" and ")} thread(s), with ${python}, right after ours on each configuration.`);
   const results = new Map<string, TorchResult>();
   const speed = configs.map((config) => {
-    const torchConfig = { id: config.id, layers: config.layers, optimizer: config.options.optimizer ?? "sgd", lr: config.options.lr ?? 0.001, batchSize: config.options.batchSize ?? 16, seed: 0 };
+    const torchConfig = {
+      id: config.id, layers: config.layers, ...(config.model ? { net: config.model } : {}),
+      optimizer: config.options.optimizer ?? "sgd", lr: config.options.lr ?? 0.001, batchSize: config.options.batchSize ?? 16, seed: 0,
+    };
     const ours: ChildResult[] = [];
     for (let r = 0; r < repeat; r++) {
       ours.push(runChild<ChildResult>(config.id, config.title, profile));
@@ -235,6 +290,7 @@ async function main(): Promise<void> {
   if (args.pytorch) findTorchPython(); // fail before the long part when there is no torch
   const withTorch = args.pytorch && args.speed ? measureWithPytorch(speedConfigs, args.repeat, args.profile, args.pytorchThreads, log) : null;
   const speed = withTorch?.speed ?? (args.speed ? measure(speedConfigs, args.repeat, args.profile, log) : []);
+  const peak = speed.length > 0 ? peakMultiplyAdds() : null;
   const torch = withTorch?.torch ?? null;
   const sweep = args.sweep ? runChild<SweepResult>("sweep", SWEEP.title, false, args.repeat) : null;
   if (sweep) log(`  done: ${SWEEP.title} (${sweep.serialSeconds.toFixed(1)} s one at a time, ${sweep.poolSeconds.toFixed(1)} s on ${sweep.workers} new workers, ${sweep.warmPoolSeconds.toFixed(1)} s on them again)`);
@@ -254,7 +310,7 @@ async function main(): Promise<void> {
     const fast = result.trainSeconds <= config.targetSeconds! && (ratio === null || ratio <= pytorchRatioTarget());
     return { config, result, pytorch, ratio, pass: fast && result.peakRssMb < RSS_TARGET_MB };
   });
-  const checkRows = [...(args.checks ? speed : []), ...checks].map(({ config, result }) => ({ config, result, pass: config.check!.pass(result) }));
+  const checkRows = [...(args.checks ? speed.filter(({ config }) => config.check) : []), ...checks].map(({ config, result }) => ({ config, result, pass: config.check!.pass(result) }));
   const sweepRatio = sweep ? sweep.poolSeconds / sweep.serialSeconds : null;
   const sweepPass = sweep ? sweep.identical && sweepRatio! <= SWEEP_TARGET_RATIO && sweep.peakRssMb < SWEEP_RSS_TARGET_MB : true;
   // The target is on the same work: this tree on the baseline's notebooks (its own have grown since).
@@ -266,6 +322,7 @@ async function main(): Promise<void> {
   if (args.json) {
     console.log(JSON.stringify({
       backend: await describeBackend(), cpu: `${cpus().length} × ${cpus()[0]?.model ?? "unknown"}`, repeat: args.repeat, rssTargetMb: RSS_TARGET_MB,
+      peakMultiplyAddsPerSecond: peak ? { measured: peak.measured, nominal: peak.nominal } : null,
       pytorch: torch ? { python: torch.python, version: torch.version, threads: torch.threads } : null,
       speed: speedRows.map(({ config, result, pytorch, ratio, pass }) => ({
         title: config.title, targetSeconds: config.targetSeconds, maxPytorchRatio: pytorchRatioTarget(), pytorchSeconds: pytorch?.trainSeconds ?? null,
@@ -279,7 +336,7 @@ async function main(): Promise<void> {
       passed,
     }, null, 1));
   } else {
-    printTables(speedRows, sweep, sweepRatio, sweepPass, checkRows, reports, reportsVsBaseline, reportsPass, torch);
+    printTables(speedRows, sweep, sweepRatio, sweepPass, checkRows, reports, reportsVsBaseline, reportsPass, torch, peak);
     if (backends) console.log(formatBackends(backendRows, backends, table));
     if (args.speedBaseline) console.log(formatSpeedBaseline(baselineRows, args.speedBaseline, table));
     console.log(passed ? "\nAll targets and checks pass." : "\nSome targets or checks FAILED.");

@@ -14,6 +14,8 @@ const RESULT_PREFIX = "PYTORCH_RESULT ";
 export interface TorchConfig {
   id: string;
   layers: number[];
+  /** A conv net of scripts/pytorch-bench.py's NETS, trained instead of an MLP of `layers`. */
+  net?: string;
   optimizer: string;
   lr: number;
   batchSize: number;

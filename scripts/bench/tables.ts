@@ -31,18 +31,21 @@ export type CheckRow = { config: Config; result: ChildResult; pass: boolean };
 export function printTables(
   speedRows: SpeedRow[], sweep: SweepResult | null, sweepRatio: number | null, sweepPass: boolean, checkRows: CheckRow[],
   reports: { baseline: ReportsTiming | null; current: ReportsTiming; sameWork: ReportsTiming | null } | null, reportsRatio: number | null, reportsPass: boolean,
-  torch: { python: string; version: string; threads: number[] } | null,
+  torch: { python: string; version: string; threads: number[] } | null, peak: { measured: number; line: string } | null = null,
 ): void {
   if (speedRows.length > 0) {
+    if (peak) console.log(`\n${peak.line}; G/s below: the epoch's training products / train seconds (wall)`);
     const versus = torch ? `; ratio = ours / PyTorch ${torch.version} CPU, ${torch.threads.length > 1 ? `the faster of ${torch.threads.join(" and ")} threads` : `${torch.threads[0]} thread(s)`}, same command` : "; --pytorch adds the PyTorch ratio";
     console.log(`\nSpeed (targets: ratio as listed, train seconds ≤ a coarse guard, peak RSS < ${RSS_TARGET_MB} MB${versus}; ` +
       "CPU s: the training loop's CPU time, best of the repeats, steadier than wall time on a loaded machine; PyTorch's counts all its threads)");
     console.log(table(
-      ["configuration", "backend", "train s", "PyTorch s", "threads", "ratio", "CPU s", "PyTorch CPU s", "CPU ratio", "target", "guard s", "samples/s", "test acc %", "PyTorch acc %", "peak RSS MB", "load s", ""],
+      ["configuration", "backend", "train s", "PyTorch s", "threads", "ratio", "CPU s", "PyTorch CPU s", "CPU ratio", "target", "guard s", "samples/s", "G mul-add/s", "of peak",
+        "test acc %", "PyTorch acc %", "peak RSS MB", "load s", ""],
       speedRows.map(({ config, result: r, pytorch, ratio, pass }) => [
         config.title, r.backend, r.trainSeconds.toFixed(2), pytorch ? pytorch.trainSeconds.toFixed(2) : "–", pytorch ? String(pytorch.threads) : "–", ratio === null ? "–" : ratio.toFixed(2),
         r.cpuSeconds.toFixed(2), pytorch ? pytorch.cpuSeconds.toFixed(2) : "–", pytorch ? (r.cpuSeconds / pytorch.cpuSeconds).toFixed(2) : "–",
         `≤ ${pytorchRatioTarget().toFixed(1)}`, `≤ ${config.targetSeconds}`, Math.round(r.samplesPerSecond).toLocaleString("en-US"),
+        (r.multiplyAdds / r.trainSeconds / 1e9).toFixed(1), peak ? `${((100 * r.multiplyAdds) / r.trainSeconds / peak.measured).toFixed(0)}%` : "–",
         r.accuracy.toFixed(2), pytorch ? pytorch.accuracy.toFixed(2) : "–", r.peakRssMb.toFixed(0), r.loadSeconds.toFixed(2), pass ? "pass" : "FAIL",
       ]),
       2,

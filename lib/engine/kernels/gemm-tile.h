@@ -2,7 +2,7 @@
  * gemm's one body: columns of the product in vectors of WIDTH floats, included by gemm.c once per width with
  *   NAME    the function's name,     WIDTH  floats per vector (1: single columns),
  *   ROWS × VECTORS  the register tile,   NARROW  what computes the columns left when N is under WIDTH.
- * NAME(p, m, m_end, n) computes columns n..N−1 of rows m..m_end−1.
+ * NAME(p, m, m_end, n, n_end) computes columns n..n_end−1 of rows m..m_end−1.
  *
  * Every output is summed the same way whatever the width or tile: from 0, over k in order, one float32 multiply
  * and then one add per term (never fused: the kernels are compiled with -ffp-contract=off). The tile only decides
@@ -62,13 +62,13 @@ static inline __attribute__((always_inline)) void CAT(NAME, _panel)(const struct
   if (m_end - m >= 1) CAT(NAME, _tile)(p, m, 1, n, vectors);
 }
 
-static void NAME(const struct product *p, int m, int m_end, int n) {
-  for (; n + VECTORS * WIDTH <= p->N; n += VECTORS * WIDTH) CAT(NAME, _panel)(p, m, m_end, n, VECTORS);
-  for (; n + WIDTH <= p->N; n += WIDTH) CAT(NAME, _panel)(p, m, m_end, n, 1);
+static void NAME(const struct product *p, int m, int m_end, int n, int n_end) {
+  for (; n + VECTORS * WIDTH <= n_end; n += VECTORS * WIDTH) CAT(NAME, _panel)(p, m, m_end, n, VECTORS);
+  for (; n + WIDTH <= n_end; n += WIDTH) CAT(NAME, _panel)(p, m, m_end, n, 1);
 #if WIDTH > 1
   /* The last columns: the last vector again where N allows (overlapping: it writes the same bits), else narrower. */
-  if (n < p->N && p->N >= WIDTH) CAT(NAME, _panel)(p, m, m_end, p->N - WIDTH, 1);
-  else if (n < p->N) NARROW(p, m, m_end, n);
+  if (n < n_end && n_end >= WIDTH) CAT(NAME, _panel)(p, m, m_end, n_end - WIDTH, 1);
+  else if (n < n_end) NARROW(p, m, m_end, n, n_end);
 #endif
 }
 

@@ -59,10 +59,26 @@ struct product {
 #include "gemm-tile.h"
 #endif
 
-/* The widest tile's rows, four times. */
+/* The widest tile's rows, four times; its columns. */
 #define ROW_BLOCK (4 * (LANES == 8 ? 6 : 4))
+#define TILE_COLUMNS (LANES == 16 ? 64 : LANES == 8 ? 16 : 8)
+/* What a block of B's columns (K rows of them) may fill: a quarter of a 1 MiB L2, with room for A's block and C. */
+#ifndef B_BLOCK_BYTES
+#define B_BLOCK_BYTES (256 * 1024)
+#endif
 
 void KERNEL(gemm)(const char *a, int sam, int sak, const char *b, int ldb, char *c, int ldc, const char *extra, int M, int K, int N, int mode) {
   struct product p = { .a = a, .b = b, .extra = extra, .c = c, .sam = sam, .sak = sak, .ldb = ldb, .ldc = ldc, .M = M, .K = K, .N = N, .mode = mode };
-  for (int m = 0; m < M; m += ROW_BLOCK) CAT(columns_, LANES)(&p, m, m + ROW_BLOCK < M ? m + ROW_BLOCK : M, 0);
+  /*
+   * Where B is larger than B_BLOCK_BYTES and wide (a convolution's product over the whole batch: N = B·OH·OW, B
+   * tens of MB), its columns go in blocks that stay in L2 while every row block of A passes over them: B is then
+   * read from memory once, not once per row block. The MLP's B (at most 785 columns, under 256 KiB) is one block.
+   */
+  int columns = N;
+  ptrdiff_t fit = K > 0 ? B_BLOCK_BYTES / ((ptrdiff_t)K * 4) / TILE_COLUMNS * TILE_COLUMNS : N;
+  if (fit < N) columns = fit < TILE_COLUMNS ? TILE_COLUMNS : (int)fit;
+  for (int n = 0; n < N; n += columns) {
+    int n_end = n + columns < N ? n + columns : N;
+    for (int m = 0; m < M; m += ROW_BLOCK) CAT(columns_, LANES)(&p, m, m + ROW_BLOCK < M ? m + ROW_BLOCK : M, n, n_end);
+  }
 }
