@@ -5,7 +5,8 @@ import { createContext, runInContext } from "node:vm";
 import { bundleLocation, UNTRUSTED_NOTE, type BundleLocation } from "../lib/show/chart-html";
 import { lossFigure } from "../lib/figures";
 import type { LayerWeights } from "../lib/model/model";
-import type { Progress } from "../lib/train/progress";
+import { resolveSettings } from "../lib/train/settings";
+import type { Progress, SweepMember } from "../lib/train/progress";
 import { createShow, figureHtml, plotlyBundleHtml, plotlyBundlePath, show, type DisplaySink, type MimeBundle } from "../lib/show/show";
 
 const BUNDLE = "/*FAKE-PLOTLY-BUNDLE*/ window.Plotly = {};";
@@ -115,7 +116,41 @@ describe("show", () => {
     const updates = displays[0]!;
     assert.equal(updates.length, 2, "the first report and the last, not one redraw of every curve per run");
     const names = (JSON.parse(/var spec = (.*);\n/.exec(updates[1]!)![1]!) as { data: { name?: string }[] }).data.map((trace) => trace.name).filter(Boolean);
-    assert.equal(new Set(names).size, 48, "the last redraw holds all 48 curves");
+    assert.equal(new Set(names.filter((name) => name!.startsWith("run "))).size, 48, "the last redraw holds all 48 curves");
+  });
+
+  test("live view of a sweep of 48 runs (lr × batch size): the landscape fills in, running cells are marked, the best 5 curves drawn, the legend stays small", () => {
+    const { sink, displays } = recorder();
+    const s = createShow({ sink, loadBundle: () => BUNDLE, now: () => 0 });
+    const listener = s.live("Landscape", { interval: 0, logY: true });
+    const lrs = [1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1, 5, 10, 50];
+    const sweep: SweepMember[] = lrs.flatMap((lr) => [1, 16, 100, 1000].map((batchSize) => ({
+      label: `lr ${lr}, batch ${batchSize}`, layers: [784, 10], init: "torch", seed: 0, settings: resolveSettings({ lr, batchSize }),
+    })));
+    const report = (i: number, step: number, done: boolean) => listener({
+      ...progress(step, done), label: sweep[i]!.label, runsInSweep: 48, sweep, ...(done ? { accuracy: 50 + i } : {}),
+    });
+    for (let i = 0; i < 10; i++) report(i, 100, true);
+    report(10, 40, false);
+    report(11, 0, false);
+    const html = displays[0]!.at(-1)!;
+    const fig = JSON.parse(/var spec = (.*);\n/.exec(html)![1]!) as {
+      data: { type: string; name?: string; showlegend?: boolean; text?: string[]; z?: (number | null)[][]; xaxis?: string }[];
+      layout: { shapes: { line: { color: string } }[]; xaxis: { title: { text: string } }; yaxis: { title: { text: string } } };
+    };
+    const heatmap = fig.data.find((trace) => trace.type === "heatmap")!;
+    assert.equal(heatmap.z!.flat().filter((v) => v !== null).length, 10, "ten finished cells coloured, the others empty");
+    assert.deepEqual([fig.layout.xaxis.title.text, fig.layout.yaxis.title.text], ["lr (log scale)", "batchSize (log scale)"]);
+    assert.equal(fig.layout.shapes.length, 2, "both runs in flight framed");
+    const cellText = fig.data.find((trace) => trace.type === "scatter" && trace.text)!.text!;
+    assert.ok(cellText.includes("40%") && cellText.includes("59.0"), `cells: ${cellText.join(" ")}`);
+    const curves = fig.data.filter((trace) => trace.type === "scatter" && trace.xaxis === "x2" && trace.name && !/accuracy|diverged/.test(trace.name));
+    const named = curves.map((trace) => trace.name);
+    assert.deepEqual(named.slice(0, 5).sort(), [5, 6, 7, 8, 9].map((i) => sweep[i]!.label).sort(), "the five most accurate finished runs");
+    assert.equal(curves.length, 7, "and the two in flight");
+    assert.ok(fig.data.filter((trace) => trace.showlegend !== false && trace.xaxis === "x2").length <= 12);
+    assert.match(html, /class="mie-sweep"[^>]*>run 12 of 48 · 10 done/, "the progress line stays");
+    assert.match(html, /Landscape/);
   });
 
   test("live view of a comparison: finished runs stay in the chart, overlaid with the one in flight", () => {

@@ -36,8 +36,8 @@ test("checkSpec fills in the label and names the spec and the bad value; resolve
   assert.deepEqual(resolveSpec({ layers: [784, 10] }), {
     init: "torch", seed: 0,
     settings: {
-      optimizer: "sgd", lr: 0.001, batchSize: 16, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, lrDecay: null,
-      evaluate: true, evalEvery: null, evalOn: null, resume: false, weightDecay: 0, normalize: null, augment: null, oneCycle: null,
+      optimizer: "sgd", lr: 0.001, batchSize: 16, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, lrDecay: null, lrRange: null,
+      evaluate: true, evalEvery: null, evalOn: null, earlyStopping: null, resume: false, weightDecay: 0, normalize: null, augment: null, oneCycle: null,
     },
   });
   const cases: [unknown, RegExp][] = [

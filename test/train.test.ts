@@ -95,8 +95,8 @@ test("a run records every step's loss, keeps the last short batch and reports it
   assert.ok(run.losses[15]! < run.losses[0]!, "the loss goes down");
   assert.equal(run.label, "784-10 sgd lr 0.05 batch 64");
   assert.deepEqual(run.settings, {
-    optimizer: "sgd", lr: 0.05, batchSize: 64, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, lrDecay: null,
-    evaluate: true, evalEvery: null, evalOn: null, resume: false, weightDecay: 0, normalize: null, augment: null, oneCycle: null,
+    optimizer: "sgd", lr: 0.05, batchSize: 64, epochs: 1, shuffle: false, shuffleSeed: null, momentum: null, lrDecay: null, lrRange: null,
+    evaluate: true, evalEvery: null, evalOn: null, earlyStopping: null, resume: false, weightDecay: 0, normalize: null, augment: null, oneCycle: null,
     label: "784-10 sgd lr 0.05 batch 64",
   });
   assert.deepEqual(run.layers, [784, 10]);

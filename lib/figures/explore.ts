@@ -8,7 +8,8 @@ import type { Data, Layout, Shape } from "plotly.js-dist-min";
 import { movingAverage } from "../math/metrics";
 import { asList } from "./check";
 import { RUN_COLOURS, TEXT_COLOUR } from "./colours";
-import { downsample, MIN_POINTS } from "./downsample";
+import { MIN_POINTS, windowMeans } from "./downsample";
+import { clipBelow, logRange } from "./log-axis";
 import { gridOf, type ExploreRun, type Grid, type GridAxis } from "./explore-grid";
 import { baseConfig, titleOf, type Figure } from "./kit";
 import { divergenceText } from "./progress";
@@ -30,7 +31,8 @@ export interface ExploreOptions {
   pick?: number;
   /** Moving-average window of the loss curves in steps (default 10, as `lossFigure`). */
   smooth?: number;
-  /** Points per curve at most (default 200): every run's curve is in the page, so they are thinned hard. */
+  /** Points per curve at most (default 200): every run's curve is in the page, so a long one is drawn as the mean
+   *  of each window of steps (the hover says how many images). */
   maxPoints?: number;
 }
 
@@ -121,7 +123,7 @@ export function exploreFigure(runs: ExploreRun | readonly ExploreRun[], options:
   const start = grid.cells.indexOf(pick);
   const meta: ExploreMeta = { shape: [grid.x.values.length, rows], curves, accuracies, picked: PICKED, faint: FAINT, cells };
   const first = cells[start]!;
-  const logLoss = spansDecades(list);
+  const logLoss = spansDecades(list) ? fitLogAxis(curves.map((index) => data[index] as { y: (number | null)[] })) : null;
   const layout: Partial<Layout> = {
     title: titleOf(options.title ?? "Accuracy landscape", subtitleOf(list, grid)),
     height,
@@ -131,7 +133,7 @@ export function exploreFigure(runs: ExploreRun | readonly ExploreRun[], options:
     xaxis: axisLayout(grid.x),
     yaxis: { ...(grid.y ? axisLayout(grid.y) : { tickvals: [0], ticktext: [""], range: [-0.5, 0.5] }), domain: [heatBottom, 1], fixedrange: true },
     xaxis2: { anchor: "y2", title: { text: "training images seen" }, tickformat: ",", rangemode: "tozero" },
-    yaxis2: { anchor: "x2", domain: [0, curvesTop], title: { text: "loss (cross-entropy)" }, ...(logLoss ? { type: "log", exponentformat: "power", dtick: "D2" } : {}) },
+    yaxis2: { anchor: "x2", domain: [0, curvesTop], title: { text: "loss (cross-entropy)" }, ...(logLoss ? { type: "log", exponentformat: "power", dtick: "D2", range: logLoss, autorange: false } : {}) },
     ...(accuracies.length > 0
       ? { yaxis3: { overlaying: "y2", side: "right", title: { text: "accuracy (%)" }, ticksuffix: "%", showgrid: false, range: [0, 100] } }
       : {}),
@@ -227,8 +229,9 @@ function cellTextTrace(runs: readonly ExploreRun[], grid: Grid): Data {
 function curveTrace(run: ExploreRun, picked: boolean, smooth: number, maxPoints: number): Data {
   const scale = imagesPerStep(run);
   const smoothed = movingAverage(run.losses, smooth);
-  const shown = downsample(Float64Array.from({ length: smoothed.length }, (_, i) => (i + 1) * scale), smoothed, maxPoints);
+  const shown = windowMeans(Float64Array.from({ length: smoothed.length }, (_, i) => (i + 1) * scale), smoothed, maxPoints);
   const style = picked ? PICKED : FAINT;
+  const detail = shown.window > 1 ? `<br>mean of ${(shown.window * scale).toLocaleString("en-US")} images (display only)` : "";
   return {
     type: "scatter",
     mode: "lines",
@@ -238,8 +241,16 @@ function curveTrace(run: ExploreRun, picked: boolean, smooth: number, maxPoints:
     x: shown.x,
     y: shown.y.map((v) => (v === null ? null : round(v, 4))),
     line: { color: style.color, width: style.width },
-    hovertemplate: "%{fullData.name}<br>%{x:,} images<br>loss %{y:.4f}<extra></extra>",
+    hovertemplate: `%{fullData.name}<br>%{x:,} images<br>loss %{y:.4f}${detail}<extra></extra>`,
   };
+}
+
+/** The loss panel's log range (at most `MAX_DECADES`, see `log-axis`), every curve's points under it left out. */
+function fitLogAxis(curves: { y: (number | null)[] }[]): [number, number] | null {
+  const fitted = logRange(curves.map((curve) => curve.y));
+  if (!fitted) return null;
+  for (const curve of curves) curve.y = clipBelow(curve.y, fitted.floor).y;
+  return fitted.range;
 }
 
 function accuracyTrace(run: ExploreRun, picked: boolean): Data {

@@ -21,4 +21,7 @@ export {
 export { samplesFigure, type LabelledImages, type SamplesOptions } from "./samples";
 export { confusionFigure, perClassFigure, type ConfusionOptions, type PerClassOptions } from "./classes";
 export { exploreFigure, type ExploreOptions, type ExploreRun } from "./explore";
+export { sweepLiveFigure, type SweepLiveRun, type SweepLiveOptions } from "./sweep-live";
+export { lrFinderFigure, type LrFindingData } from "./lr-finder";
+export { parallelFigure, settingShares, type ParallelRun, type ParallelOptions, type SettingShare } from "./parallel";
 export { filtersFigure, featureMapsFigure, type FilterGridOptions } from "./filters";

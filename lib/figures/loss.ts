@@ -1,10 +1,11 @@
-/** The training-loss chart: one smoothed line per run, thinned for display, divergence marked. */
+/** The training-loss chart: one smoothed line per run, long runs averaged over windows, divergence marked. */
 import type { Data, Layout } from "plotly.js-dist-min";
 import { movingAverage } from "../math/metrics";
 import { asList } from "./check";
 import { RUN_COLOURS } from "./colours";
-import { downsample, MIN_POINTS } from "./downsample";
+import { MIN_POINTS, windowMeans } from "./downsample";
 import { baseConfig, legendBelow, titleOf, type Figure } from "./kit";
+import { clipBelow, logRange, MAX_DECADES } from "./log-axis";
 import { divergenceText } from "./progress";
 import { assertSeries, divergedStep, type LossSeries } from "./runs";
 import { formatCount } from "../math/format";
@@ -17,9 +18,10 @@ export interface LossFigureOptions {
   /** Moving-average window in steps; 10 (default) as the original; 1 plots raw losses. */
   smooth?: number;
   title?: string;
-  /** Log y axis: keeps curves apart when one run's loss is orders of magnitude larger. */
+  /** Log y axis: keeps curves apart when one run's loss is orders of magnitude larger. It spans at most 8 decades
+   *  below the highest value drawn (exact zeros and anything lower are left out, and the subtitle says how many). */
   logY?: boolean;
-  /** Display budget per run (default 2000); longer curves are thinned by `downsample`. */
+  /** Display budget per run (default 2000); a longer curve is drawn as the mean of each window of steps. */
   maxPoints?: number;
   /** Fix the x axis to [0, xMax] (a live chart that grows towards its total). */
   xMax?: number;
@@ -31,31 +33,35 @@ export interface LossFigureOptions {
  * Loss per step as the original plots it: the 10-step trailing moving average, one line per run with a legend.
  * The first 9 points average the losses seen so far (1, 2, … 9) rather than being dropped, so the curve starts at
  * step 1 and short runs (batch 1000: 60 steps) keep every step; from step 10 on it is the original's curve. Runs
- * longer than `maxPoints` are thinned for display only (min/max per bucket; the subtitle and hover say so).
- * A NaN/Infinity makes the windows containing it a gap; a diverged run ends with an × at its last finite value.
+ * longer than `maxPoints` steps are drawn as the mean of each window of steps (a window of images: the hover says
+ * how many), for display only. More than 12 runs: the first 11 have a legend entry, the others one entry together
+ * and their names on hover. A NaN/Infinity makes the windows containing it a gap; a diverged run ends with an × at
+ * its last finite value.
  * @example show.figure(lossFigure(runs, { x: "samples", title: "Batch size" }));
  */
 export function lossFigure(runs: LossSeries | readonly LossSeries[], options: LossFigureOptions = {}): Figure {
   const list = asList(runs, "lossFigure: runs");
   const checked = checkOptions(options);
-  const perRun = list.map((run, index) => runTraces(run, index, checked));
+  const perRun = list.map((run, index) => runTraces(run, index, checked, list.length));
   const thinned = perRun.some((run) => run.thinned);
   const curves = perRun.some((run) => run.curve);
+  const log = options.logY ? fitLogAxis(perRun.flatMap((run) => run.traces)) : null;
   const what = checked.smooth === 1 ? "loss of every step" : `${checked.smooth}-step moving average of the loss`;
   const subtitle = (thinned
-    ? `${what} · long runs drawn as the min/max of each bucket of steps (at most ${formatCount(checked.maxPoints)} points; hover says how many)`
-    : what) + (curves ? " · dotted: accuracy (right axis)" : "");
+    ? `${what} · long runs drawn as the mean of each window of steps (at most ${formatCount(checked.maxPoints)} points; hover says how many images)`
+    : what) + (curves ? " · dotted: accuracy (right axis)" : "") + (log?.clipped ? ` · ${formatCount(log.clipped)} points under ${MAX_DECADES} decades below the top (or 0) not drawn` : "");
   // Draw the longest (noisiest) runs first, underneath; the legend keeps the caller's order through legendrank.
   const order = perRun.flatMap((run) => run.traces).map((trace, i) => ({ trace, i, n: ((trace as { x?: unknown[] }).x ?? []).length }));
   order.sort((a, b) => b.n - a.n || a.i - b.i);
   const title = titleOf(options.title ?? (list.length === 1 ? `Training loss: ${list[0]!.label}` : "Training loss"), subtitle);
-  const legend = list.length > 1 ? perRun.map((run) => run.legend) : [];
+  const shared = list.length > MAX_LEGEND ? [restEntry(list.length - (MAX_LEGEND - 1))] : [];
+  const legend = list.length > 1 ? [...perRun.slice(0, MAX_LEGEND - 1).map((run) => run.legend), ...shared.map((trace) => String(trace.name))] : [];
   return {
-    data: order.map((entry) => entry.trace),
+    data: [...order.map((entry) => entry.trace), ...shared],
     layout: {
       title,
       ...legendBelow(legend, options.height ?? 420, { t: 80, r: curves ? 70 : 20, b: 60, l: 70 }),
-      ...axes(checked.xMode, options, curves),
+      ...axes(checked.xMode, options, curves, log?.range ?? null),
       hovermode: "closest",
     },
     config: baseConfig(),
@@ -84,23 +90,55 @@ function checkOptions(options: LossFigureOptions): CheckedOptions {
   return { xMode, smooth, maxPoints };
 }
 
+/**
+ * Most entries a loss chart's legend has: past it, the runs after the first 11 share one entry (their names are
+ * on hover), so a legend never becomes a wall of labels.
+ * @example lossFigure(fortyEightRuns).data.filter((trace) => trace.showlegend !== false).length; // 12
+ */
+export const MAX_LEGEND = 12;
+
+/** The one legend entry the runs past the first 11 share: an empty trace, grey. */
+function restEntry(count: number): Data {
+  return {
+    type: "scatter", mode: "lines", x: [], y: [], name: `${count} more runs (names on hover)`, legendgroup: "rest",
+    legendrank: MAX_LEGEND, line: { color: "#aab", width: 1.5 }, hoverinfo: "skip",
+  };
+}
+
+/** The loss axis's log range, with every loss trace's points under its floor left out (in place). */
+function fitLogAxis(traces: Data[]): { range: [number, number]; clipped: number } | null {
+  const losses = traces.filter((trace) => (trace as { yaxis?: string }).yaxis === undefined) as { y: (number | null)[] }[];
+  const fitted = logRange(losses.map((trace) => trace.y));
+  if (!fitted) return null;
+  let clipped = 0;
+  for (const trace of losses) {
+    const cut = clipBelow(trace.y, fitted.floor);
+    trace.y = cut.y;
+    clipped += cut.clipped;
+  }
+  return { range: fitted.range, clipped };
+}
+
 /** One run's traces (its loss line, its accuracy curve, its divergence ×), its legend entry, and what they show. */
-function runTraces(run: LossSeries, index: number, { xMode, smooth, maxPoints }: CheckedOptions) {
+function runTraces(run: LossSeries, index: number, { xMode, smooth, maxPoints }: CheckedOptions, runs: number) {
   const where = `lossFigure: runs[${index}] (${JSON.stringify(run?.label)})`;
   assertSeries(run, where);
   const scale = xMode === "samples" ? batchSizeOf(run, where) : 1;
   const colour = RUN_COLOURS[index % RUN_COLOURS.length]!;
   const smoothed = movingAverage(run.losses, smooth);
   const xs = Float64Array.from({ length: smoothed.length }, (_, i) => (i + 1) * scale);
-  const shown = downsample(xs, smoothed, maxPoints);
+  const shown = windowMeans(xs, smoothed, maxPoints);
   const divergedAt = divergedStep(run);
   const diverged = divergedAt !== null ? ` · ${divergenceText(run.diverged!)}` : "";
-  const detail = shown.bucket > 1 ? `<br>min/max of ${shown.bucket} steps (display only)` : "";
+  const images = shown.window * (xMode === "samples" ? scale : batchSizeOr(run, 0));
+  const detail = shown.window > 1 ? `<br>mean of ${formatCount(shown.window)} steps${images > 0 ? ` (${formatCount(images)} images)` : ""} (display only)` : "";
+  const grouped = runs > MAX_LEGEND && index >= MAX_LEGEND - 1;
   const traces: Data[] = [{
     type: "scatter",
     mode: "lines",
     name: plotlyText(run.label) + diverged,
-    legendgroup: `run${index}`,
+    legendgroup: grouped ? "rest" : `run${index}`,
+    ...(grouped ? { showlegend: false } : {}),
     legendrank: index + 1,
     x: shown.x,
     y: shown.y.map((v) => (v === null ? null : round(v, 5))),
@@ -110,7 +148,13 @@ function runTraces(run: LossSeries, index: number, { xMode, smooth, maxPoints }:
   const curve = (run.evaluations?.length ?? 0) > 0;
   if (curve) traces.push(accuracyTrace(run.label, run.evaluations!, scale, index, xMode));
   if (divergedAt !== null) traces.push(divergenceMarker(run, lastFinite(smoothed, Math.min(smoothed.length, divergedAt)), divergedAt * scale, index));
-  return { traces, legend: run.label + diverged, thinned: shown.bucket > 1, curve };
+  return { traces, legend: run.label + diverged, thinned: shown.window > 1, curve };
+}
+
+/** A run's batch size where it has one, else `or` (a steps chart needs none). */
+function batchSizeOr(run: LossSeries, or: number): number {
+  const batchSize = run.batchSize ?? run.settings?.batchSize;
+  return typeof batchSize === "number" && batchSize > 0 ? batchSize : or;
 }
 
 function batchSizeOf(run: LossSeries, where: string): number {
@@ -143,7 +187,7 @@ function xLabel(xMode: CheckedOptions["xMode"]): string {
 }
 
 /** The x axis (steps or images), the loss axis, and the accuracy axis on the right when a run has a curve. */
-function axes(xMode: CheckedOptions["xMode"], options: LossFigureOptions, curves: boolean): Partial<Layout> {
+function axes(xMode: CheckedOptions["xMode"], options: LossFigureOptions, curves: boolean, logRange: [number, number] | null): Partial<Layout> {
   return {
     xaxis: {
       title: { text: xMode === "steps" ? "step (one batch each)" : "training images seen" },
@@ -152,7 +196,7 @@ function axes(xMode: CheckedOptions["xMode"], options: LossFigureOptions, curves
     },
     yaxis: {
       title: { text: "loss (cross-entropy)" },
-      ...(options.logY ? { type: "log" as const, exponentformat: "power" as const } : {}),
+      ...(options.logY ? { type: "log" as const, exponentformat: "power" as const, ...(logRange ? { range: logRange, autorange: false } : {}) } : {}),
     },
     ...(curves
       ? {

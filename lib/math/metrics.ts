@@ -119,3 +119,29 @@ function checkSameLength(predicted: ArrayLike<number>, labels: ArrayLike<number>
   }
   if (labels.length === 0) throw new RangeError("expected at least one label, got none");
 }
+
+/**
+ * How much of the spread of `values` one grouping explains: η² (the correlation ratio; one-way ANOVA's effect
+ * size), the sum of squares between the groups' means over the total sum of squares about the overall mean. 1: the
+ * group alone fixes the value; 0: every group has the same mean. NaN when the values do not vary or fewer than two
+ * are given. Non-finite values are the caller's to leave out.
+ * @example etaSquared([90, 92, 60, 62], ["adam", "adam", "sgd", "sgd"]); // 0.9956…
+ */
+export function etaSquared(values: readonly number[], groups: readonly (string | number)[]): number {
+  if (values.length !== groups.length) throw new RangeError(`etaSquared: ${values.length} values but ${groups.length} groups; expected one group per value`);
+  if (values.length < 2) return NaN;
+  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+  const total = values.reduce((sum, v) => sum + (v - mean) ** 2, 0);
+  if (!(total > 0)) return NaN;
+  const byGroup = new Map<string, { sum: number; count: number }>();
+  values.forEach((v, i) => {
+    const key = String(groups[i]);
+    const group = byGroup.get(key) ?? { sum: 0, count: 0 };
+    group.sum += v;
+    group.count++;
+    byGroup.set(key, group);
+  });
+  let between = 0;
+  for (const { sum, count } of byGroup.values()) between += count * (sum / count - mean) ** 2;
+  return between / total;
+}

@@ -250,3 +250,42 @@ export function predictionAgreement(first: Model, second: Model, split: Split): 
   for (let i = 0; i < split.count; i++) if (a[i] !== b[i]) differing.push(i);
   return { images: split.count, differing, accuracies: [accuracy(a, split.labels), accuracy(b, split.labels)] };
 }
+
+/**
+ * What early stopping did in a run, in epochs: where it stopped (null: it ran every epoch), which epoch's weights it
+ * kept, and the steps it saved, with a sentence saying so.
+ * @example runs.map(earlyStopSummary).forEach((summary: EarlyStopSummary) => console.log(summary.text));
+ */
+export interface EarlyStopSummary {
+  label: string;
+  /** The epoch after which the run stopped (fractional when `evalEvery` counts steps), or null. */
+  stoppedAfterEpoch: number | null;
+  bestEpoch: number;
+  bestAccuracy: number;
+  restored: boolean;
+  savedSteps: number;
+  totalSteps: number;
+  /** The run's test accuracy (of the weights it kept). */
+  accuracy: number;
+  text: string;
+}
+
+/**
+ * A run's early stopping summed up in epochs and steps saved; throws for a run trained without `earlyStopping`.
+ * @example console.log(earlyStopSummary(run).text); // "784-500-500-10: stopped after epoch 7; kept epoch 5's weights …"
+ */
+export function earlyStopSummary(run: Pick<Run, "label" | "earlyStop" | "steps" | "accuracy" | "settings">): EarlyStopSummary {
+  const stop = run.earlyStop;
+  if (!stop) throw new RangeError(`earlyStopSummary: run ${JSON.stringify(run.label)} was trained without earlyStopping (its earlyStop is null)`);
+  const perEpoch = stop.totalSteps / run.settings.epochs;
+  const epoch = (step: number): number => Math.round((100 * step) / perEpoch) / 100;
+  const stoppedAfterEpoch = stop.stoppedAt === null ? null : epoch(stop.stoppedAt);
+  const savedSteps = stop.totalSteps - run.steps;
+  const text = `${run.label}: ${stoppedAfterEpoch === null ? `ran all ${run.settings.epochs} epochs` : `stopped after epoch ${stoppedAfterEpoch}`}; ` +
+    `${stop.restored ? `kept epoch ${epoch(stop.bestStep)}'s weights` : `best at epoch ${epoch(stop.bestStep)}`} (holdout accuracy ${stop.bestAccuracy.toFixed(2)}%); ` +
+    `saved ${savedSteps} of ${stop.totalSteps} steps (${Math.round((100 * savedSteps) / stop.totalSteps)}%); test accuracy ${run.accuracy.toFixed(2)}%`;
+  return {
+    label: run.label, stoppedAfterEpoch, bestEpoch: epoch(stop.bestStep), bestAccuracy: stop.bestAccuracy, restored: stop.restored, savedSteps,
+    totalSteps: stop.totalSteps, accuracy: run.accuracy, text,
+  };
+}

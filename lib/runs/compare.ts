@@ -7,7 +7,7 @@ import type { Dataset } from "../data/data";
 import { checkSpec, SPEC_KEYS, type AnyRunSpec, type CheckedSpec, type NetworkRunSpec, type RunSpec, type SpecFields } from "./spec";
 import { trainAllChecked, type SweepOptions } from "./sweep";
 import { checkDataset } from "../train/checks";
-import { scheduleLabel } from "../train/settings";
+import { earlyStoppingLabel, scheduleLabel } from "../train/settings";
 import type { AnyRun, Run } from "../train/loop";
 import type { NetworkModel } from "../model/network-model";
 
@@ -127,6 +127,7 @@ function describeVariant(spec: CheckedSpec, varied: readonly VaryKey[]): string 
   if (has("shuffleSeed")) parts.push(`shuffle seed ${settings.shuffleSeed}`);
   if (has("evalEvery")) parts.push(settings.evalEvery === null ? "no accuracy curve" : `accuracy every ${settings.evalEvery === "epoch" ? "epoch" : `${settings.evalEvery} step${settings.evalEvery === 1 ? "" : "s"}`}`);
   if (has("evalOn") && typeof settings.evalOn === "object" && settings.evalOn !== null) parts.push(`holdout ${settings.evalOn.holdout}`);
+  if (has("earlyStopping")) parts.push(settings.earlyStopping ? earlyStoppingLabel(settings.earlyStopping) : "no early stopping");
   if (has("weightDecay")) parts.push(`wd ${settings.weightDecay}`);
   if (has("normalize")) parts.push(settings.normalize ? `normalised (${settings.normalize.mean}, ${settings.normalize.std})` : "pixel / 255");
   if (has("augment")) parts.push(settings.augment ? `shift ±${settings.augment.shift}${settings.augment.seed ? ` seed ${settings.augment.seed}` : ""}` : "no shifts");

@@ -3,7 +3,7 @@
  * label, not the callbacks). Its parts, written as canonical JSON (keys sorted) before hashing:
  *
  * - `settings`: the resolved training settings (optimizer, lr, momentum, batch size, epochs, shuffling and its
- *   seed, lr schedule, evaluate, evalEvery, evalOn), every default filled in;
+ *   seed, lr schedule, evaluate, evalEvery, evalOn, early stopping and a range test's rates where set), every default filled in;
  * - `model`: `{ layers, init, seed }` for a fresh seeded model (a `RunSpec`, or an untrained `mlp(...)`), else
  *   the sha256 of its current weights and its trained step count (`modelFromWeights`, `resume`); a network of
  *   tf.layers by its description, its Layers model's topology (without layer names, which only count how many
@@ -55,15 +55,16 @@ export function keyParts(
 ): KeyParts {
   const { label: _label, resume: _resume, ...all } = settings as TrainSettings;
   // Settings added after runs were first stored enter a key only when set, so those runs keep their keys.
-  const numeric = Object.fromEntries(Object.entries(all).filter(([name, value]) => !(ADDED_SETTINGS.includes(name) && (value === null || value === 0)))) as KeyParts["settings"];
+  const numeric = Object.fromEntries(Object.entries(all).filter(([name, value]) => !(ADDED_SETTINGS.includes(name) && (value === null || value === undefined || value === 0)))) as KeyParts["settings"];
   return {
     settings: numeric, model, data: dataFingerprint(data), backend: backend.name, detail: arithmeticDetail(backend),
     arithmetic: ARITHMETIC_VERSION, tfjs: tf.version.tfjs,
   };
 }
 
-/** Settings that came after the store: weight decay 0 and no normalisation, augmentation or one-cycle schedule leave a key as it was. */
-const ADDED_SETTINGS = ["weightDecay", "normalize", "augment", "oneCycle"];
+/** Settings that came after the store: weight decay 0 and no normalisation, augmentation, one-cycle schedule, early
+ *  stopping or range test leave a key as it was (its entry stays valid). */
+const ADDED_SETTINGS = ["weightDecay", "normalize", "augment", "oneCycle", "earlyStopping", "lrRange"];
 
 /**
  * The part of a backend's detail that decides a run's numbers: on wasm, SIMD or not, not its threads (two threads

@@ -4,6 +4,7 @@
  * trained in this thread or in a worker with the same result. A checked spec is plain data: an MLP by its layers,
  * init and seed, a network by its snapshot (description, topology, initial numbers), so it crosses into a worker.
  */
+import type { EarlyStopping } from "../train/early-stopping";
 import * as tf from "@tensorflow/tfjs";
 import type { EvalOn } from "../train/evaluations";
 import { torchNumbers } from "../model/layers-model";
@@ -77,6 +78,9 @@ export interface SpecSettings {
   evalEvery?: number | "epoch";
   /** What `evalEvery` measures on: "test" (default) or `{ holdout: n }` (the last n training images, not trained on). */
   evalOn?: EvalOn;
+  /** Stop after `patience` measurements on the holdout without an improvement, and keep the best weights. Needs
+   *  `evalEvery` and `evalOn: { holdout: n }`. Default: none. */
+  earlyStopping?: EarlyStopping;
   /** Weight decay (see `TrainOptions.weightDecay`). Default 0. */
   weightDecay?: number;
   /** A network's input scaling, e.g. `MNIST_NORMALIZATION`. Default: pixel / 255. */
@@ -95,7 +99,7 @@ export interface SpecSettings {
  */
 export const SPEC_KEYS = [
   "layers", "model", "init", "seed", "optimizer", "lr", "batchSize", "epochs", "momentum", "lrDecay", "shuffle", "shuffleSeed", "evalEvery",
-  "evalOn", "weightDecay", "normalize", "augment", "oneCycle", "label",
+  "evalOn", "earlyStopping", "weightDecay", "normalize", "augment", "oneCycle", "label",
 ] as const satisfies readonly (keyof SpecFields)[];
 
 /** A spec's model options and training settings with every default filled in. */

@@ -8,7 +8,7 @@ import type { Dataset } from "../data/data";
 import { checkDataset, trainingImages, type CheckedDataset } from "../train/checks";
 import { poolAvailable, trainInWorkers, type PoolOptions } from "./pool";
 import { coreCount } from "./pool-size";
-import type { Progress } from "../train/progress";
+import type { Progress, SweepMember } from "../train/progress";
 import { checkSpec, trainSpec, type AnyRunSpec, type CheckedSpec, type NetworkRunSpec, type RunSpec } from "./spec";
 import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, type RunStore, type StoreLookup, type StoreSetting } from "./train-with-store";
 import type { AnyRun, Run } from "../train/loop";
@@ -22,7 +22,8 @@ export interface SweepOptions<R extends AnyRun = Run> {
    *  number of cores (`os.availableParallelism()`, or `MIE_CORES`), never more than the number of runs nor than fit
    *  in memory. 1 trains one after another in this thread. */
   workers?: number;
-  /** Progress of every run in flight (its `label` says which), starting with a step-0 report as each run starts. */
+  /** Progress of every run in flight (its `label` says which), starting with a step-0 report as each run starts and
+   *  ending with one `done` report that carries its test accuracy. */
   onProgress?: (progress: Progress) => void;
   /** Called as each run finishes (in the order they finish), e.g. to update a table. */
   onRun?: (run: R, index: number) => void;
@@ -64,8 +65,17 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
   const env = environment(); // read here, once per sweep, and passed down
   const requested = workerCount(options.workers, env);
   options.signal?.throwIfAborted();
-  // Every report says how many runs the sweep has, so a live view can say "run 12 of 72" and estimate the rest.
-  const onProgress = options.onProgress && ((p: Progress): void => options.onProgress!({ ...p, runsInSweep: specs.length }));
+  // Every report says how many runs the sweep has and what they are, so a live view can say "run 12 of 72",
+  // estimate the rest, and lay out the sweep's landscape before its runs finish.
+  const sweep: SweepMember[] = specs.map((spec) => ({
+    label: spec.label, layers: [...spec.layers], init: spec.resolved.init, seed: spec.resolved.seed, settings: spec.resolved.settings,
+  }));
+  const tell = options.onProgress && ((p: Progress): void => options.onProgress!({ ...p, runsInSweep: specs.length, sweep }));
+  // A run's last report comes from the sweep, once the run's test accuracy is measured (`onRun` below), so a live
+  // view can fill in its cell: the loop's own `done` report is held back, and each run still ends with one.
+  const onProgress = tell && ((p: Progress): void => {
+    if (!p.done) tell(p);
+  });
   const store = resolveStore(options.store, "trainAll", env);
   const lookups = store ? await Promise.all(specs.map((spec) => lookUpSpec(store, spec, data))) : [];
   const runs: AnyRun[] = [];
@@ -75,7 +85,7 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
     const run = storedRun(lookup.hit, spec.resolved.settings, spec.label);
     noteRun(run, env.runsLog);
     runs[index] = run;
-    onProgress?.(storedProgress(run, data));
+    tell?.(storedProgress(run, data));
     options.onRun?.(run, index);
   });
   const missing = specs.map((_, index) => index).filter((index) => !lookups[index]?.hit);
@@ -88,6 +98,12 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
     const original = missing[index]!;
     if (store) writes.push(storeRun(store, lookups[original]!, run));
     noteRun(run, env.runsLog); // apart from the optional call below, whose arguments are skipped without a callback
+    // The run's last word, now with its test accuracy: a live view fills in its cell of the landscape.
+    try {
+      tell?.(storedProgress(run, data));
+    } catch (error) {
+      throw new Error(`run "${run.label}": ${(error as Error).message}`, { cause: error });
+    }
     options.onRun?.(run, original);
   };
   try {

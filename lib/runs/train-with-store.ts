@@ -144,7 +144,8 @@ export function storedRun(hit: StoredRun, settings: Omit<TrainSettings, "label">
 }
 
 /**
- * The one progress report of a stored run: done, with its whole curve and its `stored` mark.
+ * The one progress report of a stored run: done, with its whole curve, its test accuracy and its `stored` mark.
+ * A sweep also sends it for each run it just trained, once that run's accuracy is measured.
  * @example onProgress?.(storedProgress(run, data));
  */
 export function storedProgress(run: AnyRun, data: Dataset): Progress {
@@ -153,7 +154,7 @@ export function storedProgress(run: AnyRun, data: Dataset): Progress {
   return {
     label: run.label, step: run.steps, totalSteps, batchSize, epoch: epochs, samplesSeen: run.samplesSeen, seconds: run.seconds,
     samplesPerSecond: run.samplesPerSecond, loss: run.finalLoss, losses: run.losses, diverged: run.diverged,
-    ...(run.evaluations.length ? { evaluations: run.evaluations, evalSeconds: run.evalSeconds } : {}), done: true, stored: run.stored,
+    ...(run.evaluations.length ? { evaluations: run.evaluations, evalSeconds: run.evalSeconds } : {}), done: true, stored: run.stored, accuracy: run.accuracy,
   };
 }
 

@@ -87,6 +87,7 @@ function runJson(run: AnyRun | LoadedRun): SavedRun {
     accuracy: run.accuracy, perClassAccuracy: [...run.perClassAccuracy], confusion: run.confusion.map((row) => [...row]),
     finalLoss: run.finalLoss, diverged: run.diverged ? { ...run.diverged } : null, backend: run.backend,
     evaluations: run.evaluations.map(({ step, accuracy }) => ({ step, accuracy })), evalSeconds: run.evalSeconds,
+    earlyStop: run.earlyStop ? { ...run.earlyStop } : null,
     losses: Array.from(run.losses, shortestFloat32),
   };
 }
@@ -210,6 +211,8 @@ function loadedRun(read: Reader, entry: unknown, field: string, savedBy: string)
     confusion,
     finalLoss: read.number(raw.finalLoss, `${field}.finalLoss`),
     diverged: divergenceOf(read, raw.diverged, `${field}.diverged`),
+    // Absent from files saved before early stopping existed: none.
+    earlyStop: raw.earlyStop === undefined || raw.earlyStop === null ? null : earlyStopOf(read, raw.earlyStop, `${field}.earlyStop`),
     backend: read.string(raw.backend, `${field}.backend`),
     loadedFrom: read.path,
     savedBy,
@@ -225,10 +228,11 @@ function loadedRun(read: Reader, entry: unknown, field: string, savedBy: string)
 }
 
 function settingsOf(read: Reader, value: unknown, field: string): TrainSettings {
-  const { label, shuffleSeed, momentum, lrDecay, evalEvery, evalOn, ...rest } = read.object(value, field);
+  const { label, shuffleSeed, momentum, lrDecay, lrRange, evalEvery, evalOn, earlyStopping, ...rest } = read.object(value, field);
   const options = {
-    ...rest, shuffleSeed: shuffleSeed ?? undefined, momentum: momentum ?? undefined, lrDecay: lrDecay ?? undefined,
-    evalEvery: evalEvery ?? undefined, evalOn: evalOn ?? undefined,
+    ...rest, shuffleSeed: shuffleSeed ?? undefined, momentum: momentum ?? undefined, lrDecay: lrDecay ?? undefined, lrRange: lrRange ?? undefined,
+    ...(lrRange ? { lr: undefined } : {}),
+    evalEvery: evalEvery ?? undefined, evalOn: evalOn ?? undefined, earlyStopping: earlyStopping ?? undefined,
   } as TrainOptions;
   try {
     return { ...resolveSettings(options), label: read.string(label, `${field}.label`) };
@@ -244,6 +248,16 @@ function evaluationsOf(read: Reader, value: unknown, field: string): LoadedRun["
     const raw = read.object(entry, `${field}[${i}]`);
     return { step: read.count(raw.step, `${field}[${i}].step`), accuracy: read.number(raw.accuracy, `${field}[${i}].accuracy`) };
   });
+}
+
+function earlyStopOf(read: Reader, value: unknown, field: string): LoadedRun["earlyStop"] {
+  const raw = read.object(value, field);
+  const stoppedAt = raw.stoppedAt === null ? null : read.count(raw.stoppedAt, `${field}.stoppedAt`);
+  if (typeof raw.restored !== "boolean") read.fail(`${field}.restored`, "true or false", raw.restored);
+  return {
+    stoppedAt, bestStep: read.count(raw.bestStep, `${field}.bestStep`), bestAccuracy: read.number(raw.bestAccuracy, `${field}.bestAccuracy`),
+    restored: raw.restored as boolean, totalSteps: read.count(raw.totalSteps, `${field}.totalSteps`),
+  };
 }
 
 function divergenceOf(read: Reader, value: unknown, field: string): LoadedRun["diverged"] {

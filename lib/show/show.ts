@@ -37,13 +37,19 @@ import {
   type WeightGridOptions,
 } from "../figures";
 import { progressText } from "../figures/progress";
+import { escapeHtml } from "../figures/text";
+import { sweepLiveFigure, type SweepLiveRun } from "../figures/sweep-live";
+import { lrFinderFigure } from "../figures/lr-finder";
+import { parallelFigure, type ParallelOptions, type ParallelRun } from "../figures/parallel";
+import { parallelHtml } from "./parallel-script";
+import type { LrFinding } from "../runs/lr-finder";
 import { sweepEstimate, sweepStatusHtml } from "../figures/sweep-progress";
 import { divergedStep, type RunNumbers } from "../figures/runs";
 import type { LayerWeights } from "../model/model";
 import { NetworkModel } from "../model/network-model";
 import { featureMaps, filterImages } from "../results/feature-maps";
 import type { ReferenceRow } from "../results/reference";
-import type { Progress } from "../train/progress";
+import type { Progress, SweepMember } from "../train/progress";
 
 export { bundleLocation, figureHtml, plotlyBundleHtml, plotlyBundlePath, scriptSafeJson, type BundleLocation } from "./chart-html";
 export { NoKernelError, type DisplaySink, type MimeBundle } from "./display-sink";
@@ -59,11 +65,25 @@ export type WeightsLike = LayerWeights | WeightsSource | { model: WeightsSource 
 /** A progress listener for training: call it with each progress report. */
 export type ProgressListener = (p: Progress) => void;
 
-/** Options for `show.live`: the loss chart's options (`x`, `logY`, `smooth`, ...) plus how often to redraw. */
+/**
+ * Options for `show.live`: the loss chart's options (`x`, `logY`, `smooth`, ...), how often to redraw, and how a
+ * sweep of more than `LIVE_CURVES` runs is laid out.
+ */
 export interface LiveOptions extends Omit<LossFigureOptions, "xMax" | "title"> {
   /** Minimum milliseconds between redraws (default 500); the final report (`done`) always redraws. */
   interval?: number;
+  /** A big sweep's landscape axes (default: the one or two settings that vary; see `sweepLiveFigure`). */
+  by?: readonly [string] | readonly [string, string];
+  /** A big sweep's finished runs whose curves are drawn, the most accurate first (default 5). */
+  best?: number;
 }
+
+/**
+ * Most runs a live view draws as one curve each: a bigger sweep is drawn as its landscape filling in, with the
+ * best few curves (`sweepLiveFigure`).
+ * @example LIVE_CURVES; // 8
+ */
+export const LIVE_CURVES = 8;
 
 /** What notebook cells call. */
 export interface Show {
@@ -95,11 +115,17 @@ export interface Show {
   /** The accuracy landscape of runs varying one or two settings, with a slider per setting that picks the run
    *  whose loss curve is drawn (see `exploreFigure`); the sliders work in the saved notebook and the report. */
   explore(runs: readonly ExploreRun[], options: ExploreOptions): void;
+  /** The learning-rate range test of `findLr`: loss against the rising rate, the suggestion, and its rule printed. */
+  lrFind(finding: LrFinding, options?: { title?: string }): void;
+  /** Parallel coordinates over every setting that varies in `runs`, coloured by test accuracy, with each setting's
+   *  share of the accuracy's spread (η²); drag along an axis to select (in the page: saved notebook and report). */
+  parallel(runs: readonly ParallelRun[], options?: ParallelOptions): void;
   /** Raw HTML (not escaped: for HTML you built). */
   html(html: string): void;
   markdown(text: string): void;
-  /** A live view for `train`'s, `trainAll`'s or `compare`'s progress: a status line per run in flight and a
-   *  growing loss chart with a curve per run (runs of a sweep progress at once), updated in place. */
+  /** A live view for `train`'s, `trainAll`'s or `compare`'s progress: a line on the whole sweep, a status line per
+   *  run in flight and a growing loss chart with a curve per run (runs of a sweep progress at once), updated in
+   *  place; a sweep of more than `LIVE_CURVES` runs is drawn as its landscape filling in, with the best few curves. */
   live(title?: string, options?: LiveOptions): ProgressListener;
 }
 
@@ -182,10 +208,16 @@ export function createShow(config: ShowConfig = {}): Show {
     perClass: (runs, options) => figure(perClassFigure(runs, options)),
     explore: (runs, options) => figure(exploreFigure(runs, options)),
     referenceTable: (rows, options) => html(referenceTable(rows, options)),
+    parallel: (runs, options) => html(parallelHtml(parallelFigure(runs, options), `mie-pc-${session}-${++counter}`)),
+    lrFind: (finding, options) => {
+      figure(lrFinderFigure({ ...finding, label: finding.run.label }, options));
+      html(`<div style="font-family:monospace;padding:2px 0">${escapeHtml(`suggested learning rate: ${finding.suggestion.toPrecision(2)}, ` +
+        `${finding.rule} (lowest smoothed loss at lr ${finding.lowest.toPrecision(2)})`)}</div>`);
+    },
     html,
     markdown: (text) => sink.display({ "text/markdown": text }),
     live: (title, options = {}) => {
-      const { interval = 500, ...chartOptions } = options;
+      const { interval = 500, by, best, ...chartOptions } = options;
       ensurePlotly();
       // One output, replaced in place by every redraw: created by the first report, updated by the others.
       const displayId = `mie-live-${session}-${++counter}`;
@@ -219,10 +251,13 @@ export function createShow(config: ShowConfig = {}): Show {
         const sweepOver = runs.length - inFlight.size >= (p.runsInSweep ?? 1) && inFlight.size === 0;
         if (!sweepOver && time - last < interval) return;
         last = time;
-        const chart = lossFigure(
-          runs.map((run) => run.series),
-          { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...runs.map((run) => run.length)) },
-        );
+        const members = p.sweep ?? [];
+        const chart = members.length > LIVE_CURVES
+          ? sweepLiveFigure(sweepRuns(members, runs), { ...chartOptions, by, best, title: title ?? "Sweep" })
+          : lossFigure(
+            runs.map((run) => run.series),
+            { height: 360, ...chartOptions, title: title ?? `Training: ${p.label}`, xMax: Math.max(...runs.map((run) => run.length)) },
+          );
         // Runs in flight, the run just reported, and every diverged run: a divergence stays in sight to the end.
         const current = running ?? entry;
         const shown = runs.filter((run) => run === current || inFlight.get(run.progress.label) === run || run.progress.diverged);
@@ -238,6 +273,22 @@ export function createShow(config: ShowConfig = {}): Show {
       };
     },
   };
+}
+
+/** A sweep's runs as its live view draws them: every member, with what its reports said so far. */
+function sweepRuns(members: readonly SweepMember[], seen: readonly { progress: Progress; series: LossSeries }[]): SweepLiveRun[] {
+  const byLabel = new Map(seen.map((entry) => [entry.progress.label, entry]));
+  return members.map((member): SweepLiveRun => {
+    const entry = byLabel.get(member.label);
+    const progress = entry?.progress;
+    return {
+      label: member.label, layers: [...member.layers], seed: member.seed, init: member.init, settings: member.settings,
+      batchSize: member.settings.batchSize, losses: entry?.series.losses ?? [], diverged: progress?.diverged ?? null,
+      evaluations: entry?.series.evaluations ?? [], accuracy: progress?.accuracy ?? NaN,
+      state: !progress ? "waiting" : progress.done ? "done" : "running",
+      share: progress ? progress.step / Math.max(1, progress.totalSteps) : 0,
+    };
+  });
 }
 
 function isRun(value: unknown): value is RunNumbers {

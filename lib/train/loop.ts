@@ -9,6 +9,7 @@ import { backendForNetwork, backendForRun } from "../engine/backend";
 import { forwardMultiplyAdds } from "../engine/layers";
 import type { Dataset, Split } from "../data/data";
 import { checkDataset, checkRunFits, trainingImages, type CheckedDataset } from "./checks";
+import { EarlyStopper, type EarlyStop } from "./early-stopping";
 import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations";
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
 import { describeShape } from "../model/layers-model";
@@ -18,7 +19,7 @@ import { startTraining, type TrainingSession } from "../model/training";
 import { permutation, seededRandom } from "../math/random";
 import { RunLog } from "./run-log";
 import {
-  defaultLabel, describeValue, learningRate, oneCycleLr, resolveSettings, type ResolvedSettings, type TrainOptions, type TrainSettings,
+  defaultLabel, describeValue, learningRate, oneCycleLr, rangeRate, resolveSettings, type ResolvedSettings, type TrainOptions, type TrainSettings,
 } from "./settings";
 import type { Divergence, StoredMark } from "./progress";
 
@@ -62,6 +63,9 @@ export interface Run<M extends Model | NetworkModel = Model> {
   backend: string;
   /** Set when the run was read from the run store instead of trained now (see `runs/train-with-store.ts`). */
   stored?: StoredMark;
+  /** What `earlyStopping` did (where it stopped, the best measurement, whether its weights were given back); null
+   *  without it. */
+  earlyStop: EarlyStop | null;
 }
 
 /** Minimum time between two progress reports. */
@@ -130,15 +134,21 @@ export async function trainChecked(net: Model | NetworkModel, data: CheckedDatas
   const curve = curveSplit && settings.evalEvery ? new AccuracyCurve(net, curveSplit) : null;
   const session = startTraining(net, settings, backend.route);
   const log = new RunLog(settings, split.count, curve);
+  const stopper = curve && settings.earlyStopping && net instanceof Model ? new EarlyStopper(net, settings.earlyStopping) : null;
   try {
-    await trainEpochs(session, split, settings, log, hooks);
+    await trainEpochs(session, split, settings, log, hooks, stopper);
   } finally {
     session.dispose();
   }
-  if (curve && !log.diverged) curve.measure(log.steps);
+  if (curve && !log.diverged && curve.points.at(-1)?.step !== log.steps) {
+    curve.measure(log.steps);
+    stopper?.observe(curve.points.at(-1)!);
+  }
   const seconds = log.trainingSeconds();
+  // The best weights go back before the test split is measured: the run's accuracy is the model it returns.
+  const earlyStop = stopper?.finish(log.steps, log.totalSteps, log.diverged !== null) ?? null;
   hooks.onProgress?.(log.progress(true));
-  return runOf(net, data, settings, log, seconds, backend.name);
+  return runOf(net, data, settings, log, seconds, backend.name, earlyStop);
 }
 
 /**
@@ -168,8 +178,10 @@ export function checkBatchNorm(net: Model | NetworkModel, settings: Pick<TrainSe
   });
 }
 
-/** Every epoch's batches, one step each, until the last or a divergence; progress every ~250 ms. */
-async function trainEpochs(session: TrainingSession, split: Split, settings: TrainSettings, log: RunLog, hooks: RunHooks): Promise<void> {
+/** Every epoch's batches, one step each, until the last, a divergence or early stopping; progress every ~250 ms. */
+async function trainEpochs(
+  session: TrainingSession, split: Split, settings: TrainSettings, log: RunLog, hooks: RunHooks, stopper: EarlyStopper | null,
+): Promise<void> {
   const { onProgress, signal } = hooks;
   const random = seededRandom(settings.shuffleSeed ?? 0);
   const shifts = settings.augment ? shiftDrawer(settings.augment, settings.batchSize) : null;
@@ -182,10 +194,14 @@ async function trainEpochs(session: TrainingSession, split: Split, settings: Tra
     const order = settings.shuffle ? permutation(split.count, random) : null;
     for (let from = 0; from < split.count; from += settings.batchSize) {
       const to = Math.min(from + settings.batchSize, split.count);
+      if (settings.lrRange) session.setLr(rangeRate(settings.lrRange, log.steps, log.totalSteps));
       if (settings.oneCycle) session.setLr(oneCycleLr(settings.oneCycle, log.steps, totalSteps));
       log.record(session.applyStep({ split, from, to, order, shifts: shifts?.(to - from) ?? null }), to - from);
       if (log.diverged) break;
-      if (log.curve && log.steps % evalEvery === 0) log.curve.measure(log.steps);
+      if (log.curve && log.steps % evalEvery === 0) {
+        log.curve.measure(log.steps);
+        if (stopper?.observe(log.curve.points.at(-1)!)) return;
+      }
       if ((onProgress || signal) && performance.now() - lastReport >= PROGRESS_INTERVAL_MS) {
         onProgress?.(log.progress(false));
         // Let the notebook kernel send the updated chart, and a SIGINT handler abort `signal`, before the next
@@ -213,7 +229,9 @@ function shiftDrawer(augment: NonNullable<TrainSettings["augment"]>, batchSize: 
 }
 
 /** The finished run as plain results, evaluated on the test split unless it diverged or `evaluate` is false. */
-function runOf(net: Model | NetworkModel, data: Dataset, settings: TrainSettings, log: RunLog, seconds: number, backend: string): AnyRun {
+function runOf(
+  net: Model | NetworkModel, data: Dataset, settings: TrainSettings, log: RunLog, seconds: number, backend: string, earlyStop: EarlyStop | null,
+): AnyRun {
   // A diverged run's weights are those before its bad step: evaluating them would report a normal-looking number
   // (e.g. 26%) for a run that failed.
   const evaluation = settings.evaluate && !log.diverged ? evaluate(net, data) : { accuracy: NaN, perClassAccuracy: [], confusion: [] };
@@ -222,7 +240,7 @@ function runOf(net: Model | NetworkModel, data: Dataset, settings: TrainSettings
   return {
     label: settings.label, settings, layers: [...net.layers], init: net.init, seed: net.seed, losses, steps, samplesSeen, seconds,
     samplesPerSecond: seconds > 0 ? samplesSeen / seconds : 0, evaluations: curve?.points ?? [], evalSeconds: curve?.seconds ?? 0,
-    ...evaluation, finalLoss: finalAverage(losses), diverged, model: net, backend,
+    ...evaluation, finalLoss: finalAverage(losses), diverged, model: net, backend, earlyStop,
   };
 }
 
@@ -240,6 +258,7 @@ export function evaluate(model: Model | NetworkModel, data: Dataset): Pick<Run, 
 /** `model` as a `Model` that may train with these settings: built by this library, not disposed, fresh or resumed. */
 function checkModel(model: unknown, settings: ResolvedSettings): Model | NetworkModel {
   if (model instanceof Model && settings.augment) throw new RangeError("augment: needs a model built with tf.layers (network(...) or a tf.Sequential); an mlp(...) reads flat pixels");
+  if (model instanceof NetworkModel && settings.earlyStopping) throw new RangeError("earlyStopping: works with an mlp(...) for now; a network of tf.layers trains its full epochs");
   if (!(model instanceof Model) && !(model instanceof NetworkModel)) {
     const hint = isDatasetLike(model)
       ? " (the model comes first: train(model, data, options))"

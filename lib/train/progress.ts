@@ -1,6 +1,7 @@
 /**
  * What a run reports as it trains (`Progress`, to `onProgress` and the live charts), where it stopped if its loss
- * stopped being a finite number (`Divergence`), and where a run read from the run store was trained (`StoredMark`).
+ * stopped being a finite number (`Divergence`), where a run read from the run store was trained (`StoredMark`), and
+ * the runs of the sweep a run belongs to (`SweepMember`).
  * A finished `Run` carries the last two as well.
  */
 import type { Evaluation } from "./evaluations";
@@ -43,6 +44,25 @@ export interface Progress {
   runsInSweep?: number;
   /** Set when the run came from the run store: its one report, `done`, holds the whole stored curve. */
   stored?: StoredMark;
+  /** The run's test accuracy (NaN when it diverged or was not evaluated): on a stored run's report, and on the
+   *  report a sweep sends for each run it trained once the run is measured (after the loop's own `done` report). */
+  accuracy?: number;
+  /** On reports from a sweep (`trainAll`, `compare`): every run of the sweep, in order, as data, so a live view can
+   *  lay out the whole sweep (its landscape) before most runs have started. */
+  sweep?: readonly SweepMember[];
+}
+
+/**
+ * One run of a sweep as a live view sees it before it trains: its label, model and resolved settings (as plain
+ * data: `settings` holds `ResolvedSettings`, typed loosely here so this module needs nothing of `settings`).
+ * @example const onProgress = (p: Progress) => { const members: readonly SweepMember[] = p.sweep ?? []; console.log(members.length); };
+ */
+export interface SweepMember {
+  label: string;
+  layers: readonly (number | string)[];
+  init: string;
+  seed: number;
+  settings: { readonly batchSize: number; readonly [setting: string]: unknown };
 }
 
 /**

@@ -2,6 +2,7 @@
  * What `train` is told: its options, their checks and defaults, and the label a run gets when it has none.
  * Kept apart from the loop so a sweep can check every run's settings before the first one trains.
  */
+import { checkEarlyStopping, type EarlyStopping } from "./early-stopping";
 import type { InputScaling } from "../engine/network";
 import { checkEvalOn, type EvalOn } from "./evaluations";
 import type { Progress } from "./progress";
@@ -31,6 +32,9 @@ export interface TrainOptions {
   /** A step schedule: multiply the learning rate by `factor` (between 0 and 1) every `every` epochs, e.g.
    *  `{ factor: 0.5, every: 2 }`: lr for epochs 1–2, lr/2 for 3–4, … Default: none (one rate throughout). */
   lrDecay?: LrDecay;
+  /** The learning-rate range test's schedule: the rate rises exponentially from `from` at the first step to `to` at
+   *  the last (`lr` is then `from`); what `findLr` trains. Not with `lrDecay`. Default: none. */
+  lrRange?: LrRange;
   /** Name of the run in charts and tables. Default: describes the setting, e.g. "784-10 sgd lr 0.001 batch 16". */
   label?: string;
   /** Called at most every ~250 ms while training, and once with `done: true` at the end. */
@@ -44,6 +48,10 @@ export interface TrainOptions {
   /** What `evalEvery` measures on: "test" (default) or `{ holdout: n }`, the last n training images, which the run
    *  then does not train on. Needs `evalEvery`. */
   evalOn?: EvalOn;
+  /** Stop once `patience` measurements of the accuracy curve in a row did not improve on the best, and give the
+   *  model back the best measurement's weights (Keras's `EarlyStopping(restore_best_weights=True)`); measured on
+   *  `evalOn: { holdout: n }`, never the test split. Needs `evalEvery`. Default: none (every step of every epoch). */
+  earlyStopping?: EarlyStopping;
   /** Continue training an already trained model (with a fresh optimizer state). Default false. */
   resume?: boolean;
   /** Weight decay, PyTorch's: added to the gradient as wd·p (optimizer "adamw": decoupled, p ← p·(1 − lr·wd)). Default 0. */
@@ -74,6 +82,8 @@ export interface TrainSettings {
   momentum: number | null;
   /** The learning-rate schedule, or null for one rate throughout. */
   lrDecay: LrDecay | null;
+  /** The range test's rising rate, or null. */
+  lrRange: LrRange | null;
   weightDecay: number;
   normalize: InputScaling | null;
   augment: Required<Augmentation> | null;
@@ -84,6 +94,8 @@ export interface TrainSettings {
   evalEvery: number | "epoch" | null;
   /** What the curve is measured on; null without `evalEvery`. */
   evalOn: EvalOn | null;
+  /** The early-stopping rule with its defaults, or null (every step is taken). */
+  earlyStopping: Required<EarlyStopping> | null;
   resume: boolean;
 }
 
@@ -144,6 +156,15 @@ export interface LrDecay {
   every: number;
 }
 
+/**
+ * The learning-rate range test's schedule: step i of n trains at from × (to / from)^(i / (n − 1)).
+ * @example const lrRange: LrRange = { from: 1e-5, to: 10 }; await train(mlp([784, 10]), data, { lrRange, evaluate: false });
+ */
+export interface LrRange {
+  from: number;
+  to: number;
+}
+
 /** What a default label says about the model. */
 export interface ModelDescription {
   layers: readonly (number | string)[];
@@ -152,8 +173,8 @@ export interface ModelDescription {
 }
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
-  "optimizer", "lr", "batchSize", "epochs", "shuffle", "shuffleSeed", "momentum", "lrDecay", "label", "onProgress", "evaluate",
-  "evalEvery", "evalOn", "resume", "signal", "weightDecay", "normalize", "augment", "oneCycle",
+  "optimizer", "lr", "batchSize", "epochs", "shuffle", "shuffleSeed", "momentum", "lrDecay", "lrRange", "label", "onProgress", "evaluate",
+  "evalEvery", "evalOn", "earlyStopping", "resume", "signal", "weightDecay", "normalize", "augment", "oneCycle",
 ];
 
 /**
@@ -210,6 +231,7 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
     throw new TypeError(`signal: expected an AbortSignal, got ${describeValue(options.signal)}`);
   }
   const lrDecay = options.lrDecay === undefined ? null : checkLrDecay(options.lrDecay, epochs);
+  const lrRange = options.lrRange === undefined ? null : checkLrRange(options.lrRange, lrDecay, options.lr);
   const evalEvery = options.evalEvery === undefined || options.evalEvery === "epoch"
     ? options.evalEvery ?? null
     : positiveInteger("evalEvery", options.evalEvery, ' (steps) or "epoch"');
@@ -217,6 +239,7 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
     throw new RangeError(`evalOn: only used with evalEvery (steps between measurements), e.g. { evalEvery: 500, evalOn: ${JSON.stringify(options.evalOn)} }`);
   }
   const evalOn = evalEvery === null ? null : checkEvalOn(options.evalOn ?? "test");
+  const earlyStopping = options.earlyStopping === undefined ? null : checkEarlyStopping(options.earlyStopping, evalOn);
   const weightDecay = options.weightDecay ?? 0;
   if (typeof weightDecay !== "number" || !(weightDecay >= 0 && weightDecay < 1)) {
     throw new RangeError(`weightDecay: expected a number from 0 up to (not including) 1, got ${describeValue(weightDecay)}`);
@@ -225,11 +248,11 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
   const normalize = options.normalize == null ? null : checkNormalize(options.normalize);
   const augment = options.augment == null ? null : checkAugment(options.augment);
   const oneCycle = options.oneCycle == null ? null : checkOneCycle(options.oneCycle);
-  if (oneCycle && options.lrDecay) throw new RangeError("oneCycle: a run has one schedule; drop lrDecay or oneCycle");
+  if (oneCycle && (options.lrDecay || lrRange)) throw new RangeError("oneCycle: a run has one schedule; drop lrDecay or lrRange, or oneCycle");
   return {
-    optimizer, lr, batchSize, epochs, shuffle, shuffleSeed: shuffle ? shuffleSeed : null,
-    momentum: optimizer === "momentum" ? momentum : null, lrDecay, evaluate: options.evaluate ?? true, evalEvery, evalOn,
-    resume: options.resume ?? false, weightDecay, normalize, augment, oneCycle,
+    optimizer, lr: lrRange ? lrRange.from : lr, batchSize, epochs, shuffle, shuffleSeed: shuffle ? shuffleSeed : null,
+    momentum: optimizer === "momentum" ? momentum : null, lrDecay, lrRange, evaluate: options.evaluate ?? true, evalEvery, evalOn,
+    earlyStopping, resume: options.resume ?? false, weightDecay, normalize, augment, oneCycle,
   };
 }
 
@@ -241,7 +264,7 @@ export function resolveSettings(options: TrainOptions): ResolvedSettings {
 export function defaultLabel(model: ModelDescription, settings: ResolvedSettings): string {
   const parts = [model.layers.join("-"), settings.optimizer];
   if (settings.momentum !== null && settings.momentum !== PYTORCH_DEFAULTS.momentum) parts.push(`momentum ${settings.momentum}`);
-  parts.push(`lr ${settings.lr}`);
+  parts.push(settings.lrRange ? `lr rising ${settings.lrRange.from} → ${settings.lrRange.to}` : `lr ${settings.lr}`);
   if (settings.lrDecay) parts.push(scheduleLabel(settings.lrDecay));
   if (settings.oneCycle) parts.push(`one-cycle to ${settings.oneCycle.maxLr}`);
   if (settings.weightDecay) parts.push(`wd ${settings.weightDecay}`);
@@ -253,6 +276,7 @@ export function defaultLabel(model: ModelDescription, settings: ResolvedSettings
   if (settings.epochs !== 1) parts.push(`${settings.epochs} epochs`);
   if (settings.shuffleSeed !== null) parts.push(`shuffled (shuffle seed ${settings.shuffleSeed})`);
   if (typeof settings.evalOn === "object" && settings.evalOn !== null) parts.push(`holdout ${settings.evalOn.holdout}`);
+  if (settings.earlyStopping) parts.push(earlyStoppingLabel(settings.earlyStopping));
   if (settings.resume) parts.push("resumed");
   return parts.join(" ");
 }
@@ -263,6 +287,15 @@ export function defaultLabel(model: ModelDescription, settings: ResolvedSettings
  */
 export function scheduleLabel(lrDecay: LrDecay): string {
   return `×${lrDecay.factor} every ${lrDecay.every === 1 ? "epoch" : `${lrDecay.every} epochs`}`;
+}
+
+/**
+ * How labels and tables name an early-stopping rule.
+ * @example earlyStoppingLabel({ patience: 2, minDelta: 0, restoreBest: true }); // "early stopping (patience 2)"
+ */
+export function earlyStoppingLabel(rule: Required<EarlyStopping>): string {
+  const extra = [`patience ${rule.patience}`, ...(rule.minDelta > 0 ? [`min delta ${rule.minDelta}`] : []), ...(rule.restoreBest ? [] : ["last weights kept"])];
+  return `early stopping (${extra.join(", ")})`;
 }
 
 /**
@@ -290,6 +323,27 @@ export function describeValue(value: unknown): string {
 export function learningRate(settings: Pick<TrainSettings, "lr" | "lrDecay">, epoch: number): number {
   const { lr, lrDecay } = settings;
   return lrDecay ? lr * lrDecay.factor ** Math.floor((epoch - 1) / lrDecay.every) : lr;
+}
+
+/**
+ * The rate of step `step` (from 0) of `totalSteps` under a range test's schedule.
+ * @example rangeRate({ from: 1e-4, to: 1 }, 50, 101); // 0.01
+ */
+export function rangeRate(range: LrRange, step: number, totalSteps: number): number {
+  return totalSteps <= 1 ? range.from : range.from * (range.to / range.from) ** (step / (totalSteps - 1));
+}
+
+function checkLrRange(value: unknown, lrDecay: LrDecay | null, lr: unknown): LrRange {
+  const example = "{ from: 1e-5, to: 10 } (the rate rises exponentially from 1e-5 to 10)";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TypeError(`lrRange: expected ${example}, got ${describeValue(value)}`);
+  const unknown = Object.keys(value).filter((key) => key !== "from" && key !== "to");
+  if (unknown.length > 0) throw new RangeError(`lrRange: unknown key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; expected ${example}`);
+  const { from, to } = value as Partial<LrRange>;
+  if (typeof from !== "number" || !Number.isFinite(from) || from <= 0) throw new RangeError(`lrRange.from: expected a finite number > 0, got ${describeValue(from)}`);
+  if (typeof to !== "number" || !Number.isFinite(to) || !(to > from)) throw new RangeError(`lrRange.to: expected a finite number above from (${from}), got ${describeValue(to)}`);
+  if (lrDecay) throw new RangeError("lrRange: the range test sets the rate of every step; it cannot be combined with lrDecay");
+  if (lr !== undefined && lr !== from) throw new RangeError(`lr: the range test starts at lrRange.from (${from}); leave lr out, got ${describeValue(lr)}`);
+  return { from, to };
 }
 
 function plainObject(name: string, value: unknown, example: string, keys: readonly string[]): Record<string, unknown> {

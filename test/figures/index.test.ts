@@ -13,11 +13,15 @@ test("the figures package exports the figures and scales, not its helpers", () =
     "filtersFigure",
     "hiddenUnitsFigure",
     "lossFigure",
+    "lrFinderFigure",
+    "parallelFigure",
     "perClassFigure",
     "referenceTable",
     "resultsTable",
     "samplesFigure",
     "seedSpreadTable",
+    "settingShares",
+    "sweepLiveFigure",
     "weightGridFigure",
   ]);
 });

@@ -74,8 +74,40 @@ describe("lossFigure", () => {
     for (const line of ofType(fig, "scatter")) assert.ok(line.x.length <= 2000, `${line.name}: ${line.x.length}`);
     const bytes = JSON.stringify(fig).length;
     assert.ok(bytes < 500_000, `figure JSON is ${bytes} bytes`);
-    assert.match(subtitleText(fig), /min\/max of each bucket/);
-    assert.match(ofType(fig, "scatter")[0]!.hovertemplate, /min\/max of \d+ steps/);
+    assert.match(subtitleText(fig), /mean of each window of steps/);
+    assert.match(ofType(fig, "scatter")[0]!.hovertemplate, /mean of 30 steps \(30 images\)/);
+  });
+
+  test("a log loss axis spans at most 8 decades: exact zeros and losses of 1e-18 are left out, and the subtitle counts them", () => {
+    const tiny = { label: "batch 1, lr 50", losses: Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 1e-18 : 40)), batchSize: 1 };
+    const fig = lossFigure([run("ok", 100, 16), tiny], { logY: true, smooth: 1 });
+    const axis = fig.layout.yaxis as { range: [number, number]; type: string };
+    assert.equal(axis.type, "log");
+    assert.ok(axis.range[1] - axis.range[0] <= 8, `range ${axis.range}`);
+    assert.ok(axis.range[1] >= Math.log10(40), "the top value is inside");
+    const line = ofType(fig, "scatter").find((t) => t.name === "batch 1, lr 50")!;
+    assert.ok(line.y.every((v: number | null) => v === null || Math.log10(v) >= axis.range[0]), "no drawn point under the axis");
+    assert.equal(line.y.filter((v: number | null) => v === null).length, 67, "34 zeros and 33 losses of 1e-18 left out");
+    assert.match(subtitleText(fig), /67 points under 8 decades below the top \(or 0\) not drawn/);
+  });
+
+  test("a log axis over data within 8 decades fits the data itself", () => {
+    const fig = lossFigure([{ label: "a", losses: [2, 0.2, 0.02], batchSize: 1 }], { logY: true, smooth: 1 });
+    const [low, high] = (fig.layout.yaxis as { range: [number, number] }).range;
+    assert.ok(Math.abs(low - (Math.log10(0.02) - 0.05)) < 1e-9 && Math.abs(high - (Math.log10(2) + 0.05)) < 1e-9, `${low}, ${high}`);
+  });
+
+  test("48 runs: a legend of 12 entries, the first 11 runs and one for the other 37, whose names stay on hover", () => {
+    const runs = Array.from({ length: 48 }, (_, i) => run(`run ${i}`, 50, 16));
+    const fig = lossFigure(runs);
+    const inLegend = ofType(fig, "scatter").filter((t) => t.showlegend !== false);
+    assert.equal(inLegend.length, 12);
+    assert.deepEqual(inLegend.slice(0, 11).map((t) => t.name).sort(), Array.from({ length: 11 }, (_, i) => `run ${i}`).sort());
+    assert.equal(inLegend.find((t) => t.legendgroup === "rest")!.name, "37 more runs (names on hover)");
+    const last = ofType(fig, "scatter").find((t) => t.name === "run 47")!;
+    assert.equal(last.legendgroup, "rest");
+    assert.match(last.hovertemplate, /%\{fullData.name\}/);
+    assert.equal(lossFigure(runs.slice(0, 12)).data.filter((t) => (t as Trace).showlegend !== false).length, 12, "12 runs: one entry each");
   });
 
   test("a diverged run: NaN become nulls (never NaN in JSON), an × marks the step, the legend says so", () => {

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executeNotebook, ROOT, type KernelName } from "../../scripts/jupyter";
 import { openReport } from "./browser";
+import { chartProblems, readCharts } from "./chart-rules";
 import { clickSliderStep, explorerState } from "./explorer-ui";
 import { htmlOutputs, NOTEBOOK_CHARTS, streamText, type NotebookJson } from "./notebook";
 
@@ -113,11 +114,39 @@ export function notebookSuite(kernel: KernelName): Map<string, NotebookJson> {
           assert.deepEqual(report.requests, [], "an offline report requests nothing");
           assert.equal(report.plotCount, expected);
           assert.equal(report.plotsWithSvg, expected);
+          // Every chart readable: legends of at most 12 entries, log axes of at most 8 decades, every point on its axes.
+          assert.deepEqual(chartProblems(await readCharts(report.page)), []);
         } finally {
           await report.close();
         }
       });
     }
+
+    test("MoreLayerNetwork: the report's parallel coordinates brush offline: a range on the accuracy axis keeps the best runs", async () => {
+      const report = await openReport(join(out, "MoreLayerNetwork.html"));
+      try {
+        const { page } = report;
+        const chart = page.locator(".mie-parallel").first();
+        const status = chart.locator(".mie-pc-status");
+        const total = Number(/^all (\d+) runs shown$/.exec((await status.textContent()) ?? "")?.[1]);
+        assert.ok(total > 10, `all runs shown at first: ${await status.textContent()}`);
+        const axes = chart.locator(".mie-pc-axis");
+        const accuracy = axes.nth((await axes.count()) - 1);
+        await accuracy.scrollIntoViewIfNeeded(); // the mouse moves in the viewport's coordinates
+        const box = (await accuracy.boundingBox())!;
+        await page.mouse.move(box.x + box.width / 2, box.y + 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.3, { steps: 5 });
+        await page.mouse.up();
+        const kept = Number(new RegExp(`^(\\d+) of ${total} runs in the selected ranges$`).exec((await status.textContent()) ?? "")?.[1]);
+        assert.ok(kept > 0 && kept < total, `${await status.textContent()}`);
+        assert.equal(await chart.locator('.mie-pc-line[stroke-opacity="0.85"]').count(), kept);
+        assert.deepEqual(report.requests, []);
+        assert.deepEqual(report.errors, []);
+      } finally {
+        await report.close();
+      }
+    });
 
     for (const [name, explorer] of Object.entries(EXPLORERS)) {
       test(`${name}: the report's explorer has ${explorer.cells} measured cells, and each slider moves its curve and box, offline`, async () => {

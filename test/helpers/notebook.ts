@@ -3,12 +3,12 @@
 /**
  * Charts each notebook draws (tables are HTML, not charts); notebooks.test.ts and lab.test.ts both count them.
  * OneLayerNetwork: samples, baseline, learning rates, optimizers, batch sizes, batch-1000 seeds, the landscape
- * (live, explorer), class weights, zero init. MoreLayerNetwork: the seeds (the original's run among them), your
+ * (live, explorer), the learning-rate range test, class weights, zero init. MoreLayerNetwork: the seeds (the original's run among them), your
  * settings, comparison, the optimizer × learning-rate grid (live, explorer), confusion matrix, per-class accuracy,
- * misclassified digits, hidden units. BeyondOneEpoch:
- * the four three-epoch runs (live), the saved runs drawn from their file.
+ * misclassified digits, hidden units (the parallel coordinates are SVG, not a Plotly chart). BeyondOneEpoch:
+ * the four three-epoch runs (live), the early-stopped runs (live), the saved runs drawn from their file.
  */
-export const NOTEBOOK_CHARTS = { OneLayerNetwork: 10, MoreLayerNetwork: 9, BeyondOneEpoch: 2 } as const;
+export const NOTEBOOK_CHARTS = { OneLayerNetwork: 11, MoreLayerNetwork: 9, BeyondOneEpoch: 3 } as const;
 
 interface Output {
   output_type: string;
