@@ -36,7 +36,8 @@ export interface FingerprintCase {
  * @example FINGERPRINT_CASES.map((c) => c.id); // ["784-10-b16", ...]
  */
 export const FINGERPRINT_CASES: FingerprintCase[] = [
-  ...[...SPEED, ...CHECKS].map(({ id, layers, init, options }) => ({ id, layers, ...(init ? { init } : {}), options })),
+  // The MLP configurations 4b72628 had (the conv nets' rows came after it; test/network-bits.test.ts holds theirs).
+  ...[...SPEED, ...CHECKS].filter((c) => !c.model).map(({ id, layers, init, options }) => ({ id, layers, ...(init ? { init } : {}), options })),
   { id: "momentum-784-100-10", layers: [784, 100, 10], options: { optimizer: "momentum", lr: 0.05, batchSize: 32 } },
   { id: "adagrad-784-100-10", layers: [784, 100, 10], options: { optimizer: "adagrad", lr: 0.01, batchSize: 32 } },
   { id: "rmsprop-784-100-10", layers: [784, 100, 10], options: { optimizer: "rmsprop", lr: 0.001, batchSize: 32 } },
