@@ -7,7 +7,8 @@ import {
 } from "../lib/results/analysis";
 import { mlp, modelFromWeights, type LayerWeights } from "../lib/model/model";
 import { resolveSettings } from "../lib/train/settings";
-import { train, type Run } from "../lib/train/loop";
+import { train, type AnyRun, type Run } from "../lib/train/loop";
+import type { NetworkModel } from "../lib/model/network-model";
 import { accuracy } from "../lib/math/metrics";
 import { smallMnist } from "./helpers/small-mnist";
 
@@ -90,6 +91,13 @@ test("bestRun picks the most accurate run among those a predicate or a settings 
   assert.equal(bestRun(runs, { layers: [784, 500, 10], lr: 0.5 }).label, "a");
   assert.equal(bestRun(runs, (run) => run.accuracy < 96).label, "a");
   assert.throws(() => bestRun(runs, { layers: [784, 10] }), /bestRun: no run matches \{"layers":\[784,10\]\} among 3 runs/);
+  // Networks' runs too (their layers are short names), returned with their own type.
+  const net = { ...fakeRun("net", 99.1, [], 0.001, 0), layers: ["conv8@5", "pool2", "10"] } as unknown as Run<NetworkModel>;
+  const best: Run<NetworkModel> = bestRun([net]);
+  assert.equal(best, net);
+  const mixed: AnyRun[] = [...runs, net];
+  assert.equal(bestRun(mixed).label, "net");
+  assert.equal(bestRun(mixed, { layers: [784, 500, 10] }).label, "b");
 });
 
 test("seedSpread groups runs by a setting, in order, with each group's min, max, spread and mean", () => {

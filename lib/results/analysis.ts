@@ -8,7 +8,7 @@ import { mlp, Model, type LayerWeights } from "../model/model";
 import { accuracy } from "../math/metrics";
 import { seedStats } from "./reference";
 import type { RunSpec } from "../runs/spec";
-import type { Run } from "../train/loop";
+import type { AnyRun, Run } from "../train/loop";
 
 /** The misclassified images of a split, in the shape `show.samples` takes (`{ ...wrong, title }`). */
 export interface Misclassified {
@@ -109,14 +109,14 @@ export function weightChange(before: LayerWeights, after: LayerWeights, threshol
 }
 
 /** Which runs `bestRun` considers: a test, or settings a run must have (`{ layers: [784, 500, 10] }`). */
-export type RunFilter = ((run: Run) => boolean) | Partial<Omit<RunSpec, "label">>;
+export type RunFilter<R extends AnyRun = Run> = ((run: R) => boolean) | Partial<Omit<RunSpec, "label">>;
 
 /**
- * The run with the highest test accuracy among those that pass `filter` (all runs without one).
+ * The run with the highest test accuracy among those that pass `filter` (all runs without one), of MLPs or networks.
  * @example const best = bestRun(runs, { layers: [784, 500, 10] }); best.accuracy; // 97.1
  */
-export function bestRun(runs: readonly Run[], filter: RunFilter = () => true): Run {
-  const test = typeof filter === "function" ? filter : (run: Run) => matches(run, filter);
+export function bestRun<R extends AnyRun = Run>(runs: readonly R[], filter: RunFilter<R> = () => true): R {
+  const test = typeof filter === "function" ? filter : (run: R) => matches(run, filter);
   const candidates = runs.filter(test);
   if (candidates.length === 0) {
     throw new RangeError(`bestRun: no run matches ${typeof filter === "function" ? "the filter" : JSON.stringify(filter)} among ${runs.length} runs`);
@@ -168,7 +168,7 @@ function specValueOf(run: RunOutline, key: Exclude<keyof RunSpec, "label">): unk
   return run.settings[key];
 }
 
-function matches(run: Run, wanted: Partial<Omit<RunSpec, "label">>): boolean {
+function matches(run: RunOutline, wanted: Partial<Omit<RunSpec, "label">>): boolean {
   return (Object.keys(wanted) as Exclude<keyof RunSpec, "label">[])
     .every((key) => JSON.stringify(specValueOf(run, key)) === JSON.stringify(wanted[key]));
 }
