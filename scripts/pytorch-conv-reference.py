@@ -347,8 +347,81 @@ def collect(path):
     print("wrote", ", ".join(done), file=sys.stderr)
 
 
+# The notebook's order, and what each step is compared with (its effect is the difference of the means).
+STEPS = [("conv-mlp-adam", None), ("conv-mlp-adam-norm", "conv-mlp-adam"), ("conv-mlp-adam-norm-wd", "conv-mlp-adam-norm"),
+         ("conv-mlp-adam-norm-dropout", "conv-mlp-adam-norm"), ("conv-lenet", "conv-mlp-adam-norm"),
+         ("conv-lenet-bn", "conv-lenet"), ("conv-lenet-bn-shift", "conv-lenet-bn"),
+         ("conv-lenet-bn-shift-onecycle", "conv-lenet-bn-shift"), ("conv-wide-bn-shift-onecycle", "conv-lenet-bn-shift"),
+         ("lenet-adam-b64", None), ("examples-adam-b64", None)]
+
+
+def stats(values):
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0
+    return mean, std, min(values), max(values)
+
+
+def spread(values, digits=1):
+    mean, _, low, high = stats(values)
+    return f"{mean:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def tables():
+    """Markdown of docs/pytorch-reference.md's ConvNetwork tables, from pytorch-seeds.json."""
+    measured = json.loads(SEEDS_JSON.read_text())
+    out = ["| id | configuration | min–max % | mean % | effect on the mean | CPU s per epoch |", "|---|---|---|---|---|---|"]
+    for config_id, base in STEPS:
+        if config_id not in measured:
+            continue
+        row = measured[config_id]
+        mean, std, low, high = stats(row["accuracy"])
+        effect = f"{mean - stats(measured[base]['accuracy'])[0]:+.2f} vs `{base}`" if base in measured else "—"
+        cpu = row.get("cpuSeconds") or row.get("check", {}).get("cpuSeconds")
+        seconds = spread(cpu) + ("¹" if "check" in row else "") if cpu else "—"
+        out.append(f"| `{config_id}` | {row['setting']} | {low:.2f}–{high:.2f} | {mean:.2f} | {effect} | {seconds} |")
+    for config_id, _ in STEPS:
+        if config_id not in measured:
+            continue
+        row = measured[config_id]
+        mean, std, low, high = stats(row["accuracy"])
+        c = row["config"]
+        schedule = c["schedule"]
+        optimiser = (f"Adam, OneCycleLR max_lr {schedule['max_lr']:g} (pct_start {schedule['pct_start']}, cos, "
+                     f"div_factor {schedule['div_factor']:g}, final_div_factor {schedule['final_div_factor']:g}, no momentum "
+                     f"cycling), stepped after every batch" if schedule else f"Adam lr {c['lr']:g}")
+        if c["weightDecay"]:
+            optimiser += f", weight_decay {c['weightDecay']:g}"
+        inputs = ("normalised ((x / 255 − 0.1307) / 0.3081)" if c["normalised"] else "pixels / 255") + (
+            f", shifts ±{c['shift']} px" if c["shift"] else "")
+        source = CHOSEN if config_id == "conv-wide-bn-shift-onecycle" else config_id
+        out += ["", f"#### `{config_id}`", "", "| | |", "|---|---|",
+                f"| configuration | {row['setting']} |",
+                f"| training | {optimiser}; batch {c['batch']}, {c['epochs']} epoch in file order, {inputs} |",
+                f"| test accuracy %, seeds 0–9 | {', '.join(f'{a:.2f}' for a in row['accuracy'])} |",
+                f"| min–max, mean (std) | {low:.2f}–{high:.2f}, mean {mean:.2f} (std {std:.2f}) |"]
+        if "cpuSeconds" in row:
+            out += [f"| seconds per epoch, CPU | {spread(row['cpuSeconds'])} (mean, min–max over the seeds) |",
+                    f"| seconds per epoch, wall | {spread(row['trainSeconds'])} (a shared, loaded machine) |",
+                    f"| torch | {row['torch']}, {row['threads']} thread |"]
+        if "check" in row:
+            check = row["check"]
+            out += [f"| measured by | the runs of `{row['sameRunsAs']}` above (Debian's torch 1.13): not re-run |",
+                    f"| cross-check, torch {check['torch']} | seeds {', '.join(map(str, check['seeds']))}: "
+                    f"{', '.join(f'{a:.2f}' for a in check['accuracy'])}% (PyTorch versions differ in the last bits, "
+                    f"which one epoch of Adam amplifies); CPU {', '.join(f'{x:.1f}' for x in check['cpuSeconds'])} s, "
+                    f"wall {', '.join(f'{x:.1f}' for x in check['trainSeconds'])} s, 1 thread |"]
+        out += [f"| forward multiply-adds per image | {c['forwardMacsPerImage']:,} (conv and dense layers) |", "",
+                "```python", model_code(config_id), "```", "",
+                "```sh", f"nice -n 19 python scripts/pytorch-conv-reference.py run /tmp/conv-reference.jsonl {source} "
+                "0 1 2 3 4 5 6 7 8 9", "```"]
+    print("\n".join(out))
+
+
 def main():
     command = sys.argv[1]
+    if command == "tables":
+        tables()
+        return
     if command == "macs":
         for config_id in sys.argv[2:] or list(CONFIGS):
             print(f"{config_id}: {forward_macs(config_id):,} forward multiply-adds per image")
