@@ -5,11 +5,12 @@
  *       where a training step's time goes: ms per step per kernel call shape (each gemm by M×K×N), over 40 steps of
  *       the examples net (conv 32, conv 64 @3×3, pool, dense 128) at batch 64; `lenet` for the LeNet-like net.
  *       Native kernels (the build this CPU runs); WASM=1 for kernels.wasm.
- *   npx tsx scripts/bench/network-kernels.ts ab [rounds] [REV] [--wasm]
+ *   npx tsx scripts/bench/network-kernels.ts ab [rounds] [REV] [--wasm] [--match REGEX]
  *       this tree's kernels against commit REV's (default HEAD: the change not yet committed), natively and with
  *       --wasm in WebAssembly too, on the conv nets' products and kernels and on the MLP's products (the shapes of
  *       scripts/bench/kernels.ts): per case the median CPU time of each, the median of each round's ratio
  *       new / old (old and new alternate: on a shared machine the load moves), and whether both gave the same bits.
+ *       --match: only the cases whose names match (e.g. "^[0-9]" for the MLP's products).
  *
  * REV's kernels are its lib/engine/kernels (git archive), its kernels.wasm as committed and its C compiled here with
  * this tree's flags (scripts/build-kernels.ts).
@@ -159,7 +160,7 @@ function memory(): WebAssembly.Memory {
   return shared!;
 }
 
-async function ab(rounds: number, rev: string, withWasm: boolean): Promise<void> {
+async function ab(rounds: number, rev: string, withWasm: boolean, match: RegExp): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), "mie-network-kernels-"));
   try {
     execSync(`git archive ${rev} lib/engine/kernels | tar -x -C ${folder}`, { cwd: ROOT });
@@ -185,7 +186,7 @@ async function ab(rounds: number, rev: string, withWasm: boolean): Promise<void>
     console.log(`${"case".padEnd(44)}${"old native".padEnd(12)}${"new native".padEnd(12)}${"new/old".padEnd(9)}${"GMAC/s".padEnd(8)}` +
       `${withWasm ? `${"old wasm".padEnd(12)}${"new wasm".padEnd(12)}${"new/old".padEnd(9)}` : ""}bits`);
     const random = seededRandom(5);
-    for (const c of CASES) {
+    for (const c of CASES.filter((c) => match.test(c.what))) {
       let next = Math.ceil(base / 64) * 64;
       const place = (floats: number) => {
         const at = next;
@@ -249,10 +250,12 @@ function loadAverage(): string {
 
 if (require.main === module) {
   const [mode, ...rest] = process.argv.slice(2);
-  const positional = rest.filter((arg) => !arg.startsWith("--"));
+  const matchAt = rest.indexOf("--match");
+  const match = new RegExp(matchAt >= 0 ? rest[matchAt + 1] ?? "" : "");
+  const positional = rest.filter((arg, i) => !arg.startsWith("--") && (matchAt < 0 || i !== matchAt + 1));
   const done = mode === "profile" ? profile(positional[0] ?? "examples", Number(positional[1] ?? 40))
-    : mode === "ab" ? ab(Number(positional[0] ?? 9), positional[1] ?? "HEAD", rest.includes("--wasm"))
-    : Promise.reject(new Error("usage: network-kernels.ts profile [examples|lenet] [steps] | ab [rounds] [REV] [--wasm]"));
+    : mode === "ab" ? ab(Number(positional[0] ?? 9), positional[1] ?? "HEAD", rest.includes("--wasm"), match)
+    : Promise.reject(new Error("usage: network-kernels.ts profile [examples|lenet] [steps] | ab [rounds] [REV] [--wasm] [--match REGEX]"));
   done.catch((error: Error) => {
     console.error(error.message);
     process.exitCode = 1;

@@ -15,7 +15,9 @@
  *
  * Rows outside, in blocks of four tiles, and columns inside: the block's rows of A stay in cache while B streams
  * past. Against columns outside, it is 5–8% faster in wasm where A is read by columns (input gradients) or N is
- * wide (weight gradients), and the same natively.
+ * wide (weight gradients), and the same natively. Where B is over 256 KiB (a conv layer's product over the whole
+ * batch: [C·kh·kw + 1][B·OH·OW], tens of MB), the same in blocks of B's columns, each read from memory once:
+ * 0.62× the time of row blocks alone on the examples net's conv2 (forward and input gradient, AVX-512).
  */
 #include <stddef.h>
 #include "simd.h"
