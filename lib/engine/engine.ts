@@ -60,7 +60,7 @@ function buildEngine(options: EngineOptions): Engine {
   const wasm = wasmKernels(heap.memory);
   const addon = options.native ? loadNativeAddon() : null;
   const native = addon && typeof addon !== "string" ? nativeKernels(addon.addon, heap.memory) : null;
-  const kernels: Kernels = native ?? wasm;
+  const kernels: Kernels = native ? withSmallCallsInWasm(native, wasm) : wasm;
   const kernelsLine = native
     ? `native ${INSTRUCTION_SETS[(addon as Exclude<typeof addon, string | null>).addon.instructionSet()] ?? "kernels"}`
     : `wasm${typeof addon === "string" ? ` (${addon})` : ""}`;
@@ -74,5 +74,20 @@ function buildEngine(options: EngineOptions): Engine {
     startNetwork: (spec, splitProducts) => startNetwork(heap, { kernels, gemm: splitProducts ? split : kernels.gemm }, spec),
     predictNetwork: (spec, numbers, scaling, images, batchSize) => predictNetwork(heap, { kernels, gemm: split }, spec, numbers, scaling, images, batchSize),
     helperChunks: () => team?.helperChunks() ?? 0,
+  };
+}
+
+/** Below this many floats a transpose runs in WebAssembly: a call into the addon costs more than such a copy. */
+const SMALL_TRANSPOSE = 4096;
+
+/**
+ * The native kernels, with the calls that are too small to pay for crossing into the addon (a small model's pixels
+ * and transposes, every step) kept in WebAssembly: both give the same bits, so only the time changes.
+ */
+function withSmallCallsInWasm(native: Kernels, wasm: Kernels): Kernels {
+  return {
+    ...native,
+    pixels: wasm.pixels,
+    transpose: (src, dst, rows, cols) => (rows * cols < SMALL_TRANSPOSE ? wasm : native).transpose(src, dst, rows, cols),
   };
 }
