@@ -129,13 +129,16 @@ test("native kernels refuse operands outside the heap, naming the kernel and ope
   refuses(() => native.momentum(new Float32Array(4) as unknown as Uint8Array, 0, 0, 0, 1, 1), /^momentum\(.*\): heap must be a Uint8Array/);
 });
 
-test("gemm: every implementation gives the reference's bits: 19 shapes, both orientations of A, every epilogue", () => {
+test("gemm: every implementation gives the reference's bits: 24 shapes, both orientations of A, every epilogue", () => {
   const random = seededRandom(27);
   const shapes: [number, number, number][] = [
     [1, 1, 1], [3, 0, 5], [2, 3, 2], [3, 1, 3], [5, 7, 4], [7, 20, 5], [9, 17, 7], [4, 33, 8], [13, 100, 10], [19, 5, 17], [800, 3, 2],
     [1, 800, 500], [16, 785, 10], [64, 785, 10], [37, 501, 64], [500, 785, 64], [785, 64, 500],
     // B over 256 KiB: its columns in blocks (a conv layer's product), the last block narrower than a vector.
     [7, 289, 965], [33, 700, 1000],
+    // K so deep that B goes in blocks of k (a conv layer's weight gradient): sums resumed from C block after block,
+    // the epilogue after the last; N with narrow leftovers, under 4 and over a column block; k's last block partial.
+    [5, 9000, 20], [37, 8500, 67], [3, 22000, 3], [26, 8300, 8], [9, 2100, 300],
   ];
   shapes.forEach(([M, K, N], index) => {
     // Some shapes get padded rows (as the step's ones column leaves) and operands off 16-byte alignment.

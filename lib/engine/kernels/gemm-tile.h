@@ -16,7 +16,9 @@ static inline __attribute__((always_inline)) void CAT(NAME, _tile)(const struct 
   V acc[ROWS][VECTORS];
   const char *arow[ROWS];
   for (int r = 0; r < rows; r++) {
-    for (int v = 0; v < vectors; v++) acc[r][v] = (V){0};
+    /* From 0, or (a later block of k) from the float32 sums the block before left in C: an exact store and load. */
+    const char *partial = p->c + (ptrdiff_t)(m + r) * p->ldc + (ptrdiff_t)n * 4;
+    for (int v = 0; v < vectors; v++) acc[r][v] = p->resume ? *(const V *)(partial + v * WIDTH * 4) : (V){0};
     arow[r] = p->a + (ptrdiff_t)(m + r) * p->sam;
   }
   const char *brow = p->b + (ptrdiff_t)n * 4;
@@ -66,8 +68,11 @@ static void NAME(const struct product *p, int m, int m_end, int n, int n_end) {
   for (; n + VECTORS * WIDTH <= n_end; n += VECTORS * WIDTH) CAT(NAME, _panel)(p, m, m_end, n, VECTORS);
   for (; n + WIDTH <= n_end; n += WIDTH) CAT(NAME, _panel)(p, m, m_end, n, 1);
 #if WIDTH > 1
-  /* The last columns: the last vector again where N allows (overlapping: it writes the same bits), else narrower. */
-  if (n < n_end && n_end >= WIDTH) CAT(NAME, _panel)(p, m, m_end, n_end - WIDTH, 1);
+  /*
+   * The last columns: the last vector again where N allows (overlapping: it writes the same bits), else narrower.
+   * Not where k goes in blocks: a sum resumed from C must be resumed once, so there every column has one tile.
+   */
+  if (n < n_end && n_end >= WIDTH && !p->blocked) CAT(NAME, _panel)(p, m, m_end, n_end - WIDTH, 1);
   else if (n < n_end) NARROW(p, m, m_end, n, n_end);
 #endif
 }
