@@ -80,13 +80,19 @@ function buildEngine(options: EngineOptions): Engine {
 /** Below this many floats a transpose runs in WebAssembly: a call into the addon costs more than such a copy. */
 const SMALL_TRANSPOSE = 4096;
 
+/** Products with fewer columns than this run in WebAssembly: the addon's single-column tiles are slower (784-10 at
+ *  batch 1, 10 × 785 × 1: 2.7 µs in wasm against 12.9 natively, scripts measured in docs/performance.md). */
+const NARROW_PRODUCT = 4;
+
 /**
  * The native kernels, with the calls that are too small to pay for crossing into the addon (a small model's pixels
- * and transposes, every step) kept in WebAssembly: both give the same bits, so only the time changes.
+ * and transposes, every step, and single-column products) kept in WebAssembly: both give the same bits, so only the
+ * time changes.
  */
 function withSmallCallsInWasm(native: Kernels, wasm: Kernels): Kernels {
   return {
     ...native,
+    gemm: (a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode) => (N < NARROW_PRODUCT ? wasm : native).gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode),
     pixels: wasm.pixels,
     transpose: (src, dst, rows, cols) => (rows * cols < SMALL_TRANSPOSE ? wasm : native).transpose(src, dst, rows, cols),
   };
