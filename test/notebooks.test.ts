@@ -11,8 +11,8 @@ function sourceOf(cell: NotebookJson["cells"][number] | undefined): string {
 }
 const committed = readdirSync(folder).filter((file) => file.endsWith(".ipynb"));
 
-test("both notebooks of the original exist, and the one that goes beyond it", () => {
-  assert.deepEqual(committed.sort(), ["BeyondOneEpoch.ipynb", "MoreLayerNetwork.ipynb", "OneLayerNetwork.ipynb"]);
+test("both notebooks of the original exist, and the ones that go beyond it", () => {
+  assert.deepEqual(committed.sort(), ["BeyondOneEpoch.ipynb", "ConvNetwork.ipynb", "MoreLayerNetwork.ipynb", "OneLayerNetwork.ipynb"]);
 });
 
 for (const file of committed) {

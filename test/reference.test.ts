@@ -24,7 +24,25 @@ function markdownTable(): Map<string, MarkdownRow> {
   return rows;
 }
 
-const MARKDOWN_NAMES: Record<ReferenceKey, string> = {
+/** ConvNetwork's ids ("conv-…"): docs/pytorch-reference.md gives each a section of its own (`#### \`id\``). */
+type ConvKey = Extract<ReferenceKey, `conv-${string}`>;
+const isConv = (key: string): key is ConvKey => key.startsWith("conv-");
+
+/** The ConvNetwork sections of docs/pytorch-reference.md: id → its ten accuracies and its printed range and mean. */
+function convSections(): Map<string, { accuracies: number[]; min: number; max: number; mean: number }> {
+  const text = readFileSync(join(__dirname, "..", "docs", "pytorch-reference.md"), "utf8");
+  const sections = new Map<string, { accuracies: number[]; min: number; max: number; mean: number }>();
+  for (const section of text.split(/^#### /m).slice(1)) {
+    const id = /^`(conv-[\w-]+)`/.exec(section)?.[1];
+    const seeds = /^\| test accuracy %, seeds 0–9 \| ([^|]+) \|/m.exec(section)?.[1];
+    const range = /^\| min–max, mean \(std\) \| ([\d.]+)–([\d.]+), mean ([\d.]+)/m.exec(section);
+    if (!id || !seeds || !range) continue;
+    sections.set(id, { accuracies: seeds.split(",").map(Number), min: Number(range[1]), max: Number(range[2]), mean: Number(range[3]) });
+  }
+  return sections;
+}
+
+const MARKDOWN_NAMES: Record<Exclude<ReferenceKey, ConvKey>, string> = {
   baseline: "784-10, SGD lr 0.001, batch 16 (baseline)",
   "lr 0.005": "784-10, SGD lr 0.005",
   "lr 0.5": "784-10, SGD lr 0.5",
@@ -44,8 +62,8 @@ const MARKDOWN_NAMES: Record<ReferenceKey, string> = {
 
 test("every reference entry is the ten measured seeds of the PyTorch re-run document, and its statistics agree", () => {
   const table = markdownTable();
-  assert.equal(table.size, Object.keys(REFERENCE).length, "one entry per table row");
-  for (const [key, name] of Object.entries(MARKDOWN_NAMES) as [ReferenceKey, string][]) {
+  assert.equal(table.size, Object.keys(REFERENCE).filter((key) => !isConv(key)).length, "one entry per table row");
+  for (const [key, name] of Object.entries(MARKDOWN_NAMES) as [Exclude<ReferenceKey, ConvKey>, string][]) {
     const row = table.get(name);
     assert.ok(row, `row "${name}" in docs/pytorch-reference.md`);
     const { original, pytorch } = REFERENCE[key];
@@ -57,6 +75,20 @@ test("every reference entry is the ten measured seeds of the PyTorch re-run docu
     for (const stat of ["mean", "std"] as const) {
       assert.ok(Math.abs(pytorch[stat] - row[stat]) <= 0.005 + 1e-9, `${key}: ${stat} ${pytorch[stat]} prints as ${row[stat]}`);
     }
+  }
+});
+
+test("every ConvNetwork entry is the ten seeds of its section in the PyTorch re-run document", () => {
+  const sections = convSections();
+  const keys = Object.keys(REFERENCE).filter(isConv);
+  assert.ok(keys.length >= 8, "the ConvNetwork notebook's configurations");
+  for (const key of keys) {
+    const section = sections.get(key);
+    assert.ok(section, `docs/pytorch-reference.md: a section #### \`${key}\` with its ten accuracies`);
+    const { pytorch } = REFERENCE[key];
+    assert.deepEqual([...pytorch.accuracies], section.accuracies, `${key}: the measured accuracies`);
+    assert.deepEqual([pytorch.min, pytorch.max], [section.min, section.max], `${key}: range as printed`);
+    assert.ok(Math.abs(pytorch.mean - section.mean) <= 0.005 + 1e-9, `${key}: mean ${pytorch.mean} prints as ${section.mean}`);
   }
 });
 

@@ -49,6 +49,11 @@ function entry(name: MeasuredName, setting: string, why?: string): ReferenceEntr
   return { setting, original: row.original, pytorch: seedStats(row.accuracy, row.seeds), ...(why ? { why } : {}) };
 }
 
+/** A ConvNetwork configuration, named in `pytorch-seeds.json` by its id and described by its own "setting". */
+function convEntry(name: MeasuredName & `conv-${string}`): ReferenceEntry {
+  return entry(name, measured[name].setting);
+}
+
 /**
  * The reference numbers, keyed by a short id the notebooks use.
  * @example REFERENCE["adam"].pytorch.min; // 91.06, the lowest of the ten PyTorch seeds
@@ -75,6 +80,15 @@ export const REFERENCE = {
   "zeros 784-500-10 sgd 0.001": entry("784-500-10, zero init, SGD 0.001", "784-500-10, zero init, SGD lr 0.001"),
   "784-500-500-10 sgd 0.1": entry("784-500-500-10, SGD 0.1, batch 16", "784-500-500-10, SGD lr 0.1, batch 16"),
   "784-500-500-10 adam b64": entry("784-500-500-10, Adam 0.001, batch 64", "784-500-500-10, Adam lr 0.001, batch 64"),
+  // ConvNetwork's steps (scripts/pytorch-conv-reference.py defines each id): the original ran none of them.
+  "conv-mlp-adam": convEntry("conv-mlp-adam"),
+  "conv-mlp-adam-norm": convEntry("conv-mlp-adam-norm"),
+  "conv-mlp-adam-norm-wd": convEntry("conv-mlp-adam-norm-wd"),
+  "conv-mlp-adam-norm-dropout": convEntry("conv-mlp-adam-norm-dropout"),
+  "conv-lenet": convEntry("conv-lenet"),
+  "conv-lenet-bn": convEntry("conv-lenet-bn"),
+  "conv-lenet-bn-shift": convEntry("conv-lenet-bn-shift"),
+  "conv-wide-bn-shift-onecycle": convEntry("conv-wide-bn-shift-onecycle"),
 } satisfies Record<string, ReferenceEntry>;
 
 /** An id of `REFERENCE`. */

@@ -7,8 +7,10 @@
  * settings, comparison, the optimizer × learning-rate grid (live, explorer), confusion matrix, per-class accuracy,
  * misclassified digits, hidden units (the parallel coordinates are SVG, not a Plotly chart). BeyondOneEpoch:
  * the four three-epoch runs (live), the early-stopped runs (live), the saved runs drawn from their file.
+ * ConvNetwork: seven live views (the MLP, normalised, weight decay or dropout, LeNet-like, batch norm, shifts, the
+ * wide net), the first conv layer's filters, one digit's feature maps.
  */
-export const NOTEBOOK_CHARTS = { OneLayerNetwork: 11, MoreLayerNetwork: 9, BeyondOneEpoch: 3 } as const;
+export const NOTEBOOK_CHARTS = { OneLayerNetwork: 11, MoreLayerNetwork: 9, BeyondOneEpoch: 3, ConvNetwork: 9 } as const;
 
 interface Output {
   output_type: string;
