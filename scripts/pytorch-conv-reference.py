@@ -165,7 +165,7 @@ CONFIGS = {
                                 "dropout 0.5, dense 10", examples),
 }
 # The id the notebook uses for its 99% net: the candidate chosen in docs/pytorch-reference.md.
-CHOSEN = "wide-24-48-d128-b32"
+CHOSEN = "wide-24-48-d128-b32-lr5e-3"
 CONFIGS["conv-wide-bn-shift-onecycle"] = CONFIGS[CHOSEN]
 # What each configuration of the notebook is; written into pytorch-seeds.json's "setting".
 SETTINGS = {
@@ -177,7 +177,7 @@ SETTINGS = {
     "conv-lenet-bn": "conv 8-16 (5x5) batch norm, dense 10, Adam 0.001, batch 64, normalised",
     "conv-lenet-bn-shift": "conv 8-16 batch norm, shifts ±2, Adam 0.001, batch 64, normalised",
     "conv-lenet-bn-shift-onecycle": "conv 8-16 batch norm, shifts ±2, Adam one-cycle 3e-3, batch 64, normalised",
-    "conv-wide-bn-shift-onecycle": "conv 24-48 (5x5 same) batch norm, dense 128, shifts ±2, Adam one-cycle 3e-3, batch 32",
+    "conv-wide-bn-shift-onecycle": "conv 24-48 (5x5 same) batch norm, dense 128, shifts ±2, Adam one-cycle 5e-3, batch 32",
     "lenet-adam-b64": "bench lenet-adam-b64: conv 8-16 (5x5) dense 10, Adam 0.001, batch 64, pixels / 255",
     "examples-adam-b64": "bench examples-adam-b64: PyTorch examples/mnist net, Adam 0.001, batch 64, pixels / 255",
 }
@@ -351,7 +351,7 @@ def collect(path):
 STEPS = [("conv-mlp-adam", None), ("conv-mlp-adam-norm", "conv-mlp-adam"), ("conv-mlp-adam-norm-wd", "conv-mlp-adam-norm"),
          ("conv-mlp-adam-norm-dropout", "conv-mlp-adam-norm"), ("conv-lenet", "conv-mlp-adam-norm"),
          ("conv-lenet-bn", "conv-lenet"), ("conv-lenet-bn-shift", "conv-lenet-bn"),
-         ("conv-lenet-bn-shift-onecycle", "conv-lenet-bn-shift"), ("conv-wide-bn-shift-onecycle", "conv-lenet-bn-shift"),
+         ("conv-lenet-bn-shift-onecycle", "conv-lenet-bn-shift"), ("conv-wide-bn-shift-onecycle", "conv-lenet-bn-shift-onecycle"),
          ("lenet-adam-b64", None), ("examples-adam-b64", None)]
 
 
@@ -412,13 +412,38 @@ def tables():
                     f"wall {', '.join(f'{x:.1f}' for x in check['trainSeconds'])} s, 1 thread |"]
         out += [f"| forward multiply-adds per image | {c['forwardMacsPerImage']:,} (conv and dense layers) |", "",
                 "```python", model_code(config_id), "```", "",
-                "```sh", f"nice -n 19 python scripts/pytorch-conv-reference.py run /tmp/conv-reference.jsonl {source} "
+                "```sh", f"nice -n 19 python3 scripts/pytorch-conv-reference.py run /tmp/conv-reference.jsonl {source} "
                 "0 1 2 3 4 5 6 7 8 9", "```"]
+    print("\n".join(out))
+
+
+CANDIDATES = ["wide-32-64-d128-drop", "wide-24-48-d128-b32", "wide-24-48-d128-b32-lr5e-3", "wide-32-64k3-d128-b32-lr5e-3"]
+
+
+def candidates(path):
+    """Markdown table of the 99% search: every candidate's measured seeds in `path`."""
+    lines = {}
+    for line in read_lines(path):
+        lines[(line["id"], line["seed"])] = line
+    out = ["| candidate | forward multiply-adds per image | batch | max_lr | dropout | seeds | test accuracy % | "
+           "min | mean | CPU s per epoch |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for config_id in CANDIDATES:
+        rows = [lines[key] for key in sorted(lines) if key[0] == config_id]
+        c = CONFIGS[config_id]
+        accuracy = [r["accuracy"] for r in rows]
+        dropout = "0.25" if "dropout" in c["arch"] else "none"
+        chosen = " (chosen)" if config_id == CHOSEN else ""
+        out.append(f"| `{config_id}`{chosen} | {forward_macs(config_id):,} | {c['batch']} | {c['schedule']['max_lr']:g} | "
+                   f"{dropout} | {len(rows)} | {', '.join(f'{a:.2f}' for a in accuracy)} | {min(accuracy):.2f} | "
+                   f"{sum(accuracy) / len(accuracy):.2f} | {spread([r['cpuSeconds'] for r in rows])} |")
     print("\n".join(out))
 
 
 def main():
     command = sys.argv[1]
+    if command == "candidates":
+        candidates(sys.argv[2])
+        return
     if command == "tables":
         tables()
         return
