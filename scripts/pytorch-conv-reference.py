@@ -165,8 +165,12 @@ CONFIGS = {
                                 "dropout 0.5, dense 10", examples),
 }
 # The id the notebook uses for its 99% net: the candidate chosen in docs/pytorch-reference.md.
-CHOSEN = "wide-24-48-d128-b32-lr5e-3"
-CONFIGS["conv-wide-bn-shift-onecycle"] = CONFIGS[CHOSEN]
+CHOSEN = "wide-24-48-d128-b32"
+# The notebook's ids of candidates, measured under the candidate's own id: the 99% net the notebook shows, and the
+# same with max_lr 5e-3 (more margin over 99%, docs/pytorch-reference.md).
+SOURCES = {"conv-wide-bn-shift-onecycle": CHOSEN, "conv-wide-bn-shift-onecycle-lr5e-3": "wide-24-48-d128-b32-lr5e-3"}
+for alias, source in SOURCES.items():
+    CONFIGS[alias] = CONFIGS[source]
 # What each configuration of the notebook is; written into pytorch-seeds.json's "setting".
 SETTINGS = {
     "conv-mlp-adam": "784-500-500-10, Adam 0.001, batch 64 (the MoreLayerNetwork run; pixels / 255)",
@@ -177,7 +181,9 @@ SETTINGS = {
     "conv-lenet-bn": "conv 8-16 (5x5) batch norm, dense 10, Adam 0.001, batch 64, normalised",
     "conv-lenet-bn-shift": "conv 8-16 batch norm, shifts ±2, Adam 0.001, batch 64, normalised",
     "conv-lenet-bn-shift-onecycle": "conv 8-16 batch norm, shifts ±2, Adam one-cycle 3e-3, batch 64, normalised",
-    "conv-wide-bn-shift-onecycle": "conv 24-48 (5x5 same) batch norm, dense 128, shifts ±2, Adam one-cycle 5e-3, batch 32",
+    "conv-wide-bn-shift-onecycle": "conv 24-48 (5x5 same) batch norm, dense 128, shifts ±2, Adam one-cycle 3e-3, batch 32",
+    "conv-wide-bn-shift-onecycle-lr5e-3": "conv 24-48 (5x5 same) batch norm, dense 128, shifts ±2, Adam one-cycle 5e-3, "
+                                          "batch 32",
     "lenet-adam-b64": "bench lenet-adam-b64: conv 8-16 (5x5) dense 10, Adam 0.001, batch 64, pixels / 255",
     "examples-adam-b64": "bench examples-adam-b64: PyTorch examples/mnist net, Adam 0.001, batch 64, pixels / 255",
 }
@@ -330,7 +336,7 @@ def collect(path):
         }
     done = ["conv-mlp-adam"]
     for config_id in list(SETTINGS)[1:]:
-        source = CHOSEN if config_id == "conv-wide-bn-shift-onecycle" else config_id
+        source = SOURCES.get(config_id, config_id)
         rows = [lines.get((source, seed)) for seed in range(10)]
         if not all(rows):
             continue
@@ -351,7 +357,8 @@ def collect(path):
 STEPS = [("conv-mlp-adam", None), ("conv-mlp-adam-norm", "conv-mlp-adam"), ("conv-mlp-adam-norm-wd", "conv-mlp-adam-norm"),
          ("conv-mlp-adam-norm-dropout", "conv-mlp-adam-norm"), ("conv-lenet", "conv-mlp-adam-norm"),
          ("conv-lenet-bn", "conv-lenet"), ("conv-lenet-bn-shift", "conv-lenet-bn"),
-         ("conv-lenet-bn-shift-onecycle", "conv-lenet-bn-shift"), ("conv-wide-bn-shift-onecycle", "conv-lenet-bn-shift-onecycle"),
+         ("conv-lenet-bn-shift-onecycle", "conv-lenet-bn-shift"), ("conv-wide-bn-shift-onecycle", "conv-lenet-bn-shift"),
+         ("conv-wide-bn-shift-onecycle-lr5e-3", "conv-wide-bn-shift-onecycle"),
          ("lenet-adam-b64", None), ("examples-adam-b64", None)]
 
 
@@ -393,7 +400,7 @@ def tables():
             optimiser += f", weight_decay {c['weightDecay']:g}"
         inputs = ("normalised ((x / 255 − 0.1307) / 0.3081)" if c["normalised"] else "pixels / 255") + (
             f", shifts ±{c['shift']} px" if c["shift"] else "")
-        source = CHOSEN if config_id == "conv-wide-bn-shift-onecycle" else config_id
+        source = SOURCES.get(config_id, config_id)
         out += ["", f"#### `{config_id}`", "", "| | |", "|---|---|",
                 f"| configuration | {row['setting']} |",
                 f"| training | {optimiser}; batch {c['batch']}, {c['epochs']} epoch in file order, {inputs} |",
@@ -432,7 +439,7 @@ def candidates(path):
         c = CONFIGS[config_id]
         accuracy = [r["accuracy"] for r in rows]
         dropout = "0.25" if "dropout" in c["arch"] else "none"
-        chosen = " (chosen)" if config_id == CHOSEN else ""
+        chosen = "".join(f" = `{alias}`" for alias, source in SOURCES.items() if source == config_id)
         out.append(f"| `{config_id}`{chosen} | {forward_macs(config_id):,} | {c['batch']} | {c['schedule']['max_lr']:g} | "
                    f"{dropout} | {len(rows)} | {', '.join(f'{a:.2f}' for a in accuracy)} | {min(accuracy):.2f} | "
                    f"{sum(accuracy) / len(accuracy):.2f} | {spread([r['cpuSeconds'] for r in rows])} |")
