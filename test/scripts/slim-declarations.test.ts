@@ -59,13 +59,14 @@ test("an import used only for tensor types is pointed at tfjs-core's tensor file
   assert.deepEqual(check([user], true).errors, []);
 });
 
-test("the built lib's notebook-facing declarations load no @tensorflow/tfjs index, and every notebook's cells compile in tslab", () => {
+test("the built lib's declarations type-check (with tfjs's own skipped), and every notebook's cells compile in tslab", () => {
   const dist = join(ROOT, "lib", "dist");
   assert.ok(existsSync(join(dist, "index.d.ts")), "lib/dist is built (npm run build)");
   assert.ok(existsSync(join(dist, TENSOR_TYPES)), "npm run build ran scripts/slim-declarations.ts");
-  const built = check([join(dist, "index.d.ts")], false);
+  // Since lib exports `tf` and networks of tf.layers (issue 28), its declarations load tfjs's own, whose files do not
+  // pass a strict lib check themselves (e.g. 'Long'): the library's files must, and the notebooks' cells must compile.
+  const built = check([join(dist, "index.d.ts")], true);
   assert.deepEqual(built.errors, []);
-  assert.ok(!built.files.some((file) => file.endsWith(TFJS_INDEX)), built.files.filter((file) => file.includes("@tensorflow")).join("\n"));
 
   // tslab's own compiler, as the kernel runs it on each cell (its fixed options, its bundled TypeScript).
   const tslabTs = require(join(ROOT, "node_modules", "@tslab", "typescript-for-tslab")) as typeof ts;
@@ -101,6 +102,4 @@ test("the built lib's notebook-facing declarations load no @tensorflow/tfjs inde
     tslabTs.sys.readFile = readFile;
   }
   assert.ok(read.some((path) => path.endsWith(join("lib", "dist", "index.d.ts"))), "the notebooks' compile read @mie/lib's declarations");
-  assert.deepEqual(read.filter((path) => /@tensorflow\/tfjs(-layers|-converter|-data)?\/dist\/index\.d\.ts$/.test(path)), [],
-    "nor any of tfjs's package indexes (tfjs, layers, converter, data)");
 });
