@@ -86,6 +86,11 @@ interface LayerBuffers {
 export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Kernels; gemm: Kernels["gemm"] }, session: NetworkSessionSpec): NetworkSession {
   const { spec, batchSize: B, rule, scaling } = session;
   const { layers, input } = spec;
+  // Checked before anything is allocated: a throw later would leave buffers on the heap.
+  const last = layers[layers.length - 1];
+  if (!last || last.kind !== "dense") throw new RangeError("startNetwork: the last layer must be dense (it scores the classes)");
+  if (layers[0]!.kind === "dense") throw new RangeError("startNetwork: a dense layer cannot read images: flatten them first");
+  const classes = last.units;
   const owned: number[] = [];
   const floats = (count: number): number => {
     const at = heap.alloc(count * 4);
@@ -93,7 +98,6 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
     return at;
   };
   const shapes: LayerShape[] = [{ layout: "planes", ...input }, ...layers.map(outputShape)];
-  const inputShape = (i: number) => shapes[i]!;
   // Trained arrays and batch norm's statistics, copied in.
   const params: { at: number; length: number }[] = [];
   const stats: { at: number; length: number }[] = [];
@@ -146,7 +150,7 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
   const shifted = new Uint8Array(pixels);
   const random = seededRandom(session.seed);
   const updater = createUpdater(kernels, rule, params.map((p, k) => ({ params: p.at, grads: grads[k]!, length: p.length })), floats);
-  const gradientRows = new Float32Array(B * 16);
+  const gradientRows = new Float32Array(B * classes);
 
   /** Copy `count` floats from `src` to `dst` on the heap. */
   const copy = (src: number, dst: number, count: number) => new Float32Array(heap.memory.buffer).copyWithin(dst / 4, src / 4, src / 4 + count);
@@ -175,7 +179,6 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
   /** The forward pass of `size` images already in `inputBuffer`; where the logits are ([classes][size]). */
   const forward = (size: number, training: boolean): number => {
     let source = inputBuffer;
-    if (shapes[0]!.layout === "planes" && layers[0]?.kind === "dense") throw new RangeError("a dense layer cannot read images: flatten them first");
     layers.forEach((layer, i) => {
       const own = buffers[i]!;
       const out = own.out;
@@ -305,18 +308,13 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
     }
   };
 
-  const last = layers[layers.length - 1];
-  if (!last || last.kind !== "dense") throw new RangeError("startNetwork: the last layer must be dense (it scores the classes)");
-  const classes = last.units;
-
   return {
     step(batch) {
       const size = batch.to - batch.from;
       const labels = stageImages(batch);
       const logits = forward(size, true);
       const dLast = buffers[layers.length - 1]!.dOut;
-      const rows = gradientRows.length >= size * classes ? gradientRows : new Float32Array(size * classes);
-      const loss = softmaxCrossEntropy(heap.floats(logits, size * classes), false, labels, classes, size, updater.gradientScale, rows, heap.floats(dLast, size * classes));
+      const loss = softmaxCrossEntropy(heap.floats(logits, size * classes), false, labels, classes, size, updater.gradientScale, gradientRows, heap.floats(dLast, size * classes));
       if (!Number.isFinite(Math.fround(loss))) return loss;
       backward(size, dLast);
       updater.apply();
