@@ -127,11 +127,14 @@ test("a sweep started from a notebook cell survives the kernel's interrupt: tsla
 });
 
 test("Ctrl-C in a script that runs a sweep ends the script, as it would without one", async () => {
+  // Many epochs: the engine trains an epoch of these runs in a fraction of a second, and a sweep that ended before
+  // the signal arrived would exit by itself (seen once in CI's WebAssembly-only pass).
+  const endless = long.map((spec) => ({ ...spec, epochs: 200 }));
   const script = `
     const { trainAll } = require("./lib/runs/sweep");
     const { loadMnist } = require("./lib/data/data");
     loadMnist({ train: { first: 20000 }, test: { first: 20 } }).then((data) =>
-      trainAll(${JSON.stringify(long)}, data, { workers: 2, onProgress: (p) => p.step > 0 && console.log("training") }));`;
+      trainAll(${JSON.stringify(endless)}, data, { workers: 2, onProgress: (p) => p.step > 0 && console.log("training") }));`;
   const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
