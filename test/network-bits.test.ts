@@ -115,6 +115,8 @@ test("train() on a network repeats bit for bit (seeded dropout masks and shifts)
 
 for (const [optimizer, lr] of [["sgd", 0.1], ["adam", 0.001]] as [OptimizerName, number][]) {
   test(`an MLP of tf.layers (dense 500 relu, dense 10) trains to mlp([784, 500, 10])'s bits: ${optimizer}`, async () => {
+    // mlp() trains on the engine on wasm (under MIE_BACKEND=tfjs-node it would take the tensor route, other bits).
+    await initBackend("wasm");
     const data = await smallMnist(1024, 200);
     const seed = 6;
     const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 500, activation: "relu" }), tf.layers.dense({ units: 10 })] });
