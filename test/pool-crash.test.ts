@@ -28,7 +28,9 @@ const bits = (values: Float32Array): Buffer => Buffer.from(values.buffer, values
 test("a run whose worker process crashes is retried once in a new worker and gives the same bits; this process lives on", async () => {
   await initBackend();
   const data = checkDataset(await smallMnist(4000, 200));
-  const specs = [0, 1].map((seed) => checkSpec({ layers: [784, 32, 10], lr: 0.1, seed }, data, "spec"));
+  // Ten epochs (2,500 steps): long enough that the kill, sent from a progress message that may arrive late under
+  // load, still finds the run going rather than done (CI once saw a run finish before its kill arrived).
+  const specs = [0, 1].map((seed) => checkSpec({ layers: [784, 32, 10], lr: 0.1, seed, epochs: 10 }, data, "spec"));
   const before = tf.memory().numTensors;
   const starts: number[] = [];
   let killed: number | undefined;
@@ -59,7 +61,7 @@ test("a run whose worker process crashes is retried once in a new worker and giv
 
 test("a run whose worker crashes again on its retry fails the sweep, naming the run and the signal; no worker is left", async () => {
   const data = checkDataset(await smallMnist(4000, 200));
-  const spec = checkSpec({ layers: [784, 16, 10], lr: 0.1, label: "crashes twice" }, data, "spec");
+  const spec = checkSpec({ layers: [784, 16, 10], lr: 0.1, epochs: 10, label: "crashes twice" }, data, "spec");
   const other = checkSpec({ layers: [784, 16, 10], lr: 0.1, seed: 1 }, data, "spec");
   await closeWorkers();
   const before = tf.memory().numTensors;
