@@ -16,7 +16,7 @@
  * backend runs the rest (evaluations, figures).
  */
 import * as tf from "@tensorflow/tfjs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import * as util from "node:util";
 import { isMainThread } from "node:worker_threads";
 import { environment, setDefaultVariables } from "../config/environment";
@@ -176,6 +176,60 @@ export async function backendForNetwork(multiplyAddsPerStep: number): Promise<Ru
   const { nativeFrom: _nativeFrom, ...single } = info;
   const detail = info.engine ? info.detail : `SIMD, ${options.threads} thread${options.threads > 1 ? "s" : ""}, kernels ${engine.kernelsLine}`;
   return { ...single, name: "wasm", tfName: "wasm", detail, engine: options, route: { engine, split: multiplyAddsPerStep >= WASM_THREADS_MIN_MULTIPLY_ADDS } };
+}
+
+/**
+ * Where a model TensorFlow.js trains runs (one with a layer, activation or setting the engine lacks): tfjs-node
+ * where it is installed and starts (it has every kernel); else TensorFlow.js's wasm backend when it registers every
+ * kernel the model's training step runs (`kernels`, recorded on the cpu backend); else the cpu backend (pure
+ * JavaScript: slow), with a note naming the layer and kernel wasm lacks (`whoNeeds`) and how to build tfjs-node.
+ * Throws, naming the cause, when not even the cpu backend can run the step.
+ * @example const backend = await backendForTfjs(() => trainingKernels(model, read), (kernel) => layerNeeding(model, kernel));
+ */
+export async function backendForTfjs(
+  kernels: () => Promise<string[]>, whoNeeds: (kernel: string) => Promise<string | null>,
+): Promise<RunBackend & { notRepeatable?: string }> {
+  const info = await initBackend();
+  const { nativeFrom: _nativeFrom, ...single } = info;
+  const ran = (name: BackendName, detail: string, notRepeatable?: string): RunBackend & { notRepeatable?: string } => ({
+    ...single, name, tfName: TF_NAMES[name], detail, engine: null, route: { engine: null }, ...(notRepeatable ? { notRepeatable } : {}),
+  });
+  if (info.name === "tfjs-node" || (info.nativeFrom && (await startNative(info)))) {
+    if (tf.getBackend() !== TF_NAMES["tfjs-node"]) await tf.setBackend(TF_NAMES["tfjs-node"]);
+    const threads = environment().tfIntraOpThreads ?? 1;
+    const notRepeatable = threads > 1
+      ? `trained by tfjs-node on ${threads} intra-op threads, whose kernels may add in another order each time: retraining may differ in the last bits`
+      : undefined;
+    // oneDNN picks its code by the CPU's instructions: the CPU is part of what decides the numbers.
+    return ran("tfjs-node", `${describeDetail("tfjs-node")}, ${cpus()[0]?.model.trim() ?? "unknown CPU"}`, notRepeatable);
+  }
+  if (tf.getBackend() !== "cpu") await tf.setBackend("cpu");
+  let needed: string[];
+  try {
+    needed = await kernels();
+  } catch (error) {
+    throw new Error(`TensorFlow.js cannot train this model on its cpu backend: ${(error as Error).message}; tfjs-node (${howToInstall("tfjs-node")}) has every TensorFlow kernel`, { cause: error });
+  }
+  if (info.name === "wasm") {
+    const missing = needed.filter((kernel) => !tf.getKernel(kernel, "wasm"));
+    if (missing.length === 0) {
+      await tf.setBackend("wasm");
+      return ran("wasm", `${describeDetail("wasm")}, TensorFlow.js's own kernels`);
+    }
+    const who = await whoNeeds(missing[0]!);
+    noteOnce(`${who ?? "this model"} needs kernel ${missing[0]}${missing.length > 1 ? ` (and ${missing.slice(1).join(", ")})` : ""}, which TensorFlow.js's wasm backend lacks: ` +
+      `its cpu backend trains it (pure JavaScript, slow); ${howToInstall("tfjs-node")} (every kernel, native)`);
+  }
+  return ran("cpu", describeDetail("cpu"));
+}
+
+const noted = new Set<string>();
+
+/** Say `line` once per process (on stderr, which notebooks show under the cell). */
+function noteOnce(line: string): void {
+  if (noted.has(line)) return;
+  noted.add(line);
+  console.warn(`train: ${line}`);
 }
 
 /**

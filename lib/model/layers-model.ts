@@ -12,16 +12,29 @@ import * as tf from "@tensorflow/tfjs";
 import type { ImageShape, LayerShape, NetworkLayer, NetworkNumbers, NetworkSpec } from "../engine/layers";
 import { outputShape, paramSizes } from "../engine/layers";
 import { seededRandom } from "../math/random";
+import type { TfjsRead } from "./tfjs-route";
 
 /** The layer classes the engine trains. */
 const SUPPORTED = ["Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "BatchNormalization", "Activation"];
 const ACTIVATIONS = ["linear", "relu", "tanh", "sigmoid"];
+
+/**
+ * A model the engine cannot train as it is (a layer, an activation or a setting it does not implement, or a
+ * functional model): `network()` hands such a model to TensorFlow.js (`tfjs-route.ts`), with this as the reason.
+ * Mistakes (a kernel larger than its input, a dropout rate of 1, a dense layer on images) stay plain errors.
+ * @example try { readLayersModel(model, image); } catch (error) { if (error instanceof EngineLacks) console.log(error.message); }
+ */
+export class EngineLacks extends RangeError {
+  override name = "EngineLacks";
+}
 
 /** A network read from a Layers model: the engine's description, and which of the model's layers each layer is. */
 export interface ReadNetwork {
   spec: NetworkSpec;
   /** The model's layer index of each engine layer (-1 for the flatten of a model that reads flat pixels). */
   source: number[];
+  /** Set for a model the engine lacks something of: TensorFlow.js trains it (`spec.layers` is then empty). */
+  tfjs?: TfjsRead;
 }
 
 /**
@@ -30,7 +43,7 @@ export interface ReadNetwork {
  */
 export function readLayersModel(model: tf.LayersModel, image: ImageShape): ReadNetwork {
   if (!(model instanceof tf.Sequential)) {
-    throw new TypeError("expected a tf.Sequential built with tf.layers (a functional tf.model is not supported yet)");
+    throw new EngineLacks("it is a functional tf.model: the engine trains a tf.Sequential's chain of layers");
   }
   const given = model.inputs[0]!.shape.slice(1) as number[];
   const flat = given.length === 1;
@@ -59,7 +72,7 @@ export function readLayersModel(model: tf.LayersModel, image: ImageShape): ReadN
   });
   const last = layers[layers.length - 1];
   if (!last || last.kind !== "dense") {
-    throw new RangeError(`the last layer must be a dense layer with one unit per class (it gives the logits); this model ends with ${model.layers[model.layers.length - 1]?.getClassName() ?? "no layer"}`);
+    throw new EngineLacks(`the engine's last layer is a dense layer with one unit per class (it gives the logits); this model ends with ${model.layers[model.layers.length - 1]?.getClassName() ?? "no layer"}`);
   }
   return { spec: { input: image, layers }, source };
 }
@@ -70,13 +83,13 @@ function readLayer(layer: tf.layers.Layer, index: number, input: LayerShape, las
   const where = `layer ${index} (${kind} ${describeConfig(config)})`;
   const shapeText = describeShape(input);
   if (!SUPPORTED.includes(kind)) {
-    throw new RangeError(`${where}: the engine does not implement ${kind} layers (it trains ${SUPPORTED.join(", ")}); its input is ${shapeText}`);
+    throw new EngineLacks(`${where}: the engine does not implement ${kind} layers (it trains ${SUPPORTED.join(", ")}); its input is ${shapeText}`);
   }
   const activation = (name: unknown): "linear" | "relu" | "tanh" | "sigmoid" => {
     const value = String(name ?? "linear");
     if (value === "softmax" && last) return "linear";
     if (!ACTIVATIONS.includes(value)) {
-      throw new RangeError(`${where}: unknown activation "${value}" (the engine has ${ACTIVATIONS.join(", ")}${last ? ", and softmax on the last layer" : ""})`);
+      throw new EngineLacks(`${where}: the engine has no activation "${value}" (the engine has ${ACTIVATIONS.join(", ")}${last ? ", and softmax on the last layer" : ""})`);
     }
     return value as "linear";
   };
@@ -90,18 +103,18 @@ function readLayer(layer: tf.layers.Layer, index: number, input: LayerShape, las
     return [a as number, b as number];
   };
   const channelsLast = (): void => {
-    if (config.dataFormat !== undefined && config.dataFormat !== "channelsLast") throw new RangeError(`${where}: only dataFormat "channelsLast" is supported`);
+    if (config.dataFormat !== undefined && config.dataFormat !== "channelsLast") throw new EngineLacks(`${where}: only dataFormat "channelsLast" is supported`);
   };
   switch (kind) {
     case "Conv2D": {
       const { channels, height, width } = images();
       channelsLast();
-      if (config.useBias === false) throw new RangeError(`${where}: useBias false is not supported (leave it out: the engine trains a bias)`);
+      if (config.useBias === false) throw new EngineLacks(`${where}: useBias false is not supported (leave it out: the engine trains a bias)`);
       const [kernelHeight, kernelWidth] = pair(config.kernelSize, "kernelSize");
       const [strideY, strideX] = pair(config.strides ?? 1, "strides");
-      if (strideX !== strideY) throw new RangeError(`${where}: strides must be equal in both directions, got ${JSON.stringify(config.strides)}`);
+      if (strideX !== strideY) throw new EngineLacks(`${where}: strides must be equal in both directions, got ${JSON.stringify(config.strides)}`);
       const [dilationY, dilationX] = pair(config.dilationRate ?? 1, "dilationRate");
-      if (dilationX !== 1 || dilationY !== 1) throw new RangeError(`${where}: dilationRate must be 1`);
+      if (dilationX !== 1 || dilationY !== 1) throw new EngineLacks(`${where}: dilationRate must be 1`);
       const same = config.padding === "same";
       if (!same && config.padding !== "valid") throw new RangeError(`${where}: padding must be "valid" or "same", got ${JSON.stringify(config.padding)}`);
       if (!same && (kernelHeight > height || kernelWidth > width)) {
@@ -111,7 +124,7 @@ function readLayer(layer: tf.layers.Layer, index: number, input: LayerShape, las
       const outWidth = same ? Math.ceil(width / strideX) : Math.floor((width - kernelWidth) / strideX) + 1;
       const padTop = same ? Math.floor(Math.max((outHeight - 1) * strideY + kernelHeight - height, 0) / 2) : 0;
       const padLeft = same ? Math.floor(Math.max((outWidth - 1) * strideX + kernelWidth - width, 0) / 2) : 0;
-      if (padTop !== padLeft || (kernelHeight !== kernelWidth && same)) throw new RangeError(`${where}: "same" padding needs a square kernel and input here`);
+      if (padTop !== padLeft || (kernelHeight !== kernelWidth && same)) throw new EngineLacks(`${where}: "same" padding needs a square kernel and input here`);
       return {
         kind: "conv2d", channels, height, width, filters: config.filters as number, kernelHeight, kernelWidth, stride: strideY, padTop, padLeft,
         outHeight, outWidth, activation: activation(config.activation),
@@ -122,8 +135,8 @@ function readLayer(layer: tf.layers.Layer, index: number, input: LayerShape, las
       channelsLast();
       const [size, sizeX] = pair(config.poolSize, "poolSize");
       const [stride, strideX] = pair(config.strides ?? config.poolSize, "strides");
-      if (size !== sizeX || stride !== strideX) throw new RangeError(`${where}: poolSize and strides must be square`);
-      if (config.padding !== "valid") throw new RangeError(`${where}: only padding "valid" is supported`);
+      if (size !== sizeX || stride !== strideX) throw new EngineLacks(`${where}: poolSize and strides must be square`);
+      if (config.padding !== "valid") throw new EngineLacks(`${where}: only padding "valid" is supported`);
       if (size > height || size > width) throw new RangeError(`${where}: its ${size}×${size} window is larger than its input ${shapeText}`);
       return { kind: "maxPool", channels, height, width, size, stride, outHeight: Math.floor((height - size) / stride) + 1, outWidth: Math.floor((width - size) / stride) + 1 };
     }
@@ -134,21 +147,21 @@ function readLayer(layer: tf.layers.Layer, index: number, input: LayerShape, las
       if (input.layout !== "features") {
         throw new RangeError(`${where}: its input is ${shapeText} (images), but the engine's dense layers read a flat vector: put tf.layers.flatten() before it`);
       }
-      if (config.useBias === false) throw new RangeError(`${where}: useBias false is not supported (leave it out: the engine trains a bias)`);
+      if (config.useBias === false) throw new EngineLacks(`${where}: useBias false is not supported (leave it out: the engine trains a bias)`);
       return { kind: "dense", inputs: input.features, units: config.units as number, activation: activation(config.activation) };
     }
     case "Dropout": {
       const rate = config.rate as number;
       // TensorFlow.js clamps the rate it is given into [0, 1] (a negative rate is 0, no dropout): 1 is any rate ≥ 1.
       if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new RangeError(`${where}: rate must be in [0, 1), got ${String(rate)}${rate === 1 ? " (TensorFlow.js makes any rate ≥ 1 a rate of 1: every value dropped)" : ""}`);
-      if (config.noiseShape != null) throw new RangeError(`${where}: noiseShape is not supported`);
+      if (config.noiseShape != null) throw new EngineLacks(`${where}: noiseShape is not supported`);
       return { kind: "dropout", rate, shape: input };
     }
     case "BatchNormalization": {
       const axis = config.axis as number;
       const lastAxis = input.layout === "planes" ? 3 : 1;
-      if (axis !== -1 && axis !== lastAxis) throw new RangeError(`${where}: only the channels axis (-1) is supported, got axis ${axis}`);
-      if (config.center === false || config.scale === false) throw new RangeError(`${where}: center and scale must be true`);
+      if (axis !== -1 && axis !== lastAxis) throw new EngineLacks(`${where}: only the channels axis (-1) is supported, got axis ${axis}`);
+      if (config.center === false || config.scale === false) throw new EngineLacks(`${where}: center and scale must be true`);
       // TensorFlow.js's momentum weighs the old running value (0.99); the engine's, PyTorch's, the new batch (0.01).
       return { kind: "batchNorm", epsilon: config.epsilon as number, momentum: 1 - (config.momentum as number), shape: input };
     }

@@ -12,24 +12,28 @@ import { forwardMultiplyAdds, type ImageShape, type NetworkNumbers, type Network
 import type { InputScaling } from "../engine/network";
 import { formatCount } from "../math/format";
 import { argmaxRows } from "../math/metrics";
-import { ownNumbers, readLayersModel, torchNumbers, writeNumbers, type ReadNetwork } from "./layers-model";
+import { seededRandom } from "../math/random";
+import { EngineLacks, ownNumbers, readLayersModel, torchNumbers, writeNumbers, type ReadNetwork } from "./layers-model";
+import { predictTfjs, readTfjsModel, seededCopy, tfjsNumbers, withSeededRandom, writeTfjsNumbers, type TfjsRead } from "./tfjs-route";
 import type { Prediction, PredictOptions } from "./model";
 
 /**
- * Where a network's initial numbers came from: the model's own ("own"), PyTorch's defaults ("torch"), or a file
- * ("custom", `loadModel`).
+ * Where a network's initial numbers came from: the model's own as given ("own"), its own initialisers drawn anew
+ * from a seed ("seeded"), PyTorch's defaults ("torch"), or a file ("custom", `loadModel`).
  * @example const init: NetworkInit = network(lenet, { init: "torch" }).init; // "torch"
  */
-export type NetworkInit = "own" | "torch" | "custom";
+export type NetworkInit = "own" | "seeded" | "torch" | "custom";
 
 /**
  * How `network(...)` reads a Layers model.
  * @example network(lenet, { init: "torch", seed: 1 });
  */
 export interface NetworkOptions {
-  /** "own" (default): the weights TensorFlow.js initialised; "torch": PyTorch's defaults, drawn from `seed`. */
-  init?: "own" | "torch";
-  /** Seed of "torch" initial values (default 0). */
+  /** "own" (default): the weights TensorFlow.js initialised; "seeded": the model's own initialisers drawn anew from
+   *  `seed`, the same in every process (so a rerun finds its runs in the run store); "torch": PyTorch's defaults,
+   *  drawn from `seed` (the engine's layers only). */
+  init?: "own" | "seeded" | "torch";
+  /** Seed of "seeded" and "torch" initial values (default 0). */
   seed?: number;
   /** The images' shape (default 28×28, one channel). */
   image?: ImageShape;
@@ -40,7 +44,9 @@ const MNIST_IMAGE: ImageShape = { channels: 1, height: 28, width: 28 };
 
 /**
  * A Layers model in the library's hands. Build one with `network(tfModel, options)`; `train` also takes the
- * `tf.Sequential` itself.
+ * Layers model itself. The engine trains it where it implements every layer (`trainer` "engine"); otherwise
+ * TensorFlow.js does (`trainer` "tfjs", `engineLacks` says why; its `spec` then has no layers, and its numbers are
+ * the model's weights in TensorFlow.js's layouts).
  * @example const net = network(tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10 })] }));
  */
 export class NetworkModel {
@@ -61,6 +67,9 @@ export class NetworkModel {
   private steps = 0;
   private scale: InputScaling | null = null;
   private gone = false;
+  private readonly tfjs: TfjsRead | null;
+  /** Whether `tfModel`'s weights are `current` (a TensorFlow.js-trained model's predictions read them). */
+  private tfModelCurrent: boolean;
 
   /** Use `network(...)`. */
   constructor(read: ReadNetwork, numbers: NetworkNumbers, init: NetworkInit, seed: number, topology: string, tfModel: tf.LayersModel | null) {
@@ -71,8 +80,25 @@ export class NetworkModel {
     this.seed = seed;
     this.topology = topology;
     this.tfModel = tfModel;
+    this.tfjs = read.tfjs ?? null;
+    this.tfModelCurrent = tfModel !== null;
     this.parameterCount = numbers.params.reduce((total, values) => total + values.length, 0);
-    this.layers = describeLayers(read.spec);
+    this.layers = this.tfjs ? this.tfjs.names : describeLayers(read.spec);
+  }
+
+  /** Who trains it: the engine, or TensorFlow.js for a model with a layer, activation or setting the engine lacks. */
+  get trainer(): "engine" | "tfjs" {
+    return this.tfjs ? "tfjs" : "engine";
+  }
+
+  /** Why the engine does not train it (naming the layer), or null when it does. */
+  get engineLacks(): string | null {
+    return this.tfjs?.why ?? null;
+  }
+
+  /** What the TensorFlow.js route knows of it (input shape, classes, output kind), or null for the engine's. */
+  get tfjsRead(): TfjsRead | null {
+    return this.tfjs;
   }
 
   /** Optimizer steps this model has trained for (0: fresh). */
@@ -108,6 +134,13 @@ export class NetworkModel {
    * @example console.log(net.summary());
    */
   summary(): string {
+    if (this.tfjs) {
+      const model = this.trainingModel();
+      const lines = [`Network ${this.layers.join(" → ")} (init ${this.init}${this.init === "seeded" ? `, seed ${this.seed}` : ""}${this.steps ? `, trained ${formatCount(this.steps)} steps` : ""}), trained by TensorFlow.js: ${this.tfjs.why}`];
+      for (const layer of model.layers) lines.push(`  ${layer.getClassName()} → [${JSON.stringify(layer.outputShape).slice(1, -1)}], ${formatCount(layer.countParams())} params`);
+      lines.push(`  Total ${formatCount(this.parameterCount)} trainable params`);
+      return lines.join("\n");
+    }
     const lines = [`Network ${this.layers.join(" → ")} (init ${this.init}${this.init === "torch" ? `, seed ${this.seed}` : ""}${this.steps ? `, trained ${formatCount(this.steps)} steps` : ""})`];
     for (const layer of this.spec.layers) lines.push(`  ${JSON.stringify(layer)}`);
     lines.push(`  Total ${formatCount(this.parameterCount)} params, ${formatCount(forwardMultiplyAdds(this.spec))} multiply-adds per image`);
@@ -121,15 +154,20 @@ export class NetworkModel {
    */
   predict(input: Split, options: PredictOptions = {}): Prediction {
     this.check();
-    const engine = networkEngine();
     const batchSize = options.batchSize ?? 100;
     const classes = this.classes;
+    if (this.tfjs) {
+      const scores = predictTfjs(this.trainingModel(), this.tfjs, this.spec.input, input, batchSize, this.scale);
+      return { count: input.count, outputs: classes, logits: scores, classes: argmaxRows(scores, classes) };
+    }
+    const engine = networkEngine();
     const logits = engine.predictNetwork(this.spec, this.numbers(), this.scale ?? { mean: 0, std: 1 }, { bytes: input.images, count: input.count }, batchSize);
     return { count: input.count, outputs: classes, logits, classes: argmaxRows(logits, classes) };
   }
 
   /** How many classes its last layer scores. */
   get classes(): number {
+    if (this.tfjs) return this.tfjs.classes;
     const last = this.spec.layers[this.spec.layers.length - 1]!;
     return last.kind === "dense" ? last.units : 0;
   }
@@ -140,8 +178,24 @@ export class NetworkModel {
    */
   async layersModel(): Promise<tf.LayersModel> {
     this.check();
+    if (this.tfjs) return this.trainingModel();
     this.tfModel ??= await tf.models.modelFromJSON(JSON.parse(this.topology));
     writeNumbers(this.tfModel, { spec: this.spec, source: this.source }, this.numbers());
+    return this.tfModel;
+  }
+
+  /**
+   * A TensorFlow.js-trained network's Layers model holding its current numbers, rebuilt from its config for a
+   * network read from a snapshot or the store (the rebuild's own initial draws are seeded, then overwritten).
+   */
+  trainingModel(): tf.LayersModel {
+    this.check();
+    if (!this.tfjs) throw new Error(`network ${this.layers.join(" → ")}: the engine trains it; its Layers model is layersModel()'s`);
+    this.tfModel ??= rebuild(this.tfjs);
+    if (!this.tfModelCurrent) {
+      writeTfjsNumbers(this.tfModel, this.numbers(), `network ${this.layers.join(" → ")}`);
+      this.tfModelCurrent = true;
+    }
     return this.tfModel;
   }
 
@@ -187,7 +241,10 @@ export class NetworkModel {
     if (this.live) throw new Error(`network ${this.layers.join(" → ")} is being trained: its numbers cannot be replaced now`);
     this.steps = steps;
     this.scale = scaling;
-    if (numbers) this.current = numbers;
+    if (numbers) {
+      this.current = numbers;
+      this.tfModelCurrent = false;
+    }
   }
 
   /** Which of the Layers model's layers each engine layer is. */
@@ -208,12 +265,49 @@ export class NetworkModel {
  */
 export function network(model: tf.LayersModel, options: NetworkOptions = {}): NetworkModel {
   const init = options.init ?? "own";
-  if (init !== "own" && init !== "torch") throw new RangeError(`init: expected "own" or "torch" for a Layers model; got ${JSON.stringify(init)}`);
+  if (init !== "own" && init !== "torch" && init !== "seeded") throw new RangeError(`init: expected "own", "seeded" or "torch" for a Layers model; got ${JSON.stringify(init)}`);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new RangeError(`seed: expected an integer, got ${String(seed)}`);
-  const read = readLayersModel(model, options.image ?? MNIST_IMAGE);
+  if (!(model instanceof tf.LayersModel)) throw new TypeError(`network: expected a TensorFlow.js Layers model (tf.sequential or tf.model), got ${typeof model}`);
+  const image = options.image ?? MNIST_IMAGE;
+  const topology = JSON.stringify(model.toJSON(undefined, false));
+  let read: ReadNetwork;
+  try {
+    read = readLayersModel(model, image);
+  } catch (error) {
+    if (!(error instanceof EngineLacks)) throw error;
+    read = { spec: { input: image, layers: [] }, source: [], tfjs: { ...readTfjsModel(model, image, error.message), ...modelConfig(model) } };
+  }
+  if (read.tfjs) {
+    if (init === "torch") {
+      throw new RangeError(`init: "torch" draws PyTorch's initial values for the engine's layers, but TensorFlow.js trains this model (${read.tfjs.why}); use init "seeded" (its own initialisers, seeded) or "own"`);
+    }
+    const source = init === "seeded" ? seededCopy(model, seed) : model;
+    return new NetworkModel(read, tfjsNumbers(source), init, seed, topology, source);
+  }
+  if (init === "seeded") {
+    const copy = seededCopy(model, seed);
+    const numbers = ownNumbers(copy, read);
+    copy.dispose();
+    return new NetworkModel(read, numbers, init, seed, topology, model);
+  }
   const numbers = init === "torch" ? torchNumbers(read.spec, seed) : ownNumbers(model, read);
-  return new NetworkModel(read, numbers, init, seed, JSON.stringify(model.toJSON(undefined, false)), model);
+  return new NetworkModel(read, numbers, init, seed, topology, model);
+}
+
+/** A model's config as `rebuild` reads it back (TensorFlow.js's own form, not the file's). */
+function modelConfig(model: tf.LayersModel): Pick<TfjsRead, "config" | "sequential"> {
+  return { config: JSON.stringify(model.getConfig()), sequential: model instanceof tf.Sequential };
+}
+
+/** A Layers model from a TensorFlow.js-trained network's config (its weights then overwritten). */
+function rebuild(read: TfjsRead): tf.LayersModel {
+  const Class = (read.sequential ? tf.Sequential : tf.LayersModel) as unknown as { fromConfig(cls: unknown, config: unknown): tf.LayersModel };
+  try {
+    return withSeededRandom(seededRandom(0), () => Class.fromConfig(Class, JSON.parse(read.config)));
+  } catch (error) {
+    throw new Error(`rebuilding the Layers model from its config failed: ${(error as Error).message} (a layer class of one's own must be registered with tf.serialization.registerClass in this process)`, { cause: error });
+  }
 }
 
 /** Short names of a network's layers, for labels: "conv8@5", "pool2", "bn", "drop0.25", "tanh", "10". */

@@ -3,7 +3,8 @@
  * walks the batches and asks this session for each step. Two routes, the same for everything above:
  * - the engine (`engine/`): the model's numbers move into the engine's memory for the run, every step runs there
  *   as a few compiled kernel calls, and the model reads them back when it is read (an evaluation) and at the end;
- * - the tensor route (`engine/tensor-step.ts` and `optimizers.ts`), on TensorFlow.js's backend (tfjs-node, cpu).
+ * - the tensor route (`engine/tensor-step.ts` and `optimizers.ts`), on TensorFlow.js's backend (tfjs-node, cpu);
+ * - for a network the engine lacks a layer of, TensorFlow.js's own layers on its backend (`tfjs-route.ts`).
  */
 import * as tf from "@tensorflow/tfjs";
 import { splitBatch } from "../data/batch";
@@ -15,6 +16,7 @@ import { endLive, engineLayers, liveStep, replaceTensors, setTrainedSteps, start
 import type { Model } from "./model";
 import { NetworkModel } from "./network-model";
 import { createOptimizer, type OptimizerName } from "./optimizers";
+import { startTfjsSession, tfjsNumbers } from "./tfjs-route";
 
 export type { BatchSource } from "../engine/step";
 
@@ -56,6 +58,7 @@ export interface TrainingSession {
  * @example const session = startTraining(model, { optimizer: "sgd", lr: 0.1, momentum: null, batchSize: 16 }, { engine: createEngine({ native: true, threads: 1 }), split: false });
  */
 export function startTraining(model: Model | NetworkModel, settings: SessionSettings, route: StepRoute): TrainingSession {
+  if (model instanceof NetworkModel && model.trainer === "tfjs") return onTfjs(model, settings);
   if (model instanceof NetworkModel) {
     if (!route.engine) throw new Error("train: a network of tf.layers trains on the engine (backendForNetwork gives its route)");
     return onNetwork(model, settings, route.engine, route.split);
@@ -104,6 +107,26 @@ function onNetwork(model: NetworkModel, settings: SessionSettings, engine: Engin
       const applied = Number.isFinite(Math.fround(loss));
       if (applied) model.stepped();
       return { loss, applied };
+    },
+    setLr: (lr) => session.setLr(lr),
+    dispose() {
+      model.endTraining();
+      session.dispose();
+    },
+  };
+}
+
+/** A network the engine lacks a layer of, on TensorFlow.js's current backend (`tfjs-route.ts`). */
+function onTfjs(model: NetworkModel, settings: SessionSettings): TrainingSession {
+  const scaling = settings.normalize ?? { mean: 0, std: 1 };
+  const tfModel = model.trainingModel();
+  const session = startTfjsSession(tfModel, model.tfjsRead!, model.spec.input, settings, model.seed);
+  model.startTraining(() => tfjsNumbers(tfModel), scaling);
+  return {
+    applyStep(source) {
+      const outcome = session.step({ ...source, shifts: source.shifts ?? null });
+      if (outcome.applied) model.stepped();
+      return outcome;
     },
     setLr: (lr) => session.setLr(lr),
     dispose() {

@@ -5,7 +5,7 @@
  * records every step's loss (`run-log`), stops on divergence, reports progress, and evaluates on the test split.
  */
 import * as tf from "@tensorflow/tfjs";
-import { backendForNetwork, backendForRun } from "../engine/backend";
+import { backendForNetwork, backendForRun, backendForTfjs } from "../engine/backend";
 import { forwardMultiplyAdds } from "../engine/layers";
 import type { Dataset, Split } from "../data/data";
 import { checkDataset, checkRunFits, trainingImages, type CheckedDataset } from "./checks";
@@ -16,6 +16,7 @@ import { describeShape } from "../model/layers-model";
 import { Model, type Init } from "../model/model";
 import { network, NetworkModel, type NetworkInit } from "../model/network-model";
 import { startTraining, type TrainingSession } from "../model/training";
+import { layerNeeding, trainingKernels } from "../model/tfjs-route";
 import { permutation, seededRandom } from "../math/random";
 import { RunLog } from "./run-log";
 import {
@@ -63,6 +64,8 @@ export interface Run<M extends Model | NetworkModel = Model> {
   backend: string;
   /** Set when the run was read from the run store instead of trained now (see `runs/train-with-store.ts`). */
   stored?: StoredMark;
+  /** Set when retraining on this backend may not give these bits, saying why (tfjs-node on several threads). */
+  notRepeatable?: string;
   /** What `earlyStopping` did (where it stopped, the best measurement, whether its weights were given back); null
    *  without it. */
   earlyStop: EarlyStop | null;
@@ -127,7 +130,9 @@ export type RunHooks = Pick<TrainOptions, "onProgress" | "signal">;
 export async function trainChecked(net: Model | NetworkModel, data: CheckedDataset, settings: TrainSettings, hooks: RunHooks = {}): Promise<AnyRun> {
   checkBatchNorm(net, settings, data);
   const backend = net instanceof NetworkModel
-    ? await backendForNetwork(forwardMultiplyAdds(net.spec) * settings.batchSize)
+    ? net.trainer === "tfjs"
+      ? await backendForTfjs(() => trainingKernels(net.trainingModel(), net.tfjsRead!), (kernel) => layerNeeding(net.trainingModel(), kernel))
+      : await backendForNetwork(forwardMultiplyAdds(net.spec) * settings.batchSize)
     : await backendForRun(net.layers, settings.batchSize);
   hooks.signal?.throwIfAborted();
   const { train: split, curve: curveSplit } = evaluationSplits(data, settings.evalOn);
@@ -148,7 +153,8 @@ export async function trainChecked(net: Model | NetworkModel, data: CheckedDatas
   // The best weights go back before the test split is measured: the run's accuracy is the model it returns.
   const earlyStop = stopper?.finish(log.steps, log.totalSteps, log.diverged !== null) ?? null;
   hooks.onProgress?.(log.progress(true));
-  return runOf(net, data, settings, log, seconds, backend.name, earlyStop);
+  const run = runOf(net, data, settings, log, seconds, backend.name, earlyStop);
+  return "notRepeatable" in backend && backend.notRepeatable ? { ...run, notRepeatable: backend.notRepeatable as string } : run;
 }
 
 /**

@@ -168,7 +168,7 @@ export interface LrRange {
 /** What a default label says about the model. */
 export interface ModelDescription {
   layers: readonly (number | string)[];
-  init: Init | "custom" | "own";
+  init: Init | "custom" | "own" | "seeded";
   seed: number;
 }
 
