@@ -24,7 +24,7 @@ export interface LossSeries {
 }
 
 /** The plain numbers of a `Run` that tables and class charts read: a run from `train`, or a hand-made object. */
-export type RunNumbers = LossSeries & Pick<Run, "steps" | "seconds" | "accuracy"> & Partial<Pick<Run, "perClassAccuracy" | "confusion" | "stored">>;
+export type RunNumbers = LossSeries & Pick<Run, "steps" | "seconds" | "accuracy"> & Partial<Pick<Run, "perClassAccuracy" | "confusion" | "stored" | "notRepeatable">>;
 
 /**
  * Throw unless `run` has a string label and an array of losses; `where` names the run in the message.

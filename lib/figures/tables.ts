@@ -45,6 +45,8 @@ export function resultsTable(runs: RunNumbers | readonly RunNumbers[], options: 
     const problem = diverged ? divergenceText(run.diverged!) : Number.isFinite(loss) ? "" : "loss not finite";
     // A stored run's seconds are from when it trained, not a measurement of this run of the notebook.
     const storedNote = run.stored ? escapeHtml(storedText(run.stored)) : "";
+    // A run retraining may not repeat bit for bit (tfjs-node on several threads) says so, stored or not.
+    const inexact = run.notRepeatable ? `not bit-exact: ${escapeHtml(run.notRepeatable)}` : "";
     // A diverged run's accuracy is a flag, never a number: its weights were not trained to the end.
     const accuracy = diverged ? "diverged" : Number.isFinite(run.accuracy) ? fmtFixed(run.accuracy, 2) : "not evaluated";
     const accuracyStyle = diverged ? `color:${WRONG}` : run.accuracy === best ? "font-weight:bold" : "";
@@ -55,7 +57,7 @@ export function resultsTable(runs: RunNumbers | readonly RunNumbers[], options: 
       cell(Number.isFinite(loss) ? formatLoss(loss) : "—") +
       cell(formatCount(run.steps)) +
       cell(run.stored ? `${fmtFixed(run.seconds, 1)} (stored)` : fmtFixed(run.seconds, 1)) +
-      cell([problem && `<span style="color:${WRONG}">${problem}</span>`, storedNote].filter(Boolean).join(" · "), "left") +
+      cell([problem && `<span style="color:${WRONG}">${problem}</span>`, storedNote, inexact].filter(Boolean).join(" · "), "left") +
       "</tr>"
     );
   });

@@ -11,6 +11,7 @@ import type { LayerLayout } from "../engine/tensor-step";
 import { checkMlp, Model, type Init } from "./model";
 import { engineLayers, replaceTensors, setTrainedSteps } from "./model-state";
 import { NetworkModel, type NetworkInit } from "./network-model";
+import type { TfjsRead } from "./tfjs-route";
 
 /** A model's parameters and training count as plain data, in the engine's layouts: what a worker sends back. */
 export interface ModelSnapshot {
@@ -72,6 +73,8 @@ export interface NetworkSnapshot {
   trainedSteps: number;
   params: Float32Array[];
   stats: Float32Array[];
+  /** Set for a network TensorFlow.js trains (the engine lacks one of its layers): its config and shapes. */
+  tfjs?: TfjsRead;
 }
 
 /**
@@ -83,7 +86,7 @@ export function snapshotNetwork(net: NetworkModel): NetworkSnapshot {
   return {
     kind: "network", spec: net.spec, source: [...net.sourceLayers], topology: net.topology, init: net.init, seed: net.seed,
     scaling: net.scaling ? { ...net.scaling } : null, trainedSteps: net.trainedSteps, params: params.map((values) => values.slice()),
-    stats: stats.map((values) => values.slice()),
+    stats: stats.map((values) => values.slice()), ...(net.tfjsRead ? { tfjs: net.tfjsRead } : {}),
   };
 }
 
@@ -94,12 +97,14 @@ export function snapshotNetwork(net: NetworkModel): NetworkSnapshot {
  * @example const net = restoreNetwork(message.model); net.predict(data.test);
  */
 export function restoreNetwork(snapshot: NetworkSnapshot, into?: NetworkModel): NetworkModel {
-  checkNetworkNumbers(snapshot.spec, snapshot, "restoreNetwork");
+  // A TensorFlow.js-trained network's numbers are checked against its model's weights when written into it.
+  if (!snapshot.tfjs) checkNetworkNumbers(snapshot.spec, snapshot, "restoreNetwork");
   const numbers: NetworkNumbers = { params: snapshot.params.map((values) => values.slice()), stats: snapshot.stats.map((values) => values.slice()) };
-  if (into && JSON.stringify(into.spec) !== JSON.stringify(snapshot.spec)) {
-    throw new RangeError(`restoreNetwork: the snapshot is ${describeSpec(snapshot.spec)}, the network to restore into ${into.layers.join(" → ")}`);
+  if (into && (JSON.stringify(into.spec) !== JSON.stringify(snapshot.spec) || into.tfjsRead?.config !== snapshot.tfjs?.config)) {
+    throw new RangeError(`restoreNetwork: the snapshot is ${snapshot.tfjs ? `a network of ${snapshot.tfjs.names.join(" → ")} trained by TensorFlow.js` : describeSpec(snapshot.spec)}, the network to restore into ${into.layers.join(" → ")}`);
   }
-  const net = into ?? new NetworkModel({ spec: snapshot.spec, source: [...snapshot.source] }, numbers, snapshot.init, snapshot.seed, snapshot.topology, null);
+  const read = { spec: snapshot.spec, source: [...snapshot.source], ...(snapshot.tfjs ? { tfjs: snapshot.tfjs } : {}) };
+  const net = into ?? new NetworkModel(read, numbers, snapshot.init, snapshot.seed, snapshot.topology, null);
   net.restoreState(snapshot.trainedSteps, snapshot.scaling ? { ...snapshot.scaling } : null, numbers);
   return net;
 }

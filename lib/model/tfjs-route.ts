@@ -195,6 +195,18 @@ export function predictTfjs(model: tf.LayersModel, read: TfjsRead, image: ImageS
  * @example const kernels = await trainingKernels(model, read); kernels.includes("Conv2DBackpropFilter"); // true for a conv net
  */
 export async function trainingKernels(model: tf.LayersModel, read: TfjsRead): Promise<string[]> {
+  const cacheKey = `${tf.getBackend()} ${JSON.stringify(read.inputShape)} ${read.config}`;
+  const known = kernelsOf.get(cacheKey);
+  if (known) return known;
+  const kernels = await recordKernels(model, read);
+  kernelsOf.set(cacheKey, kernels);
+  return kernels;
+}
+
+/** The kernels of each model config seen, per backend: recorded once per process. */
+const kernelsOf = new Map<string, string[]>();
+
+async function recordKernels(model: tf.LayersModel, read: TfjsRead): Promise<string[]> {
   const saved = tfjsNumbers(model);
   try {
     const profile = await tf.profile(() => withSeededRandom(seededRandom(0), () => tf.tidy(() => {

@@ -6,6 +6,7 @@
 import { networkEngine } from "../engine/backend";
 import type { NetworkLayer } from "../engine/layers";
 import type { NetworkBatch } from "../engine/network";
+import * as tf from "@tensorflow/tfjs";
 import { NetworkModel } from "../model/network-model";
 
 /**
@@ -47,6 +48,7 @@ export interface FeatureMaps {
  */
 export function filterImages(source: NetworkModel | { model: NetworkModel }, layer?: number): FilterImages {
   const net = networkOf(source, "filterImages");
+  if (net.trainer === "tfjs") return tfjsFilters(net, layer);
   const k = engineLayer(net, layer, "filterImages", (found) => found.kind === "conv2d", "a Conv2D layer");
   const conv = net.spec.layers[k] as Extract<NetworkLayer, { kind: "conv2d" }>;
   const { filters: F, channels: C, kernelHeight: kh, kernelWidth: kw } = conv;
@@ -77,6 +79,7 @@ export function featureMaps(source: NetworkModel | { model: NetworkModel }, imag
   if (!(image instanceof Uint8Array) || image.length !== pixels) {
     throw new RangeError(`featureMaps: image: expected the ${pixels} bytes of one ${height}×${width}×${channels} image (e.g. data.test.images.subarray(0, ${pixels})), got ${image instanceof Uint8Array ? `${image.length} bytes` : typeof image}`);
   }
+  if (net.trainer === "tfjs") return tfjsFeatureMaps(net, image, layer);
   const k = engineLayer(net, layer, "featureMaps", (found) => found.kind !== "flatten", "a layer with an output of its own (not a flatten)");
   const session = networkEngine().startNetwork({
     spec: net.spec, numbers: net.numbers(), batchSize: 1, rule: { optimizer: "sgd", lr: 0, momentum: null, weightDecay: 0 },
@@ -127,4 +130,57 @@ function shapeAfter(net: NetworkModel, k: number): { channels: number; height: n
   if (layer.kind === "flatten") return { channels: 1, height: 1, width: layer.channels * layer.height * layer.width };
   const shape = layer.shape;
   return shape.layout === "planes" ? { channels: shape.channels, height: shape.height, width: shape.width } : { channels: 1, height: 1, width: shape.features };
+}
+
+/** The Layers model's layer `layer`, or its first Conv2D; checked to be one `fits` takes. */
+function tfjsLayer(net: NetworkModel, layer: number | undefined, where: string, fits: (found: tf.layers.Layer) => boolean, wanted: string): number {
+  const layers = net.trainingModel().layers;
+  const names = layers.map((found, index) => `${index}: ${found.getClassName()}`).join(", ");
+  const index = layer ?? layers.findIndex((found) => found.getClassName() === "Conv2D");
+  if (layer === undefined && index < 0) throw new RangeError(`${where}: the network ${net.layers.join(" → ")} has no Conv2D layer; name one with { layer } (its layers: ${names})`);
+  if (!Number.isInteger(index) || !layers[index]) throw new RangeError(`${where}: layer ${String(layer)} is not one of the network's layers (${names})`);
+  if (!fits(layers[index]!)) throw new RangeError(`${where}: layer ${index} is a ${layers[index]!.getClassName()} layer; expected ${wanted} (the network's layers: ${names})`);
+  return index;
+}
+
+/** A TensorFlow.js-trained network's Conv2D filters, from its kernel [kh][kw][C][F]. */
+function tfjsFilters(net: NetworkModel, layer: number | undefined): FilterImages {
+  const index = tfjsLayer(net, layer, "filterImages", (found) => found.getClassName() === "Conv2D", "a Conv2D layer");
+  const conv = net.trainingModel().layers[index]!;
+  const [kernel, bias] = conv.getWeights();
+  const [kh, kw, C, F] = kernel!.shape as [number, number, number, number];
+  const values = kernel!.dataSync();
+  const images: Float32Array[] = [];
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) {
+      const image = new Float32Array(kh * kw);
+      for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) image[i * kw + j] = values[((i * kw + j) * C + c) * F + f]!;
+      images.push(image);
+    }
+  }
+  const name = `conv${F}@${kh}`;
+  return { layer: index, name, filters: F, channels: C, height: kh, width: kw, images, biases: bias ? Float32Array.from(bias.dataSync()) : new Float32Array(F) };
+}
+
+/** A TensorFlow.js-trained network's maps of one image at a layer with image-shaped (or flat) output, in evaluation mode. */
+function tfjsFeatureMaps(net: NetworkModel, image: Uint8Array, layer: number | undefined): FeatureMaps {
+  const model = net.trainingModel();
+  const index = tfjsLayer(net, layer, "featureMaps", (found) => !Array.isArray(found.outputShape[0]) && [2, 4].includes(found.outputShape.length), "a layer with one image-shaped or flat output");
+  const target = model.layers[index]!;
+  const { mean, std } = net.scaling ?? { mean: 0, std: 1 };
+  const read = net.tfjsRead!;
+  const maps = tf.tidy(() => {
+    const upTo = tf.model({ inputs: model.inputs, outputs: target.output as tf.SymbolicTensor });
+    const x = tf.tensor(Float32Array.from(image, (byte) => (byte / 255 - mean) / std), [1, ...read.inputShape]);
+    return (upTo.predict(x) as tf.Tensor).dataSync() as Float32Array;
+  });
+  const shape = target.outputShape as (number | null)[];
+  const [height, width, channels] = shape.length === 4 ? [shape[1]!, shape[2]!, shape[3]!] : [1, shape[1]!, 1];
+  const size = height * width;
+  const planes = Array.from({ length: channels }, (_, c) => {
+    const plane = new Float32Array(size);
+    for (let p = 0; p < size; p++) plane[p] = maps[p * channels + c]!;
+    return plane;
+  });
+  return { layer: index, name: target.getClassName(), channels, height, width, maps: planes };
 }

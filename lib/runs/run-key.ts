@@ -24,7 +24,8 @@ import type { NetworkNumbers, NetworkSpec } from "../engine/layers";
 import type { InputScaling } from "../engine/network";
 import type { Model } from "../model/model";
 import { NetworkModel } from "../model/network-model";
-import { initBackend, stepMultiplyAdds, type BackendInfo } from "../engine/backend";
+import { backendForTfjs, initBackend, stepMultiplyAdds, type BackendInfo } from "../engine/backend";
+import { layerNeeding, trainingKernels } from "../model/tfjs-route";
 import type { TrainSettings } from "../train/settings";
 
 /** What a run's key is made of (see the module comment). */
@@ -171,6 +172,17 @@ export async function plannedBackend(layers: readonly number[] | "network", batc
   if (layers === "network") return { name: "wasm", detail: backendDetail(info, "wasm") };
   const big = info.nativeFrom !== undefined && stepMultiplyAdds(layers, batchSize) >= info.nativeFrom.minMultiplyAdds;
   return big ? { name: "tfjs-node", detail: info.nativeFrom!.detail } : { name: info.name, detail: info.detail };
+}
+
+/**
+ * The backend a network TensorFlow.js trains will train on, and its detail (tfjs-node with its threads and the
+ * CPU, whose instructions choose oneDNN's code; wasm; or cpu), chosen as the training loop chooses it.
+ * @example (await plannedTfjsBackend(net)).name; // "tfjs-node" where it is installed
+ */
+export async function plannedTfjsBackend(net: NetworkModel): Promise<{ name: string; detail: string }> {
+  const model = net.trainingModel();
+  const { name, detail } = await backendForTfjs(() => trainingKernels(model, net.tfjsRead!), (kernel) => layerNeeding(model, kernel));
+  return { name, detail };
 }
 
 /**

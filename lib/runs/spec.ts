@@ -41,8 +41,8 @@ export interface RunSpec extends SpecSettings {
 export interface NetworkRunSpec extends SpecSettings {
   model: NetworkModel | tf.LayersModel;
   /** "own" (the Layers model's weights; the default for a `tf.Sequential`) or "torch" (PyTorch's, drawn from `seed`). */
-  init?: "own" | "torch";
-  /** Draws PyTorch's initial values (init "torch"); default the network's own seed (0 for a `tf.Sequential`). */
+  init?: "own" | "seeded" | "torch";
+  /** Draws the initial values (init "seeded": the model's own initialisers; "torch": PyTorch's); default the network's own seed (0 for a Layers model). */
   seed?: number;
   layers?: undefined;
 }
@@ -54,7 +54,7 @@ export interface NetworkRunSpec extends SpecSettings {
 export type AnyRunSpec = RunSpec | NetworkRunSpec;
 
 /** Every key of either kind of spec, with its values (what `compare` may vary). */
-export type SpecFields = Omit<RunSpec, "init"> & Omit<NetworkRunSpec, "init" | "layers"> & { init?: Init | "own" };
+export type SpecFields = Omit<RunSpec, "init"> & Omit<NetworkRunSpec, "init" | "layers"> & { init?: Init | "own" | "seeded" };
 
 /** The training settings of a spec, either kind. */
 export interface SpecSettings {
@@ -201,24 +201,36 @@ function checkNetworkSpec(spec: NetworkRunSpec, data: CheckedDataset): CheckedSp
 }
 
 /**
- * The network a spec trains: a `tf.Sequential` read with `init` ("own" by default) and `seed`; a `network(...)` as
- * it is, or with PyTorch's initial values drawn from `seed` when the spec asks for init "torch" or a seed.
+ * The network a spec trains: a Layers model read with `init` ("own" by default) and `seed`; a `network(...)` as it
+ * is, or with initial values drawn anew from `seed` when the spec asks for init "torch" or "seeded" or a seed.
  */
 function specNetwork(model: unknown, init: SpecFields["init"], seed: number | undefined, image: { channels: number; height: number; width: number }): NetworkModel {
+  const inits = `expected "own", "seeded" or "torch" for a network, got ${describeValue(init)}`;
   if (model instanceof tf.LayersModel) {
-    if (init !== undefined && init !== "own" && init !== "torch") throw new RangeError(`init: expected "own" or "torch" for a network, got ${describeValue(init)}`);
+    if (init !== undefined && init !== "own" && init !== "torch" && init !== "seeded") throw new RangeError(`init: ${inits}`);
     return network(model, { init, seed, image });
   }
   if (!(model instanceof NetworkModel)) {
-    throw new TypeError(`model: expected a network of tf.layers (network(tfModel) or a tf.Sequential), got ${describeValue(model)}`);
+    throw new TypeError(`model: expected a TensorFlow.js Layers model (tf.sequential or tf.model) or network(...), got ${describeValue(model)}`);
   }
   if (model.disposed) throw new Error(`model: the network ${model.layers.join(" → ")} was disposed`);
   if (model.trainedSteps > 0) {
     throw new RangeError(`model: the network ${model.layers.join(" → ")} has trained ${model.trainedSteps} steps; every run of a sweep trains a fresh copy of an untrained network (use train(net, data, { resume: true }) to continue it)`);
   }
   if (init === undefined && seed === undefined) return model;
-  if (init === "torch" || (init === undefined && model.init === "torch")) {
-    if (seed !== undefined && !Number.isInteger(seed)) throw new RangeError(`seed: expected an integer, got ${describeValue(seed)}`);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new RangeError(`seed: expected an integer, got ${describeValue(seed)}`);
+  const wanted = init ?? (model.init === "own" || model.init === "custom" ? undefined : model.init);
+  if (wanted === "seeded" || (wanted === undefined && model.trainer === "tfjs")) {
+    if (model.trainer !== "tfjs") {
+      if (model.init === "seeded" && (seed ?? model.seed) === model.seed) return model;
+      throw new RangeError(`init: "seeded" draws the Layers model's own initialisers: pass the Layers model itself as model (this network's numbers are ${model.init === "torch" ? "PyTorch's" : "its own"})`);
+    }
+    const drawn = seed ?? model.seed;
+    if (model.init === "seeded" && drawn === model.seed) return model;
+    return network(model.trainingModel(), { init: "seeded", seed: drawn, image });
+  }
+  if (wanted === "torch" || (wanted === undefined && model.init === "torch")) {
+    if (model.trainer === "tfjs") throw new RangeError(`init: "torch" draws PyTorch's initial values for the engine's layers, but TensorFlow.js trains this model (${model.engineLacks}); use init "seeded"`);
     const drawn = seed ?? model.seed;
     if (model.init === "torch" && drawn === model.seed) return model;
     const snapshot = snapshotNetwork(model);
@@ -227,8 +239,8 @@ function specNetwork(model: unknown, init: SpecFields["init"], seed: number | un
   if (init === "own" && seed === undefined && model.init === "own") return model;
   throw new RangeError(
     init === "own"
-      ? `init: "own" takes the Layers model's own weights: pass the tf.Sequential itself as model (this network's numbers are ${model.init === "torch" ? "PyTorch's" : "its own"})`
-      : `init: expected "own" or "torch" for a network, got ${describeValue(init)}; seed ${describeValue(seed)} draws PyTorch's initial values (init: "torch")`,
+      ? `init: "own" takes the Layers model's own weights: pass the Layers model itself as model (this network's numbers are ${model.init === "torch" ? "PyTorch's" : model.init === "seeded" ? "drawn from a seed" : "its own"})`
+      : `init: ${inits}; a seed draws the initial values anew (init "torch" or "seeded")`,
   );
 }
 

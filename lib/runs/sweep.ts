@@ -14,6 +14,7 @@ import { lookUp, noteRun, resolveStore, storedProgress, storedRun, storeRun, typ
 import type { AnyRun, Run } from "../train/loop";
 import type { NetworkModel } from "../model/network-model";
 import { networkPart } from "./run-key";
+import { restoreNetwork } from "../model/snapshot";
 import { environment, type Environment } from "../config/environment";
 
 /** Options of `trainAll` and `compare` (`R`: the runs they give, `Run` for MLPs, `Run<NetworkModel>` for networks). */
@@ -124,7 +125,10 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
 function lookUpSpec(store: RunStore, spec: CheckedSpec, data: Dataset): Promise<StoreLookup> {
   const { init, seed, settings } = spec.resolved;
   const model = spec.network ? networkPart(spec.network) : { layers: [...(spec.layers as number[])], init, seed };
-  return lookUp(store, settings, model, data, spec.label);
+  if (!spec.network?.tfjs) return lookUp(store, settings, model, data, spec.label);
+  // A network TensorFlow.js trains: its backend is planned on the model, rebuilt from the spec's snapshot.
+  const net = restoreNetwork(spec.network);
+  return lookUp(store, settings, model, data, spec.label, net).finally(() => net.dispose());
 }
 
 /**

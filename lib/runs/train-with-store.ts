@@ -23,7 +23,7 @@ import type { Progress } from "../train/progress";
 import { checkDataset, checkRunFits } from "../train/checks";
 import { fitLayers, train as trainNow, trainable, type AnyRun, type Run, type TrainableModel } from "../train/loop";
 import type * as tf from "@tensorflow/tfjs";
-import { arithmeticDetail, backendDetail, keyParts, modelPart, plannedBackend, runKey, type KeyParts } from "./run-key";
+import { arithmeticDetail, backendDetail, keyParts, modelPart, plannedBackend, plannedTfjsBackend, runKey, type KeyParts } from "./run-key";
 import { environment, type Environment } from "../config/environment";
 
 /**
@@ -103,9 +103,11 @@ function namedFolder(setting: string | undefined): string | null {
  * @example const { hit } = await lookUp(store, settings, { layers: [784, 10], init: "torch", seed: 0 }, data, "lr 0.5");
  */
 export async function lookUp(
-  store: RunStore, settings: Omit<TrainSettings, "label">, model: KeyParts["model"], data: Dataset, label: string,
+  store: RunStore, settings: Omit<TrainSettings, "label">, model: KeyParts["model"], data: Dataset, label: string, tfjsNet?: NetworkModel,
 ): Promise<StoreLookup> {
-  const parts = keyParts(settings, model, data, await plannedBackend("network" in model ? "network" : model.layers, settings.batchSize));
+  // A network TensorFlow.js trains: the backend (and its detail) it will train on, as the loop will choose it.
+  const backend = tfjsNet ? await plannedTfjsBackend(tfjsNet) : await plannedBackend("network" in model ? "network" : model.layers, settings.batchSize);
+  const parts = keyParts(settings, model, data, backend);
   const key = runKey(parts);
   if (store.fresh) return { parts, key, hit: null };
   try {
@@ -123,7 +125,9 @@ export async function lookUp(
  */
 export async function storeRun(store: RunStore, lookup: StoreLookup, run: AnyRun): Promise<void> {
   const info = await initBackend();
-  const parts = { ...lookup.parts, backend: run.backend, detail: arithmeticDetail({ name: run.backend, detail: backendDetail(info, run.backend) }) };
+  // A network TensorFlow.js trained ran where `plannedTfjsBackend` planned (the same choice, made the same way).
+  const tfjs = run.model instanceof NetworkModel && run.model.trainer === "tfjs" && run.backend === lookup.parts.backend;
+  const parts = tfjs ? lookup.parts : { ...lookup.parts, backend: run.backend, detail: arithmeticDetail({ name: run.backend, detail: backendDetail(info, run.backend) }) };
   try {
     await writeStoredRun(store.folder, runKey(parts), run, parts);
   } catch (error) {
@@ -193,7 +197,7 @@ export async function train(model: TrainableModel | (() => TrainableModel), data
   if (!net) return noted(await trainNow(given, data, trainOptions));
   const label = trainOptions.label ?? defaultLabel(net, settings); // as the loop names it
   options.signal?.throwIfAborted();
-  const lookup = await lookUp(store, settings, modelPart(net), data, label);
+  const lookup = await lookUp(store, settings, modelPart(net), data, label, net instanceof NetworkModel && net.trainer === "tfjs" ? net : undefined);
   if (lookup.hit) {
     const run = storedRun(lookup.hit, settings, label, net);
     options.onProgress?.(storedProgress(run, data));

@@ -144,9 +144,9 @@ async function writeModelFiles(dir: string, json: object, weightsFile: string, d
 }
 
 /**
- * Load a model saved by `saveModel`, or any TensorFlow.js Layers model that is a plain MLP (Dense layers, ReLU
- * between them, linear last) or a network of the layers the engine trains (saved by `saveModel`, or a Sequential
- * with conv2d, pooling, flatten, dropout, batch-norm or activation layers). It predicts (and an MLP shows its
+ * Load a model saved by `saveModel`, or any TensorFlow.js Layers model: a plain MLP (Dense layers, ReLU between
+ * them, linear last) as a `Model`, anything else as a network (the engine's layers trained by the engine, others
+ * by TensorFlow.js). It predicts (and an MLP shows its
  * weights) like any model; its `init` is "custom" (the values came from the file), and one saved after training
  * counts as trained, so `train` continues it only with `resume: true` (a network with the scaling it trained with).
  * Fails with a `SavedFileError` naming the file and what is wrong. The type says which kind the folder holds
@@ -180,15 +180,16 @@ async function loadAnyModel(dir: string): Promise<Model | NetworkModel> {
   return model;
 }
 
-/** Layer classes that make a Sequential a network rather than a plain MLP. */
-const NETWORK_LAYERS = ["Conv2D", "MaxPooling2D", "Flatten", "Dropout", "BatchNormalization", "Activation"];
+/** The layer classes of a plain MLP's file (anything else makes it a network). */
+const MLP_LAYERS = ["Dense", "InputLayer"];
 
-/** Saved by `saveModel` from a network, or a Sequential with a layer an MLP has not. */
+/** Saved by `saveModel` from a network, a functional model, or a Sequential with a layer an MLP has not. */
 function isNetwork(json: Record<string, unknown>): boolean {
   if (record(record(json.userDefinedMetadata)?.["@mie/lib"])?.kind === "network") return true;
   const model = record(record(json.modelTopology)?.model_config ?? json.modelTopology);
+  if (model?.class_name !== undefined && model.class_name !== "Sequential") return true;
   const list: unknown = Array.isArray(model?.config) ? model?.config : record(model?.config)?.layers;
-  return Array.isArray(list) && list.some((layer) => NETWORK_LAYERS.includes(String(record(layer)?.class_name)));
+  return Array.isArray(list) && list.some((layer) => !MLP_LAYERS.includes(String(record(layer)?.class_name)));
 }
 
 /**
@@ -236,6 +237,7 @@ function imageOf(saved: unknown, tfModel: tf.LayersModel): ImageShape {
   if (image && [image.channels, image.height, image.width].every((n) => Number.isInteger(n) && (n as number) > 0)) return image as unknown as ImageShape;
   const shape = tfModel.inputs[0]!.shape.slice(1) as number[];
   if (shape.length === 3) return { height: shape[0]!, width: shape[1]!, channels: shape[2]! };
+  if (shape.length === 2) return { height: shape[0]!, width: shape[1]!, channels: 1 }; // rows of one channel (a recurrent net's input)
   const side = Math.round(Math.sqrt(shape[0] ?? 0));
   return { channels: 1, height: side, width: side };
 }

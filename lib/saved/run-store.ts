@@ -128,6 +128,8 @@ export async function writeStoredRun(root: string, key: string, run: AnyRun, abo
     const entry = {
       format: FORMAT, version: VERSION, savedBy: libraryVersion(), key, at: mark.at, host: mark.host, backend: mark.backend,
       seconds: mark.seconds, label: run.label, trainedSteps: snapshot.trainedSteps,
+      // Honest about exactness: a run retraining may not repeat bit for bit says so in its entry.
+      bitExact: !run.notRepeatable, ...(run.notRepeatable ? { notRepeatable: run.notRepeatable } : {}),
       ...(net ? { model: "network" } : { layouts: (snapshot as ModelSnapshot).params.map((layer) => layer.layout) }),
       sha256: sums, key_made_of: about,
     };
@@ -237,11 +239,22 @@ async function readNetworkEntry(folder: string, entryPath: string, files: Record
     throw new SavedFileError(networkPath, "spec", "expected a network's description and its topology");
   }
   try {
-    checkNetworkNumbers(snapshot.spec as NetworkSpec, snapshot, "weights.bin");
+    // A network TensorFlow.js trains is checked against its rebuilt model's weights when they are written into it.
+    if (snapshot.tfjs) checkTfjsRead(snapshot.tfjs);
+    else checkNetworkNumbers(snapshot.spec as NetworkSpec, snapshot, "weights.bin");
   } catch (error) {
     throw new SavedFileError(entryPath, "model", (error as Error).message);
   }
   return { run, model: snapshot, mark };
+}
+
+/** The shapes and config a network TensorFlow.js trains is rebuilt from, as the store wrote them. */
+function checkTfjsRead(read: unknown): void {
+  const value = read as Partial<Record<keyof import("../model/tfjs-route").TfjsRead, unknown>>;
+  const ok = typeof value === "object" && value !== null && typeof value.config === "string" && typeof value.sequential === "boolean" &&
+    Array.isArray(value.inputShape) && value.inputShape.every(Number.isInteger) && Number.isInteger(value.classes) &&
+    typeof value.probabilities === "boolean" && Array.isArray(value.names) && typeof value.why === "string";
+  if (!ok) throw new Error("network.json: tfjs: expected the config, input shape, classes and layer names of a network TensorFlow.js trains");
 }
 
 async function readEntryFile(path: string): Promise<Buffer> {

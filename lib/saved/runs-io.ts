@@ -13,7 +13,7 @@ import type { AnyRun, Run } from "../train/loop";
 
 const FORMAT = "@mie/lib runs";
 /** Where a network's initial numbers came from (`NetworkInit`). */
-const NETWORK_INITS = ["own", "torch", "custom"];
+const NETWORK_INITS = ["own", "seeded", "torch", "custom"];
 const VERSION = 1;
 
 /**
@@ -88,6 +88,7 @@ function runJson(run: AnyRun | LoadedRun): SavedRun {
     finalLoss: run.finalLoss, diverged: run.diverged ? { ...run.diverged } : null, backend: run.backend,
     evaluations: run.evaluations.map(({ step, accuracy }) => ({ step, accuracy })), evalSeconds: run.evalSeconds,
     earlyStop: run.earlyStop ? { ...run.earlyStop } : null,
+    ...(run.notRepeatable ? { notRepeatable: run.notRepeatable } : {}),
     losses: Array.from(run.losses, shortestFloat32),
   };
 }
@@ -214,6 +215,8 @@ function loadedRun(read: Reader, entry: unknown, field: string, savedBy: string)
     // Absent from files saved before early stopping existed: none.
     earlyStop: raw.earlyStop === undefined || raw.earlyStop === null ? null : earlyStopOf(read, raw.earlyStop, `${field}.earlyStop`),
     backend: read.string(raw.backend, `${field}.backend`),
+    // Only a run that retraining may not repeat bit for bit says so.
+    ...(raw.notRepeatable === undefined ? {} : { notRepeatable: read.string(raw.notRepeatable, `${field}.notRepeatable`) }),
     loadedFrom: read.path,
     savedBy,
   };
