@@ -72,3 +72,20 @@ function transposeRows(x: Float32Array, rows: number, columns: number): Float32A
   }
   return xT;
 }
+
+/**
+ * `image` (width × height bytes) moved by (dx, dy) pixels into `out`, zeros where nothing moved in: the shift
+ * augmentation draws for each image (the engine's and TensorFlow.js's routes alike).
+ * @example shiftImage(image, out, 28, 28, 2, -1); // out[y][x] = image[y + 1][x − 2]
+ */
+export function shiftImage(image: Uint8Array, out: Uint8Array, width: number, height: number, dx: number, dy: number): void {
+  out.fill(0);
+  for (let y = 0; y < height; y++) {
+    const sy = y - dy;
+    if (sy < 0 || sy >= height) continue;
+    for (let x = 0; x < width; x++) {
+      const sx = x - dx;
+      if (sx >= 0 && sx < width) out[y * width + x] = image[sy * width + sx]!;
+    }
+  }
+}

@@ -18,6 +18,7 @@ import { ACTIVATION_CODES, outputShape, paramSizes, shapeSize, type LayerShape, 
 import type { BatchSource } from "./step";
 import { softmaxCrossEntropy } from "./tensor-step";
 import { createUpdater, type UpdateRule } from "./updates";
+import { shiftImage } from "../data/batch";
 
 /** How images enter the network: ((byte / 255) − mean) / std. */
 export interface InputScaling {
@@ -375,18 +376,3 @@ function channelsAndCount(shape: LayerShape, size: number): [number, number] {
   return shape.layout === "planes" ? [shape.channels, size * shape.height * shape.width] : [shape.features, size];
 }
 
-/**
- * `image` (width × height bytes) moved by (dx, dy) pixels into `out`, zeros where nothing moved in.
- * @example shiftImage(image, out, 28, 28, 2, -1); // out[y][x] = image[y + 1][x − 2]
- */
-export function shiftImage(image: Uint8Array, out: Uint8Array, width: number, height: number, dx: number, dy: number): void {
-  out.fill(0);
-  for (let y = 0; y < height; y++) {
-    const sy = y - dy;
-    if (sy < 0 || sy >= height) continue;
-    for (let x = 0; x < width; x++) {
-      const sx = x - dx;
-      if (sx >= 0 && sx < width) out[y * width + x] = image[sy * width + sx]!;
-    }
-  }
-}

@@ -13,10 +13,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Split } from "../data/data";
 import type { ImageShape, NetworkNumbers } from "../engine/layers";
-import { shiftImage, type InputScaling } from "../engine/network";
+import { shiftImage } from "../data/batch";
+import type { InputScaling } from "../engine/network";
 import { seededRandom, type Random } from "../math/random";
-import { createOptimizer } from "./optimizers";
-import type { SessionSettings, StepOutcome } from "./training";
+import { createOptimizer, type OptimizerName } from "./optimizers";
 
 /** What the library knows of a model TensorFlow.js trains. Plain data: it travels in snapshots and the run store. */
 export interface TfjsRead {
@@ -125,12 +125,23 @@ export function withSeededRandom<T>(random: Random, body: () => T): T {
   }
 }
 
+/** A run's settings a TensorFlow.js session uses (the training session's, `model/training`). */
+export interface TfjsSettings {
+  optimizer: OptimizerName;
+  lr: number;
+  momentum: number | null;
+  weightDecay: number;
+  normalize: InputScaling | null;
+}
+
 /** Which stream of the model's seed a run's dropout masks and other training draws come from. */
 const TRAINING_DRAWS = 0x7f4a7c15;
 
 /** What a TensorFlow.js training session does; `training.ts` wraps it as a `TrainingSession`. */
 export interface TfjsSession {
-  step(source: { split: Split; from: number; to: number; order: Uint32Array | null; shifts: Int8Array | null }): StepOutcome;
+  /** One step on images `from`..`to` of `split` (through `order`, each shifted by `shifts`): its loss, and whether
+   *  its update was applied (not when the loss is NaN or infinite). */
+  step(source: { split: Split; from: number; to: number; order: Uint32Array | null; shifts: Int8Array | null }): { loss: number; applied: boolean };
   setLr(lr: number): void;
   dispose(): void;
 }
@@ -139,7 +150,7 @@ export interface TfjsSession {
  * Train `model` step by step with the library's optimizer and loss, its random draws seeded from `seed`.
  * @example const session = startTfjsSession(model, read, image, settings, 0); session.step({ split, from: 0, to: 64, order: null, shifts: null });
  */
-export function startTfjsSession(model: tf.LayersModel, read: TfjsRead, image: ImageShape, settings: SessionSettings, seed: number): TfjsSession {
+export function startTfjsSession(model: tf.LayersModel, read: TfjsRead, image: ImageShape, settings: TfjsSettings, seed: number): TfjsSession {
   const optimizer = createOptimizer(settings.optimizer, settings.lr, settings.momentum ?? undefined, settings.weightDecay);
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   const draws = seededRandom((seed ^ TRAINING_DRAWS) >>> 0);

@@ -240,7 +240,9 @@ function specNetwork(model: unknown, init: SpecFields["init"], seed: number | un
   throw new RangeError(
     init === "own"
       ? `init: "own" takes the Layers model's own weights: pass the Layers model itself as model (this network's numbers are ${model.init === "torch" ? "PyTorch's" : model.init === "seeded" ? "drawn from a seed" : "its own"})`
-      : `init: ${inits}; a seed draws the initial values anew (init "torch" or "seeded")`,
+      : init === undefined
+        ? `init: seed ${describeValue(seed)} draws initial values anew: say which with init "seeded" (the Layers model's own initialisers) or "torch" (PyTorch's)`
+        : `init: ${inits}`,
   );
 }
 
