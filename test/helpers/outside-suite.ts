@@ -39,6 +39,22 @@ function run(command: string, args: string[], cwd: string): number {
 }
 
 /**
+ * Pack the library into `out` (a folder outside the project) and install the tarball in a new folder `user` there
+ * with a package.json of its own, as README says a user does; returns the install's duration in seconds.
+ * @example const out = mkdtempSync(join(tmpdir(), "mie-outside-")); installOutside(out, join(out, "my-notebooks"));
+ */
+export function installOutside(out: string, user: string): number {
+  assert.ok(relative(ROOT, realpathSync(out)).startsWith(".."), `${out} must lie outside ${ROOT}`);
+  assert.ok(existsSync(join(ROOT, "lib", "dist", "index.js")), "lib/dist is missing: run npm run build first");
+  run("npm", ["pack", "-w", "lib", "--pack-destination", out, "--silent"], ROOT);
+  const tarball = readdirSync(out).find((file) => file.endsWith(".tgz"));
+  assert.ok(tarball, "npm pack wrote no tarball");
+  mkdirSync(user);
+  writeFileSync(join(user, "package.json"), `${JSON.stringify({ name: "my-notebooks", private: true }, null, 2)}\n`);
+  return run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(out, tarball)], user);
+}
+
+/**
  * Pack the library, install it in a fresh folder outside the project, execute the notebook there on `kernel` and
  * check what it did (see the test files that call this: e2e/outside-folder.test.ts, outside-folder-deno.test.ts).
  * @example outsideSuite("deno");
@@ -51,14 +67,7 @@ export function outsideSuite(kernel: KernelName): void {
     let installSeconds = 0;
 
     before(async () => {
-      assert.ok(relative(ROOT, realpathSync(out)).startsWith(".."), `${out} must lie outside ${ROOT}`);
-      assert.ok(existsSync(join(ROOT, "lib", "dist", "index.js")), "lib/dist is missing: run npm run build first");
-      run("npm", ["pack", "-w", "lib", "--pack-destination", out, "--silent"], ROOT);
-      const tarball = readdirSync(out).find((file) => file.endsWith(".tgz"));
-      assert.ok(tarball, "npm pack wrote no tarball");
-      mkdirSync(user);
-      writeFileSync(join(user, "package.json"), `${JSON.stringify({ name: "my-notebooks", private: true }, null, 2)}\n`);
-      installSeconds = run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(out, tarball)], user);
+      installSeconds = installOutside(out, user);
       copyFileSync(join(ROOT, "test", "e2e", "outside", "my-notebook.ipynb"), join(user, "my-notebook.ipynb"));
       await executeNotebook(join(user, "my-notebook.ipynb"), {
         outNotebook: join(user, "executed.ipynb"),
