@@ -223,6 +223,24 @@ export async function backendForTfjs(
   return ran("cpu", describeDetail("cpu"));
 }
 
+/**
+ * Run `body` on TensorFlow.js's cpu backend, then switch back, synchronously (both backends are set up, so
+ * `tf.setBackend` completes at once): for numbers that must not depend on the backend, such as initialisers that
+ * run a QR decomposition (the orthogonal initialiser of recurrent layers), whose last bits differ by backend.
+ * @example const copy = onCpuBackend(() => seededCopy(model, 0));
+ */
+export function onCpuBackend<T>(body: () => T): T {
+  const before = tf.getBackend();
+  if (before === "cpu") return body();
+  void tf.setBackend("cpu");
+  if (tf.getBackend() !== "cpu") throw new Error("onCpuBackend: TensorFlow.js's cpu backend did not start at once");
+  try {
+    return body();
+  } finally {
+    if (before) void tf.setBackend(before);
+  }
+}
+
 const noted = new Set<string>();
 
 /** Say `line` once per process (on stderr, which notebooks show under the cell). */

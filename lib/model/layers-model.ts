@@ -50,6 +50,11 @@ export function readLayersModel(model: tf.LayersModel, image: ImageShape): ReadN
   const wanted = flat ? [image.channels * image.height * image.width] : [image.height, image.width, image.channels];
   if (given.join() !== wanted.join()) {
     const first = model.layers[0]!;
+    const pixels = image.channels * image.height * image.width;
+    // The image's values in another shape (rows of a recurrent net: [28, 28]): TensorFlow.js reads them so.
+    if (given.every((size) => Number.isInteger(size)) && given.reduce((total, size) => total * size, 1) === pixels) {
+      throw new EngineLacks(`layer 0 (${first.getClassName()}): the engine reads images as [${wanted.join(", ")}] or [${pixels}]; this model's input is [${given.join(", ")}]`);
+    }
     throw new RangeError(
       `layer 0 (${first.getClassName()} ${describeConfig(first.getConfig() as Record<string, unknown>)}): the model's input shape is [${given.join(", ")}] but the data's images are ${image.height}×${image.width}×${image.channels} ` +
         `(expected inputShape [${wanted.join(", ")}]${flat ? "" : ` or [${image.channels * image.height * image.width}]`})`,

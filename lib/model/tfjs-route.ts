@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Split } from "../data/data";
 import type { ImageShape, NetworkNumbers } from "../engine/layers";
 import { shiftImage } from "../data/batch";
+import { onCpuBackend } from "../engine/backend";
 import type { InputScaling } from "../engine/network";
 import { seededRandom, type Random } from "../math/random";
 import { createOptimizer, type OptimizerName } from "./optimizers";
@@ -57,6 +58,13 @@ export function readTfjsModel(model: tf.LayersModel, image: ImageShape, why: str
   if (output.length !== 2 || !Number.isInteger(output[1]) || (output[1] as number) < 2) {
     throw new RangeError(`the model's output shape is [${output.map(String).join(", ")}]; expected one score per class, [batch, classes] (end with a dense layer, or flatten before it)`);
   }
+  // The one silent mistake TensorFlow.js leaves: a dropout rate of 1 or more is made 1 (every value dropped).
+  model.layers.forEach((layer, index) => {
+    const rate = (layer.getConfig() as { rate?: unknown }).rate;
+    if (/Dropout/.test(layer.getClassName()) && typeof rate === "number" && !(rate >= 0 && rate < 1)) {
+      throw new RangeError(`layer ${index} (${layer.getClassName()} { rate: ${rate} }): rate must be in [0, 1), got ${rate}${rate === 1 ? " (TensorFlow.js makes any rate ≥ 1 a rate of 1: every value dropped)" : ""}`);
+    }
+  });
   const last = model.outputLayers?.[0] ?? model.layers[model.layers.length - 1]!;
   const lastConfig = last.getConfig() as { activation?: unknown };
   const probabilities = lastConfig.activation === "softmax" || last.getClassName() === "Softmax";
@@ -98,7 +106,8 @@ export function writeTfjsNumbers(model: tf.LayersModel, numbers: NetworkNumbers,
 
 /**
  * A fresh copy of `model` whose weights its own initialisers drew from `seed` (TensorFlow.js draws them from
- * `Math.random`, replaced by a seeded stream while the copy is built), so the same model and seed give the same
+ * `Math.random`, replaced by a seeded stream while the copy is built), on the cpu backend (an orthogonal
+ * initialiser's QR decomposition differs in its last bits by backend), so the same model and seed give the same
  * numbers in any process.
  * @example const copy = seededCopy(model, 0); // the same weights every time
  */
@@ -108,7 +117,7 @@ export function seededCopy(model: tf.LayersModel, seed: number): tf.LayersModel 
   const Class = (model instanceof tf.Sequential ? tf.Sequential : tf.LayersModel) as unknown as {
     fromConfig(cls: unknown, config: tf.serialization.ConfigDict): tf.LayersModel;
   };
-  return withSeededRandom(seededRandom(seed), () => Class.fromConfig(Class, config));
+  return onCpuBackend(() => withSeededRandom(seededRandom(seed), () => Class.fromConfig(Class, config)));
 }
 
 /**
