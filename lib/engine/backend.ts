@@ -204,6 +204,7 @@ export async function backendForTfjs(
     return ran("tfjs-node", `${describeDetail("tfjs-node")}, ${cpus()[0]?.model.trim() ?? "unknown CPU"}`, notRepeatable);
   }
   if (tf.getBackend() !== "cpu") await tf.setBackend("cpu");
+  quietCpu();
   let needed: string[];
   try {
     needed = await kernels();
@@ -234,10 +235,26 @@ export function onCpuBackend<T>(body: () => T): T {
   if (before === "cpu") return body();
   void tf.setBackend("cpu");
   if (tf.getBackend() !== "cpu") throw new Error("onCpuBackend: TensorFlow.js's cpu backend did not start at once");
+  quietCpu();
   try {
     return body();
   } finally {
     if (before) void tf.setBackend(before);
+  }
+}
+
+/**
+ * Use the (current) cpu backend once with TensorFlow.js's PROD flag set: its first tensor would print an advert for
+ * tfjs-node on stderr, in the kernel and in each worker, when the library only visits it (the library's own note
+ * says when tfjs-node would matter).
+ */
+function quietCpu(): void {
+  const prod = tf.env().getBool("PROD");
+  tf.env().set("PROD", true);
+  try {
+    tf.tensor([0]).dispose();
+  } finally {
+    tf.env().set("PROD", prod);
   }
 }
 

@@ -100,7 +100,9 @@ export function restoreNetwork(snapshot: NetworkSnapshot, into?: NetworkModel): 
   // A TensorFlow.js-trained network's numbers are checked against its model's weights when written into it.
   if (!snapshot.tfjs) checkNetworkNumbers(snapshot.spec, snapshot, "restoreNetwork");
   const numbers: NetworkNumbers = { params: snapshot.params.map((values) => values.slice()), stats: snapshot.stats.map((values) => values.slice()) };
-  if (into && (JSON.stringify(into.spec) !== JSON.stringify(snapshot.spec) || into.tfjsRead?.config !== snapshot.tfjs?.config)) {
+  // The run store matched the topology without layer names (which tfjs numbers per process): so do these.
+  const sameTfjs = (into?.tfjsRead?.names.join() === snapshot.tfjs?.names.join()) && into?.tfjsRead?.classes === snapshot.tfjs?.classes;
+  if (into && (JSON.stringify(into.spec) !== JSON.stringify(snapshot.spec) || (snapshot.tfjs || into.tfjsRead ? !sameTfjs : false))) {
     throw new RangeError(`restoreNetwork: the snapshot is ${snapshot.tfjs ? `a network of ${snapshot.tfjs.names.join(" → ")} trained by TensorFlow.js` : describeSpec(snapshot.spec)}, the network to restore into ${into.layers.join(" → ")}`);
   }
   const read = { spec: snapshot.spec, source: [...snapshot.source], ...(snapshot.tfjs ? { tfjs: snapshot.tfjs } : {}) };

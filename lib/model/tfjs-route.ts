@@ -18,6 +18,7 @@ import { onCpuBackend } from "../engine/backend";
 import type { InputScaling } from "../engine/network";
 import { seededRandom, type Random } from "../math/random";
 import { createOptimizer, type OptimizerName } from "./optimizers";
+import { registerWasmGradients } from "./wasm-gradients";
 
 /** What the library knows of a model TensorFlow.js trains. Plain data: it travels in snapshots and the run store. */
 export interface TfjsRead {
@@ -211,10 +212,11 @@ export function predictTfjs(model: tf.LayersModel, read: TfjsRead, image: ImageS
  * The kernels one training step of `model` runs (forward and backward pass on two blank images), recorded on the
  * current backend (the cpu backend, which has every kernel, is where `backendForTfjs` asks); the weights are put
  * back after. Another backend can train the model where it registers all of them (`tf.getKernel`): tfjs's wasm
- * backend, for one, has no Conv2DBackpropFilter (tfjs#8474).
+ * backend has no Conv2DBackpropFilter (tfjs#8474) until `registerWasmGradients` (called here) adds it.
  * @example const kernels = await trainingKernels(model, read); kernels.includes("Conv2DBackpropFilter"); // true for a conv net
  */
 export async function trainingKernels(model: tf.LayersModel, read: TfjsRead): Promise<string[]> {
+  registerWasmGradients(); // before any backend is asked what it has
   const cacheKey = `${tf.getBackend()} ${JSON.stringify(read.inputShape)} ${read.config}`;
   const known = kernelsOf.get(cacheKey);
   if (known) return known;
@@ -257,9 +259,14 @@ export async function layerNeeding(model: tf.LayersModel, kernel: string): Promi
       const shapes = (Array.isArray(input) ? input : [input]).map((tensor) => tensor.shape);
       const inputs = shapes.map((shape) => tf.tidy(() => tf.variable(tf.zeros(shape.map((size) => size ?? 2)))));
       try {
+        // As in training: a gradient for the layer's input only where a layer before it needs one (not for the
+        // model's input, which an embedding, say, reads as integers and has none).
+        const inbound = (layer as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] }).inboundNodes[0]?.inboundLayers ?? [];
+        const fromInput = inbound.every((before) => before.getClassName() === "InputLayer");
         const profile = await tf.profile(() => withSeededRandom(seededRandom(0), () => tf.tidy(() => {
           const weights = layer.trainableWeights.map((weight) => weight.read() as tf.Variable);
-          tf.variableGrads(() => tf.sum(layer.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor) as tf.Scalar, [...inputs, ...weights]).value.dataSync();
+          const wrt = fromInput ? weights : [...inputs, ...weights];
+          if (wrt.length > 0) tf.variableGrads(() => tf.sum(layer.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor) as tf.Scalar, wrt).value.dataSync();
         })));
         if (profile.kernelNames.includes(kernel)) return `layer ${index} (${layer.getClassName()})`;
       } finally {

@@ -128,11 +128,23 @@ export function networkPart(net: NetworkNumbers & {
   };
 }
 
-/** A Layers topology without its model's and layers' names. */
+/**
+ * A Layers topology without its model's and layers' names. A Sequential's layers lose their names; a functional
+ * model's names, which also wire its layers together (`inbound_nodes`, `input_layers`, `output_layers`), become
+ * their layer's index, so the same graph built twice gives the same part.
+ */
 function withoutNames(topology: unknown): unknown {
-  const model = topology as { config?: { name?: unknown; layers?: { config?: Record<string, unknown> }[] } };
+  const model = topology as { class_name?: unknown; config?: { name?: unknown; layers?: { name?: unknown; config?: Record<string, unknown> }[] } };
   if (!model?.config || !Array.isArray(model.config.layers)) return topology;
   const { name: _name, layers, ...rest } = model.config;
+  if (model.class_name !== "Sequential") {
+    const index = new Map(layers.map((layer, k) => [String(layer.name ?? layer.config?.name), `layer ${k}`]));
+    const renamed = (value: unknown): unknown =>
+      typeof value === "string" ? index.get(value) ?? value
+        : Array.isArray(value) ? value.map(renamed)
+        : value && typeof value === "object" ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, renamed(inner)])) : value;
+    return { ...model, config: renamed(rest) && { ...(renamed(rest) as object), layers: layers.map((layer) => renamed(layer)) } };
+  }
   return {
     ...model,
     config: { ...rest, layers: layers.map((layer) => {

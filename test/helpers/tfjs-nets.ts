@@ -18,7 +18,7 @@ export function leakyNet(rate = 0.5): tf.Sequential {
 }
 
 /** conv 4@5×5 stride 2 → average pooling (which the engine lacks) → dropout → dense 10: its conv's gradient needs
- *  Conv2DBackpropFilter, which tfjs's wasm backend lacks. */
+ *  Conv2DBackpropFilter, which tfjs's wasm backend lacks and the library registers for it (`model/wasm-gradients`). */
 export function convNet(): tf.Sequential {
   return tf.sequential({
     layers: [
@@ -26,6 +26,12 @@ export function convNet(): tf.Sequential {
       L.dropout({ rate: 0.25 }), L.flatten(), L.dense({ units: 10 }),
     ],
   });
+}
+
+/** Each pixel (0 or 1 once cast to an integer: 255 only) → an embedding of 2 → dense 10: its gradient needs
+ *  UnsortedSegmentSum (the gradient of a gather), which tfjs's wasm backend lacks, so it trains on the cpu backend. */
+export function embeddingNet(): tf.Sequential {
+  return tf.sequential({ layers: [L.embedding({ inputDim: 2, outputDim: 2, inputLength: 784 }), L.flatten(), L.dense({ units: 10 })] });
 }
 
 /** A short hash of arrays' bytes: equal hashes, equal bits. */
@@ -70,9 +76,9 @@ export async function seededRun(make: () => tf.LayersModel, images: number, seed
 
 /**
  * What the child process of tfjs-models.test.ts prints (as JSON): two runs each of `leakyNet` (256 images) and
- * `convNet` (64 images), seed 3, on the backend `MIE_BACKEND` picks.
+ * `convNet` (64 images) and `embeddingNet` (64 images), seed 3, on the backend `MIE_BACKEND` picks.
  */
-export async function childReport(): Promise<Record<"leaky" | "conv", { initial: string; bits: RunBits }[]>> {
+export async function childReport(): Promise<Record<"leaky" | "conv" | "embedding", { initial: string; bits: RunBits }[]>> {
   const twice = async (make: () => tf.LayersModel, images: number) => [await seededRun(make, images, 3), await seededRun(make, images, 3)];
-  return { leaky: await twice(leakyNet, 256), conv: await twice(convNet, 64) };
+  return { leaky: await twice(leakyNet, 256), conv: await twice(convNet, 64), embedding: await twice(embeddingNet, 64) };
 }
