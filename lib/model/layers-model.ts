@@ -42,21 +42,23 @@ export interface ReadNetwork {
  * @example const { spec } = readLayersModel(tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10 })] }), { channels: 1, height: 28, width: 28 });
  */
 export function readLayersModel(model: tf.LayersModel, image: ImageShape): ReadNetwork {
-  if (!(model instanceof tf.Sequential)) {
-    throw new EngineLacks("it is a functional tf.model: the engine trains a tf.Sequential's chain of layers");
+  if (!(model instanceof tf.Sequential) && !isChain(model)) {
+    throw new EngineLacks("it is a functional tf.model whose layers are not one chain (branches, or several inputs or outputs): the engine trains a chain of layers");
   }
   const given = model.inputs[0]!.shape.slice(1) as number[];
   const flat = given.length === 1;
   const wanted = flat ? [image.channels * image.height * image.width] : [image.height, image.width, image.channels];
   if (given.join() !== wanted.join()) {
-    const first = model.layers[0]!;
+    // A functional chain's first layer of its own (its InputLayer has no config to show).
+    const firstIndex = model.layers.findIndex((layer) => layer.getClassName() !== "InputLayer");
+    const first = model.layers[firstIndex]!;
     const pixels = image.channels * image.height * image.width;
     // The image's values in another shape (rows of a recurrent net: [28, 28]): TensorFlow.js reads them so.
     if (given.every((size) => Number.isInteger(size)) && given.reduce((total, size) => total * size, 1) === pixels) {
-      throw new EngineLacks(`layer 0 (${first.getClassName()}): the engine reads images as [${wanted.join(", ")}] or [${pixels}]; this model's input is [${given.join(", ")}]`);
+      throw new EngineLacks(`layer ${firstIndex} (${first.getClassName()}): the engine reads images as [${wanted.join(", ")}] or [${pixels}]; this model's input is [${given.join(", ")}]`);
     }
     throw new RangeError(
-      `layer 0 (${first.getClassName()} ${describeConfig(first.getConfig() as Record<string, unknown>)}): the model's input shape is [${given.join(", ")}] but the data's images are ${image.height}×${image.width}×${image.channels} ` +
+      `layer ${firstIndex} (${first.getClassName()} ${describeConfig(first.getConfig() as Record<string, unknown>)}): the model's input shape is [${given.join(", ")}] but the data's images are ${image.height}×${image.width}×${image.channels} ` +
         `(expected inputShape [${wanted.join(", ")}]${flat ? "" : ` or [${image.channels * image.height * image.width}]`})`,
     );
   }
@@ -69,6 +71,7 @@ export function readLayersModel(model: tf.LayersModel, image: ImageShape): ReadN
     shape = { layout: "features", features: image.channels * image.height * image.width };
   }
   model.layers.forEach((layer, index) => {
+    if (layer.getClassName() === "InputLayer") return; // a functional chain's input: no layer of its own
     const read = readLayer(layer, index, shape, index === model.layers.length - 1);
     if (!read) return;
     layers.push(read);
@@ -80,6 +83,23 @@ export function readLayersModel(model: tf.LayersModel, image: ImageShape): ReadN
     throw new EngineLacks(`the engine's last layer is a dense layer with one unit per class (it gives the logits); this model ends with ${model.layers[model.layers.length - 1]?.getClassName() ?? "no layer"}`);
   }
   return { spec: { input: image, layers }, source };
+}
+
+/**
+ * Whether a functional model is one chain of layers, as a Sequential is: one input, each layer fed by the one before
+ * it only and feeding the next only, the last one the output. The engine trains such a model whichever way it was
+ * built.
+ */
+function isChain(model: tf.LayersModel): boolean {
+  type Wired = { inboundNodes: { inboundLayers: tf.layers.Layer[] }[]; outboundNodes: unknown[] };
+  const layers = model.layers;
+  if (model.inputs.length !== 1 || model.outputs.length !== 1 || layers[0]?.getClassName() !== "InputLayer") return false;
+  return layers.every((layer, k) => {
+    const wired = layer as unknown as Wired;
+    if (wired.outboundNodes.length > 1) return false;
+    if (k === 0) return true;
+    return wired.inboundNodes.length === 1 && wired.inboundNodes[0]!.inboundLayers.length === 1 && wired.inboundNodes[0]!.inboundLayers[0] === layers[k - 1];
+  }) && model.outputLayers[0] === layers[layers.length - 1];
 }
 
 function readLayer(layer: tf.layers.Layer, index: number, input: LayerShape, last: boolean): NetworkLayer | null {
