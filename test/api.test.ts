@@ -51,17 +51,33 @@ function publicExports(): PublicExport[] {
   const checker = program.getTypeChecker();
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(INDEX)!)!;
   return checker.getExportsOfModule(moduleSymbol).map((symbol) => {
-    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    // Follow re-exports to where lib declares the name: through lib's modules, never into another package (for
+    // `tf`, `export import tf = tfjs` in model/tfjs.ts, not the `import * as tfjs` it names, nor tfjs's index).
+    let target = symbol;
+    while (target.flags & ts.SymbolFlags.Alias) {
+      const next = checker.getImmediateAliasedSymbol(target);
+      const declared = next?.declarations?.[0];
+      if (!declared || !declared.getSourceFile().fileName.startsWith(join(ROOT, "lib")) || ts.isNamespaceImport(declared)) break;
+      target = next!;
+    }
+    const value = target.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(target) : target;
     const declaration = target.declarations![0]!;
     const file = relative(join(ROOT, "lib"), declaration.getSourceFile().fileName).replace(/\.ts$/, "");
     const examples = ts.getJSDocTags(declaration)
       .filter((tag) => tag.tagName.text === "example")
       .map((tag) => ts.getTextOfJSDocComment(tag.comment)?.trim() ?? "")
       .filter((text) => text.length > 0);
+    // TypeScript attaches no JSDoc to `export import x = y`: read its leading comment's @example lines.
+    if (examples.length === 0 && ts.isImportEqualsDeclaration(declaration)) {
+      const text = declaration.getSourceFile().getFullText();
+      for (const range of ts.getLeadingCommentRanges(text, declaration.pos) ?? []) {
+        for (const match of text.slice(range.pos, range.end).matchAll(/@example (.+)/g)) examples.push(match[1]!.trim());
+      }
+    }
     return {
       name: symbol.name,
       module: file.startsWith("figures/") ? "figures" : file,
-      isType: !(target.flags & ts.SymbolFlags.Value),
+      isType: !(value.flags & ts.SymbolFlags.Value),
       examples,
     };
   });
