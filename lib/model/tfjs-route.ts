@@ -144,6 +144,29 @@ export interface TfjsSettings {
   normalize: InputScaling | null;
 }
 
+/** The classes TensorFlow.js registers itself (layers, initialisers...), before any notebook registers its own. */
+const BUILT_IN_CLASSES = new Set(Object.keys(tf.serialization.SerializationMap.getMap().classNameMap));
+
+/**
+ * The classes of a model's config that this process registered itself (a layer class of one's own): another
+ * process (a worker) cannot rebuild the model.
+ * @example classesOfOwn(net.tfjsRead!); // ["MyAttention"]
+ */
+export function classesOfOwn(read: TfjsRead): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === "object") {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === "className" && typeof inner === "string" && !BUILT_IN_CLASSES.has(inner)) found.add(inner);
+        walk(inner);
+      }
+    }
+  };
+  walk(JSON.parse(read.config));
+  return [...found];
+}
+
 /** Which stream of the model's seed a run's dropout masks and other training draws come from. */
 const TRAINING_DRAWS = 0x7f4a7c15;
 

@@ -15,6 +15,7 @@ import type { AnyRun, Run } from "../train/loop";
 import type { NetworkModel } from "../model/network-model";
 import { networkPart } from "./run-key";
 import { restoreNetwork } from "../model/snapshot";
+import { classesOfOwn } from "../model/tfjs-route";
 import { environment, type Environment } from "../config/environment";
 
 /** Options of `trainAll` and `compare` (`R`: the runs they give, `Run` for MLPs, `Run<NetworkModel>` for networks). */
@@ -107,9 +108,14 @@ export async function trainAllChecked(specs: readonly CheckedSpec[], data: Check
     }
     options.onRun?.(run, original);
   };
+  const own = [...new Set(specsToTrain.flatMap((spec) => (spec.network?.tfjs ? classesOfOwn(spec.network.tfjs) : [])))];
+  // A layer class registered in this process only: a worker could not rebuild the model, so the runs stay here.
+  if (workers > 1 && own.length > 0) {
+    console.warn(`trainAll: these runs train one after another in this thread, not in workers: the layer class${own.length > 1 ? "es" : ""} ${own.join(", ")} ${own.length > 1 ? "are" : "is"} registered in this process only, and a worker could not rebuild the model`);
+  }
   try {
     const trained = await interruptible(options.signal, (signal) =>
-      workers > 1 && poolAvailable()
+      workers > 1 && poolAvailable() && own.length === 0
         ? trainInWorkers(specsToTrain, data, { workers, signal, onProgress, onStart, onRun, env })
         : trainInThisThread(specsToTrain, data, { signal, onProgress, onStart, onRun }, () => Promise.all(writes)));
     trained.forEach((run, index) => (runs[missing[index]!] = run));
