@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { EvalOn } from "../train/evaluations";
 import { torchNumbers } from "../model/layers-model";
 import { checkMlp, mlp, type Init, type Model } from "../model/model";
-import { network, NetworkModel, type NetworkInit } from "../model/network-model";
+import { asLayersModel, network, NetworkModel, type NetworkInit } from "../model/network-model";
 import type { OptimizerName } from "../model/optimizers";
 import { restoreNetwork, snapshotNetwork, type NetworkSnapshot } from "../model/snapshot";
 import { checkRunFits, type CheckedDataset } from "../train/checks";
@@ -206,9 +206,10 @@ function checkNetworkSpec(spec: NetworkRunSpec, data: CheckedDataset): CheckedSp
  */
 function specNetwork(model: unknown, init: SpecFields["init"], seed: number | undefined, image: { channels: number; height: number; width: number }): NetworkModel {
   const inits = `expected "own", "seeded" or "torch" for a network, got ${describeValue(init)}`;
-  if (model instanceof tf.LayersModel) {
+  const layersModel = model instanceof NetworkModel ? null : asLayersModel(model);
+  if (layersModel) {
     if (init !== undefined && init !== "own" && init !== "torch" && init !== "seeded") throw new RangeError(`init: ${inits}`);
-    return network(model, { init, seed, image });
+    return network(layersModel, { init, seed, image });
   }
   if (!(model instanceof NetworkModel)) {
     throw new TypeError(`model: expected a TensorFlow.js Layers model (tf.sequential or tf.model) or network(...), got ${describeValue(model)}`);

@@ -14,7 +14,7 @@ import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations"
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
 import { describeShape } from "../model/layers-model";
 import { Model, type Init } from "../model/model";
-import { network, NetworkModel, type NetworkInit } from "../model/network-model";
+import { asLayersModel, network, NetworkModel, type NetworkInit } from "../model/network-model";
 import { startTraining, type TrainingSession } from "../model/training";
 import { layerNeeding, trainingKernels } from "../model/tfjs-route";
 import { permutation, seededRandom } from "../math/random";
@@ -86,7 +86,7 @@ export async function train(model: TrainableModel | (() => TrainableModel), data
   const resolved = resolveSettings(options);
   const given = typeof model === "function" ? model() : model;
   // The model is checked first (its error is the likelier mistake), a Layers model once the data gives its image.
-  if (!(given instanceof tf.LayersModel)) checkModel(given, resolved);
+  if (!asLayersModel(given)) checkModel(given, resolved);
   const checked = checkDataset(data);
   const net = checkModel(trainable(given, checked), resolved);
   checkRunFits(fitLayers(net), resolved, checked);
@@ -105,9 +105,10 @@ export type TrainableModel = Model | NetworkModel | tf.LayersModel;
 
 /** A Layers model read as a network for `data`'s images; anything else as it is (checked by `checkModel`). */
 export function trainable(model: unknown, data: Dataset): unknown {
-  if (model instanceof tf.LayersModel) {
+  const layersModel = model instanceof NetworkModel || model instanceof Model ? null : asLayersModel(model);
+  if (layersModel) {
     const image = { channels: 1, height: data.train.rows, width: data.train.cols };
-    return network(model, { image });
+    return network(layersModel, { image });
   }
   return model;
 }
