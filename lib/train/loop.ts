@@ -85,10 +85,12 @@ export async function train(model: TrainableModel | (() => TrainableModel), data
 export async function train(model: TrainableModel | (() => TrainableModel), data: Dataset, options: TrainOptions = {}): Promise<AnyRun> {
   const resolved = resolveSettings(options);
   const given = typeof model === "function" ? model() : model;
+  // A Layers model (one of another TensorFlow.js copy becomes ours here, once).
+  const layersModel = given instanceof Model || given instanceof NetworkModel ? null : asLayersModel(given);
   // The model is checked first (its error is the likelier mistake), a Layers model once the data gives its image.
-  if (!asLayersModel(given)) checkModel(given, resolved);
+  if (!layersModel) checkModel(given, resolved);
   const checked = checkDataset(data);
-  const net = checkModel(trainable(given, checked), resolved);
+  const net = checkModel(trainable(layersModel ?? given, checked), resolved);
   checkRunFits(fitLayers(net), resolved, checked);
   const settings: TrainSettings = { ...resolved, label: options.label ?? defaultLabel(net, resolved) };
   return trainChecked(net, checked, settings, options);
