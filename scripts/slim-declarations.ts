@@ -90,8 +90,9 @@ function namespaceUses(file: string, text: string, ns: string): string[] {
   const visit = (node: ts.Node): void => {
     if (ts.isQualifiedName(node) && ts.isIdentifier(node.left) && node.left.text === ns) names.add(node.right.text);
     if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === ns) names.add(node.name.text);
-    // `typeof tf`: the whole namespace, which only all of tfjs declares.
+    // `typeof tf`, or `export import tf = tfjs`: the whole namespace, which only all of tfjs declares.
     if (ts.isTypeQueryNode(node) && ts.isIdentifier(node.exprName) && node.exprName.text === ns) names.add("*");
+    if (ts.isImportEqualsDeclaration(node) && ts.isIdentifier(node.moduleReference) && node.moduleReference.text === ns) names.add("*");
     ts.forEachChild(node, visit);
   };
   visit(source);
