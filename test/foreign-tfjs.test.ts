@@ -31,7 +31,7 @@ test("a model of another tfjs copy is copied with its weights, and trains (engin
   const data = await smallMnist(256, 64);
   const L = other.layers;
   const sequential = other.sequential({ layers: [L.flatten({ inputShape: [28, 28, 1] }), L.dense({ units: 16, activation: "relu" }), L.dense({ units: 10 })] });
-  assert.ok(!(sequential instanceof tf.LayersModel), "not an instance of the library's classes");
+  assert.ok(!((sequential as unknown) instanceof tf.LayersModel), "not an instance of the library's classes");
   const copy = asLayersModel(sequential)!;
   assert.ok(copy instanceof tf.LayersModel);
   const theirs = sequential.getWeights().map((weight) => Array.from(weight.dataSync()));

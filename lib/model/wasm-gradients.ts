@@ -55,35 +55,19 @@ function filterGradient({ inputs, backend, attrs }: KernelArgs, depthwise: boole
   const xs = backend.readSync(x.dataId);
   const dys = backend.readSync(dy.dataId);
   const [kh, kw, C, M] = filterShape;
-  const { batchSize: N, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, strideHeight: sy, strideWidth: sx, dilationHeight: dh, dilationWidth: dw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
   const K = dy.shape[3]!; // dy's channels: F for a conv, C·M for a depthwise conv
   const sums = new Float64Array(kh * kw * C * M);
-  for (let n = 0; n < N; n++) {
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        const dyRow = ((n * OH + oy) * OW + ox) * K;
-        for (let i = 0; i < kh; i++) {
-          const iy = oy * sy + i * dh - top;
-          if (iy < 0 || iy >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const ix = ox * sx + j * dw - left;
-            if (ix < 0 || ix >= W) continue;
-            const xRow = ((n * H + iy) * W + ix) * C;
-            const wRow = (i * kw + j) * C;
-            for (let c = 0; c < C; c++) {
-              const value = xs[xRow + c]!;
-              if (value === 0) continue; // ReLU outputs and padding: many zeros, nothing to add
-              const out = (wRow + c) * M;
-              const from = depthwise ? dyRow + c * M : dyRow;
-              for (let m = 0; m < M; m++) sums[out + m] += value * dys[from + m]!;
-            }
-          }
-        }
-      }
+  forEachTap(info, (position, pixel, tap) => {
+    const dyRow = position * K;
+    const xRow = pixel * C;
+    for (let c = 0; c < C; c++) {
+      const value = xs[xRow + c]!;
+      if (value === 0) continue; // ReLU outputs and padding: many zeros, nothing to add
+      const out = (tap * C + c) * M;
+      const from = depthwise ? dyRow + c * M : dyRow;
+      for (let m = 0; m < M; m++) sums[out + m] += value * dys[from + m]!;
     }
-  }
+  });
   const dataId = backend.write(Float32Array.from(sums), filterShape, "float32");
   return { dataId, shape: filterShape, dtype: "float32" };
 }
@@ -101,33 +85,44 @@ function depthwiseInputGradient({ inputs, backend, attrs }: KernelArgs): tf.Tens
   );
   const dys = backend.readSync(dy.dataId);
   const ws = backend.readSync(filter.dataId);
-  const [kh, kw, C, M] = filter.shape as [number, number, number, number];
+  const [, , C, M] = filter.shape as [number, number, number, number];
+  const sums = new Float64Array(info.batchSize * info.inHeight * info.inWidth * C);
+  forEachTap(info, (position, pixel, tap) => {
+    const dyRow = position * C * M;
+    const xRow = pixel * C;
+    const wRow = tap * C * M;
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let m = 0; m < M; m++) sum += dys[dyRow + c * M + m]! * ws[wRow + c * M + m]!;
+      sums[xRow + c] += sum;
+    }
+  });
+  const dataId = backend.write(Float32Array.from(sums), inputShape, "float32");
+  return { dataId, shape: inputShape, dtype: "float32" };
+}
+
+/**
+ * Every pair of an output position and a kernel tap that reads an input pixel (not padding), in a fixed order
+ * (image, output row, output column, tap row, tap column): `visit(position, pixel, tap)` with the output position's
+ * index n·OH·OW + y·OW + x, the input pixel's n·H·W + iy·W + ix, and the tap's i·kw + j.
+ */
+function forEachTap(info: Conv2DInfo, visit: (position: number, pixel: number, tap: number) => void): void {
   const { batchSize: N, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, strideHeight: sy, strideWidth: sx, dilationHeight: dh, dilationWidth: dw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const sums = new Float64Array(N * H * W * C);
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const { top, left } = info.padInfo;
   for (let n = 0; n < N; n++) {
     for (let oy = 0; oy < OH; oy++) {
       for (let ox = 0; ox < OW; ox++) {
-        const dyRow = ((n * OH + oy) * OW + ox) * C * M;
+        const position = (n * OH + oy) * OW + ox;
         for (let i = 0; i < kh; i++) {
           const iy = oy * sy + i * dh - top;
           if (iy < 0 || iy >= H) continue;
           for (let j = 0; j < kw; j++) {
             const ix = ox * sx + j * dw - left;
-            if (ix < 0 || ix >= W) continue;
-            const xRow = ((n * H + iy) * W + ix) * C;
-            const wRow = (i * kw + j) * C * M;
-            for (let c = 0; c < C; c++) {
-              let sum = 0;
-              for (let m = 0; m < M; m++) sum += dys[dyRow + c * M + m]! * ws[wRow + c * M + m]!;
-              sums[xRow + c] += sum;
-            }
+            if (ix >= 0 && ix < W) visit(position, (n * H + iy) * W + ix, i * kw + j);
           }
         }
       }
     }
   }
-  const dataId = backend.write(Float32Array.from(sums), inputShape, "float32");
-  return { dataId, shape: inputShape, dtype: "float32" };
 }

@@ -2,6 +2,7 @@
  * Opening an exported report (or any local HTML file) in headless Chromium, offline, to check that its Plotly
  * charts were drawn. Uses the system Chromium through playwright-core; never downloads a browser.
  */
+import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -149,5 +150,20 @@ export async function openReport(htmlPath: string, options: OpenOptions = {}): P
   } catch (error) {
     await opened.close();
     throw error;
+  }
+}
+
+/**
+ * Open an exported report offline and check that it draws its `charts` charts with no page error and no request.
+ * @example await assertDrawsOffline("executed.html", 2);
+ */
+export async function assertDrawsOffline(htmlPath: string, charts: number): Promise<void> {
+  const report = await openReport(htmlPath);
+  try {
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(report.requests, [], "an offline report requests nothing");
+    assert.equal(report.plotsWithSvg, charts);
+  } finally {
+    await report.close();
   }
 }
