@@ -9,7 +9,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/engine/backend";
-import { asLayersModel } from "../lib/model/network-model";
+import { asLayersModel } from "../lib/model/layers-copy";
 import { train } from "../lib/train/loop";
 import { smallMnist } from "./helpers/small-mnist";
 

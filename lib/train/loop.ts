@@ -14,7 +14,8 @@ import { AccuracyCurve, evaluationSplits, type Evaluation } from "./evaluations"
 import { accuracy, confusionMatrix, finalAverage, perClassAccuracy } from "../math/metrics";
 import { describeShape } from "../model/layers-model";
 import { Model, type Init } from "../model/model";
-import { asLayersModel, network, NetworkModel, type NetworkInit } from "../model/network-model";
+import { asLayersModel } from "../model/layers-copy";
+import { network, NetworkModel, type NetworkInit } from "../model/network-model";
 import { startTraining, type TrainingSession } from "../model/training";
 import { layerNeeding, trainingKernels } from "../model/tfjs-route";
 import { permutation, seededRandom } from "../math/random";
