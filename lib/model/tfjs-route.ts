@@ -30,7 +30,7 @@ export interface TfjsRead {
   classes: number;
   /** Whether the output is softmax probabilities (the last layer's activation), not logits. */
   probabilities: boolean;
-  /** Short names of its layers, for labels: "conv8@3", "depthwiseConv2d", "128"... */
+  /** Short names of its layers, for labels: "conv8@3", "pool2", "DepthwiseConv2D", "128"... */
   names: string[];
   /** The model's config (`getConfig()` as JSON), which rebuilds it in another process. */
   config: string;
@@ -41,7 +41,7 @@ export interface TfjsRead {
 /**
  * Check that TensorFlow.js can train `model` on `image`s with the library's loop (one input whose size is the
  * image's, one output of a score per class) and describe it; errors name the shapes.
- * @example readTfjsModel(model, { channels: 1, height: 28, width: 28 }, "layer 1 (DepthwiseConv2D): the engine does not implement it").classes; // 10
+ * @example readTfjsModel(model, { channels: 1, height: 28, width: 28 }, "layer 1 (DepthwiseConv2D …): the engine does not implement DepthwiseConv2D layers").classes; // 10
  */
 export function readTfjsModel(model: tf.LayersModel, image: ImageShape, why: string): Omit<TfjsRead, "config" | "sequential"> {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
