@@ -61,7 +61,9 @@ test("a run whose worker process crashes is retried once in a new worker and giv
 
 test("a run whose worker crashes again on its retry fails the sweep, naming the run and the signal; no worker is left", async () => {
   const data = checkDataset(await smallMnist(4000, 200));
-  const spec = checkSpec({ layers: [784, 16, 10], lr: 0.1, epochs: 10, label: "crashes twice" }, data, "spec");
+  // Long enough to be killed twice, each time after a progress report (every 250 ms): CI's WebAssembly-only pass
+  // once finished a 10-epoch run in its retry before a report came. It never trains to the end.
+  const spec = checkSpec({ layers: [784, 16, 10], lr: 0.1, epochs: 200, label: "crashes twice" }, data, "spec");
   const other = checkSpec({ layers: [784, 16, 10], lr: 0.1, seed: 1 }, data, "spec");
   await closeWorkers();
   const before = tf.memory().numTensors;
