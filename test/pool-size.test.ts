@@ -54,7 +54,7 @@ test("workers that fit: the budget left beside this process, divided by a worker
   assert.equal(workerCostMB("process", false, data), WORKER_MB.wasmProcess + dataMB);
 });
 
-test("workers are processes wherever libtensorflow may run, threads elsewhere; MIE_WORKER_KIND overrides", () => {
+test("workers are processes wherever libtensorflow may run (a big MLP, a network TensorFlow.js trains), threads elsewhere; MIE_WORKER_KIND overrides", () => {
   const wasm = { name: "wasm", requested: "auto" } as BackendInfo;
   const auto = { ...wasm, nativeFrom: { minMultiplyAdds: 3_000_000, detail: "" } } as BackendInfo;
   const small = [{ layers: [784, 10] }];
@@ -64,6 +64,12 @@ test("workers are processes wherever libtensorflow may run, threads elsewhere; M
     assert.equal(workerKind(auto, small), "thread", "auto: small runs stay on wasm");
     assert.equal(workerKind(auto, big), "process", "auto: a big run uses tfjs-node");
     assert.equal(workerKind({ ...wasm, name: "tfjs-node" }, small), "process");
+    // tfjs-node's binding crashes when two threads of one process run its ops (CI saw it, in test/tfjs-pool.test.ts).
+    const engineNet = [{ layers: [], network: {} }] as unknown as typeof small;
+    const tfjsNet = [{ layers: [], network: { tfjs: {} } }] as unknown as typeof small;
+    assert.equal(workerKind(auto, engineNet), "thread", "a network the engine trains never reaches libtensorflow");
+    assert.equal(workerKind(auto, tfjsNet), "process", "one TensorFlow.js trains goes to tfjs-node where it loads");
+    assert.equal(workerKind(wasm, tfjsNet), "thread", "without tfjs-node it trains on wasm or cpu, which threads share safely");
   });
   withEnv({ MIE_WORKER_KIND: "thread" }, () => assert.equal(workerKind(auto, big), "thread"));
   withEnv({ MIE_WORKER_KIND: "fiber" }, () => assert.throws(() => workerKind(auto, big), /MIE_WORKER_KIND: expected one of thread, process; got "fiber"/));

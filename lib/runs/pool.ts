@@ -85,7 +85,10 @@ export async function trainInWorkers(specs: readonly CheckedSpec[], data: Checke
   const kind = workerKind(info, specs, env.workerKind);
   await closeIdle((worker) => worker.kind !== kind); // idle workers of the other kind would only hold memory
   const native = info.name === "tfjs-node" || (info.nativeFrom !== undefined && kind === "process");
-  const count = Math.min(options.workers, specs.length, workersThatFit(workerCostMB(kind, native, data), usedMB(), memoryBudgetMB(env)));
+  // Two threads of one process running tfjs-node's ops crash it (a SIGSEGV in its binding's op-attribute cache, seen
+  // in CI): where libtensorflow must run in threads (Deno, or MIE_WORKER_KIND=thread), one worker at a time.
+  const threadSafe = kind === "process" || !onLibtensorflow(info, specs);
+  const count = Math.min(threadSafe ? options.workers : 1, specs.length, workersThatFit(workerCostMB(kind, native, data), usedMB(), memoryBudgetMB(env)));
   const sweep = new Sweep(specs, kind === "thread" ? sharedDataset(data) : data, options, { kind, backend: info.requested, idleSeconds });
   return sweep.start(count);
 }
@@ -105,22 +108,32 @@ export function poolAvailable(log: (line: string) => void = console.warn): boole
 }
 
 /**
- * The kind of worker a sweep uses: a child process wherever libtensorflow may run (a crash there is contained),
- * else a thread (always a thread under Deno). `forced` (by default `MIE_WORKER_KIND=thread|process`) overrides it,
- * to measure or test either kind.
+ * The kind of worker a sweep uses: a child process wherever libtensorflow may run (a crash there is contained, and
+ * tfjs-node's binding is not thread-safe), else a thread (always a thread under Deno). `forced` (by default
+ * `MIE_WORKER_KIND=thread|process`) overrides it, to measure or test either kind.
  * @example workerKind(await initBackend("wasm"), specs); // "thread"
  */
-export function workerKind(info: BackendInfo, specs: readonly Pick<CheckedSpec, "layers" | "batchSize" | "network">[], forced: WorkerKind | undefined = environment().workerKind): WorkerKind {
+export function workerKind(info: BackendInfo, specs: readonly SpecShape[], forced: WorkerKind | undefined = environment().workerKind): WorkerKind {
   if (forced !== undefined) return forced;
   // Deno's node:child_process may lack the "advanced" IPC serialization the process workers' typed arrays need.
   if ("Deno" in globalThis) return "thread";
-  if (info.name === "tfjs-node") return "process";
+  return onLibtensorflow(info, specs) ? "process" : "thread";
+}
+
+type SpecShape = Pick<CheckedSpec, "layers" | "batchSize" | "network">;
+
+/**
+ * Whether some run of a sweep trains on libtensorflow: every run on tfjs-node; under auto, a big MLP, and a network
+ * TensorFlow.js trains (tfjs-node wherever it loads). A network the engine trains never reaches it.
+ */
+function onLibtensorflow(info: BackendInfo, specs: readonly SpecShape[]): boolean {
+  if (info.name === "tfjs-node") return true;
   const native = info.nativeFrom;
-  // A network trains on the engine, never on libtensorflow: a thread is enough.
-  const big = (spec: Pick<CheckedSpec, "layers" | "batchSize" | "network">): boolean =>
-    native !== undefined && !spec.network &&
-    stepMultiplyAdds(spec.layers as number[], resolveSettings({ batchSize: spec.batchSize }).batchSize) >= native.minMultiplyAdds;
-  return specs.some(big) ? "process" : "thread";
+  if (native === undefined) return false;
+  return specs.some((spec) =>
+    spec.network
+      ? spec.network.tfjs !== undefined
+      : stepMultiplyAdds(spec.layers as number[], resolveSettings({ batchSize: spec.batchSize }).batchSize) >= native.minMultiplyAdds);
 }
 
 /** This process's resident memory in MB without its idle worker threads, which a sweep reuses. */
