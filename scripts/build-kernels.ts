@@ -25,7 +25,7 @@ const SOURCES = [
 /** What the wasm module exports: the kernels, and where the memory above its stack starts. */
 const EXPORTS = [
   "gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
-  "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows",
+  "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows",
   "batchNorm", "batchNormBackward", "activation", "activationBackward", "__heap_base",
 ];
 

@@ -1,5 +1,5 @@
 /**
- * The engine's kernels for convolutional nets (lib/engine/kernels: im2col.c, max-pool.c, dropout.c, planes.c,
+ * The engine's kernels for convolutional nets (lib/engine/kernels: im2col.c, max-pool.c, dropout.c (and its masks), planes.c,
  * add-scaled.c, sgd.c, sum-rows.c, batch-norm.c, activation.c): in WebAssembly and in every native build this CPU runs, each gives the bits of a
  * JavaScript reference that rounds to float32 after every operation, in the order kernels.h documents. Odd sizes,
  * kernels 3 and 5, strides 1 and 2, padding 0–2 and TensorFlow's uneven `same` padding; ties, signed zeros,
@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { seededRandom, type Random } from "../lib/math/random";
+import { afterDraws, seededRandom, seedState, type Random } from "../lib/math/random";
 import { kernelsModule, nativeKernels, wasmKernels, type Kernels, type NativeAddon } from "../lib/engine/kernels";
 import { buildKernels, KERNELS_ADDON, KERNELS_WASM } from "../scripts/build-kernels";
 
@@ -48,7 +48,7 @@ test.before(async () => {
 });
 
 test("kernels.wasm and the addon export the convolution kernels (test/engine-kernels.test.ts checks the module keeps no C stack)", () => {
-  const names = ["im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows", "batchNorm", "batchNormBackward", "activation", "activationBackward"];
+  const names = ["im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows", "batchNorm", "batchNormBackward", "activation", "activationBackward"];
   const exported = WebAssembly.Module.exports(kernelsModule()).map(({ name }) => name);
   for (const name of names) assert.ok(exported.includes(name), `kernels.wasm does not export ${name}`);
   if (built) for (const name of names) assert.equal(typeof (addon as unknown as Record<string, unknown>)?.[name], "function", `the addon has no ${name}`);
@@ -246,6 +246,31 @@ test("dropout: x·scale where the mask is nonzero, +0 elsewhere (NaN and −0 in
       const [xs, ms] = [at.floats(x, 4 * (n % 4)), at.bytes(mask, n % 3)];
       kernels.dropout(xs, ms, n, scale);
       sameBits(read(xs, n), expected, `${name} dropout, n = ${n}`);
+    }
+  }
+});
+
+test("dropoutMask: the bytes of seededRandom's random() >= rate, from any state, at every length; the stream goes on where it left", () => {
+  // Seeds whose states wrap past 2³² within the draws; rates whose threshold ⌈rate·2³²⌉ is 0, exact, rounded, or 2³².
+  for (const seed of [0, 1, 7, -1, 0x7fffffff, 0x92d68ca2]) {
+    for (const rate of [0, 0.25, 0.5, 0.3, 0.1 + 1e-12, 1 - 2 ** -40, 1 - 2 ** -53]) {
+      const keep = Math.ceil(rate * 2 ** 32);
+      for (const n of LENGTHS) {
+        const random = seededRandom(seed);
+        const first = Uint8Array.from({ length: n }, () => (random() >= rate ? 1 : 0));
+        const then = Uint8Array.from({ length: 37 }, () => (random() >= rate ? 1 : 0));
+        for (const { name, kernels } of implementations) {
+          const at = new Allocator();
+          const ms = at.bytes(new Uint8Array(n).fill(7), n % 3);
+          let state = seedState(seed);
+          kernels.dropoutMask(ms, n, state >>> 16, state & 0xffff, Math.floor(keep / 65536), keep % 65536);
+          assert.deepEqual(heap.slice(ms, ms + n), first, `${name}, seed ${seed}, rate ${rate}, n = ${n}`);
+          state = afterDraws(state, n);
+          const next = at.bytes(new Uint8Array(37), 0);
+          kernels.dropoutMask(next, 37, state >>> 16, state & 0xffff, Math.floor(keep / 65536), keep % 65536);
+          assert.deepEqual(heap.slice(next, next + 37), then, `${name}, seed ${seed}, rate ${rate}: the draws after ${n}`);
+        }
+      }
     }
   }
 });

@@ -48,6 +48,11 @@ export interface Kernels {
   maxPoolBackward(dOut: number, argmax: number, dIn: number, planes: number, H: number, W: number, OH: number, OW: number): void;
   /** In place, forward and backward: x[i] ← mask[i] ? x[i]·scale : +0 (mask: n bytes). */
   dropout(x: number, mask: number, n: number, scale: number): void;
+  /**
+   * mask[k] ← 1 where mulberry32's (k + 1)-th draw from `state` is at least keep/2³² (`dropoutDraws` gives the
+   * arguments: the bytes of `seededRandom`'s `random() >= rate`), else 0; state and keep as 16-bit halves.
+   */
+  dropoutMask(mask: number, n: number, stateHigh: number, stateLow: number, keepHigh: number, keepLow: number): void;
   /** count·pixels bytes → floats ((byte / 255) − mean)·invStd, rounded after each op (mean 0, invStd 1: byte / 255). */
   planes(src: number, dst: number, count: number, pixels: number, mean: number, invStd: number): void;
   /** g ← g + p·factor (PyTorch's weight decay). */
@@ -72,7 +77,7 @@ export interface Kernels {
 /** The kernels' names, as both forms export them. */
 const NAMES = [
   "gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
-  "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "planes", "addScaled", "sgd", "sumRows",
+  "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows",
   "batchNorm", "batchNormBackward", "activation", "activationBackward",
 ] as const;
 
@@ -140,6 +145,7 @@ export interface NativeAddon {
   maxPool(heap: Uint8Array, ...args: Parameters<Kernels["maxPool"]>): void;
   maxPoolBackward(heap: Uint8Array, ...args: Parameters<Kernels["maxPoolBackward"]>): void;
   dropout(heap: Uint8Array, ...args: Parameters<Kernels["dropout"]>): void;
+  dropoutMask(heap: Uint8Array, ...args: Parameters<Kernels["dropoutMask"]>): void;
   planes(heap: Uint8Array, ...args: Parameters<Kernels["planes"]>): void;
   addScaled(heap: Uint8Array, ...args: Parameters<Kernels["addScaled"]>): void;
   sgd(heap: Uint8Array, ...args: Parameters<Kernels["sgd"]>): void;

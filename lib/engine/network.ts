@@ -11,7 +11,7 @@
  * Backward, last layer first, each the adjoint of its forward pass; then every trained array gets its update rule's
  * kernel (`updates.ts`). Every sum runs in a fixed order in the kernels, so the bits are the same everywhere.
  */
-import { seededRandom } from "../math/random";
+import { afterDraws, seedState } from "../math/random";
 import type { EngineHeap } from "./heap";
 import { EPILOGUE, type Kernels } from "./kernels";
 import { ACTIVATION_CODES, outputShape, paramSizes, shapeSize, type LayerShape, type NetworkLayer, type NetworkNumbers, type NetworkSpec } from "./layers";
@@ -149,7 +149,7 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
   owned.push(stage);
   const inputBuffer = floats((pixels + 1) * B);
   const shifted = new Uint8Array(pixels);
-  const random = seededRandom(session.seed);
+  let maskState = seedState(session.seed); // the masks are seededRandom(seed)'s draws, step after step
   const updater = createUpdater(kernels, rule, params.map((p, k) => ({ params: p.at, grads: grads[k]!, length: p.length })), floats);
   const gradientRows = new Float32Array(B * classes);
 
@@ -214,8 +214,10 @@ export function startNetwork(heap: EngineHeap, { kernels, gemm }: { kernels: Ker
           const count = shapeSize(layer.shape) * size;
           copy(source, out, count);
           if (training && layer.rate > 0) {
-            const mask = heap.bytes(own.index, count);
-            for (let k = 0; k < count; k++) mask[k] = random() >= layer.rate ? 1 : 0;
+            // random() >= rate ⇔ a draw (a uint32) ≥ ⌈rate·2³²⌉; the kernel draws them, LANES at a time.
+            const keep = Math.ceil(layer.rate * 2 ** 32);
+            kernels.dropoutMask(own.index, count, maskState >>> 16, maskState & 0xffff, Math.floor(keep / 65536), keep % 65536);
+            maskState = afterDraws(maskState, count);
             kernels.dropout(out, own.index, count, 1 / (1 - layer.rate));
           }
           break;

@@ -24,6 +24,14 @@ export const NETS = {
     tf.layers.dropout({ rate: 0.25 }), tf.layers.flatten(), tf.layers.dense({ units: 128, activation: "relu" }),
     tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 10 }),
   ] }),
+  /** ConvNetwork's 99% net: conv 24@5×5 same → batch norm → relu → pool 2 → conv 48@5×5 same → batch norm → relu → pool 2 → dense 128 relu → dense 10. */
+  wide: () => tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 24, kernelSize: 5, padding: "same" }), tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
+    tf.layers.activation({ activation: "relu" }), tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.conv2d({ filters: 48, kernelSize: 5, padding: "same" }), tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
+    tf.layers.activation({ activation: "relu" }), tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.flatten(), tf.layers.dense({ units: 128, activation: "relu" }), tf.layers.dense({ units: 10 }),
+  ] }),
 } satisfies Record<string, () => tf.LayersModel>;
 
 /** One benchmarked configuration: what to train, and what it must achieve. */

@@ -1,9 +1,10 @@
 /**
  * The engine's kernels on conv nets' work, one thread:
  *
- *   npx tsx scripts/bench/network-kernels.ts profile examples 40
+ *   npx tsx scripts/bench/network-kernels.ts profile examples 40 [batch]
  *       where a training step's time goes: ms per step per kernel call shape (each gemm by M×K×N), over 40 steps of
- *       the examples net (conv 32, conv 64 @3×3, pool, dense 128) at batch 64; `lenet` for the LeNet-like net.
+ *       the examples net (conv 32, conv 64 @3×3, pool, dense 128) at batch 64 (or [batch]); `lenet` for the
+ *       LeNet-like net, `wide` for ConvNetwork's 99% net.
  *       Native kernels (the build this CPU runs); WASM=1 for kernels.wasm.
  *   npx tsx scripts/bench/network-kernels.ts ab [rounds] [REV] [--wasm] [--match REGEX]
  *       this tree's kernels against commit REV's (default HEAD: the change not yet committed), natively and with
@@ -30,7 +31,7 @@ import { NETS } from "./config";
 
 const ROOT = resolve(__dirname, "..", "..");
 
-async function profile(which: string, steps: number): Promise<void> {
+async function profile(which: string, steps: number, batchSize: number): Promise<void> {
   const make = NETS[which as keyof typeof NETS];
   if (!make) throw new Error(`network-kernels profile: unknown net "${which}" (${Object.keys(NETS).join(", ")})`);
   const data = await loadMnist();
@@ -47,9 +48,9 @@ async function profile(which: string, steps: number): Promise<void> {
   }])) as unknown as Kernels;
   const net = network(make(), { init: "torch" });
   const session = startNetwork(heap, { kernels: timed, gemm: timed.gemm }, {
-    spec: net.spec, numbers: net.numbers(), batchSize: 64, rule: { optimizer: "adam", lr: 0.001, momentum: null, weightDecay: 0 }, scaling: { mean: 0, std: 1 }, seed: 0,
+    spec: net.spec, numbers: net.numbers(), batchSize, rule: { optimizer: "adam", lr: 0.001, momentum: null, weightDecay: 0 }, scaling: { mean: 0, std: 1 }, seed: 0,
   });
-  const batch = (s: number) => ({ split: data.train, from: s * 64, to: s * 64 + 64, order: null, shifts: null });
+  const batch = (s: number) => ({ split: data.train, from: s * batchSize, to: s * batchSize + batchSize, order: null, shifts: null });
   for (let s = 0; s < 3; s++) session.step(batch(s));
   times.clear();
   const cpu = process.cpuUsage();
@@ -58,7 +59,7 @@ async function profile(which: string, steps: number): Promise<void> {
   const total = performance.now() - start;
   const used = process.cpuUsage(cpu);
   session.dispose();
-  console.log(`${which}, batch 64, ${process.env.WASM ? "wasm" : `native ${(native as { addon: NativeAddon }).addon.instructionSet()}`}: ` +
+  console.log(`${which}, batch ${batchSize}, ${process.env.WASM ? "wasm" : `native ${(native as { addon: NativeAddon }).addon.instructionSet()}`}: ` +
     `${(total / steps).toFixed(1)} ms/step wall, ${((used.user + used.system) / 1000 / steps).toFixed(1)} ms/step CPU (load ${loadAverage()})`);
   for (const [key, ms] of [...times.entries()].sort((a, b) => b[1] - a[1])) console.log(`${(ms / steps).toFixed(2).padStart(8)}  ${key}`);
   console.log(`${((total - [...times.values()].reduce((a, b) => a + b, 0)) / steps).toFixed(2).padStart(8)}  JavaScript and the rest`);
@@ -253,7 +254,7 @@ if (require.main === module) {
   const matchAt = rest.indexOf("--match");
   const match = new RegExp(matchAt >= 0 ? rest[matchAt + 1] ?? "" : "");
   const positional = rest.filter((arg, i) => !arg.startsWith("--") && (matchAt < 0 || i !== matchAt + 1));
-  const done = mode === "profile" ? profile(positional[0] ?? "examples", Number(positional[1] ?? 40))
+  const done = mode === "profile" ? profile(positional[0] ?? "examples", Number(positional[1] ?? 40), Number(positional[2] ?? 64))
     : mode === "ab" ? ab(Number(positional[0] ?? 9), positional[1] ?? "HEAD", rest.includes("--wasm"), match)
     : Promise.reject(new Error("usage: network-kernels.ts profile [examples|lenet] [steps] | ab [rounds] [REV] [--wasm] [--match REGEX]"));
   done.catch((error: Error) => {

@@ -39,6 +39,7 @@ struct kernels {
   void (*maxPool)(const float *, float *, int *, int, int, int, int, int, int, int);
   void (*maxPoolBackward)(const float *, const int *, float *, int, int, int, int, int);
   void (*dropout)(float *, const unsigned char *, int, float);
+  void (*dropoutMask)(unsigned char *, int, int, int, int, int);
   void (*planes)(const unsigned char *, float *, int, int, float, float);
   void (*addScaled)(float *, const float *, int, float);
   void (*sgd)(float *, const float *, int, float);
@@ -49,7 +50,7 @@ struct kernels {
   void (*activationBackward)(const float *, float *, int, int);
 };
 #define BUILD(isa) { #isa, gemm_##isa, pixels_##isa, transpose_##isa, adam_##isa, momentum_##isa, adagrad_##isa, rmsprop_##isa, addTo_##isa, scale_##isa, \
-  im2col_##isa, col2im_##isa, maxPool_##isa, maxPoolBackward_##isa, dropout_##isa, planes_##isa, addScaled_##isa, sgd_##isa, sumRows_##isa, \
+  im2col_##isa, col2im_##isa, maxPool_##isa, maxPoolBackward_##isa, dropout_##isa, dropoutMask_##isa, planes_##isa, addScaled_##isa, sgd_##isa, sumRows_##isa, \
   batchNorm_##isa, batchNormBackward_##isa, activation_##isa, activationBackward_##isa }
 static const struct kernels avx512 = BUILD(avx512), avx2 = BUILD(avx2), sse2 = BUILD(sse2);
 static const struct kernels *kernels;
@@ -326,6 +327,17 @@ static napi_value dropout(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value dropoutMask(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "dropoutMask(heap, mask, n, stateHigh, stateLow, keepHigh, keepLow)", 6, 0, &call)) return NULL;
+  uint64_t mask = call.whole[0], n = call.whole[1];
+  if (!bytes_inside(env, &call, "dropoutMask", "mask", mask, n)) return NULL;
+  if (call.whole[2] > 0xffff || call.whole[3] > 0xffff || call.whole[4] > 0x10000 || call.whole[5] > 0xffff)
+    return napi_throw_range_error(env, NULL, "dropoutMask: state and keep are 16-bit halves (keep's high half at most 65536)"), NULL;
+  kernels->dropoutMask((unsigned char *)call.heap + mask, (int)n, (int)call.whole[2], (int)call.whole[3], (int)call.whole[4], (int)call.whole[5]);
+  return NULL;
+}
+
 static napi_value planes(napi_env env, napi_callback_info info) {
   struct call call;
   if (!arguments(env, info, "planes(heap, src, dst, count, pixels, mean, invStd)", 4, 2, &call)) return NULL;
@@ -436,7 +448,7 @@ NAPI_MODULE_INIT() {
 #define EXPORT(name) { #name, NULL, name, NULL, NULL, NULL, napi_enumerable, NULL }
   napi_property_descriptor properties[] = {
     EXPORT(gemm), EXPORT(pixels), EXPORT(transpose), EXPORT(adam), EXPORT(momentum), EXPORT(adagrad), EXPORT(rmsprop), EXPORT(addTo),
-    EXPORT(scale), EXPORT(im2col), EXPORT(col2im), EXPORT(maxPool), EXPORT(maxPoolBackward), EXPORT(dropout), EXPORT(planes), EXPORT(addScaled),
+    EXPORT(scale), EXPORT(im2col), EXPORT(col2im), EXPORT(maxPool), EXPORT(maxPoolBackward), EXPORT(dropout), EXPORT(dropoutMask), EXPORT(planes), EXPORT(addScaled),
     EXPORT(sgd), EXPORT(sumRows), EXPORT(batchNorm), EXPORT(batchNormBackward), EXPORT(activation),
     EXPORT(activationBackward), EXPORT(instructionSet), EXPORT(useInstructionSet),
   };

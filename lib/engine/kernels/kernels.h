@@ -81,6 +81,11 @@ void KERNEL(maxPool)(const float *src, float *dst, int *argmax, int planes, int 
 void KERNEL(maxPoolBackward)(const float *dOut, const int *argmax, float *dIn, int planes, int H, int W, int OH, int OW);
 /* In place, forward and backward: x[i] ← mask[i] ? x[i]·scale : +0 (mask: n bytes, nonzero keeps). */
 void KERNEL(dropout)(float *x, const unsigned char *mask, int n, float scale);
+/*
+ * mask[k] ← 1 where mulberry32's (k + 1)-th draw from `state` (lib/math/random.ts) is at least keep/2³², else 0: the
+ * bytes of `random() >= rate` with keep = ⌈rate·2³²⌉. state and keep as 16-bit halves (high, low).
+ */
+void KERNEL(dropoutMask)(unsigned char *mask, int n, int stateHigh, int stateLow, int keepHigh, int keepLow);
 /* count·pixels bytes → floats ((byte / 255) − mean)·invStd, each op rounded in that order (mean 0, invStd 1: byte / 255). */
 void KERNEL(planes)(const unsigned char *src, float *dst, int count, int pixels, float mean, float invStd);
 /* g ← g + p·factor (weight decay added to the gradient, PyTorch's L2). */
