@@ -49,8 +49,9 @@ export interface Kernels {
   /** In place, forward and backward: x[i] ← mask[i] ? x[i]·scale : +0 (mask: n bytes). */
   dropout(x: number, mask: number, n: number, scale: number): void;
   /**
-   * mask[k] ← 1 where mulberry32's (k + 1)-th draw from `state` is at least keep/2³² (`dropoutDraws` gives the
-   * arguments: the bytes of `seededRandom`'s `random() >= rate`), else 0; state and keep as 16-bit halves.
+   * mask[k] ← 1 where mulberry32's (k + 1)-th draw from `state` is at least keep/2³², else 0: with keep =
+   * ⌈rate·2³²⌉, the bytes of `seededRandom`'s `random() >= rate` (`seedState`, `afterDraws`); state and keep as
+   * 16-bit halves.
    */
   dropoutMask(mask: number, n: number, stateHigh: number, stateLow: number, keepHigh: number, keepLow: number): void;
   /** count·pixels bytes → floats ((byte / 255) − mean)·invStd, rounded after each op (mean 0, invStd 1: byte / 255). */
