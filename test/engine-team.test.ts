@@ -15,9 +15,9 @@ function runTeam(kernel: 0 | 1): void {
   const wasm = wasmKernels(heap.memory);
   const addon = loadNativeAddon();
   const native = kernel === 1 && typeof addon !== "string" ? nativeKernels(addon.addon, heap.memory) : wasm;
-  const team = startTeam(heap.memory, 1, [wasm.gemm, native.gemm], kernel === 1);
+  const team = startTeam(heap.memory, 1, [wasm, native], kernel === 1);
   assert.ok(team, "a helper thread starts on the engine's shared memory");
-  const gemm = team.gemm(kernel);
+  const gemm = team.kernels(kernel).gemm;
   const random = seededRandom(7);
   // The last two split by columns (a conv layer's products: N far over M), the last chunk narrower.
   const shapes = [[500, 785, 16], [16, 785, 500], [785, 16, 500], [501, 10, 16], [97, 400, 13], [8, 20000, 4], [10, 785, 16], [9, 60, 3001], [20, 300, 1000]];
@@ -59,3 +59,66 @@ test("two threads on the WebAssembly kernel give the one-thread kernel's bits, a
 
 const missing = loadNativeAddon();
 test("two threads on the native kernel give the one-thread WebAssembly kernel's bits", { skip: typeof missing === "string" && missing }, () => runTeam(1));
+
+/**
+ * col2im by channels, maxPool and its gradient by planes, activationBackward by elements: on two threads, the bits of
+ * the one-thread WebAssembly kernel, the helper taking part. Sizes over the team's line, odd counts (a last chunk
+ * narrower; each over the team's line of 100,000 floats), values with ties and negatives.
+ */
+function runSplitKernels(kernel: 0 | 1): void {
+  const heap = new EngineHeap(kernelsHeapBase(), minimumPages());
+  const wasm = wasmKernels(heap.memory);
+  const addon = loadNativeAddon();
+  const native = kernel === 1 && typeof addon !== "string" ? nativeKernels(addon.addon, heap.memory) : wasm;
+  const team = startTeam(heap.memory, 1, [wasm, native], kernel === 1);
+  assert.ok(team, "a helper thread starts on the engine's shared memory");
+  const split = team.kernels(kernel);
+  const random = seededRandom(11);
+  const fill = (count: number, values = () => Math.round(8 * random() - 4) / 4) => {
+    const at = heap.alloc(count * 4);
+    heap.floats(at, count).set(Float32Array.from({ length: count }, values));
+    return at;
+  };
+  /** Run `call` into `one` on wasm alone and into `two` split; the outputs' bits equal. */
+  const compare = (name: string, count: number, call: (k: typeof wasm, out: number) => void, ints = false) => {
+    const [one, two] = [fill(count), fill(count)];
+    call(wasm, one);
+    call(split, two);
+    const read = (at: number) => (ints ? new Int32Array(heap.memory.buffer, at, count) : heap.floats(at, count));
+    const [a, b] = [read(two), read(one)];
+    for (let i = 0; i < count; i++) assert.ok(Object.is(a[i], b[i]), `${name}: [${i}] ${a[i]} vs ${b[i]}`);
+    heap.release(one), heap.release(two);
+  };
+  let [calls, helped] = [0, 0];
+  const start = Date.now();
+  for (let round = 0; (helped < 20 || round < 2) && Date.now() - start < 60_000; round++) {
+    for (const [C, B, H, W, k, stride, pad] of [[8, 16, 28, 28, 3, 1, 0], [5, 32, 28, 28, 5, 1, 2], [33, 8, 21, 19, 3, 2, 1]] as const) {
+      const [OH, OW] = [Math.floor((H + 2 * pad - k) / stride) + 1, Math.floor((W + 2 * pad - k) / stride) + 1];
+      const cols = fill((C * k * k + 1) * B * OH * OW);
+      const before = team.helperChunks();
+      compare(`col2im C ${C} B ${B}`, C * B * H * W, (kk, out) => kk.col2im(cols, out, C, B, H, W, k, k, stride, pad, OH, OW));
+      const planes = fill(C * B * H * W);
+      const [PH, PW] = [Math.floor(H / 2), Math.floor(W / 2)];
+      const argmax = heap.alloc(C * B * PH * PW * 4);
+      compare(`maxPool ${C * B} planes`, C * B * PH * PW, (kk, out) => kk.maxPool(planes, out, argmax, C * B, H, W, 2, 2, PH, PW));
+      const pooled = fill(C * B * PH * PW);
+      compare(`maxPool argmax`, C * B * PH * PW, (kk, out) => kk.maxPool(planes, pooled, out, C * B, H, W, 2, 2, PH, PW), true);
+      compare(`maxPoolBackward ${C * B} planes`, C * B * H * W, (kk, out) => kk.maxPoolBackward(pooled, argmax, out, C * B, H, W, PH, PW));
+      const n = C * B * H * W;
+      const dy = fill(n);
+      for (const kind of [1, 2, 3]) {
+        compare(`activationBackward ${kind}, n = ${n}`, n, (kk, out) => {
+          heap.floats(out, n).set(heap.floats(dy, n));
+          kk.activationBackward(planes, out, n, kind);
+        });
+      }
+      calls += 6;
+      if (team.helperChunks() > before) helped++;
+      for (const at of [cols, planes, argmax, pooled, dy]) heap.release(at);
+    }
+  }
+  assert.ok(helped >= 20, `the helper ran chunks in ${helped} of ${calls / 6} rounds of calls`);
+}
+
+test("col2im, maxPool, maxPoolBackward and activationBackward split over two threads give the one-thread bits (WebAssembly)", () => runSplitKernels(0));
+test("... and on the native kernels", { skip: typeof missing === "string" && missing }, () => runSplitKernels(1));

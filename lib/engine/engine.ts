@@ -64,15 +64,16 @@ function buildEngine(options: EngineOptions): Engine {
   const kernelsLine = native
     ? `native ${INSTRUCTION_SETS[(addon as Exclude<typeof addon, string | null>).addon.instructionSet()] ?? "kernels"}`
     : `wasm${typeof addon === "string" ? ` (${addon})` : ""}`;
-  const team: Team | null = options.threads > 1 ? startTeam(heap.memory, options.threads - 1, [wasm.gemm, native?.gemm ?? wasm.gemm], native !== null) : null;
-  const split = team?.gemm(native ? 1 : 0) ?? kernels.gemm;
+  const team: Team | null = options.threads > 1 ? startTeam(heap.memory, options.threads - 1, [wasm, native ? kernels : wasm], native !== null) : null;
+  const split = team?.kernels(native ? 1 : 0) ?? kernels;
   return {
     options,
     kernelsLine,
-    startSession: (spec, splitProducts) => startSession(heap, { kernels, gemm: splitProducts ? split : kernels.gemm }, spec),
-    predict: (model, input, batchSize) => predictLogits(heap, { kernels, gemm: split }, model, input, batchSize),
-    startNetwork: (spec, splitProducts) => startNetwork(heap, { kernels, gemm: splitProducts ? split : kernels.gemm }, spec),
-    predictNetwork: (spec, numbers, scaling, images, batchSize) => predictNetwork(heap, { kernels, gemm: split }, spec, numbers, scaling, images, batchSize),
+    startSession: (spec, splitProducts) => startSession(heap, { kernels, gemm: splitProducts ? split.gemm : kernels.gemm }, spec),
+    predict: (model, input, batchSize) => predictLogits(heap, { kernels, gemm: split.gemm }, model, input, batchSize),
+    // A conv net's col2im, pooling and activation gradients split too, where its products do.
+    startNetwork: (spec, splitProducts) => startNetwork(heap, splitProducts ? { kernels: split, gemm: split.gemm } : { kernels, gemm: kernels.gemm }, spec),
+    predictNetwork: (spec, numbers, scaling, images, batchSize) => predictNetwork(heap, { kernels: split, gemm: split.gemm }, spec, numbers, scaling, images, batchSize),
     helperChunks: () => team?.helperChunks() ?? 0,
   };
 }

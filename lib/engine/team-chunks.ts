@@ -1,52 +1,85 @@
 /**
- * The part of a split product that every thread of a team runs (`team.ts` on the calling thread,
- * `team-helper.ts` on each helper): claim the next chunk of output rows (or columns) from the shared counter,
- * compute it, count it done. Which thread computes which rows changes nothing in any sum: every output is still summed by one thread,
- * over k in order, with the same kernel.
+ * The part of a split call that every thread of a team runs (`team.ts` on the calling thread, `team-helper.ts` on
+ * each helper): claim the next chunk (of a product's output rows or columns, or of a convolution kernel's channels,
+ * planes or elements) from the shared counter, compute it, count it done. Which thread computes which chunk changes
+ * nothing in any result: every output is still computed by one thread, in the same order, with the same kernel.
  */
 import type { Kernels } from "./kernels";
 
-/** Control words, in an Int32Array over a SharedArrayBuffer: (product number << CHUNK_BITS) | next unclaimed chunk. */
+/** Control words, in an Int32Array over a SharedArrayBuffer: (call number << CHUNK_BITS) | next unclaimed chunk. */
 export const CLAIM = 0;
-/** Chunks finished in the current product. */
+/** Chunks finished in the current call. */
 export const DONE = 1;
 /** Set by a helper whose kernel threw (then the caller throws). */
 export const FAILED = 2;
 /**
- * The 12 arguments of `gemm`, then rows (or columns) per chunk, the number of chunks, the kernel (0 wasm, 1 native),
- * and 1 where the chunks are of columns.
+ * The kernel's arguments (at most 12), then the span's units per chunk, the number of chunks, the kernels (0 wasm,
+ * 1 native) and the `SPLITS` entry that says how a chunk's arguments follow from them.
  */
 export const ARGS = 3;
 /** Chunks the helpers have run, in all (to see that they take part). */
 export const HELPED = ARGS + 16;
-/** Helpers started and waiting for products: until all are, products run on the calling thread. */
+/** Helpers started and waiting for calls: until all are, calls run on the calling thread. */
 export const READY = HELPED + 1;
 /** The number of control words. */
 export const WORDS = READY + 1;
-/** Bits of CLAIM that count chunks; the product number is above them. */
+/** Bits of CLAIM that count chunks; the call number is above them. */
 export const CHUNK_BITS = 10;
 
+type Args = number[];
+
 /**
- * Claim chunks of product `product` until none is left, computing each with `gemms[kernel]` (0 wasm, 1 native);
- * how many this thread ran.
- * @example const ran = runChunks(control, [wasm.gemm, native.gemm], product);
+ * How each splittable call is cut: `count` units starting at unit `first` (of rows, columns, channels, planes or
+ * elements), as the arguments of one call of the same kernel on that part. Each part's outputs are disjoint from
+ * the others', and each is computed as the whole call computes it.
  */
-export function runChunks(control: Int32Array, gemms: readonly Kernels["gemm"][], product: number): number {
+export const SPLITS = {
+  /** gemm by rows of C (and of A, and of extra). */
+  gemmRows: (k: Kernels, [a, sam, sak, b, ldb, c, ldc, extra, , K, N, mode]: Args, first: number, count: number) =>
+    k.gemm(a! + first * sam!, sam!, sak!, b!, ldb!, c! + first * ldc!, ldc!, extra === 0 ? 0 : extra! + first * ldc!, count, K!, N!, mode!),
+  /** gemm by columns of C (and of B, and of extra). */
+  gemmColumns: (k: Kernels, [a, sam, sak, b, ldb, c, ldc, extra, M, K, , mode]: Args, first: number, count: number) =>
+    k.gemm(a!, sam!, sak!, b! + first * 4, ldb!, c! + first * 4, ldc!, extra === 0 ? 0 : extra! + first * 4, M!, K!, count, mode!),
+  /** col2im by input channels: channel c's planes take the adds of its kh·kw rows only, in the same order. */
+  col2im: (k: Kernels, [src, dst, , B, H, W, kh, kw, stride, pad, OH, OW]: Args, first: number, count: number) =>
+    k.col2im(src! + first * kh! * kw! * B! * OH! * OW! * 4, dst! + first * B! * H! * W! * 4, count, B!, H!, W!, kh!, kw!, stride!, pad!, OH!, OW!),
+  /** maxPool by planes. */
+  maxPool: (k: Kernels, [src, dst, argmax, , H, W, size, stride, OH, OW]: Args, first: number, count: number) =>
+    k.maxPool(src! + first * H! * W! * 4, dst! + first * OH! * OW! * 4, argmax! + first * OH! * OW! * 4, count, H!, W!, size!, stride!, OH!, OW!),
+  /** maxPoolBackward by planes: a plane's gradient takes the adds of its own outputs only. */
+  maxPoolBackward: (k: Kernels, [dOut, argmax, dIn, , H, W, OH, OW]: Args, first: number, count: number) =>
+    k.maxPoolBackward(dOut! + first * OH! * OW! * 4, argmax! + first * OH! * OW! * 4, dIn! + first * H! * W! * 4, count, H!, W!, OH!, OW!),
+  /** activationBackward by elements. */
+  activationBackward: (k: Kernels, [y, dy, , kind]: Args, first: number, count: number) => k.activationBackward(y! + first * 4, dy! + first * 4, count, kind!),
+} satisfies Record<string, (kernels: Kernels, args: Args, first: number, count: number) => void>;
+
+/** The splits by number, as the control words carry them. */
+export const SPLIT_NAMES = Object.keys(SPLITS) as (keyof typeof SPLITS)[];
+
+/**
+ * Claim chunks of call `call` until none is left, computing each with `kernels[which]` (0 wasm, 1 native); how many
+ * this thread ran.
+ * @example const ran = runChunks(control, [wasm, native], call);
+ */
+export function runChunks(control: Int32Array, kernels: readonly Kernels[], call: number): number {
   const mask = (1 << CHUNK_BITS) - 1;
-  const [a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, size, chunks, kernel, byColumns] = Array.from(control.subarray(ARGS, ARGS + 16)) as number[];
-  const gemm = gemms[kernel!]!;
+  const words = Array.from(control.subarray(ARGS, ARGS + 16));
+  const [size, chunks, which, split] = words.slice(12) as [number, number, number, number];
+  const args = words.slice(0, 12);
+  const span = args[spanArgument(SPLIT_NAMES[split]!)]!;
+  const run = SPLITS[SPLIT_NAMES[split]!];
+  const chosen = kernels[which]!;
   for (let ran = 0; ; ran++) {
     const word = Atomics.load(control, CLAIM);
-    // Checked again at the claim: arguments read before a newer product started are never used.
-    if (word >>> CHUNK_BITS !== product || (word & mask) >= chunks!) return ran;
+    // Checked again at the claim: arguments read before a newer call started are never used.
+    if (word >>> CHUNK_BITS !== call || (word & mask) >= chunks) return ran;
     if (Atomics.compareExchange(control, CLAIM, word, word + 1) !== word) {
       ran--;
       continue;
     }
-    const first = (word & mask) * size!;
+    const first = (word & mask) * size;
     try {
-      if (byColumns) gemm(a!, sam!, sak!, b! + first * 4, ldb!, c! + first * 4, ldc!, extra === 0 ? 0 : extra! + first * 4, M!, K!, Math.min(size!, N! - first), mode!);
-      else gemm(a! + first * sam!, sam!, sak!, b!, ldb!, c! + first * ldc!, ldc!, extra === 0 ? 0 : extra! + first * ldc!, Math.min(size!, M! - first), K!, N!, mode!);
+      run(chosen, args, first, Math.min(size, span - first));
     } catch (error) {
       Atomics.store(control, FAILED, 1);
       throw error;
@@ -55,4 +88,13 @@ export function runChunks(control: Int32Array, gemms: readonly Kernels["gemm"][]
       Atomics.notify(control, DONE);
     }
   }
+}
+
+/**
+ * Which argument of a split call holds the span its chunks cut: gemm's M or N, col2im's C, maxPool's planes,
+ * maxPoolBackward's planes, activationBackward's n.
+ * @example spanArgument("gemmColumns"); // 10 (N)
+ */
+export function spanArgument(split: keyof typeof SPLITS): number {
+  return { gemmRows: 8, gemmColumns: 10, col2im: 2, maxPool: 3, maxPoolBackward: 3, activationBackward: 2 }[split];
 }

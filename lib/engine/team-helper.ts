@@ -1,6 +1,6 @@
 /**
- * A helper thread of a team (`team.ts`): the kernels on the engine's shared memory, then split products served
- * until the process ends. Between products it spins briefly, then sleeps (`Atomics.wait`), so an idle engine
+ * A helper thread of a team (`team.ts`): the kernels on the engine's shared memory, then split calls served
+ * until the process ends. Between calls it spins briefly, then sleeps (`Atomics.wait`), so an idle engine
  * costs no CPU.
  */
 import { workerData } from "node:worker_threads";
@@ -17,9 +17,9 @@ export interface HelperData {
 }
 
 const { memory, control: buffer, spinMs, native } = workerData as HelperData;
-const wasm = wasmKernels(memory).gemm;
+const wasm = wasmKernels(memory);
 const addon = native ? loadNativeAddon() : "not wanted";
-const gemms = [wasm, typeof addon === "string" ? wasm : nativeKernels(addon.addon, memory).gemm];
+const sets = [wasm, typeof addon === "string" ? wasm : nativeKernels(addon.addon, memory)];
 const control = new Int32Array(buffer);
 Atomics.add(control, READY, 1);
 let last = Atomics.load(control, CLAIM) >>> CHUNK_BITS;
@@ -35,7 +35,7 @@ for (;;) {
   }
   last = word >>> CHUNK_BITS;
   try {
-    Atomics.add(control, HELPED, runChunks(control, gemms, last));
+    Atomics.add(control, HELPED, runChunks(control, sets, last));
   } catch {
     // FAILED is set: the caller throws
   }

@@ -1,10 +1,11 @@
 /**
- * The engine's matrix product on more than one thread: the calling thread and helper threads (`team-helper.ts`,
- * Node worker threads) share the engine's memory and split a product's output rows (or, where there are far more
- * columns than rows, its columns).
+ * The engine's big calls on more than one thread: the calling thread and helper threads (`team-helper.ts`, Node
+ * worker threads) share the engine's memory and split a product's output rows (or, where there are far more
+ * columns than rows, its columns), and a conv net's col2im, pooling and activation gradients by channels, planes
+ * or elements (`SPLITS` in `team-chunks.ts`).
  *
- * Why it stays bit-identical: every output is still summed by one thread, over k in order, with the same kernel
- * code; which thread computes which rows or columns changes nothing in any sum. `test/engine-team.test.ts` checks it.
+ * Why it stays bit-identical: every output is still computed by one thread, in the same order, with the same kernel
+ * code; which thread computes which part changes nothing in any sum. `test/engine-team.test.ts` checks it.
  *
  * How the work is shared: a product is cut into chunks of rows (a multiple of the kernels' 4-row tile), and each
  * thread claims the next chunk from one shared counter until none is left (`team-chunks.ts`). So no thread waits
@@ -16,13 +17,11 @@
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import type { Kernels } from "./kernels";
-import { ARGS, CHUNK_BITS, CLAIM, DONE, FAILED, HELPED, READY, WORDS, runChunks } from "./team-chunks";
+import { ARGS, CHUNK_BITS, CLAIM, DONE, FAILED, HELPED, READY, SPLIT_NAMES, SPLITS, WORDS, runChunks, spanArgument } from "./team-chunks";
 import type { HelperData } from "./team-helper";
 
-type Gemm = Kernels["gemm"];
-
-/** Product numbers wrap here, so CLAIM stays a positive int32. */
-const PRODUCTS = 1 << (31 - CHUNK_BITS);
+/** Call numbers wrap here, so CLAIM stays a positive int32. */
+const CALLS = 1 << (31 - CHUNK_BITS);
 /** Chunks per thread: enough to balance a late or slow thread, few enough that claims cost nothing. */
 const CHUNKS_PER_THREAD = 4;
 /**
@@ -31,6 +30,8 @@ const CHUNKS_PER_THREAD = 4;
  * native kernel does that work ~2.5× faster, so its line is scaled up to match (not measured on its own).
  */
 const MIN_SPLIT_MULTIPLY_ADDS = [400_000, 1_000_000];
+/** The other kernels below this many floats written run alone: each float is a few operations, not K. */
+const MIN_SPLIT_FLOATS = 100_000;
 /** Products per verdict on whether the helpers pay (about a tenth of a second of training). */
 const JUDGE_WINDOW = 256;
 /** Products run on one thread after the helpers stopped paying (about a second of training), before trying again. */
@@ -45,13 +46,14 @@ const CALLER_SPIN_MS = 0.3;
 const HELPER_SPIN_MS = 0.5;
 
 /**
- * A team of threads on one engine memory: `gemm(threads)` is the product split over that many threads.
- * @example const team = startTeam(heap.memory, 1, [wasm.gemm, native.gemm]); const gemm = team?.gemm(1) ?? wasm.gemm;
+ * A team of threads on one engine memory: `kernels(which)` are the kernels with their big calls split over the
+ * team (gemm, col2im, maxPool, maxPoolBackward, activationBackward); the others as they are.
+ * @example const team = startTeam(heap.memory, 1, [wasm, native], true); const kernels = team?.kernels(1) ?? native;
  */
 export interface Team {
-  /** The split product on kernel 0 (wasm) or 1 (native). */
-  gemm(kernel: 0 | 1): Gemm;
-  /** Chunks of split products the helpers have run, in all: a check that they take part. */
+  /** The kernels of set 0 (wasm) or 1 (native), their big calls split. */
+  kernels(which: 0 | 1): Kernels;
+  /** Chunks of split calls the helpers have run, in all: a check that they take part. */
   helperChunks(): number;
 }
 
@@ -59,7 +61,7 @@ export interface Team {
 interface TeamState {
   control: Int32Array;
   helpers: number;
-  product: number;
+  call: number;
   /** Milliseconds the helpers saved in the products of the current window, and how many (see `judge`). */
   gain: number;
   judged: number;
@@ -70,11 +72,12 @@ interface TeamState {
 }
 
 /**
- * Start `helpers` helper threads on `memory` (a shared engine memory), serving products on `gemms` (wasm, and
- * native where `native` loaded). Null where no worker thread can start (then products run on one thread).
- * @example const team = startTeam(heap.memory, 1, [wasm.gemm, native.gemm], true);
+ * Start `helpers` helper threads on `memory` (a shared engine memory), serving calls on `sets` (wasm, and native
+ * where `native` loaded: each helper loads the same sets). Null where no worker thread can start (then every call
+ * runs on one thread).
+ * @example const team = startTeam(heap.memory, 1, [wasm, native], true);
  */
-export function startTeam(memory: WebAssembly.Memory, helpers: number, gemms: readonly [Gemm, Gemm], native: boolean): Team | null {
+export function startTeam(memory: WebAssembly.Memory, helpers: number, sets: readonly [Kernels, Kernels], native: boolean): Team | null {
   if (!(memory.buffer instanceof SharedArrayBuffer) || helpers < 1) return null;
   const control = new Int32Array(new SharedArrayBuffer(WORDS * 4));
   const data: HelperData = { memory, control: control.buffer as SharedArrayBuffer, spinMs: HELPER_SPIN_MS, native };
@@ -87,9 +90,9 @@ export function startTeam(memory: WebAssembly.Memory, helpers: number, gemms: re
   } catch {
     return null;
   }
-  const state: TeamState = { control, helpers, product: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS };
-  const split = [splitGemm(state, gemms, 0), splitGemm(state, gemms, 1)];
-  return { gemm: (kernel) => split[kernel]!, helperChunks: () => Atomics.load(control, HELPED) };
+  const state: TeamState = { control, helpers, call: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS };
+  const split = [splitKernels(state, sets, 0), splitKernels(state, sets, 1)];
+  return { kernels: (which) => split[which]!, helperChunks: () => Atomics.load(control, HELPED) };
 }
 
 /**
@@ -105,38 +108,59 @@ function startHelper(workerData: HelperData): Worker {
   return new Worker(bootstrap, { eval: true, execArgv: [], workerData });
 }
 
-function splitGemm(team: TeamState, gemms: readonly Gemm[], kernel: 0 | 1): Gemm {
-  const gemm = gemms[kernel]!;
-  return (a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode) => {
-    // Far more columns than rows (a conv layer's product over the whole batch): chunks of columns, so that each
-    // thread reads its share of B once, not all of B per chunk of rows.
-    const byColumns = N > 16 * M ? 1 : 0;
-    if ((byColumns ? N < 128 : M < 8) || M * K * N < MIN_SPLIT_MULTIPLY_ADDS[kernel]!) return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
-    const { control } = team;
-    if (team.alone > 0 || Atomics.load(control, READY) < team.helpers) {
-      team.alone = Math.max(0, team.alone - 1);
-      return gemm(a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode);
+/** Set `which`'s kernels, with gemm and the conv net's big per-channel, per-plane and per-element calls split. */
+function splitKernels(team: TeamState, sets: readonly Kernels[], which: 0 | 1): Kernels {
+  const kernels = sets[which]!;
+  const run = (split: keyof typeof SPLITS, args: number[], unit: number, big: boolean): void => {
+    if (!big || team.alone > 0 || Atomics.load(team.control, READY) < team.helpers) {
+      if (big) team.alone = Math.max(0, team.alone - 1);
+      return (SPLITS[split] as (k: Kernels, args: number[], first: number, count: number) => void)(kernels, args, 0, args[spanArgument(split)]!);
     }
-    // Rows in multiples of the kernels' 4-row tile, columns of their widest (64 floats).
-    const [span, unit] = byColumns ? [N, 64] : [M, 4];
-    const size = Math.ceil(span / ((team.helpers + 1) * CHUNKS_PER_THREAD) / unit) * unit;
-    const chunks = Math.ceil(span / size);
-    control.set([a, sam, sak, b, ldb, c, ldc, extra, M, K, N, mode, size, chunks, kernel, byColumns], ARGS);
-    Atomics.store(control, DONE, 0);
-    team.product = (team.product + 1) % PRODUCTS;
-    const start = performance.now();
-    Atomics.store(control, CLAIM, team.product << CHUNK_BITS); // publishes the arguments written above
-    Atomics.notify(control, CLAIM);
-    const ran = runChunks(control, gemms, team.product);
-    const ownDone = performance.now();
-    // Only chunks a helper claimed are left: wait for them (spinning first: they are a few microseconds away).
-    // Not sleeping at once: a wake-up costs ~0.1 ms in a virtual machine, longer than the chunk being waited for.
-    for (let done = Atomics.load(control, DONE); done < chunks; done = Atomics.load(control, DONE)) {
-      if (performance.now() - ownDone > CALLER_SPIN_MS) Atomics.wait(control, DONE, done, 1);
-    }
-    if (Atomics.load(control, FAILED)) throw new Error("engine team: a helper thread's product failed (see its error above)");
-    if (ran > 0) judge(team, ((ownDone - start) / ran) * chunks, performance.now() - start);
+    splitCall(team, sets, which, split, args, unit);
   };
+  const floats = (count: number) => count >= MIN_SPLIT_FLOATS;
+  return {
+    ...kernels,
+    gemm: (...args) => {
+      const [M, K, N] = [args[8], args[9], args[10]];
+      // Far more columns than rows (a conv layer's product over the whole batch): chunks of columns, so that each
+      // thread reads its share of B once, not all of B per chunk of rows.
+      const byColumns = N > 16 * M;
+      const big = (byColumns ? N >= 128 : M >= 8) && M * K * N >= MIN_SPLIT_MULTIPLY_ADDS[which]!;
+      // Rows in multiples of the kernels' 4-row tile, columns of their widest (64 floats).
+      run(byColumns ? "gemmColumns" : "gemmRows", args, byColumns ? 64 : 4, big);
+    },
+    col2im: (...args) => run("col2im", args, 1, args[2] >= 2 && floats(args[2] * args[3] * args[4] * args[5])),
+    maxPool: (...args) => run("maxPool", args, 1, args[3] >= 2 && floats(args[3] * args[4] * args[5])),
+    maxPoolBackward: (...args) => run("maxPoolBackward", args, 1, args[3] >= 2 && floats(args[3] * args[4] * args[5])),
+    // Elements in multiples of 64 (16 of the widest vector): a chunk starts on a whole vector.
+    activationBackward: (...args) => run("activationBackward", args, 64, floats(args[2])),
+  };
+}
+
+/** One call split over the team: the arguments published, this thread's chunks, then a wait for the helpers'. */
+function splitCall(team: TeamState, sets: readonly Kernels[], which: 0 | 1, split: keyof typeof SPLITS, args: number[], unit: number): void {
+  const { control } = team;
+  const span = args[spanArgument(split)]!;
+  const size = Math.ceil(span / ((team.helpers + 1) * CHUNKS_PER_THREAD) / unit) * unit;
+  const chunks = Math.ceil(span / size);
+  control.fill(0, ARGS, ARGS + 12);
+  control.set(args, ARGS);
+  control.set([size, chunks, which, SPLIT_NAMES.indexOf(split)], ARGS + 12);
+  Atomics.store(control, DONE, 0);
+  team.call = (team.call + 1) % CALLS;
+  const start = performance.now();
+  Atomics.store(control, CLAIM, team.call << CHUNK_BITS); // publishes the arguments written above
+  Atomics.notify(control, CLAIM);
+  const ran = runChunks(control, sets, team.call);
+  const ownDone = performance.now();
+  // Only chunks a helper claimed are left: wait for them (spinning first: they are a few microseconds away).
+  // Not sleeping at once: a wake-up costs ~0.1 ms in a virtual machine, longer than the chunk being waited for.
+  for (let done = Atomics.load(control, DONE); done < chunks; done = Atomics.load(control, DONE)) {
+    if (performance.now() - ownDone > CALLER_SPIN_MS) Atomics.wait(control, DONE, done, 1);
+  }
+  if (Atomics.load(control, FAILED)) throw new Error(`engine team: a helper thread's ${split} failed (see its error above)`);
+  if (ran > 0) judge(team, ((ownDone - start) / ran) * chunks, performance.now() - start);
 }
 
 /**
