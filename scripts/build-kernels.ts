@@ -24,8 +24,8 @@ const SOURCES = [
 ];
 /** What the wasm module exports: the kernels, and where the memory above its stack starts. */
 const EXPORTS = [
-  "gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
-  "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows",
+  "gemm", "pixels", "transpose", "transposeStrided", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
+  "im2col", "im2colRows", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows",
   "batchNorm", "batchNormBackward", "activation", "activationBackward", "__heap_base",
 ];
 

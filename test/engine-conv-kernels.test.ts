@@ -538,6 +538,11 @@ test("the native convolution kernels refuse operands outside the heap and imposs
   refuses(() => native.im2col(heap, end - 16, 0, 1, 1, 5, 5, 3, 3, 1, 0, 3, 3), /^im2col: src \(25 floats/);
   refuses(() => native.im2col(heap, 0, 4096, 1, 1, 5, 5, 3, 3, 0, 0, 3, 3), /^im2col: stride must be at least 1/);
   refuses(() => native.im2col(heap, 0, 4096, 65536, 65536, 65536, 65536, 3, 3, 1, 0, 3, 3), /^im2col: src \(1152921504606846976 floats/);
+  refuses(() => native.im2colRows(heap, 0, end - 32, 1, 1, 5, 5, 3, 3, 1, 0, 3, 3), /^im2colRows: dst \(90 floats/);
+  refuses(() => native.transposeStrided(heap, 0, end - 64, 4, 20, 20, 4), /^transposeStrided: dst \(80 floats at byte \d+\) .* past the end/);
+  refuses(() => native.transposeStrided(heap, 0, 4096, 4, 20, 19, 4), /^transposeStrided: rows overlap: expected ss ≥ cols and ds ≥ rows/);
+  refuses(() => native.dropoutMask(heap, end - 2, 4, 0, 0, 0, 0), /^dropoutMask: mask \(4 bytes/);
+  refuses(() => native.dropoutMask(heap, 0, 4, 65536, 0, 0, 0), /^dropoutMask: state and keep are 16-bit halves/);
   refuses(() => native.col2im(heap, 0, end - 64, 1, 1, 5, 5, 3, 3, 1, 0, 3, 3), /^col2im: dst \(25 floats/);
   refuses(() => native.col2im(heap, 2, 4096, 1, 1, 5, 5, 3, 3, 1, 0, 3, 3), /^col2im: src .*not float-aligned/);
   refuses(() => native.maxPool(heap, 0, 4096, 8192, 1, 5, 5, 2, 2, 3, 2), /^maxPool: a window reaches past its plane/);

@@ -72,7 +72,7 @@ test.before(async () => {
 test("kernels.wasm imports only a shared env.memory, exports the kernels and __heap_base, and keeps no C stack", () => {
   const module = new WebAssembly.Module(wasmBytes);
   assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "memory", kind: "memory" }]);
-  assert.deepEqual(WebAssembly.Module.exports(module).map(({ name }) => name), ["gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale", "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows", "batchNorm", "batchNormBackward", "activation", "activationBackward", "__heap_base"]);
+  assert.deepEqual(WebAssembly.Module.exports(module).map(({ name }) => name), ["gemm", "pixels", "transpose", "transposeStrided", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale", "im2col", "im2colRows", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows", "batchNorm", "batchNormBackward", "activation", "activationBackward", "__heap_base"]);
   // A __stack_pointer global would mean a kernel spills to the C stack, one region at the bottom of memory that
   // every thread's instance would share.
   assert.equal(globalCount(wasmBytes), 1, "kernels.wasm defines a global besides __heap_base: a kernel uses the C stack");

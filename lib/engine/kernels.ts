@@ -29,6 +29,8 @@ export interface Kernels {
   pixels(src: number, dst: number, count: number, inputs: number): void;
   /** [rows][cols] floats → [cols][rows]. */
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  /** The same for a block of larger matrices: src's rows `ss` floats apart, dst's `ds` apart (a team's chunk). */
+  transposeStrided(src: number, dst: number, rows: number, cols: number, ss: number, ds: number): void;
   adam(p: number, m: number, v: number, g: number, n: number, c: number, e: number, beta1: number, beta2: number): void;
   momentum(p: number, b: number, g: number, n: number, mu: number): void;
   adagrad(p: number, s: number, g: number, n: number, lr: number, eps: number): void;
@@ -40,6 +42,8 @@ export interface Kernels {
    * all 1 (the bias's). `pad` is the top and left padding; OH and OW imply the bottom and right.
    */
   im2col(src: number, dst: number, C: number, B: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, OH: number, OW: number): void;
+  /** im2col's C·kh·kw rows without the row of ones (a team's chunk of channels before the last). */
+  im2colRows(src: number, dst: number, C: number, B: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, OH: number, OW: number): void;
   /** im2col's adjoint: planes ← 0, then each row's values added back where im2col took them (rows in order, then columns). */
   col2im(src: number, dst: number, C: number, B: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, OH: number, OW: number): void;
   /** Each plane's size × size windows at stride (valid): the maximum (PyTorch's rule: first of ties, NaN wins) and its index y·W + x (int32). */
@@ -77,8 +81,8 @@ export interface Kernels {
 
 /** The kernels' names, as both forms export them. */
 const NAMES = [
-  "gemm", "pixels", "transpose", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
-  "im2col", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows",
+  "gemm", "pixels", "transpose", "transposeStrided", "adam", "momentum", "adagrad", "rmsprop", "addTo", "scale",
+  "im2col", "im2colRows", "col2im", "maxPool", "maxPoolBackward", "dropout", "dropoutMask", "planes", "addScaled", "sgd", "sumRows",
   "batchNorm", "batchNormBackward", "activation", "activationBackward",
 ] as const;
 
@@ -135,6 +139,7 @@ export interface NativeAddon {
   gemm(heap: Uint8Array, ...args: Parameters<Kernels["gemm"]>): void;
   pixels(heap: Uint8Array, ...args: Parameters<Kernels["pixels"]>): void;
   transpose(heap: Uint8Array, ...args: Parameters<Kernels["transpose"]>): void;
+  transposeStrided(heap: Uint8Array, ...args: Parameters<Kernels["transposeStrided"]>): void;
   adam(heap: Uint8Array, ...args: Parameters<Kernels["adam"]>): void;
   momentum(heap: Uint8Array, ...args: Parameters<Kernels["momentum"]>): void;
   adagrad(heap: Uint8Array, ...args: Parameters<Kernels["adagrad"]>): void;
@@ -142,6 +147,7 @@ export interface NativeAddon {
   addTo(heap: Uint8Array, ...args: Parameters<Kernels["addTo"]>): void;
   scale(heap: Uint8Array, ...args: Parameters<Kernels["scale"]>): void;
   im2col(heap: Uint8Array, ...args: Parameters<Kernels["im2col"]>): void;
+  im2colRows(heap: Uint8Array, ...args: Parameters<Kernels["im2colRows"]>): void;
   col2im(heap: Uint8Array, ...args: Parameters<Kernels["col2im"]>): void;
   maxPool(heap: Uint8Array, ...args: Parameters<Kernels["maxPool"]>): void;
   maxPoolBackward(heap: Uint8Array, ...args: Parameters<Kernels["maxPoolBackward"]>): void;

@@ -1,7 +1,7 @@
 /**
  * The part of a split call that every thread of a team runs (`team.ts` on the calling thread, `team-helper.ts` on
- * each helper): claim the next chunk (of a product's output rows or columns, or of a convolution kernel's channels,
- * planes or elements) from the shared counter, compute it, count it done. Which thread computes which chunk changes
+ * each helper): claim the next chunk (of a product's output rows or columns, a transpose's rows or columns, or a
+ * convolution kernel's channels, planes or elements) from the shared counter, compute it, count it done. Which thread computes which chunk changes
  * nothing in any result: every output is still computed by one thread, in the same order, with the same kernel.
  */
 import type { Kernels } from "./kernels";
@@ -40,6 +40,13 @@ export const SPLITS = {
   /** gemm by columns of C (and of B, and of extra). */
   gemmColumns: (k: Kernels, [a, sam, sak, b, ldb, c, ldc, extra, M, K, , mode]: Args, first: number, count: number) =>
     k.gemm(a!, sam!, sak!, b! + first * 4, ldb!, c! + first * 4, ldc!, extra === 0 ? 0 : extra! + first * 4, M!, K!, count, mode!),
+  /** im2col by input channels: each chunk's kh·kw rows per channel; the last chunk's im2col also writes the row of ones. */
+  im2col: (k: Kernels, [src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW]: Args, first: number, count: number) =>
+    (first + count === C ? k.im2col : k.im2colRows)(src! + first * B! * H! * W! * 4, dst! + first * kh! * kw! * B! * OH! * OW! * 4, count, B!, H!, W!, kh!, kw!, stride!, pad!, OH!, OW!),
+  /** transpose by rows of src (columns of dst). */
+  transposeRows: (k: Kernels, [src, dst, rows, cols]: Args, first: number, count: number) => k.transposeStrided(src! + first * cols! * 4, dst! + first * 4, count, cols!, cols!, rows!),
+  /** transpose by columns of src (rows of dst). */
+  transposeColumns: (k: Kernels, [src, dst, rows, cols]: Args, first: number, count: number) => k.transposeStrided(src! + first * 4, dst! + first * rows! * 4, rows!, count, cols!, rows!),
   /** col2im by input channels: channel c's planes take the adds of its kh·kw rows only, in the same order. */
   col2im: (k: Kernels, [src, dst, , B, H, W, kh, kw, stride, pad, OH, OW]: Args, first: number, count: number) =>
     k.col2im(src! + first * kh! * kw! * B! * OH! * OW! * 4, dst! + first * B! * H! * W! * 4, count, B!, H!, W!, kh!, kw!, stride!, pad!, OH!, OW!),
@@ -91,10 +98,10 @@ export function runChunks(control: Int32Array, kernels: readonly Kernels[], call
 }
 
 /**
- * Which argument of a split call holds the span its chunks cut: gemm's M or N, col2im's C, maxPool's planes,
- * maxPoolBackward's planes, activationBackward's n.
+ * Which argument of a split call holds the span its chunks cut: gemm's M or N, im2col's and col2im's C, transpose's
+ * rows or cols, maxPool's and maxPoolBackward's planes, activationBackward's n.
  * @example spanArgument("gemmColumns"); // 10 (N)
  */
 export function spanArgument(split: keyof typeof SPLITS): number {
-  return { gemmRows: 8, gemmColumns: 10, col2im: 2, maxPool: 3, maxPoolBackward: 3, activationBackward: 2 }[split];
+  return { gemmRows: 8, gemmColumns: 10, im2col: 2, transposeRows: 2, transposeColumns: 3, col2im: 2, maxPool: 3, maxPoolBackward: 3, activationBackward: 2 }[split];
 }

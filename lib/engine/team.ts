@@ -1,8 +1,8 @@
 /**
  * The engine's big calls on more than one thread: the calling thread and helper threads (`team-helper.ts`, Node
  * worker threads) share the engine's memory and split a product's output rows (or, where there are far more
- * columns than rows, its columns), and a conv net's col2im, pooling and activation gradients by channels, planes
- * or elements (`SPLITS` in `team-chunks.ts`).
+ * columns than rows, its columns), a transpose along its longer side, and a conv net's im2col, col2im, pooling and
+ * activation gradients by channels, planes or elements (`SPLITS` in `team-chunks.ts`).
  *
  * Why it stays bit-identical: every output is still computed by one thread, in the same order, with the same kernel
  * code; which thread computes which part changes nothing in any sum. `test/engine-team.test.ts` checks it.
@@ -47,7 +47,7 @@ const HELPER_SPIN_MS = 0.5;
 
 /**
  * A team of threads on one engine memory: `kernels(which)` are the kernels with their big calls split over the
- * team (gemm, col2im, maxPool, maxPoolBackward, activationBackward); the others as they are.
+ * team (gemm, transpose, im2col, col2im, maxPool, maxPoolBackward, activationBackward); the others as they are.
  * @example const team = startTeam(heap.memory, 1, [wasm, native], true); const kernels = team?.kernels(1) ?? native;
  */
 export interface Team {
@@ -129,6 +129,12 @@ function splitKernels(team: TeamState, sets: readonly Kernels[], which: 0 | 1): 
       const big = (byColumns ? N >= 128 : M >= 8) && M * K * N >= MIN_SPLIT_MULTIPLY_ADDS[which]!;
       // Rows in multiples of the kernels' 4-row tile, columns of their widest (64 floats).
       run(byColumns ? "gemmColumns" : "gemmRows", args, byColumns ? 64 : 4, big);
+    },
+    im2col: (...args) => run("im2col", args, 1, args[2] >= 2 && floats(args[2] * args[6] * args[7] * args[3] * args[10] * args[11])),
+    // Along the longer side, in multiples of the kernel's 16-float tiles.
+    transpose: (...args) => {
+      const [rows, cols] = [args[2], args[3]];
+      run(cols > rows ? "transposeColumns" : "transposeRows", args, 16, Math.max(rows, cols) >= 64 && floats(rows * cols));
     },
     col2im: (...args) => run("col2im", args, 1, args[2] >= 2 && floats(args[2] * args[3] * args[4] * args[5])),
     maxPool: (...args) => run("maxPool", args, 1, args[3] >= 2 && floats(args[3] * args[4] * args[5])),

@@ -28,6 +28,7 @@ struct kernels {
   void (*gemm)(const char *, int, int, const char *, int, char *, int, const char *, int, int, int, int);
   void (*pixels)(const unsigned char *, float *, int, int);
   void (*transpose)(const float *, float *, int, int);
+  void (*transposeStrided)(const float *, float *, int, int, int, int);
   void (*adam)(float *, float *, float *, const float *, int, float, float, float, float);
   void (*momentum)(float *, float *, const float *, int, float);
   void (*adagrad)(float *, float *, const float *, int, float, float);
@@ -35,6 +36,7 @@ struct kernels {
   void (*addTo)(float *, const float *, int);
   void (*scale)(float *, int, float);
   void (*im2col)(const float *, float *, int, int, int, int, int, int, int, int, int, int);
+  void (*im2colRows)(const float *, float *, int, int, int, int, int, int, int, int, int, int);
   void (*col2im)(const float *, float *, int, int, int, int, int, int, int, int, int, int);
   void (*maxPool)(const float *, float *, int *, int, int, int, int, int, int, int);
   void (*maxPoolBackward)(const float *, const int *, float *, int, int, int, int, int);
@@ -49,8 +51,8 @@ struct kernels {
   void (*activation)(float *, int, int);
   void (*activationBackward)(const float *, float *, int, int);
 };
-#define BUILD(isa) { #isa, gemm_##isa, pixels_##isa, transpose_##isa, adam_##isa, momentum_##isa, adagrad_##isa, rmsprop_##isa, addTo_##isa, scale_##isa, \
-  im2col_##isa, col2im_##isa, maxPool_##isa, maxPoolBackward_##isa, dropout_##isa, dropoutMask_##isa, planes_##isa, addScaled_##isa, sgd_##isa, sumRows_##isa, \
+#define BUILD(isa) { #isa, gemm_##isa, pixels_##isa, transpose_##isa, transposeStrided_##isa, adam_##isa, momentum_##isa, adagrad_##isa, rmsprop_##isa, addTo_##isa, scale_##isa, \
+  im2col_##isa, im2colRows_##isa, col2im_##isa, maxPool_##isa, maxPoolBackward_##isa, dropout_##isa, dropoutMask_##isa, planes_##isa, addScaled_##isa, sgd_##isa, sumRows_##isa, \
   batchNorm_##isa, batchNormBackward_##isa, activation_##isa, activationBackward_##isa }
 static const struct kernels avx512 = BUILD(avx512), avx2 = BUILD(avx2), sse2 = BUILD(sse2);
 static const struct kernels *kernels;
@@ -205,6 +207,18 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+static napi_value transposeStrided(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!arguments(env, info, "transposeStrided(heap, src, dst, rows, cols, ss, ds)", 6, 0, &call)) return NULL;
+  uint64_t src = call.whole[0], dst = call.whole[1], rows = call.whole[2], cols = call.whole[3], ss = call.whole[4], ds = call.whole[5];
+  if (rows > 0 && cols > 0 && (ss < cols || ds < rows)) return refuse(env, "transposeStrided", "rows overlap: expected ss ≥ cols and ds ≥ rows"), NULL;
+  uint64_t srcFloats = rows == 0 || cols == 0 ? 0 : times(rows - 1, ss) + cols, dstFloats = rows == 0 || cols == 0 ? 0 : times(cols - 1, ds) + rows;
+  if (!floats_inside(env, &call, "transposeStrided", "src", src, srcFloats) || !floats_inside(env, &call, "transposeStrided", "dst", dst, dstFloats)) return NULL;
+  kernels->transposeStrided((const float *)(call.heap + src), (float *)(call.heap + dst), (int)rows, (int)cols, (int)ss, (int)ds);
+  return NULL;
+}
+
 /* The elementwise kernels: `arrays` arrays of n floats at the first offsets, n after them, then the scalars. */
 static int elementwise(napi_env env, napi_callback_info info, const char *kernel, const char *usage, const char *const *names, int arrays, int scalars, struct call *call) {
   if (!arguments(env, info, usage, arrays + 1, scalars, call)) return 0;
@@ -281,6 +295,13 @@ static napi_value im2col(napi_env env, napi_callback_info info) {
   struct call call;
   if (!convolution_arguments(env, info, "im2col", "im2col(heap, src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW)", 1, &call)) return NULL;
   kernels->im2col(CONVOLUTION_ARGS);
+  return NULL;
+}
+
+static napi_value im2colRows(napi_env env, napi_callback_info info) {
+  struct call call;
+  if (!convolution_arguments(env, info, "im2colRows", "im2colRows(heap, src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW)", 1, &call)) return NULL;
+  kernels->im2colRows(CONVOLUTION_ARGS);
   return NULL;
 }
 
@@ -447,8 +468,8 @@ NAPI_MODULE_INIT() {
   if (!kernels) choose_build();
 #define EXPORT(name) { #name, NULL, name, NULL, NULL, NULL, napi_enumerable, NULL }
   napi_property_descriptor properties[] = {
-    EXPORT(gemm), EXPORT(pixels), EXPORT(transpose), EXPORT(adam), EXPORT(momentum), EXPORT(adagrad), EXPORT(rmsprop), EXPORT(addTo),
-    EXPORT(scale), EXPORT(im2col), EXPORT(col2im), EXPORT(maxPool), EXPORT(maxPoolBackward), EXPORT(dropout), EXPORT(dropoutMask), EXPORT(planes), EXPORT(addScaled),
+    EXPORT(gemm), EXPORT(pixels), EXPORT(transpose), EXPORT(transposeStrided), EXPORT(adam), EXPORT(momentum), EXPORT(adagrad), EXPORT(rmsprop), EXPORT(addTo),
+    EXPORT(scale), EXPORT(im2col), EXPORT(im2colRows), EXPORT(col2im), EXPORT(maxPool), EXPORT(maxPoolBackward), EXPORT(dropout), EXPORT(dropoutMask), EXPORT(planes), EXPORT(addScaled),
     EXPORT(sgd), EXPORT(sumRows), EXPORT(batchNorm), EXPORT(batchNormBackward), EXPORT(activation),
     EXPORT(activationBackward), EXPORT(instructionSet), EXPORT(useInstructionSet),
   };

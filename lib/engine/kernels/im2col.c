@@ -24,8 +24,9 @@ static void inside(long long offset, int stride, int size, int count, int *first
   *first = (int)lo, *end = (int)hi;
 }
 
-void KERNEL(im2col)(const float *restrict src, float *restrict dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW) {
-  ptrdiff_t plane = (ptrdiff_t)H * W, cols = (ptrdiff_t)B * OH * OW;
+/* The C·kh·kw rows; where the row of ones goes, returned. */
+static float *window_rows(const float *restrict src, float *restrict dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW) {
+  ptrdiff_t plane = (ptrdiff_t)H * W;
   for (int c = 0; c < C; c++) {
     for (int i = 0; i < kh; i++) {
       int oy0, oy1;
@@ -53,7 +54,17 @@ void KERNEL(im2col)(const float *restrict src, float *restrict dst, int C, int B
       }
     }
   }
-  for (ptrdiff_t q = 0; q < cols; q++) dst[q] = 1.0f;
+  return dst;
+}
+
+void KERNEL(im2col)(const float *restrict src, float *restrict dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW) {
+  float *ones = window_rows(src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW);
+  for (ptrdiff_t q = 0, cols = (ptrdiff_t)B * OH * OW; q < cols; q++) ones[q] = 1.0f;
+}
+
+/* im2col without the row of ones: a team's chunk of channels (the last chunk's im2col writes the row). */
+void KERNEL(im2colRows)(const float *restrict src, float *restrict dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW) {
+  window_rows(src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW);
 }
 
 void KERNEL(col2im)(const float *restrict src, float *restrict dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW) {

@@ -40,6 +40,8 @@ void KERNEL(gemm)(const char *a, int sam, int sak, const char *b, int ldb, char 
 void KERNEL(pixels)(const unsigned char *src, float *dst, int count, int inputs);
 /* [rows][cols] floats → [cols][rows]. */
 void KERNEL(transpose)(const float *src, float *dst, int rows, int cols);
+/* The same for a block of larger matrices: src's rows ss floats apart, dst's ds apart (transpose: ss = cols, ds = rows). */
+void KERNEL(transposeStrided)(const float *src, float *dst, int rows, int cols, int ss, int ds);
 /* Adam in place: m ← β1·m + g; v ← β2·v + g·g; p ← p − (m / (√v + e))·c. */
 void KERNEL(adam)(float *p, float *m, float *v, const float *g, int n, float c, float e, float beta1, float beta2);
 /* SGD with momentum in place: b ← b·mu + g; p ← p + b. */
@@ -64,6 +66,8 @@ void KERNEL(scale)(float *x, int n, float factor);
  * bias's). gemm(W [F][C·kh·kw + 1], dst) is then the convolution, planes [F][B][OH][OW].
  */
 void KERNEL(im2col)(const float *src, float *dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW);
+/* im2col's C·kh·kw rows without the row of ones (a team's chunk of channels, before the last). */
+void KERNEL(im2colRows)(const float *src, float *dst, int C, int B, int H, int W, int kh, int kw, int stride, int pad, int OH, int OW);
 /*
  * im2col's adjoint: dst planes [C][B][H][W] ← 0, then for rows r = 0..C·kh·kw − 1 in order and columns q in order,
  * dst[the pixel im2col read for (r, q)] += src[r][q] (positions in the padding skipped; the bias row not read).

@@ -27,7 +27,8 @@ static inline void block4(const float *src, ptrdiff_t ss, float *dst, ptrdiff_t 
   *(f32x4 *)(dst + 3 * ds) = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
 }
 
-void KERNEL(transpose)(const float *restrict src, float *restrict dst, int rows, int cols) {
+/* [rows][cols] → [cols][rows], the rows of src `ss` floats apart and those of dst `ds` apart. */
+static void transpose_strided(const float *restrict src, float *restrict dst, int rows, int cols, ptrdiff_t ss, ptrdiff_t ds) {
   int rows4 = rows & ~3, cols4 = cols & ~3;
   for (int row0 = 0; row0 < rows4; row0 += TILE) {
     int row1 = row0 + TILE < rows4 ? row0 + TILE : rows4;
@@ -35,16 +36,25 @@ void KERNEL(transpose)(const float *restrict src, float *restrict dst, int rows,
       int col1 = col0 + TILE < cols4 ? col0 + TILE : cols4;
       if (cols > rows) {
         for (int row = row0; row < row1; row += 4)
-          for (int col = col0; col < col1; col += 4) block4(src + (ptrdiff_t)row * cols + col, cols, dst + (ptrdiff_t)col * rows + row, rows);
+          for (int col = col0; col < col1; col += 4) block4(src + (ptrdiff_t)row * ss + col, ss, dst + (ptrdiff_t)col * ds + row, ds);
       } else {
         for (int col = col0; col < col1; col += 4)
-          for (int row = row0; row < row1; row += 4) block4(src + (ptrdiff_t)row * cols + col, cols, dst + (ptrdiff_t)col * rows + row, rows);
+          for (int row = row0; row < row1; row += 4) block4(src + (ptrdiff_t)row * ss + col, ss, dst + (ptrdiff_t)col * ds + row, ds);
       }
     }
   }
   /* The last rows % 4 rows, then the last cols % 4 columns of the others. */
   for (int row = rows4; row < rows; row++)
-    for (int col = 0; col < cols; col++) dst[(ptrdiff_t)col * rows + row] = src[(ptrdiff_t)row * cols + col];
+    for (int col = 0; col < cols; col++) dst[(ptrdiff_t)col * ds + row] = src[(ptrdiff_t)row * ss + col];
   for (int col = cols4; col < cols; col++)
-    for (int row = 0; row < rows4; row++) dst[(ptrdiff_t)col * rows + row] = src[(ptrdiff_t)row * cols + col];
+    for (int row = 0; row < rows4; row++) dst[(ptrdiff_t)col * ds + row] = src[(ptrdiff_t)row * ss + col];
+}
+
+void KERNEL(transpose)(const float *restrict src, float *restrict dst, int rows, int cols) {
+  transpose_strided(src, dst, rows, cols, cols, rows);
+}
+
+/* A block of a larger transpose (a team's chunk): src's rows `ss` floats apart, dst's `ds` apart. */
+void KERNEL(transposeStrided)(const float *restrict src, float *restrict dst, int rows, int cols, int ss, int ds) {
+  transpose_strided(src, dst, rows, cols, ss, ds);
 }
