@@ -61,7 +61,7 @@ const missing = loadNativeAddon();
 test("two threads on the native kernel give the one-thread WebAssembly kernel's bits", { skip: typeof missing === "string" && missing }, () => runTeam(1));
 
 /**
- * im2col and col2im by channels, transposes along their longer side, maxPool and its gradient by planes,
+ * im2col, col2im and batch norm by channels, transposes along their longer side, maxPool and its gradient by planes,
  * activationBackward by elements: on two threads, the bits of
  * the one-thread WebAssembly kernel, the helper taking part. Sizes over the team's line, odd counts (a last chunk
  * narrower; each over the team's line of 100,000 floats), values with ties and negatives.
@@ -120,13 +120,27 @@ function runSplitKernels(kernel: 0 | 1): void {
           kk.activationBackward(planes, out, n, kind);
         });
       }
-      calls += 9;
+      // Batch norm over the planes as [C][B·H·W]: every output (y, mean, invStd, the running statistics; dx, dGamma,
+      // dBeta) in one block of floats, so that one comparison reads them all.
+      const perChannel = C * 6, values = C * B * H * W;
+      const gammaBeta = fill(2 * C);
+      for (const training of [1, 0]) {
+        compare(`batchNorm C ${C}, training ${training}`, 2 * values + perChannel, (kk, out) => {
+          const [y, mean, invStd, runMean, runVar] = [out, out + values * 4, out + (values + C) * 4, out + (values + 2 * C) * 4, out + (values + 3 * C) * 4];
+          heap.floats(runMean, 2 * C).fill(0.5);
+          kk.batchNorm(planes, y, gammaBeta, gammaBeta + C * 4, mean, invStd, runMean, runVar, C, B * H * W, 1e-5, 0.1, training);
+          const [dx, dGamma, dBeta] = [out + (values + 4 * C) * 4, out + (2 * values + 4 * C) * 4, out + (2 * values + 5 * C) * 4];
+          kk.batchNormBackward(cols, planes, gammaBeta, mean, invStd, dx, dGamma, dBeta, C, B * H * W);
+        });
+      }
+      heap.release(gammaBeta);
+      calls += 11;
       if (team.helperChunks() > before) helped++;
       for (const at of [cols, planes, argmax, pooled, dy]) heap.release(at);
     }
   }
-  assert.ok(helped >= 6, `the helper ran chunks in ${helped} of ${calls / 9} rounds of calls`);
+  assert.ok(helped >= 6, `the helper ran chunks in ${helped} of ${calls / 11} rounds of calls`);
 }
 
-test("im2col, col2im, transpose, maxPool, maxPoolBackward and activationBackward split over two threads give the one-thread bits (WebAssembly)", () => runSplitKernels(0));
+test("im2col, col2im, transpose, batch norm, pooling and activationBackward split over two threads give the one-thread bits (WebAssembly)", () => runSplitKernels(0));
 test("... and on the native kernels", { skip: typeof missing === "string" && missing }, () => runSplitKernels(1));

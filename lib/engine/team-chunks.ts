@@ -13,12 +13,15 @@ export const DONE = 1;
 /** Set by a helper whose kernel threw (then the caller throws). */
 export const FAILED = 2;
 /**
- * The kernel's arguments (at most 12), then the span's units per chunk, the number of chunks, the kernels (0 wasm,
- * 1 native) and the `SPLITS` entry that says how a chunk's arguments follow from them.
+ * The kernel's arguments (`ARG_SLOTS` of them at most; a float as its float32 bits), then the span's units per
+ * chunk, the number of chunks, the kernels (0 wasm, 1 native) and the `SPLITS` entry that says how a chunk's
+ * arguments follow from them.
  */
 export const ARGS = 3;
+/** Words for a call's arguments: batchNorm's 13. */
+export const ARG_SLOTS = 13;
 /** Chunks the helpers have run, in all (to see that they take part). */
-export const HELPED = ARGS + 16;
+export const HELPED = ARGS + ARG_SLOTS + 4;
 /** Helpers started and waiting for calls: until all are, calls run on the calling thread. */
 export const READY = HELPED + 1;
 /** The number of control words. */
@@ -50,6 +53,17 @@ export const SPLITS = {
   /** col2im by input channels: channel c's planes take the adds of its kh·kw rows only, in the same order. */
   col2im: (k: Kernels, [src, dst, , B, H, W, kh, kw, stride, pad, OH, OW]: Args, first: number, count: number) =>
     k.col2im(src! + first * kh! * kw! * B! * OH! * OW! * 4, dst! + first * B! * H! * W! * 4, count, B!, H!, W!, kh!, kw!, stride!, pad!, OH!, OW!),
+  /** batchNorm by channels: each channel's statistics and outputs are its own. */
+  batchNorm: (k: Kernels, [x, y, gamma, beta, mean, invStd, runMean, runVar, , n, eps, momentum, training]: Args, first: number, count: number) => {
+    const [at, perChannel] = [first * n! * 4, first * 4];
+    k.batchNorm(x! + at, y! + at, gamma! + perChannel, beta! + perChannel, mean! + perChannel, invStd! + perChannel, runMean! + perChannel, runVar! + perChannel,
+      count, n!, eps!, momentum!, training!);
+  },
+  /** batchNormBackward by channels. */
+  batchNormBackward: (k: Kernels, [dy, x, gamma, mean, invStd, dx, dGamma, dBeta, , n]: Args, first: number, count: number) => {
+    const [at, perChannel] = [first * n! * 4, first * 4];
+    k.batchNormBackward(dy! + at, x! + at, gamma! + perChannel, mean! + perChannel, invStd! + perChannel, dx! + at, dGamma! + perChannel, dBeta! + perChannel, count, n!);
+  },
   /** maxPool by planes. */
   maxPool: (k: Kernels, [src, dst, argmax, , H, W, size, stride, OH, OW]: Args, first: number, count: number) =>
     k.maxPool(src! + first * H! * W! * 4, dst! + first * OH! * OW! * 4, argmax! + first * OH! * OW! * 4, count, H!, W!, size!, stride!, OH!, OW!),
@@ -63,6 +77,21 @@ export const SPLITS = {
 /** The splits by number, as the control words carry them. */
 export const SPLIT_NAMES = Object.keys(SPLITS) as (keyof typeof SPLITS)[];
 
+/** The arguments that are floats (carried as their float32 bits: the kernel rounds a number to float32 anyway). */
+export const FLOAT_ARGS: Partial<Record<keyof typeof SPLITS, readonly number[]>> = { batchNorm: [10, 11] };
+
+/**
+ * Write a call's arguments and how it is cut into the control words.
+ * @example publishArgs(control, "col2im", args, [size, chunks, which]);
+ */
+export function publishArgs(control: Int32Array, split: keyof typeof SPLITS, args: readonly number[], cut: readonly [number, number, number]): void {
+  control.fill(0, ARGS, ARGS + ARG_SLOTS);
+  control.set(args, ARGS);
+  const floats = new Float32Array(control.buffer, control.byteOffset, control.length);
+  for (const at of FLOAT_ARGS[split] ?? []) floats[ARGS + at] = args[at]!;
+  control.set([...cut, SPLIT_NAMES.indexOf(split)], ARGS + ARG_SLOTS);
+}
+
 /**
  * Claim chunks of call `call` until none is left, computing each with `kernels[which]` (0 wasm, 1 native); how many
  * this thread ran.
@@ -70,11 +99,14 @@ export const SPLIT_NAMES = Object.keys(SPLITS) as (keyof typeof SPLITS)[];
  */
 export function runChunks(control: Int32Array, kernels: readonly Kernels[], call: number): number {
   const mask = (1 << CHUNK_BITS) - 1;
-  const words = Array.from(control.subarray(ARGS, ARGS + 16));
-  const [size, chunks, which, split] = words.slice(12) as [number, number, number, number];
-  const args = words.slice(0, 12);
-  const span = args[spanArgument(SPLIT_NAMES[split]!)]!;
-  const run = SPLITS[SPLIT_NAMES[split]!];
+  const words = Array.from(control.subarray(ARGS, ARGS + ARG_SLOTS + 4));
+  const [size, chunks, which, split] = words.slice(ARG_SLOTS) as [number, number, number, number];
+  const name = SPLIT_NAMES[split]!;
+  const args = words.slice(0, ARG_SLOTS);
+  const floats = new Float32Array(control.buffer, control.byteOffset, control.length);
+  for (const at of FLOAT_ARGS[name] ?? []) args[at] = floats[ARGS + at]!;
+  const span = args[spanArgument(name)]!;
+  const run = SPLITS[name] as (kernels: Kernels, args: Args, first: number, count: number) => void;
   const chosen = kernels[which]!;
   for (let ran = 0; ; ran++) {
     const word = Atomics.load(control, CLAIM);
@@ -98,10 +130,13 @@ export function runChunks(control: Int32Array, kernels: readonly Kernels[], call
 }
 
 /**
- * Which argument of a split call holds the span its chunks cut: gemm's M or N, im2col's and col2im's C, transpose's
- * rows or cols, maxPool's and maxPoolBackward's planes, activationBackward's n.
+ * Which argument of a split call holds the span its chunks cut: gemm's M or N, im2col's, col2im's and batch norm's
+ * C, transpose's rows or cols, maxPool's and maxPoolBackward's planes, activationBackward's n.
  * @example spanArgument("gemmColumns"); // 10 (N)
  */
 export function spanArgument(split: keyof typeof SPLITS): number {
-  return { gemmRows: 8, gemmColumns: 10, im2col: 2, transposeRows: 2, transposeColumns: 3, col2im: 2, maxPool: 3, maxPoolBackward: 3, activationBackward: 2 }[split];
+  return {
+    gemmRows: 8, gemmColumns: 10, im2col: 2, transposeRows: 2, transposeColumns: 3, col2im: 2, batchNorm: 8, batchNormBackward: 8, maxPool: 3,
+    maxPoolBackward: 3, activationBackward: 2,
+  }[split];
 }

@@ -1,8 +1,8 @@
 /**
  * The engine's big calls on more than one thread: the calling thread and helper threads (`team-helper.ts`, Node
  * worker threads) share the engine's memory and split a product's output rows (or, where there are far more
- * columns than rows, its columns), a transpose along its longer side, and a conv net's im2col, col2im, pooling and
- * activation gradients by channels, planes or elements (`SPLITS` in `team-chunks.ts`).
+ * columns than rows, its columns), a transpose along its longer side, and a conv net's im2col, col2im, batch norm,
+ * pooling and activation gradients by channels, planes or elements (`SPLITS` in `team-chunks.ts`).
  *
  * Why it stays bit-identical: every output is still computed by one thread, in the same order, with the same kernel
  * code; which thread computes which part changes nothing in any sum. `test/engine-team.test.ts` checks it.
@@ -17,7 +17,7 @@
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import type { Kernels } from "./kernels";
-import { ARGS, CHUNK_BITS, CLAIM, DONE, FAILED, HELPED, READY, SPLIT_NAMES, SPLITS, WORDS, runChunks, spanArgument } from "./team-chunks";
+import { CHUNK_BITS, CLAIM, DONE, FAILED, HELPED, READY, SPLITS, WORDS, publishArgs, runChunks, spanArgument } from "./team-chunks";
 import type { HelperData } from "./team-helper";
 
 /** Call numbers wrap here, so CLAIM stays a positive int32. */
@@ -47,7 +47,7 @@ const HELPER_SPIN_MS = 0.5;
 
 /**
  * A team of threads on one engine memory: `kernels(which)` are the kernels with their big calls split over the
- * team (gemm, transpose, im2col, col2im, maxPool, maxPoolBackward, activationBackward); the others as they are.
+ * team (gemm, transpose, im2col, col2im, batch norm, pooling, activationBackward); the others as they are.
  * @example const team = startTeam(heap.memory, 1, [wasm, native], true); const kernels = team?.kernels(1) ?? native;
  */
 export interface Team {
@@ -137,6 +137,8 @@ function splitKernels(team: TeamState, sets: readonly Kernels[], which: 0 | 1): 
       run(cols > rows ? "transposeColumns" : "transposeRows", args, 16, Math.max(rows, cols) >= 64 && floats(rows * cols));
     },
     col2im: (...args) => run("col2im", args, 1, args[2] >= 2 && floats(args[2] * args[3] * args[4] * args[5])),
+    batchNorm: (...args) => run("batchNorm", args, 1, args[8] >= 2 && floats(args[8] * args[9])),
+    batchNormBackward: (...args) => run("batchNormBackward", args, 1, args[8] >= 2 && floats(args[8] * args[9])),
     maxPool: (...args) => run("maxPool", args, 1, args[3] >= 2 && floats(args[3] * args[4] * args[5])),
     maxPoolBackward: (...args) => run("maxPoolBackward", args, 1, args[3] >= 2 && floats(args[3] * args[4] * args[5])),
     // Elements in multiples of 64 (16 of the widest vector): a chunk starts on a whole vector.
@@ -150,9 +152,7 @@ function splitCall(team: TeamState, sets: readonly Kernels[], which: 0 | 1, spli
   const span = args[spanArgument(split)]!;
   const size = Math.ceil(span / ((team.helpers + 1) * CHUNKS_PER_THREAD) / unit) * unit;
   const chunks = Math.ceil(span / size);
-  control.fill(0, ARGS, ARGS + 12);
-  control.set(args, ARGS);
-  control.set([size, chunks, which, SPLIT_NAMES.indexOf(split)], ARGS + 12);
+  publishArgs(control, split, args, [size, chunks, which]);
   Atomics.store(control, DONE, 0);
   team.call = (team.call + 1) % CALLS;
   const start = performance.now();
