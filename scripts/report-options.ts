@@ -1,6 +1,7 @@
 /**
- * Two choices `npm run reports` (scripts/report.ts) makes from the machine and the environment: how many notebooks
- * execute at once when `--jobs` is not given, and what `MIE_RUNS` its kernels get under `--fresh`.
+ * Three choices `npm run reports` (scripts/report.ts) makes from the machine and the environment: how many notebooks
+ * execute at once when `--jobs` is not given, how many threads each kernel's engine uses, and what `MIE_RUNS` its
+ * kernels get under `--fresh`.
  */
 import { availableParallelism } from "node:os";
 import { memoryShareMB, WORKER_MB } from "../lib/runs/pool-size";
@@ -26,6 +27,20 @@ export function defaultJobs(notebooks: number, cores = availableParallelism(), s
   if (notebooks <= 1) return 1;
   if (shareMB(notebooks) >= KERNEL_MB + WORKER_MB.nativeProcess) return notebooks;
   return Math.max(1, Math.min(cores, notebooks));
+}
+
+/**
+ * The engine threads (`MIE_WASM_THREADS`) each kernel gets when `jobs` notebooks execute at once: the cores shared
+ * out, at least one; undefined (the engine's default) where `current`, the user's setting, says. Several kernels
+ * each splitting their steps over every core only oversubscribe the cores: the four notebooks' first
+ * `npm run reports` (2 cores, empty run store, 2026-12-07) took 185.2 s with two engine threads per kernel, 148.2 s
+ * with one (docs/performance.md).
+ * @example engineThreadsPerKernel(4, 2, undefined); // "1"
+ * @example engineThreadsPerKernel(1, 2, undefined); // "2"
+ */
+export function engineThreadsPerKernel(jobs: number, cores = availableParallelism(), current = process.env.MIE_WASM_THREADS): string | undefined {
+  if (current !== undefined && current !== "") return undefined;
+  return String(Math.max(1, Math.floor(cores / Math.max(1, jobs))));
 }
 
 /**

@@ -30,7 +30,7 @@ import { basename, join, resolve } from "node:path";
 import { executeNotebook, KERNELS, ROOT, type KernelName, type NotebookEvent } from "./jupyter";
 import { projectPython } from "./python-env";
 import { memoryShareMB } from "../lib/runs/pool-size";
-import { defaultJobs, freshStoreSetting } from "./report-options";
+import { defaultJobs, engineThreadsPerKernel, freshStoreSetting } from "./report-options";
 import { ensureNativeBackend } from "./native";
 import { ensureNativeKernels } from "./build-kernels";
 import { ProgressThrottle } from "./report-progress";
@@ -115,6 +115,8 @@ async function main(): Promise<void> {
   const log = progressLog(notebooks, jobs);
   // Kernels side by side share the machine's memory: each sizes its worker pool by its share.
   const memoryBudget = String(memoryShareMB(jobs));
+  // ...and the cores: one engine thread per kernel when there are more kernels than cores.
+  const threads = engineThreadsPerKernel(jobs);
   const timings = new Map<string, string>();
   const failures = new Map<string, unknown>();
   const facts = new Map<string, ReportFacts>();
@@ -131,7 +133,10 @@ async function main(): Promise<void> {
           outHtml: join(staging, `${name}.html`),
           kernel: args.kernel,
           onEvent: (event) => log.event(name, event),
-          env: { MIE_MEMORY_BUDGET_MB: memoryBudget, MIE_RUNS_LOG: join(staging, `${name}.runs.jsonl`), ...(store !== undefined ? { MIE_RUNS: store } : {}) },
+          env: {
+            MIE_MEMORY_BUDGET_MB: memoryBudget, MIE_RUNS_LOG: join(staging, `${name}.runs.jsonl`), ...(store !== undefined ? { MIE_RUNS: store } : {}),
+            ...(threads !== undefined ? { MIE_WASM_THREADS: threads } : {}),
+          },
         });
         timings.set(name, seconds(notebookStarted));
         noteStoredRuns(join(staging, `${name}.html`), join(staging, `${name}.runs.jsonl`));

@@ -4,7 +4,7 @@
  *   npx tsx scripts/bench/network-kernels.ts profile examples 40 [batch]
  *       where a training step's time goes: ms per step per kernel call shape (each gemm by M×K×N), over 40 steps of
  *       the examples net (conv 32, conv 64 @3×3, pool, dense 128) at batch 64 (or [batch]); `lenet` for the
- *       LeNet-like net, `wide` for ConvNetwork's 99% net.
+ *       LeNet-like net, `wide` for ConvNetwork's 99% net. THREADS=2: the kernels split over two threads.
  *       Native kernels (the build this CPU runs); WASM=1 for kernels.wasm.
  *   npx tsx scripts/bench/network-kernels.ts ab [rounds] [REV] [--wasm] [--match REGEX]
  *       this tree's kernels against commit REV's (default HEAD: the change not yet committed), natively and with
@@ -28,6 +28,7 @@ import { seededRandom } from "../../lib/math/random";
 import { network } from "../../lib/model/network-model";
 import { buildKernels, KERNELS_WASM } from "../build-kernels";
 import { NETS } from "./config";
+import { startTeam } from "../../lib/engine/team";
 
 const ROOT = resolve(__dirname, "..", "..");
 
@@ -38,7 +39,10 @@ async function profile(which: string, steps: number, batchSize: number): Promise
   const heap = new EngineHeap(kernelsHeapBase(), minimumPages());
   const native = loadNativeAddon();
   if (!process.env.WASM && typeof native === "string") throw new Error(`network-kernels: ${native}`);
-  const base = process.env.WASM || typeof native === "string" ? wasmKernels(heap.memory) : nativeKernels(native.addon, heap.memory);
+  const single = process.env.WASM || typeof native === "string" ? wasmKernels(heap.memory) : nativeKernels(native.addon, heap.memory);
+  // THREADS=2: the kernels split over a team, as training on two threads runs them.
+  const team = process.env.THREADS === "2" ? startTeam(heap.memory, 1, [wasmKernels(heap.memory), single], !process.env.WASM && typeof native !== "string") : null;
+  const base = team ? team.kernels(process.env.WASM || typeof native === "string" ? 0 : 1) : single;
   const times = new Map<string, number>();
   const timed = Object.fromEntries(Object.entries(base).map(([name, kernel]) => [name, (...args: number[]) => {
     const start = performance.now();
@@ -59,7 +63,7 @@ async function profile(which: string, steps: number, batchSize: number): Promise
   const total = performance.now() - start;
   const used = process.cpuUsage(cpu);
   session.dispose();
-  console.log(`${which}, batch ${batchSize}, ${process.env.WASM ? "wasm" : `native ${(native as { addon: NativeAddon }).addon.instructionSet()}`}: ` +
+  console.log(`${which}, batch ${batchSize}, ${process.env.WASM ? "wasm" : `native ${(native as { addon: NativeAddon }).addon.instructionSet()}`}${team ? ", 2 threads" : ""}: ` +
     `${(total / steps).toFixed(1)} ms/step wall, ${((used.user + used.system) / 1000 / steps).toFixed(1)} ms/step CPU (load ${loadAverage()})`);
   for (const [key, ms] of [...times.entries()].sort((a, b) => b[1] - a[1])) console.log(`${(ms / steps).toFixed(2).padStart(8)}  ${key}`);
   console.log(`${((total - [...times.values()].reduce((a, b) => a + b, 0)) / steps).toFixed(2).padStart(8)}  JavaScript and the rest`);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultJobs, freshStoreSetting, KERNEL_MB } from "../../scripts/report-options";
+import { defaultJobs, engineThreadsPerKernel, freshStoreSetting, KERNEL_MB } from "../../scripts/report-options";
 import { WORKER_MB } from "../../lib/runs/pool-size";
 
 test("by default every notebook gets its kernel at once when each share of memory holds a kernel and a worker, else one per core", () => {
@@ -28,4 +28,11 @@ test("--fresh keeps the folder MIE_RUNS names, keeps off off, and leaves the set
   assert.equal(freshStoreSetting(true, "off"), "off");
   assert.equal(freshStoreSetting(false, "/data/runs"), "/data/runs");
   assert.equal(freshStoreSetting(false, undefined), undefined);
+});
+
+test("each kernel's engine threads: the cores shared out among the notebooks at once, at least one; the user's MIE_WASM_THREADS kept", () => {
+  assert.equal(engineThreadsPerKernel(4, 2, undefined), "1", "four notebooks on two cores: one thread each");
+  assert.equal(engineThreadsPerKernel(1, 2, undefined), "2", "one notebook: both cores");
+  assert.equal(engineThreadsPerKernel(2, 8, ""), "4");
+  assert.equal(engineThreadsPerKernel(3, 2, "2"), undefined, "the user's setting stays");
 });
