@@ -7,11 +7,11 @@
  * Why it stays bit-identical: every output is still computed by one thread, in the same order, with the same kernel
  * code; which thread computes which part changes nothing in any sum. `test/engine-team.test.ts` checks it.
  *
- * How the work is shared: a product is cut into chunks of rows (a multiple of the kernels' 4-row tile), and each
+ * How the work is shared: a call is cut into chunks (of a product, a multiple of the kernels' 4-row tile), and each
  * thread claims the next chunk from one shared counter until none is left (`team-chunks.ts`). So no thread waits
  * for a share fixed in advance: when a helper is not scheduled (another process holds that core), the caller takes
  * the chunks itself, and only waits for a chunk a helper is in the middle of. The claim counter carries the
- * product's number in its high bits: a helper that wakes late can never claim a chunk of a newer product with the
+ * call's number in its high bits: a helper that wakes late can never claim a chunk of a newer call with the
  * arguments of an older one.
  */
 import { Worker } from "node:worker_threads";
