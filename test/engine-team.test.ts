@@ -10,13 +10,19 @@ import { kernelsHeapBase, loadNativeAddon, minimumPages, nativeKernels, wasmKern
 import { startTeam } from "../lib/engine/team";
 import { seededRandom } from "../lib/math/random";
 
-function runTeam(kernel: 0 | 1): void {
+/** A heap, its wasm kernels and a team of one helper on kernel set `kernel` (0 wasm, 1 native where built). */
+function startTestTeam(kernel: 0 | 1) {
   const heap = new EngineHeap(kernelsHeapBase(), minimumPages());
   const wasm = wasmKernels(heap.memory);
   const addon = loadNativeAddon();
   const native = kernel === 1 && typeof addon !== "string" ? nativeKernels(addon.addon, heap.memory) : wasm;
   const team = startTeam(heap.memory, 1, [wasm, native], kernel === 1);
   assert.ok(team, "a helper thread starts on the engine's shared memory");
+  return { heap, wasm, team };
+}
+
+function runTeam(kernel: 0 | 1): void {
+  const { heap, wasm, team } = startTestTeam(kernel);
   const gemm = team.kernels(kernel).gemm;
   const random = seededRandom(7);
   // The last two split by columns (a conv layer's products: N far over M), the last chunk narrower.
@@ -62,17 +68,12 @@ test("two threads on the native kernel give the one-thread WebAssembly kernel's 
 
 /**
  * im2col, col2im and batch norm by channels, transposes along their longer side, maxPool and its gradient by planes,
- * activationBackward by elements: on two threads, the bits of
- * the one-thread WebAssembly kernel, the helper taking part. Sizes over the team's line, odd counts (a last chunk
- * narrower; each over the team's line of 100,000 floats), values with ties and negatives.
+ * activationBackward by elements: on two threads, the bits of the one-thread WebAssembly kernel, the helper taking
+ * part. Sizes over the team's line of 100,000 floats, odd counts (a last chunk narrower), values with ties and
+ * negatives.
  */
 function runSplitKernels(kernel: 0 | 1): void {
-  const heap = new EngineHeap(kernelsHeapBase(), minimumPages());
-  const wasm = wasmKernels(heap.memory);
-  const addon = loadNativeAddon();
-  const native = kernel === 1 && typeof addon !== "string" ? nativeKernels(addon.addon, heap.memory) : wasm;
-  const team = startTeam(heap.memory, 1, [wasm, native], kernel === 1);
-  assert.ok(team, "a helper thread starts on the engine's shared memory");
+  const { heap, wasm, team } = startTestTeam(kernel);
   const split = team.kernels(kernel);
   const random = seededRandom(11);
   const fill = (count: number, values = () => Math.round(8 * random() - 4) / 4) => {
