@@ -1,7 +1,7 @@
 /**
  * The engine's products split over two threads (`engine/team.ts`) give the one-thread kernel's bits, and the
  * helper thread takes part: random products of the step's shapes, every epilogue, both orientations of A, until
- * the helper has run chunks of at least 20 products (it sits out stretches where it does not pay).
+ * the helper has run chunks of at least 20 products.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,13 +10,17 @@ import { kernelsHeapBase, loadNativeAddon, minimumPages, nativeKernels, wasmKern
 import { startTeam } from "../lib/engine/team";
 import { seededRandom } from "../lib/math/random";
 
-/** A heap, its wasm kernels and a team of one helper on kernel set `kernel` (0 wasm, 1 native where built). */
+/**
+ * A heap, its wasm kernels and a team of one helper on kernel set `kernel` (0 wasm, 1 native where built), splitting
+ * every big call (not judging whether the helper pays: on a loaded machine it would sit out, and the split path go
+ * untested).
+ */
 function startTestTeam(kernel: 0 | 1) {
   const heap = new EngineHeap(kernelsHeapBase(), minimumPages());
   const wasm = wasmKernels(heap.memory);
   const addon = loadNativeAddon();
   const native = kernel === 1 && typeof addon !== "string" ? nativeKernels(addon.addon, heap.memory) : wasm;
-  const team = startTeam(heap.memory, 1, [wasm, native], kernel === 1);
+  const team = startTeam(heap.memory, 1, [wasm, native], kernel === 1, false);
   assert.ok(team, "a helper thread starts on the engine's shared memory");
   return { heap, wasm, team };
 }

@@ -61,6 +61,8 @@ export interface Team {
 interface TeamState {
   control: Int32Array;
   helpers: number;
+  /** Whether the helpers sit out stretches where they do not pay (`judge`); off, every big call is split. */
+  judging: boolean;
   call: number;
   /** Milliseconds the helpers saved in the products of the current window, and how many (see `judge`). */
   gain: number;
@@ -74,10 +76,11 @@ interface TeamState {
 /**
  * Start `helpers` helper threads on `memory` (a shared engine memory), serving calls on `sets` (wasm, and native
  * where `native` loaded: each helper loads the same sets). Null where no worker thread can start (then every call
- * runs on one thread).
+ * runs on one thread). `judging: false` splits every big call even where the helpers do not pay: for tests of the
+ * split path, which must not depend on the machine's load.
  * @example const team = startTeam(heap.memory, 1, [wasm, native], true);
  */
-export function startTeam(memory: WebAssembly.Memory, helpers: number, sets: readonly [Kernels, Kernels], native: boolean): Team | null {
+export function startTeam(memory: WebAssembly.Memory, helpers: number, sets: readonly [Kernels, Kernels], native: boolean, judging = true): Team | null {
   if (!(memory.buffer instanceof SharedArrayBuffer) || helpers < 1) return null;
   const control = new Int32Array(new SharedArrayBuffer(WORDS * 4));
   const data: HelperData = { memory, control: control.buffer as SharedArrayBuffer, spinMs: HELPER_SPIN_MS, native };
@@ -90,7 +93,7 @@ export function startTeam(memory: WebAssembly.Memory, helpers: number, sets: rea
   } catch {
     return null;
   }
-  const state: TeamState = { control, helpers, call: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS };
+  const state: TeamState = { control, helpers, judging, call: 0, gain: 0, judged: 0, alone: 0, aloneFor: ALONE_PRODUCTS };
   const split = [splitKernels(state, sets, 0), splitKernels(state, sets, 1)];
   return { kernels: (which) => split[which]!, helperChunks: () => Atomics.load(control, HELPED) };
 }
@@ -166,7 +169,7 @@ function splitCall(team: TeamState, sets: readonly Kernels[], which: 0 | 1, spli
     if (performance.now() - ownDone > CALLER_SPIN_MS) Atomics.wait(control, DONE, done, 1);
   }
   if (Atomics.load(control, FAILED)) throw new Error(`engine team: a helper thread's ${split} failed (see its error above)`);
-  if (ran > 0) judge(team, ((ownDone - start) / ran) * chunks, performance.now() - start);
+  if (ran > 0 && team.judging) judge(team, ((ownDone - start) / ran) * chunks, performance.now() - start);
 }
 
 /**
