@@ -31,6 +31,18 @@ export const CHUNK_BITS = 10;
 
 type Args = number[];
 
+/** One kind of split call: the kernel it cuts, which argument holds the span it cuts, its float arguments, a part. */
+interface Split {
+  /** The kernel a call that is not split runs whole (the set's own, e.g. a small transpose kept in WebAssembly). */
+  kernel: keyof Kernels;
+  /** The argument holding the span the chunks cut: gemm's M or N, a transpose's rows or cols, C, planes or n. */
+  span: number;
+  /** The arguments that are floats (carried as their float32 bits: the kernel rounds a number to float32 anyway). */
+  floats?: readonly number[];
+  /** The call on `count` units from unit `first`. */
+  run(k: Kernels, args: Args, first: number, count: number): void;
+}
+
 /**
  * How each splittable call is cut: `count` units starting at unit `first` (of rows, columns, channels, planes or
  * elements), as the arguments of one call of the same kernel on that part. Each part's outputs are disjoint from
@@ -38,57 +50,93 @@ type Args = number[];
  */
 export const SPLITS = {
   /** gemm by rows of C (and of A, and of extra). */
-  gemmRows: (k: Kernels, [a, sam, sak, b, ldb, c, ldc, extra, , K, N, mode]: Args, first: number, count: number) =>
-    k.gemm(a! + first * sam!, sam!, sak!, b!, ldb!, c! + first * ldc!, ldc!, extra === 0 ? 0 : extra! + first * ldc!, count, K!, N!, mode!),
+  gemmRows: {
+    kernel: "gemm", span: 8,
+    run: (k, [a, sam, sak, b, ldb, c, ldc, extra, , K, N, mode], first, count) =>
+      k.gemm(a! + first * sam!, sam!, sak!, b!, ldb!, c! + first * ldc!, ldc!, extra === 0 ? 0 : extra! + first * ldc!, count, K!, N!, mode!),
+  },
   /** gemm by columns of C (and of B, and of extra). */
-  gemmColumns: (k: Kernels, [a, sam, sak, b, ldb, c, ldc, extra, M, K, , mode]: Args, first: number, count: number) =>
-    k.gemm(a!, sam!, sak!, b! + first * 4, ldb!, c! + first * 4, ldc!, extra === 0 ? 0 : extra! + first * 4, M!, K!, count, mode!),
+  gemmColumns: {
+    kernel: "gemm", span: 10,
+    run: (k, [a, sam, sak, b, ldb, c, ldc, extra, M, K, , mode], first, count) =>
+      k.gemm(a!, sam!, sak!, b! + first * 4, ldb!, c! + first * 4, ldc!, extra === 0 ? 0 : extra! + first * 4, M!, K!, count, mode!),
+  },
   /** im2col by input channels: each chunk's kh·kw rows per channel; the last chunk's im2col also writes the row of ones. */
-  im2col: (k: Kernels, [src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW]: Args, first: number, count: number) =>
-    (first + count === C ? k.im2col : k.im2colRows)(src! + first * B! * H! * W! * 4, dst! + first * kh! * kw! * B! * OH! * OW! * 4, count, B!, H!, W!, kh!, kw!, stride!, pad!, OH!, OW!),
+  im2col: {
+    kernel: "im2col", span: 2,
+    run: (k, [src, dst, C, B, H, W, kh, kw, stride, pad, OH, OW], first, count) =>
+      (first + count === C ? k.im2col : k.im2colRows)(src! + first * B! * H! * W! * 4, dst! + first * kh! * kw! * B! * OH! * OW! * 4, count, B!, H!, W!, kh!, kw!, stride!, pad!, OH!, OW!),
+  },
   /** transpose by rows of src (columns of dst). */
-  transposeRows: (k: Kernels, [src, dst, rows, cols]: Args, first: number, count: number) => k.transposeStrided(src! + first * cols! * 4, dst! + first * 4, count, cols!, cols!, rows!),
+  transposeRows: {
+    kernel: "transpose", span: 2,
+    run: (k, [src, dst, rows, cols], first, count) => k.transposeStrided(src! + first * cols! * 4, dst! + first * 4, count, cols!, cols!, rows!),
+  },
   /** transpose by columns of src (rows of dst). */
-  transposeColumns: (k: Kernels, [src, dst, rows, cols]: Args, first: number, count: number) => k.transposeStrided(src! + first * 4, dst! + first * rows! * 4, rows!, count, cols!, rows!),
+  transposeColumns: {
+    kernel: "transpose", span: 3,
+    run: (k, [src, dst, rows, cols], first, count) => k.transposeStrided(src! + first * 4, dst! + first * rows! * 4, rows!, count, cols!, rows!),
+  },
   /** col2im by input channels: channel c's planes take the adds of its kh·kw rows only, in the same order. */
-  col2im: (k: Kernels, [src, dst, , B, H, W, kh, kw, stride, pad, OH, OW]: Args, first: number, count: number) =>
-    k.col2im(src! + first * kh! * kw! * B! * OH! * OW! * 4, dst! + first * B! * H! * W! * 4, count, B!, H!, W!, kh!, kw!, stride!, pad!, OH!, OW!),
+  col2im: {
+    kernel: "col2im", span: 2,
+    run: (k, [src, dst, , B, H, W, kh, kw, stride, pad, OH, OW], first, count) =>
+      k.col2im(src! + first * kh! * kw! * B! * OH! * OW! * 4, dst! + first * B! * H! * W! * 4, count, B!, H!, W!, kh!, kw!, stride!, pad!, OH!, OW!),
+  },
   /** batchNorm by channels: each channel's statistics and outputs are its own. */
-  batchNorm: (k: Kernels, [x, y, gamma, beta, mean, invStd, runMean, runVar, , n, eps, momentum, training]: Args, first: number, count: number) => {
-    const [at, perChannel] = [first * n! * 4, first * 4];
-    k.batchNorm(x! + at, y! + at, gamma! + perChannel, beta! + perChannel, mean! + perChannel, invStd! + perChannel, runMean! + perChannel, runVar! + perChannel,
-      count, n!, eps!, momentum!, training!);
+  batchNorm: {
+    kernel: "batchNorm", span: 8, floats: [10, 11],
+    run: (k, [x, y, gamma, beta, mean, invStd, runMean, runVar, , n, eps, momentum, training], first, count) => {
+      const [at, perChannel] = [first * n! * 4, first * 4];
+      k.batchNorm(x! + at, y! + at, gamma! + perChannel, beta! + perChannel, mean! + perChannel, invStd! + perChannel, runMean! + perChannel, runVar! + perChannel,
+        count, n!, eps!, momentum!, training!);
+    },
   },
   /** batchNormBackward by channels. */
-  batchNormBackward: (k: Kernels, [dy, x, gamma, mean, invStd, dx, dGamma, dBeta, , n]: Args, first: number, count: number) => {
-    const [at, perChannel] = [first * n! * 4, first * 4];
-    k.batchNormBackward(dy! + at, x! + at, gamma! + perChannel, mean! + perChannel, invStd! + perChannel, dx! + at, dGamma! + perChannel, dBeta! + perChannel, count, n!);
+  batchNormBackward: {
+    kernel: "batchNormBackward", span: 8,
+    run: (k, [dy, x, gamma, mean, invStd, dx, dGamma, dBeta, , n], first, count) => {
+      const [at, perChannel] = [first * n! * 4, first * 4];
+      k.batchNormBackward(dy! + at, x! + at, gamma! + perChannel, mean! + perChannel, invStd! + perChannel, dx! + at, dGamma! + perChannel, dBeta! + perChannel, count, n!);
+    },
   },
   /** maxPool by planes. */
-  maxPool: (k: Kernels, [src, dst, argmax, , H, W, size, stride, OH, OW]: Args, first: number, count: number) =>
-    k.maxPool(src! + first * H! * W! * 4, dst! + first * OH! * OW! * 4, argmax! + first * OH! * OW! * 4, count, H!, W!, size!, stride!, OH!, OW!),
+  maxPool: {
+    kernel: "maxPool", span: 3,
+    run: (k, [src, dst, argmax, , H, W, size, stride, OH, OW], first, count) =>
+      k.maxPool(src! + first * H! * W! * 4, dst! + first * OH! * OW! * 4, argmax! + first * OH! * OW! * 4, count, H!, W!, size!, stride!, OH!, OW!),
+  },
   /** maxPoolBackward by planes: a plane's gradient takes the adds of its own outputs only. */
-  maxPoolBackward: (k: Kernels, [dOut, argmax, dIn, , H, W, OH, OW]: Args, first: number, count: number) =>
-    k.maxPoolBackward(dOut! + first * OH! * OW! * 4, argmax! + first * OH! * OW! * 4, dIn! + first * H! * W! * 4, count, H!, W!, OH!, OW!),
+  maxPoolBackward: {
+    kernel: "maxPoolBackward", span: 3,
+    run: (k, [dOut, argmax, dIn, , H, W, OH, OW], first, count) =>
+      k.maxPoolBackward(dOut! + first * OH! * OW! * 4, argmax! + first * OH! * OW! * 4, dIn! + first * H! * W! * 4, count, H!, W!, OH!, OW!),
+  },
   /** activationBackward by elements. */
-  activationBackward: (k: Kernels, [y, dy, , kind]: Args, first: number, count: number) => k.activationBackward(y! + first * 4, dy! + first * 4, count, kind!),
-} satisfies Record<string, (kernels: Kernels, args: Args, first: number, count: number) => void>;
+  activationBackward: {
+    kernel: "activationBackward", span: 2,
+    run: (k, [y, dy, , kind], first, count) => k.activationBackward(y! + first * 4, dy! + first * 4, count, kind!),
+  },
+} satisfies Record<string, Split>;
+
+/** A split's name. */
+export type SplitName = keyof typeof SPLITS;
 
 /** The splits by number, as the control words carry them. */
-export const SPLIT_NAMES = Object.keys(SPLITS) as (keyof typeof SPLITS)[];
-
-/** The arguments that are floats (carried as their float32 bits: the kernel rounds a number to float32 anyway). */
-export const FLOAT_ARGS: Partial<Record<keyof typeof SPLITS, readonly number[]>> = { batchNorm: [10, 11] };
+export const SPLIT_NAMES = Object.keys(SPLITS) as SplitName[];
 
 /**
  * Write a call's arguments and how it is cut into the control words.
  * @example publishArgs(control, "col2im", args, [size, chunks, which]);
  */
-export function publishArgs(control: Int32Array, split: keyof typeof SPLITS, args: readonly number[], cut: readonly [number, number, number]): void {
+export function publishArgs(control: Int32Array, split: SplitName, args: readonly number[], cut: readonly [number, number, number]): void {
   control.fill(0, ARGS, ARGS + ARG_SLOTS);
   control.set(args, ARGS);
-  const floats = new Float32Array(control.buffer, control.byteOffset, control.length);
-  for (const at of FLOAT_ARGS[split] ?? []) floats[ARGS + at] = args[at]!;
+  const floats = (SPLITS[split] as Split).floats;
+  if (floats) {
+    const view = new Float32Array(control.buffer, control.byteOffset, control.length);
+    for (const at of floats) view[ARGS + at] = args[at]!;
+  }
   control.set([...cut, SPLIT_NAMES.indexOf(split)], ARGS + ARG_SLOTS);
 }
 
@@ -101,12 +149,13 @@ export function runChunks(control: Int32Array, kernels: readonly Kernels[], call
   const mask = (1 << CHUNK_BITS) - 1;
   const words = Array.from(control.subarray(ARGS, ARGS + ARG_SLOTS + 4));
   const [size, chunks, which, split] = words.slice(ARG_SLOTS) as [number, number, number, number];
-  const name = SPLIT_NAMES[split]!;
+  const cut: Split = SPLITS[SPLIT_NAMES[split]!];
   const args = words.slice(0, ARG_SLOTS);
-  const floats = new Float32Array(control.buffer, control.byteOffset, control.length);
-  for (const at of FLOAT_ARGS[name] ?? []) args[at] = floats[ARGS + at]!;
-  const span = args[spanArgument(name)]!;
-  const run = SPLITS[name] as (kernels: Kernels, args: Args, first: number, count: number) => void;
+  if (cut.floats) {
+    const view = new Float32Array(control.buffer, control.byteOffset, control.length);
+    for (const at of cut.floats) args[at] = view[ARGS + at]!;
+  }
+  const span = args[cut.span]!;
   const chosen = kernels[which]!;
   for (let ran = 0; ; ran++) {
     const word = Atomics.load(control, CLAIM);
@@ -118,7 +167,7 @@ export function runChunks(control: Int32Array, kernels: readonly Kernels[], call
     }
     const first = (word & mask) * size;
     try {
-      run(chosen, args, first, Math.min(size, span - first));
+      cut.run(chosen, args, first, Math.min(size, span - first));
     } catch (error) {
       Atomics.store(control, FAILED, 1);
       throw error;
@@ -129,14 +178,3 @@ export function runChunks(control: Int32Array, kernels: readonly Kernels[], call
   }
 }
 
-/**
- * Which argument of a split call holds the span its chunks cut: gemm's M or N, im2col's, col2im's and batch norm's
- * C, transpose's rows or cols, maxPool's and maxPoolBackward's planes, activationBackward's n.
- * @example spanArgument("gemmColumns"); // 10 (N)
- */
-export function spanArgument(split: keyof typeof SPLITS): number {
-  return {
-    gemmRows: 8, gemmColumns: 10, im2col: 2, transposeRows: 2, transposeColumns: 3, col2im: 2, batchNorm: 8, batchNormBackward: 8, maxPool: 3,
-    maxPoolBackward: 3, activationBackward: 2,
-  }[split];
-}

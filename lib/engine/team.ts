@@ -17,7 +17,7 @@
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import type { Kernels } from "./kernels";
-import { CHUNK_BITS, CLAIM, DONE, FAILED, HELPED, READY, SPLITS, WORDS, publishArgs, runChunks, spanArgument } from "./team-chunks";
+import { CHUNK_BITS, CLAIM, DONE, FAILED, HELPED, READY, SPLITS, WORDS, publishArgs, runChunks, type SplitName } from "./team-chunks";
 import type { HelperData } from "./team-helper";
 
 /** Call numbers wrap here, so CLAIM stays a positive int32. */
@@ -114,10 +114,11 @@ function startHelper(workerData: HelperData): Worker {
 /** Set `which`'s kernels, with gemm and the conv net's big per-channel, per-plane and per-element calls split. */
 function splitKernels(team: TeamState, sets: readonly Kernels[], which: 0 | 1): Kernels {
   const kernels = sets[which]!;
-  const run = (split: keyof typeof SPLITS, args: number[], unit: number, big: boolean): void => {
+  const run = (split: SplitName, args: number[], unit: number, big: boolean): void => {
     if (!big || team.alone > 0 || Atomics.load(team.control, READY) < team.helpers) {
       if (big) team.alone = Math.max(0, team.alone - 1);
-      return (SPLITS[split] as (k: Kernels, args: number[], first: number, count: number) => void)(kernels, args, 0, args[spanArgument(split)]!);
+      // Whole, as the set's own kernel runs it (which may keep a small call in WebAssembly).
+      return (kernels[SPLITS[split].kernel] as (...whole: number[]) => void)(...args);
     }
     splitCall(team, sets, which, split, args, unit);
   };
@@ -150,9 +151,9 @@ function splitKernels(team: TeamState, sets: readonly Kernels[], which: 0 | 1): 
 }
 
 /** One call split over the team: the arguments published, this thread's chunks, then a wait for the helpers'. */
-function splitCall(team: TeamState, sets: readonly Kernels[], which: 0 | 1, split: keyof typeof SPLITS, args: number[], unit: number): void {
+function splitCall(team: TeamState, sets: readonly Kernels[], which: 0 | 1, split: SplitName, args: number[], unit: number): void {
   const { control } = team;
-  const span = args[spanArgument(split)]!;
+  const span = args[SPLITS[split].span]!;
   const size = Math.ceil(span / ((team.helpers + 1) * CHUNKS_PER_THREAD) / unit) * unit;
   const chunks = Math.ceil(span / size);
   publishArgs(control, split, args, [size, chunks, which]);
